@@ -1,0 +1,128 @@
+/*
+ * bitfalcon.h - the BitFalcon C API: a ternary (1.58-bit) YOLOv8n detector.
+ *
+ * Usage:
+ *
+ *     bf_error err;
+ *     bf_model *model = NULL;
+ *     if (bf_model_open("models/bitfalcon-v8n.bfm", &model, &err) != BF_OK) {
+ *         fprintf(stderr, "%s\n", err.message);
+ *         return 1;
+ *     }
+ *     bf_options opt;
+ *     bf_options_default(&opt);           // 640 px, conf 0.25, IoU 0.7
+ *     bf_detector *det = NULL;
+ *     if (bf_detector_create(model, &opt, &det, &err) != BF_OK) { ... }
+ *     if (bf_detector_run(det, rgb, width, height, width * 3, BF_PIXEL_RGB, &err) == BF_OK) {
+ *         size_t n;
+ *         const bf_detection *d = bf_detector_results(det, &n);
+ *         for (size_t i = 0; i < n; i++)
+ *             printf("%s %.2f\n", bf_model_class_name(model, d[i].class_id), d[i].score);
+ *     }
+ *     bf_detector_destroy(det);           // destroy before the model it uses
+ *     bf_model_close(model);
+ *
+ * Conventions:
+ *  - Every fallible call returns bf_status (BF_OK = 0). On failure nothing is
+ *    allocated, out-parameters are left untouched, and when `err` is not NULL
+ *    it receives a one-line message naming what is wrong.
+ *  - No global mutable state: a bf_model is immutable after opening and may be
+ *    shared by any number of detectors and threads; a bf_detector owns its
+ *    working memory (allocated once, at creation) and is used by one thread at
+ *    a time.
+ *  - Destroy/close functions accept NULL.
+ */
+#ifndef BITFALCON_H
+#define BITFALCON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BITFALCON_VERSION_MAJOR 0
+#define BITFALCON_VERSION_MINOR 1
+#define BITFALCON_VERSION_PATCH 0
+
+typedef enum bf_status {
+    BF_OK = 0,
+    BF_ERR_ARGUMENT = 1,    /* a NULL pointer, an out-of-range option */
+    BF_ERR_IO = 2,          /* a file could not be opened, read or mapped */
+    BF_ERR_FORMAT = 3,      /* a model file is malformed or corrupt */
+    BF_ERR_NOMEM = 4,       /* an allocation failed */
+    BF_ERR_UNSUPPORTED = 5, /* a valid request this build or CPU cannot serve */
+    BF_ERR_IMAGE = 6        /* an image is malformed, truncated or too large */
+} bf_status;
+
+/* A short static description of a status ("format error", ...). */
+const char *bf_status_str(bf_status status);
+
+/* Error details: filled by a failing call when the caller passes one. */
+typedef struct bf_error {
+    bf_status status;
+    char message[256];
+} bf_error;
+
+typedef struct bf_model bf_model;
+typedef struct bf_detector bf_detector;
+
+typedef enum bf_pixel_format { BF_PIXEL_RGB = 0, BF_PIXEL_BGR = 1 } bf_pixel_format;
+
+/* One detection, in the pixel coordinates of the image given to run(). */
+typedef struct bf_detection {
+    float x0, y0, x1, y1; /* corners, x1 >= x0, y1 >= y0 */
+    float score;          /* 0..1 */
+    int class_id;         /* 0..num_classes-1 */
+} bf_detection;
+
+typedef struct bf_options {
+    int input_size;        /* network input, a multiple of 32 (320, 640, ...); 0 = model default */
+    float conf_threshold;  /* keep boxes scoring at least this (0.25) */
+    float iou_threshold;   /* class-aware NMS overlap (0.7) */
+    int max_detections;    /* most boxes returned per image (300) */
+    int threads;           /* worker threads; 0 = all cores */
+    const char *isa;       /* kernel path: NULL or "auto" = best for this CPU, or "ref", "avx2", ... */
+} bf_options;
+
+void bf_options_default(bf_options *options);
+
+/* Maps and validates a model file completely before returning it. */
+bf_status bf_model_open(const char *path, bf_model **out_model, bf_error *err);
+void bf_model_close(bf_model *model);
+int bf_model_num_classes(const bf_model *model);
+/* Class name, or NULL when class_id is out of range. Valid while the model is open. */
+const char *bf_model_class_name(const bf_model *model, int class_id);
+int bf_model_default_input_size(const bf_model *model);
+
+/* Options are copied; `model` must outlive the detector. */
+bf_status bf_detector_create(const bf_model *model, const bf_options *options,
+                             bf_detector **out_detector, bf_error *err);
+void bf_detector_destroy(bf_detector *detector);
+
+/* Detects objects in an 8-bit image of `width` x `height` pixels, 3 bytes per
+ * pixel in the given order, rows `stride` bytes apart. Results replace the
+ * previous run's and stay valid until the next run or destroy. */
+bf_status bf_detector_run(bf_detector *detector, const uint8_t *pixels, int width, int height,
+                          size_t stride, bf_pixel_format format, bf_error *err);
+const bf_detection *bf_detector_results(const bf_detector *detector, size_t *count);
+
+/* Changes the thresholds of later runs (the live demo's +/- keys). */
+bf_status bf_detector_set_thresholds(bf_detector *detector, float conf_threshold, float iou_threshold);
+
+/* The raw integer head outputs of the last run, for tests and tools:
+ * output `index` (0..bf_detector_num_outputs-1) as NHWC int32 `[h][w][channels]`.
+ * kind: 0 = box DFL logits, 1 = class logits. Returns NULL for a bad index. */
+int bf_detector_num_outputs(const bf_detector *detector);
+const int32_t *bf_detector_output(const bf_detector *detector, int index, int *kind, int *stride,
+                                  int *height, int *width, int *channels);
+
+/* The kernel path in use ("ref", "avx2", "avx512vnni", "neon"). */
+const char *bf_detector_isa(const bf_detector *detector);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITFALCON_H */

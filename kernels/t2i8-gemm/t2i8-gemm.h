@@ -1,0 +1,41 @@
+/*
+ * Ternary x int8 GEMM micro-kernels: C[m][n] = sum_k A[m][k] * W[n][k].
+ *
+ * A is int8 activations, M rows of K bytes, rows `lda` bytes apart (an im2col
+ * buffer, or an NHWC feature map directly for 1x1 stride-1 convolutions).
+ * W is N rows of K ternary weights in the model file's 2-bit layout
+ * (docs/model-format.md: 00 = 0, 01 = +1, 10 = -1, weight k in bits 2(k%4) of
+ * byte k/4), rows `w_row_bytes` apart. Each ISA may repack W once, at load
+ * time, into its own layout with `pack`; `gemm` then reads only the packed form.
+ * C is int32, rows `ldc` elements apart.
+ *
+ * Contract for every implementation: reads A only within the M x K block
+ * (the tail of K is handled explicitly), writes C only within M x N, and is
+ * bit-identical to the reference for all M, N, K >= 1.
+ */
+#ifndef BF_T2I8_GEMM_H
+#define BF_T2I8_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bf_t2i8_gemm_config {
+    const char *isa; /* "ref", "avx2", "avx512vnni", "neon" */
+    /* Bytes needed for the packed form of an N x K weight matrix. */
+    size_t (*packed_size)(size_t n, size_t k);
+    void (*pack)(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed);
+    void (*gemm)(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
+                 int32_t *c, size_t ldc);
+} bf_t2i8_gemm_config;
+
+/* The plain C reference, always available: the oracle for every other path. */
+extern const bf_t2i8_gemm_config bf_t2i8_gemm_ref;
+
+/* Decodes one 2-bit code to -1, 0 or +1 (11 decodes as 0; the loader refuses it). */
+static inline int bf_t2_decode(const uint8_t *row, size_t k)
+{
+    unsigned code = (row[k >> 2] >> ((k & 3) * 2)) & 3u;
+    return (int)(code & 1u) - (int)(code >> 1);
+}
+
+#endif /* BF_T2I8_GEMM_H */
