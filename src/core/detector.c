@@ -1,0 +1,263 @@
+/*
+ * detector.c - the public detector API: options, creation (all memory of a
+ * detector is allocated here, once), and a run = letterbox -> layers ->
+ * decode -> NMS -> un-letterbox.
+ */
+#include "detector.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "dispatch.h"
+#include "error.h"
+#include "executor.h"
+#include "model.h"
+#include "postprocess.h"
+
+#define BF_MAX_DETECTIONS_CAP (1 << 20)
+#define BF_MAX_THREADS 1024
+#define BF_MAX_HEADS (BF_MAX_OUTPUTS / 2)
+
+struct bf_detector {
+    const bf_model *model;
+    bf_options opt; /* a copy; opt.isa is not kept (the caller's string) */
+    bf_executor ex;
+    int32_t *lb_scratch;
+    bf_letterbox lb;
+    bf_head heads[BF_MAX_HEADS];
+    int n_heads;
+    bf_candidate *cand;
+    size_t cand_cap;
+    bf_detection *results;
+    size_t results_cap;
+    size_t n_results;
+    float conf, iou;
+};
+
+BF_API void bf_options_default(bf_options *options)
+{
+    if (options == NULL)
+        return;
+    options->input_size = 0;
+    options->conf_threshold = 0.25f;
+    options->iou_threshold = 0.7f;
+    options->max_detections = 300;
+    options->threads = 0;
+    options->isa = NULL;
+}
+
+static int valid_unit(float v)
+{
+    return v >= 0.0f && v <= 1.0f; /* false for NaN */
+}
+
+BF_API void bf_detector_destroy(bf_detector *d)
+{
+    if (d == NULL)
+        return;
+    bf_executor_free(&d->ex);
+    free(d->lb_scratch);
+    free(d->cand);
+    free(d->results);
+    free(d);
+}
+
+bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options, unsigned flags,
+                                bf_detector **out_detector, bf_error *err)
+{
+    if (model == NULL || out_detector == NULL)
+        return bf_fail(err, BF_ERR_ARGUMENT, "bf_detector_create: NULL %s", model == NULL ? "model" : "out_detector");
+    bf_options opt;
+    if (options != NULL)
+        opt = *options;
+    else
+        bf_options_default(&opt);
+    int size = opt.input_size == 0 ? (int)model->default_input_size : opt.input_size;
+    if (size < BF_MIN_INPUT_SIZE || size > BF_MAX_INPUT_SIZE || size % 32 != 0)
+        return bf_fail(err, BF_ERR_ARGUMENT, "input size %d is not a multiple of 32 in %d..%d", opt.input_size,
+                       BF_MIN_INPUT_SIZE, BF_MAX_INPUT_SIZE);
+    if (!valid_unit(opt.conf_threshold))
+        return bf_fail(err, BF_ERR_ARGUMENT, "confidence threshold %g outside [0, 1]", (double)opt.conf_threshold);
+    if (!valid_unit(opt.iou_threshold))
+        return bf_fail(err, BF_ERR_ARGUMENT, "IoU threshold %g outside [0, 1]", (double)opt.iou_threshold);
+    if (opt.max_detections < 1 || opt.max_detections > BF_MAX_DETECTIONS_CAP)
+        return bf_fail(err, BF_ERR_ARGUMENT, "max_detections %d outside 1..%d", opt.max_detections,
+                       BF_MAX_DETECTIONS_CAP);
+    if (opt.threads < 0 || opt.threads > BF_MAX_THREADS)
+        return bf_fail(err, BF_ERR_ARGUMENT, "threads %d outside 0..%d", opt.threads, BF_MAX_THREADS);
+    char why[200] = "";
+    const bf_t2i8_gemm_config *gemm = bf_t2i8_gemm_select(opt.isa, why, sizeof why);
+    if (gemm == NULL)
+        return bf_fail(err, BF_ERR_UNSUPPORTED, "%s", why[0] ? why : "no kernel path for this ISA");
+    opt.input_size = size;
+    opt.isa = NULL;
+
+    bf_detector *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector");
+    d->model = model;
+    d->opt = opt;
+    d->conf = opt.conf_threshold;
+    d->iou = opt.iou_threshold;
+    bf_status st = bf_executor_init(&d->ex, model, size, !(flags & BF_DETECTOR_KEEP_ALL_VALUES), gemm, err);
+    if (st != BF_OK) {
+        free(d);
+        return st;
+    }
+
+    /* Heads: (box, class) pairs in increasing stride order (validated). */
+    d->n_heads = (int)(model->n_outputs / 2);
+    size_t cells = 0;
+    for (int h = 0; h < d->n_heads; h++) {
+        const bf_output *ob = &model->outputs[2 * h], *oc = &model->outputs[2 * h + 1];
+        bf_shape sh = d->ex.plan.shapes[ob->value];
+        d->heads[h] = (bf_head){
+            .box = bf_executor_value(&d->ex, ob->value),
+            .cls = bf_executor_value(&d->ex, oc->value),
+            .box_dq = bf_tensor_f32(model, ob->dequant),
+            .cls_dq = bf_tensor_f32(model, oc->dequant),
+            .h = sh.h,
+            .w = sh.w,
+            .stride = (int)ob->stride,
+        };
+        cells += (size_t)sh.h * (size_t)sh.w; /* <= 3 * 512^2 */
+    }
+    d->cand_cap = cells;
+    d->results_cap = (size_t)opt.max_detections < cells ? (size_t)opt.max_detections : cells;
+    d->lb_scratch = malloc(sizeof *d->lb_scratch * bf_letterbox_scratch_words(size));
+    d->cand = malloc(sizeof *d->cand * (cells + 1));
+    d->results = malloc(sizeof *d->results * (d->results_cap + 1));
+    if (d->lb_scratch == NULL || d->cand == NULL || d->results == NULL) {
+        bf_detector_destroy(d);
+        return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector");
+    }
+    *out_detector = d;
+    return BF_OK;
+}
+
+BF_API bf_status bf_detector_create(const bf_model *model, const bf_options *options, bf_detector **out_detector,
+                                    bf_error *err)
+{
+    return bf_detector_create_ex(model, options, 0, out_detector, err);
+}
+
+bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
+                                 bf_pixel_format format, bf_error *err)
+{
+    if (d == NULL || pixels == NULL)
+        return bf_fail(err, BF_ERR_ARGUMENT, "bf_detector_run: NULL %s", d == NULL ? "detector" : "pixels");
+    if (width < 1 || height < 1)
+        return bf_fail(err, BF_ERR_ARGUMENT, "image size %dx%d is empty", width, height);
+    if (width > BF_MAX_IMAGE_DIM || height > BF_MAX_IMAGE_DIM)
+        return bf_fail(err, BF_ERR_IMAGE, "image size %dx%d exceeds %d pixels a side", width, height,
+                       BF_MAX_IMAGE_DIM);
+    if (stride < (size_t)width * 3)
+        return bf_fail(err, BF_ERR_ARGUMENT, "row stride %zu is less than 3 x width (%d)", stride, width);
+    if (format != BF_PIXEL_RGB && format != BF_PIXEL_BGR)
+        return bf_fail(err, BF_ERR_ARGUMENT, "unknown pixel format %d", (int)format);
+    bf_letterbox_geometry(width, height, d->ex.plan.input_size, &d->lb);
+    bf_letterbox_run(&d->lb, pixels, stride, format == BF_PIXEL_BGR, d->lb_scratch,
+                     bf_executor_value(&d->ex, 0));
+    return BF_OK;
+}
+
+BF_API bf_status bf_detector_run(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
+                                 bf_pixel_format format, bf_error *err)
+{
+    bf_status st = bf_detector_preprocess(d, pixels, width, height, stride, format, err);
+    if (st != BF_OK)
+        return st;
+    bf_executor_run_layers(&d->ex, 0, d->model->n_layers);
+    size_t n = bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
+                               d->conf, d->cand, d->cand_cap);
+    size_t kept = bf_nms(d->cand, n, d->iou, d->results_cap);
+    bf_unletterbox(d->cand, kept, &d->lb, d->results);
+    d->n_results = kept;
+    return BF_OK;
+}
+
+BF_API const bf_detection *bf_detector_results(const bf_detector *d, size_t *count)
+{
+    if (d == NULL) {
+        if (count != NULL)
+            *count = 0;
+        return NULL;
+    }
+    if (count != NULL)
+        *count = d->n_results;
+    return d->results;
+}
+
+BF_API bf_status bf_detector_set_thresholds(bf_detector *d, float conf_threshold, float iou_threshold)
+{
+    if (d == NULL || !valid_unit(conf_threshold) || !valid_unit(iou_threshold))
+        return BF_ERR_ARGUMENT;
+    d->conf = conf_threshold;
+    d->iou = iou_threshold;
+    return BF_OK;
+}
+
+BF_API int bf_detector_num_outputs(const bf_detector *d)
+{
+    return d == NULL ? 0 : (int)d->model->n_outputs;
+}
+
+BF_API const int32_t *bf_detector_output(const bf_detector *d, int index, int *kind, int *stride, int *height,
+                                         int *width, int *channels)
+{
+    if (d == NULL || index < 0 || (uint32_t)index >= d->model->n_outputs)
+        return NULL;
+    const bf_output *o = &d->model->outputs[index];
+    const bf_shape sh = d->ex.plan.shapes[o->value];
+    if (kind != NULL)
+        *kind = (int)o->kind;
+    if (stride != NULL)
+        *stride = (int)o->stride;
+    if (height != NULL)
+        *height = sh.h;
+    if (width != NULL)
+        *width = sh.w;
+    if (channels != NULL)
+        *channels = sh.c;
+    return bf_executor_value(&d->ex, o->value);
+}
+
+BF_API const char *bf_detector_isa(const bf_detector *d)
+{
+    return d == NULL ? NULL : d->ex.gemm->isa;
+}
+
+void bf_detector_get_info(const bf_detector *d, bf_detector_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (d == NULL)
+        return;
+    info->input_size = d->ex.plan.input_size;
+    info->arena_bytes = d->ex.plan.arena_bytes;
+    info->naive_bytes = d->ex.plan.naive_bytes;
+    info->scratch_bytes = d->ex.plan.im2col_bytes + d->ex.plan.acc_bytes;
+    info->packed_bytes = d->ex.packed_bytes;
+    info->other_bytes = sizeof *d->lb_scratch * bf_letterbox_scratch_words(d->ex.plan.input_size) +
+                        sizeof *d->cand * (d->cand_cap + 1) + sizeof *d->results * (d->results_cap + 1);
+}
+
+const int8_t *bf_detector_input(const bf_detector *d)
+{
+    return d == NULL ? NULL : bf_executor_value(&d->ex, 0);
+}
+
+const bf_letterbox *bf_detector_letterbox(const bf_detector *d)
+{
+    return d == NULL ? NULL : &d->lb;
+}
+
+const void *bf_detector_value(const bf_detector *d, uint32_t v, bf_shape *shape)
+{
+    if (d == NULL || v >= d->model->n_values)
+        return NULL;
+    if (shape != NULL)
+        *shape = d->ex.plan.shapes[v];
+    return bf_executor_value(&d->ex, v);
+}

@@ -1,0 +1,43 @@
+/*
+ * letterbox.h - the exact integer letterbox of docs/model-format.md
+ * ("Pre-processing"): scale an 8-bit RGB/BGR image to fit S x S keeping its
+ * aspect ratio, centre it on grey 114, and write the network input
+ * q = pixel - 128 (int8 NHWC, RGB order) directly.
+ *
+ * Sampling is half-pixel-centred bilinear with 11-bit weights in pure integer
+ * arithmetic, so the C engine and tools/simulate.py agree bit for bit.
+ */
+#ifndef BF_LETTERBOX_H
+#define BF_LETTERBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest accepted image side: keeps every coordinate product of the
+ * sampling arithmetic far inside 64 bits. */
+#define BF_MAX_IMAGE_DIM (1 << 20)
+
+typedef struct bf_letterbox {
+    int src_w, src_h; /* the image */
+    int size;         /* S */
+    int left, top;    /* where the scaled image starts */
+    int nw, nh;       /* the scaled image's size */
+    double r;         /* min(S / w, S / h): un-letterboxing divides by it */
+} bf_letterbox;
+
+/* Geometry for a w x h image (1..BF_MAX_IMAGE_DIM) into S x S. */
+void bf_letterbox_geometry(int w, int h, int size, bf_letterbox *lb);
+
+/* Words of scratch bf_letterbox_run needs for S: per-column tables. */
+static inline size_t bf_letterbox_scratch_words(int size)
+{
+    return 3 * (size_t)size;
+}
+
+/* Writes S * S * 3 int8 values to `out`. `pixels` has lb->src_h rows of
+ * lb->src_w * 3 bytes, `stride` bytes apart; bgr != 0 swaps the R and B
+ * bytes of the input (the output is always RGB). */
+void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, int32_t *scratch,
+                      int8_t *out);
+
+#endif /* BF_LETTERBOX_H */

@@ -1,0 +1,159 @@
+/* ops.c - reference ops (docs/model-format.md, "Ops"). */
+#include "ops.h"
+
+#include <string.h>
+
+void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t count, int8_t *out)
+{
+    const size_t in_c = (size_t)p->in_c;
+    const size_t row_k = (size_t)p->kw * in_c; /* one kernel row's taps */
+    const size_t k = bf_conv_params_k(p);
+    for (size_t r = 0; r < count; r++) {
+        const size_t m = m0 + r;
+        const int oy = (int)(m / (size_t)p->out_w), ox = (int)(m % (size_t)p->out_w);
+        int8_t *dst = out + r * k;
+        for (int ky = 0; ky < p->kh; ky++) {
+            const int iy = oy * p->stride + ky - p->pad;
+            int8_t *d = dst + (size_t)ky * row_k;
+            if (iy < 0 || iy >= p->in_h) {
+                memset(d, p->in_zero_point, row_k);
+                continue;
+            }
+            const int8_t *src_row = in + (size_t)iy * (size_t)p->in_w * in_c;
+            for (int kx = 0; kx < p->kw; kx++) {
+                const int ix = ox * p->stride + kx - p->pad;
+                if (ix < 0 || ix >= p->in_w)
+                    memset(d + (size_t)kx * in_c, p->in_zero_point, in_c);
+                else
+                    memcpy(d + (size_t)kx * in_c, src_row + (size_t)ix * in_c, in_c);
+            }
+        }
+    }
+}
+
+/* acc (rows x N, without bias) -> int8 out rows, per the activation. */
+static void epilogue_i8(const bf_conv_params *p, const int32_t *acc, size_t rows, int8_t *out)
+{
+    const size_t n = (size_t)p->out_c;
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *a = acc + r * n;
+        int8_t *o = out + r * n;
+        if (p->act == BF_EPILOGUE_SILU) {
+            for (size_t j = 0; j < n; j++) {
+                int8_t q = bf_requant(a[j] + p->bias[j], p->mult[j], p->shift[j]);
+                o[j] = p->silu[q + 128];
+            }
+        } else {
+            for (size_t j = 0; j < n; j++)
+                o[j] = bf_requant(a[j] + p->bias[j], p->mult[j], p->shift[j]);
+        }
+    }
+}
+
+void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
+                  int8_t *im2col, int32_t *acc)
+{
+    const size_t k = bf_conv_params_k(p);
+    const size_t n = (size_t)p->out_c;
+    const int direct = bf_conv_params_direct(p);
+    for (size_t m0 = m_begin; m0 < m_end; m0 += BF_CONV_TILE_M) {
+        const size_t rows = m_end - m0 < BF_CONV_TILE_M ? m_end - m0 : BF_CONV_TILE_M;
+        const int8_t *a;
+        size_t lda;
+        if (direct) {
+            a = in + m0 * (size_t)p->in_c;
+            lda = (size_t)p->in_c;
+        } else {
+            bf_im2col(p, in, m0, rows, im2col);
+            a = im2col;
+            lda = k;
+        }
+        if (p->act == BF_EPILOGUE_RAW) {
+            /* The head: accumulate straight into the int32 output. The loader
+             * guarantees bias + any sum stays inside int32. */
+            int32_t *c = (int32_t *)out + m0 * n;
+            p->gemm->gemm(rows, n, k, a, lda, p->packed, c, n);
+            for (size_t r = 0; r < rows; r++)
+                for (size_t j = 0; j < n; j++)
+                    c[r * n + j] += p->bias[j];
+        } else {
+            p->gemm->gemm(rows, n, k, a, lda, p->packed, acc, n);
+            epilogue_i8(p, acc, rows, (int8_t *)out + m0 * n);
+        }
+    }
+}
+
+void bf_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, int32_t mult_a, int32_t mult_b,
+            int32_t shift)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = bf_clamp8(bf_rshift_round((int64_t)a[i] * mult_a + (int64_t)b[i] * mult_b, shift));
+}
+
+void bf_concat(const int8_t *const *inputs, const int *channels, const int32_t *mult, const int32_t *shift,
+               int n, size_t pixels, int8_t *out)
+{
+    size_t out_c = 0;
+    for (int i = 0; i < n; i++)
+        out_c += (size_t)channels[i];
+    size_t first = 0;
+    for (int i = 0; i < n; i++) {
+        const size_t c = (size_t)channels[i];
+        const int8_t *src = inputs[i];
+        int8_t *dst = out + first;
+        /* mult == 2^shift is an exact copy: rshift_round(x * 2^s, s) == x. */
+        const int copy = shift[i] <= 30 && mult[i] == (int32_t)1 << shift[i];
+        for (size_t px = 0; px < pixels; px++) {
+            const int8_t *s = src + px * c;
+            int8_t *d = dst + px * out_c;
+            if (copy) {
+                memcpy(d, s, c);
+            } else {
+                for (size_t j = 0; j < c; j++)
+                    d[j] = bf_clamp8(bf_rshift_round((int64_t)s[j] * mult[i], shift[i]));
+            }
+        }
+        first += c;
+    }
+}
+
+void bf_slice(const int8_t *in, int in_c, int first, int count, size_t pixels, int8_t *out)
+{
+    for (size_t px = 0; px < pixels; px++)
+        memcpy(out + px * (size_t)count, in + px * (size_t)in_c + (size_t)first, (size_t)count);
+}
+
+void bf_maxpool(const int8_t *in, int h, int w, int c, int k, int stride, int pad, int out_h, int out_w,
+                int8_t *out)
+{
+    const size_t cs = (size_t)c;
+    for (int oy = 0; oy < out_h; oy++) {
+        const int y0 = oy * stride - pad;
+        const int ya = y0 < 0 ? 0 : y0, yb = y0 + k > h ? h : y0 + k;
+        for (int ox = 0; ox < out_w; ox++) {
+            const int x0 = ox * stride - pad;
+            const int xa = x0 < 0 ? 0 : x0, xb = x0 + k > w ? w : x0 + k;
+            int8_t *d = out + ((size_t)oy * (size_t)out_w + (size_t)ox) * cs;
+            memset(d, -128, cs); /* identity of max; every window holds a tap */
+            for (int y = ya; y < yb; y++)
+                for (int x = xa; x < xb; x++) {
+                    const int8_t *s = in + ((size_t)y * (size_t)w + (size_t)x) * cs;
+                    for (size_t j = 0; j < cs; j++)
+                        if (s[j] > d[j])
+                            d[j] = s[j];
+                }
+        }
+    }
+}
+
+void bf_upsample(const int8_t *in, int h, int w, int c, int factor, int8_t *out)
+{
+    const size_t cs = (size_t)c;
+    const size_t ow = (size_t)w * (size_t)factor;
+    for (size_t oy = 0; oy < (size_t)h * (size_t)factor; oy++) {
+        const int8_t *src = in + (oy / (size_t)factor) * (size_t)w * cs;
+        int8_t *dst = out + oy * ow * cs;
+        for (size_t ox = 0; ox < ow; ox++)
+            memcpy(dst + ox * cs, src + (ox / (size_t)factor) * cs, cs);
+    }
+}

@@ -1,0 +1,101 @@
+/*
+ * ops.h - reference implementations of the graph's ops, exactly the integer
+ * arithmetic of docs/model-format.md ("Integer arithmetic"). Feature maps are
+ * NHWC int8 (batch 1): element [y][x][c] at (y * w + x) * c_total + c.
+ *
+ * The convolution is the only heavy op: an im2col tile (or the input itself
+ * for 1x1 stride-1 convs) times the packed ternary weights through the
+ * selected bf_t2i8_gemm_config, then a per-channel epilogue. It works on a
+ * range of output pixels [m_begin, m_end), so a thread pool can split the M
+ * dimension, each worker with its own scratch tiles.
+ */
+#ifndef BF_OPS_H
+#define BF_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t2i8-gemm/t2i8-gemm.h"
+
+/* Output pixels (GEMM rows) per tile: sizes the im2col and accumulator
+ * scratch (TILE_M * K bytes, TILE_M * out_c int32s). */
+#define BF_CONV_TILE_M 128
+
+static inline int8_t bf_clamp8(int64_t v)
+{
+    return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+}
+
+/* (v + 2^(s-1)) >> s with an arithmetic shift: halves round towards
+ * +infinity. s in 0..62; callers keep |v| < 2^62 so the addition cannot
+ * overflow. (>> of a negative value is arithmetic on every compiler this
+ * project supports; the op tests check it.) */
+static inline int64_t bf_rshift_round(int64_t v, int s)
+{
+    return s == 0 ? v : (v + ((int64_t)1 << (s - 1))) >> s;
+}
+
+/* clamp8(rshift_round(acc * mult, shift)), the product in 64 bits. */
+static inline int8_t bf_requant(int32_t acc, int32_t mult, int32_t shift)
+{
+    return bf_clamp8(bf_rshift_round((int64_t)acc * mult, shift));
+}
+
+enum { BF_EPILOGUE_REQUANT = 0, BF_EPILOGUE_SILU = 1, BF_EPILOGUE_RAW = 2 };
+
+typedef struct bf_conv_params {
+    int in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int kh, kw, stride, pad;
+    int8_t in_zero_point; /* what taps outside the image read */
+    int act;              /* BF_EPILOGUE_*: int8 out for 0 and 1, int32 out for 2 */
+    const int32_t *bias;  /* [out_c] */
+    const int32_t *mult;  /* [out_c], act 0/1 */
+    const int32_t *shift; /* [out_c], act 0/1 */
+    const int8_t *silu;   /* [256], act 1 */
+    const bf_t2i8_gemm_config *gemm;
+    const void *packed; /* weights after gemm->pack(out_c, K, ...) */
+} bf_conv_params;
+
+static inline size_t bf_conv_params_k(const bf_conv_params *p)
+{
+    return (size_t)p->kh * (size_t)p->kw * (size_t)p->in_c;
+}
+
+/* 1x1 stride-1 (so pad 0) convs multiply the NHWC input directly. */
+static inline int bf_conv_params_direct(const bf_conv_params *p)
+{
+    return p->kh == 1 && p->kw == 1 && p->stride == 1 && p->pad == 0;
+}
+
+/* Writes rows [m0, m0 + count) of the im2col matrix, K bytes each, in the
+ * order k = (ky * kw + kx) * in_c + ic; taps outside the image are the
+ * input's zero point. */
+void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t count, int8_t *out);
+
+/* Output pixels [m_begin, m_end) of a convolution. `out` is int8 (act 0/1) or
+ * int32 (act 2) NHWC. Scratch: `im2col` holds BF_CONV_TILE_M * K bytes (unused
+ * for direct convs), `acc` BF_CONV_TILE_M * out_c int32s (unused for act 2). */
+void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
+                  int8_t *im2col, int32_t *acc);
+
+/* out = clamp8(rshift_round(a * mult_a + b * mult_b, shift)), n elements. */
+void bf_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, int32_t mult_a, int32_t mult_b,
+            int32_t shift);
+
+/* Channel concat of n inputs over `pixels` pixels; input i has channels[i]
+ * channels and is rescaled by clamp8(rshift_round(x * mult[i], shift[i])). */
+void bf_concat(const int8_t *const *inputs, const int *channels, const int32_t *mult, const int32_t *shift,
+               int n, size_t pixels, int8_t *out);
+
+/* Channels [first, first + count) of an in_c-channel map. */
+void bf_slice(const int8_t *in, int in_c, int first, int count, size_t pixels, int8_t *out);
+
+/* Max over k x k taps (stride, pad); taps outside the image are ignored. */
+void bf_maxpool(const int8_t *in, int h, int w, int c, int k, int stride, int pad, int out_h, int out_w,
+                int8_t *out);
+
+/* Nearest-neighbour upsampling by an integer factor: out[y][x] = in[y/f][x/f]. */
+void bf_upsample(const int8_t *in, int h, int w, int c, int factor, int8_t *out);
+
+#endif /* BF_OPS_H */

@@ -1,0 +1,146 @@
+/* postprocess.c - decode, NMS, un-letterbox (see postprocess.h). */
+#include "postprocess.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Logits are computed in double: q (|q| < 2^31) times any finite float
+ * dequant factor stays finite there, so no inf - inf can reach a box. */
+static double sigmoid(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* Expected bin of a softmax over n logits q[i] * dq[i] (max-shifted). */
+static float dfl_side(const int32_t *q, const float *dq, int n)
+{
+    double mx = (double)q[0] * dq[0];
+    for (int i = 1; i < n; i++) {
+        double l = (double)q[i] * dq[i];
+        if (l > mx)
+            mx = l;
+    }
+    double sum = 0.0, wsum = 0.0;
+    for (int i = 0; i < n; i++) {
+        double e = exp((double)q[i] * dq[i] - mx);
+        sum += e;
+        wsum += e * i;
+    }
+    return (float)(wsum / sum); /* sum >= 1: the max term is exp(0) */
+}
+
+size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
+                       bf_candidate *out, size_t cap)
+{
+    /* Pre-filter on the logit: sigmoid is monotonic, so a best logit below
+     * logit(conf) cannot reach conf. The score kept is float(sigmoid), which
+     * may round up to conf from half an ulp below, so the floor uses conf
+     * two ulps down; the exact `score >= conf` test below decides. */
+    double logit_floor = -INFINITY;
+    if (conf > 0.0f && conf < 1.0f) {
+        float c = nextafterf(nextafterf(conf, 0.0f), 0.0f);
+        if (c > 0.0f)
+            logit_floor = log((double)c / (1.0 - (double)c));
+    }
+    size_t n = 0;
+    uint32_t cell_id = 0;
+    for (int hi = 0; hi < n_heads; hi++) {
+        const bf_head *hd = &heads[hi];
+        const size_t box_c = 4 * (size_t)reg_max;
+        for (int gy = 0; gy < hd->h; gy++) {
+            for (int gx = 0; gx < hd->w; gx++, cell_id++) {
+                const size_t cell = (size_t)gy * (size_t)hd->w + (size_t)gx;
+                const int32_t *cq = hd->cls + cell * (size_t)num_classes;
+                int best = 0;
+                double best_logit = (double)cq[0] * hd->cls_dq[0];
+                for (int c = 1; c < num_classes; c++) {
+                    double l = (double)cq[c] * hd->cls_dq[c];
+                    if (l > best_logit) {
+                        best_logit = l;
+                        best = c;
+                    }
+                }
+                if (best_logit < logit_floor)
+                    continue;
+                float score = (float)sigmoid(best_logit);
+                if (!(score >= conf) || n >= cap)
+                    continue;
+                const int32_t *bq = hd->box + cell * box_c;
+                float d[4];
+                for (int side = 0; side < 4; side++)
+                    d[side] = dfl_side(bq + (size_t)side * (size_t)reg_max, hd->box_dq + side * reg_max, reg_max);
+                const float ax = (float)gx + 0.5f, ay = (float)gy + 0.5f, s = (float)hd->stride;
+                bf_candidate *o = &out[n++];
+                o->x0 = (ax - d[0]) * s;
+                o->y0 = (ay - d[1]) * s;
+                o->x1 = (ax + d[2]) * s;
+                o->y1 = (ay + d[3]) * s;
+                o->score = score;
+                o->class_id = best;
+                o->cell = cell_id;
+            }
+        }
+    }
+    return n;
+}
+
+static int cmp_candidate(const void *pa, const void *pb)
+{
+    const bf_candidate *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->cell < b->cell ? -1 : a->cell > b->cell;
+}
+
+float bf_iou(const bf_candidate *a, const bf_candidate *b)
+{
+    float iw = fminf(a->x1, b->x1) - fmaxf(a->x0, b->x0);
+    float ih = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
+    if (iw <= 0.0f || ih <= 0.0f)
+        return 0.0f;
+    float inter = iw * ih;
+    float area_a = (a->x1 - a->x0) * (a->y1 - a->y0);
+    float area_b = (b->x1 - b->x0) * (b->y1 - b->y0);
+    float uni = area_a + area_b - inter;
+    return uni > 0.0f ? inter / uni : 0.0f;
+}
+
+size_t bf_nms(bf_candidate *cand, size_t n, float iou_threshold, size_t max_keep)
+{
+    qsort(cand, n, sizeof *cand, cmp_candidate);
+    size_t kept = 0;
+    for (size_t i = 0; i < n && kept < max_keep; i++) {
+        int suppressed = 0;
+        for (size_t j = 0; j < kept; j++) {
+            if (cand[j].class_id == cand[i].class_id && bf_iou(&cand[j], &cand[i]) > iou_threshold) {
+                suppressed = 1;
+                break;
+            }
+        }
+        if (!suppressed)
+            cand[kept++] = cand[i]; /* kept <= i: never overwrites an unvisited box */
+    }
+    return kept;
+}
+
+static float clipf(float v, float hi)
+{
+    return v < 0.0f ? 0.0f : v > hi ? hi : v;
+}
+
+void bf_unletterbox(const bf_candidate *cand, size_t n, const bf_letterbox *lb, bf_detection *out)
+{
+    const double r = lb->r;
+    const float w = (float)lb->src_w, h = (float)lb->src_h;
+    for (size_t i = 0; i < n; i++) {
+        const bf_candidate *c = &cand[i];
+        bf_detection *d = &out[i];
+        d->x0 = clipf((float)(((double)c->x0 - lb->left) / r), w);
+        d->y0 = clipf((float)(((double)c->y0 - lb->top) / r), h);
+        d->x1 = clipf((float)(((double)c->x1 - lb->left) / r), w);
+        d->y1 = clipf((float)(((double)c->y1 - lb->top) / r), h);
+        /* DFL distances are >= 0, so x1 >= x0 before clipping and after. */
+        d->score = c->score;
+        d->class_id = c->class_id;
+    }
+}

@@ -1,0 +1,59 @@
+/*
+ * postprocess.h - from raw int32 head outputs to boxes in image pixels
+ * (docs/model-format.md, "Post-processing"):
+ *
+ *   1. decode: per cell, logits = q * dequant[c]; the best class (lowest index
+ *      on ties) and its sigmoid score; cells scoring below the confidence
+ *      threshold are dropped before the (costly) DFL box decode, by comparing
+ *      the best logit with logit(conf) first;
+ *      DFL: each side's distance is the softmax-weighted mean bin;
+ *      corners = ((ax - l) s, (ay - t) s, (ax + r) s, (ay + b) s), anchors at
+ *      cell centres, in network-input pixels.
+ *   2. class-aware greedy NMS, highest score first: a box is dropped when its
+ *      IoU with a kept box of the same class exceeds the threshold; at most
+ *      max_detections are kept.
+ *   3. un-letterbox: x = (x_in - left) / r, clipped to [0, w] (y likewise).
+ *
+ * All buffers are the caller's, sized once at detector creation.
+ */
+#ifndef BF_POSTPROCESS_H
+#define BF_POSTPROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bitfalcon.h"
+#include "letterbox.h"
+
+/* One stride's pair of head outputs, NHWC int32. */
+typedef struct bf_head {
+    const int32_t *box;   /* [h][w][4 * reg_max] DFL logits, order l, t, r, b */
+    const int32_t *cls;   /* [h][w][num_classes] */
+    const float *box_dq;  /* [4 * reg_max] */
+    const float *cls_dq;  /* [num_classes] */
+    int h, w, stride;
+} bf_head;
+
+typedef struct bf_candidate {
+    float x0, y0, x1, y1; /* network-input pixels */
+    float score;
+    int class_id;
+    uint32_t cell; /* decode order: the tie-break of equal scores */
+} bf_candidate;
+
+/* Appends the cells of `heads` scoring >= conf to `out` (capacity `cap`,
+ * which must cover every cell); returns how many. */
+size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
+                       bf_candidate *out, size_t cap);
+
+/* Sorts `cand` by score (descending, ties by cell) and compacts the boxes NMS
+ * keeps to its front; returns their number (at most max_keep). */
+size_t bf_nms(bf_candidate *cand, size_t n, float iou_threshold, size_t max_keep);
+
+/* IoU of two boxes (0 when the union is empty). */
+float bf_iou(const bf_candidate *a, const bf_candidate *b);
+
+/* Maps kept candidates back to the original image and clips them. */
+void bf_unletterbox(const bf_candidate *cand, size_t n, const bf_letterbox *lb, bf_detection *out);
+
+#endif /* BF_POSTPROCESS_H */
