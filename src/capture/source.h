@@ -1,0 +1,64 @@
+/*
+ * source.h - the capture thread: camera -> RGB frames -> frame slots, and
+ * reconnection when the camera goes away.
+ *
+ * The thread owns the device. For each frame it dequeues, converts to RGB
+ * (MJPEG or YUYV, see convert.h), re-queues the buffer at once, and publishes
+ * the RGB image: swapped into the first slot (the detector's) and copied into
+ * the others (the window's). Damaged frames are dropped and counted.
+ *
+ * When the device vanishes (unplugged: ENODEV/ENXIO/EIO, POLLERR) or stalls
+ * (no frame for stall_ms) it is torn down completely (munmap, close) and
+ * reopened every retry_ms until it is back; meanwhile the state says
+ * DISCONNECTED so that the window can say so.
+ */
+#ifndef BF_CAPTURE_SOURCE_H
+#define BF_CAPTURE_SOURCE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "frame_slot.h"
+#include "v4l2_capture.h"
+
+#define CAM_SOURCE_MAX_SLOTS 2
+
+typedef enum cam_state {
+    CAM_STATE_STREAMING = 0,
+    CAM_STATE_DISCONNECTED = 1, /* waiting for the device to come back */
+    CAM_STATE_STOPPED = 2
+} cam_state;
+
+typedef struct cam_source_config {
+    cam_config cam;
+    int retry_ms;        /* reopen interval while disconnected (500) */
+    int stall_ms;        /* no frame for this long = reopen (2000) */
+    cam_slot *slots[CAM_SOURCE_MAX_SLOTS]; /* [0] gets the frame, the rest copies */
+    int nslots;
+    atomic_int *stop;    /* the application's stop flag, checked at least every 100 ms */
+    int quiet;           /* 1: no progress lines on stderr */
+} cam_source_config;
+
+typedef struct cam_source_stats {
+    uint64_t frames;      /* converted and published */
+    uint64_t corrupt;     /* dropped: damaged or short frames */
+    uint64_t stalls;      /* reopened because no frame came for stall_ms */
+    uint64_t disconnects; /* the device went away */
+    uint64_t reconnects;  /* ... and came back (the first open is not counted) */
+    double fps;           /* frames per second over the last second or so */
+    cam_state state;
+    cam_format format;    /* of the current (or last) connection */
+} cam_source_stats;
+
+typedef struct cam_source cam_source;
+
+/* Opens the camera in the calling thread (so that a wrong path fails at once,
+ * with its reason) and starts the capture thread. */
+int cam_source_start(const cam_source_config *cfg, cam_source **out, char *why, size_t why_len);
+
+void cam_source_get_stats(cam_source *src, cam_source_stats *out);
+
+/* Sets *cfg.stop, joins the thread, closes the device and frees everything. */
+void cam_source_stop(cam_source *src);
+
+#endif /* BF_CAPTURE_SOURCE_H */

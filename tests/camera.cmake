@@ -1,0 +1,65 @@
+# tests/camera.cmake - tests of `bitfalcon camera` without a camera.
+#
+# A stand-in V4L2 device (tests/camera/fake_v4l2.c, loaded with LD_PRELOAD)
+# serves frames made from assets/*.jpg; see tests/camera/README in docs/camera.md.
+# Tests that need the engine and model skip (exit 77) until they exist; the
+# window tests use SDL's offscreen video driver (no X server needed).
+
+if(NOT TARGET bitfalcon_capture)
+  include(${CMAKE_SOURCE_DIR}/apps/camera.cmake)
+endif()
+
+if(BF_CAMERA_AVAILABLE)
+  set(BF_CAM_DIR ${CMAKE_CURRENT_SOURCE_DIR}/camera)
+
+  # --- the stand-in device -----------------------------------------------------
+  add_library(fake_v4l2 SHARED ${BF_CAM_DIR}/fake_v4l2.c)
+  target_compile_definitions(fake_v4l2 PRIVATE BF_FAKE_V4L2_DEFAULT_ASSETS="${CMAKE_SOURCE_DIR}/assets")
+  target_compile_options(fake_v4l2 PRIVATE -fvisibility=hidden)
+  target_link_libraries(fake_v4l2 PRIVATE PkgConfig::TURBOJPEG ${CMAKE_DL_LIBS} Threads::Threads)
+  set(BF_CAM_PRELOAD "LD_PRELOAD=$<TARGET_FILE:fake_v4l2>")
+
+  # --- src/capture driven directly ---------------------------------------------
+  add_executable(test_capture ${BF_CAM_DIR}/test_capture.c)
+  target_include_directories(test_capture PRIVATE ${BF_CAM_DIR})
+  target_link_libraries(test_capture PRIVATE bitfalcon_capture ${CMAKE_DL_LIBS})
+
+  macro(bf_camera_test name)
+    add_test(NAME ${name} COMMAND ${ARGN})
+    set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS camera TIMEOUT 120)
+  endmacro()
+  macro(bf_camera_env name)
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "${BF_CAM_PRELOAD};${ARGN}")
+  endmacro()
+
+  bf_camera_test(camera_convert test_capture convert)
+
+  bf_camera_test(camera_capture_mjpeg test_capture formats MJPG 640 480 12)
+  bf_camera_env(camera_capture_mjpeg "BF_FAKE_V4L2_FPS=0")
+  bf_camera_test(camera_capture_yuyv test_capture formats YUYV 320 240 12)
+  bf_camera_env(camera_capture_yuyv "BF_FAKE_V4L2_FORMATS=yuyv;BF_FAKE_V4L2_FPS=0")
+  bf_camera_test(camera_capture_negotiate test_capture negotiate)
+  bf_camera_env(camera_capture_negotiate "BF_FAKE_V4L2_FPS=0")
+  foreach(kind missing notv4l2)
+    bf_camera_test(camera_refuse_${kind} test_capture refuse ${kind})
+    bf_camera_env(camera_refuse_${kind} "BF_FAKE_V4L2_FPS=0")
+  endforeach()
+  bf_camera_test(camera_refuse_nostreaming test_capture refuse nostreaming)
+  bf_camera_env(camera_refuse_nostreaming "BF_FAKE_V4L2_NO_STREAMING=1")
+  bf_camera_test(camera_refuse_onebuffer test_capture refuse onebuffer)
+  bf_camera_env(camera_refuse_onebuffer "BF_FAKE_V4L2_MAX_BUFFERS=1")
+  bf_camera_test(camera_corrupt_mjpeg test_capture corrupt 5)
+  bf_camera_env(camera_corrupt_mjpeg "BF_FAKE_V4L2_FPS=200;BF_FAKE_V4L2_CORRUPT_EVERY=5")
+  bf_camera_test(camera_vanish test_capture vanish)
+  bf_camera_env(camera_vanish "BF_FAKE_V4L2_FPS=100;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=700")
+
+  # The same unplug/replug under valgrind (fd and memory leaks), else ASan builds cover it.
+  find_program(BF_VALGRIND valgrind)
+  if(BF_VALGRIND AND NOT BITFALCON_SANITIZE)
+    bf_camera_test(camera_vanish_valgrind ${BF_VALGRIND} --quiet --leak-check=full
+                   --errors-for-leak-kinds=definite,indirect --error-exitcode=1
+                   --suppressions=${BF_CAM_DIR}/valgrind.supp $<TARGET_FILE:test_capture> vanish)
+    bf_camera_env(camera_vanish_valgrind "BF_FAKE_V4L2_FPS=50;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=700")
+    set_tests_properties(camera_vanish_valgrind PROPERTIES TIMEOUT 300)
+  endif()
+endif()
