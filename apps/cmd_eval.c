@@ -1,0 +1,424 @@
+/*
+ * cmd_eval.c - `bitfalcon eval`: COCO mAP on a folder of labeled images.
+ *
+ * The detections come either from the model (run at confidence 0.001, at
+ * most 100 per image, as COCO evaluation expects) or from a detections file
+ * in the `detect --json` format, matched to the images by file stem. The
+ * second form lets the fp32 teacher's detections, produced by a Python tool,
+ * be scored by exactly the same C metric code as the ternary model.
+ *
+ * Ground truth: for IMAGES/REL/x.jpg the labels are LABELS/REL/x.txt, YOLO
+ * format (src/io/labels.h); a missing or empty file means no objects.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "bitfalcon.h"
+#include "commands.h"
+#include "detfile.h"
+#include "files.h"
+#include "image.h"
+#include "inputs.h"
+#include "labels.h"
+#include "metrics.h"
+#include "report.h"
+
+#define DEFAULT_MODEL "models/bitfalcon-v8n.bfm"
+
+static void help(void)
+{
+    printf("Usage: bitfalcon eval [-m MODEL | --detections FILE] --images DIR --labels DIR [OPTIONS]\n"
+           "\n"
+           "COCO box mAP (pycocotools' protocol: IoU .50:.05:.95, 101-point interpolated\n"
+           "precision, at most 100 detections per image) over the images in DIR.\n"
+           "\n"
+           "Options:\n"
+           "  -m, --model FILE       run this model (default: " DEFAULT_MODEL ")\n"
+           "      --detections FILE  score these detections instead (the 'detect --json'\n"
+           "                         format), matched to images by file name without\n"
+           "                         extension\n"
+           "      --images DIR       images, searched recursively\n"
+           "      --labels DIR       YOLO labels: DIR/REL/NAME.txt for IMAGES/REL/NAME.jpg,\n"
+           "                         'class cx cy w h' normalised; missing or empty = no objects\n"
+           "      --size N           network input size (default: the model's, 640)\n"
+           "      --conf X           confidence threshold for the model (default 0.001)\n"
+           "      --iou X            NMS IoU threshold for the model (default 0.7)\n"
+           "      --max-det N        detections kept per image (default 100)\n"
+           "      --threads N        worker threads (default: all cores)\n"
+           "      --isa NAME         kernel path (default auto)\n"
+           "      --json             print {\"map\": ..., \"map50\": ..., \"images\": N} on stdout\n"
+           "  -h, --help             show this help\n"
+           "\n"
+           "Prints mAP50-95, mAP50 and the number of images scored. Images or label files\n"
+           "that cannot be read are reported and left out.\n"
+           "Exit status: 0 success; 1 some images or labels failed (the metric covers the\n"
+           "others); 2 usage error, or the model or detections file could not be loaded.\n");
+}
+
+enum { OPT_MODEL = 1, OPT_DETS, OPT_IMAGES, OPT_LABELS, OPT_SIZE, OPT_CONF, OPT_IOU, OPT_MAXDET,
+       OPT_THREADS, OPT_ISA, OPT_JSON, OPT_HELP };
+
+static const bf_opt options[] = {
+    {"model", 'm', 1, OPT_MODEL},     {"detections", 0, 1, OPT_DETS}, {"images", 0, 1, OPT_IMAGES},
+    {"labels", 0, 1, OPT_LABELS},     {"size", 0, 1, OPT_SIZE},       {"conf", 0, 1, OPT_CONF},
+    {"iou", 0, 1, OPT_IOU},           {"max-det", 0, 1, OPT_MAXDET},  {"threads", 0, 1, OPT_THREADS},
+    {"isa", 0, 1, OPT_ISA},           {"json", 0, 0, OPT_JSON},       {"help", 'h', 0, OPT_HELP},
+    {NULL, 0, 0, 0},
+};
+
+/* --- detections from a file, grouped by image --- */
+
+typedef struct stem_ref {
+    char *stem;
+    size_t image; /* index into the inputs */
+} stem_ref;
+
+static int by_stem(const void *a, const void *b)
+{
+    const stem_ref *x = a, *y = b;
+    int c = strcmp(x->stem, y->stem);
+    return c ? c : (x->image < y->image ? -1 : x->image > y->image);
+}
+
+typedef struct file_dets {
+    bfio_det_file df;
+    size_t *first;  /* per image: start in order[] */
+    size_t *count;  /* per image: number of detections */
+    size_t *order;  /* record indices grouped by image, file order kept */
+    size_t unmatched;
+} file_dets;
+
+/* Groups the records by image stem. Duplicate stems among the images make
+ * the match ambiguous: refused. */
+static int group_by_stem(file_dets *fd, const bf_inputs *in)
+{
+    size_t n_img = in->count, n_rec = fd->df.count;
+    stem_ref *refs = calloc(n_img + 1, sizeof *refs);
+    size_t *img_of = malloc((n_rec + 1) * sizeof *img_of);
+    fd->first = calloc(n_img + 1, sizeof *fd->first);
+    fd->count = calloc(n_img + 1, sizeof *fd->count);
+    fd->order = malloc((n_rec + 1) * sizeof *fd->order);
+    int rc = -1;
+    if (!refs || !img_of || !fd->first || !fd->count || !fd->order) {
+        bf_report_message("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_img; i++) {
+        refs[i].image = i;
+        if (!(refs[i].stem = bfio_path_stem(in->items[i].path))) {
+            bf_report_message("out of memory");
+            goto done;
+        }
+    }
+    qsort(refs, n_img, sizeof *refs, by_stem);
+    for (size_t i = 1; i < n_img; i++)
+        if (strcmp(refs[i].stem, refs[i - 1].stem) == 0) {
+            bf_report_message("images %s and %s have the same name '%s': detections are "
+                              "matched to images by name, so this is ambiguous",
+                              in->items[refs[i - 1].image].path, in->items[refs[i].image].path,
+                              refs[i].stem);
+            rc = -2;
+            goto done;
+        }
+    for (size_t r = 0; r < n_rec; r++) {
+        img_of[r] = SIZE_MAX;
+        char *stem = bfio_path_stem(fd->df.items[r].file);
+        if (!stem) {
+            bf_report_message("out of memory");
+            goto done;
+        }
+        stem_ref key = {stem, 0};
+        size_t lo = 0, hi = n_img;
+        while (lo < hi) { /* first ref with stem >= key */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(refs[mid].stem, stem) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        (void)key;
+        if (lo < n_img && strcmp(refs[lo].stem, stem) == 0) {
+            img_of[r] = refs[lo].image;
+            fd->count[refs[lo].image]++;
+        } else {
+            fd->unmatched++;
+        }
+        free(stem);
+    }
+    size_t pos = 0;
+    for (size_t i = 0; i < n_img; i++) {
+        fd->first[i] = pos;
+        pos += fd->count[i];
+        fd->count[i] = 0;
+    }
+    for (size_t r = 0; r < n_rec; r++)
+        if (img_of[r] != SIZE_MAX) {
+            size_t i = img_of[r];
+            fd->order[fd->first[i] + fd->count[i]++] = r;
+        }
+    rc = 0;
+done:
+    if (refs)
+        for (size_t i = 0; i < n_img; i++)
+            free(refs[i].stem);
+    free(refs);
+    free(img_of);
+    return rc;
+}
+
+static void file_dets_free(file_dets *fd)
+{
+    bfio_detfile_free(&fd->df);
+    free(fd->first);
+    free(fd->count);
+    free(fd->order);
+}
+
+/* LABELS/REL_DIR/STEM.txt for an input with relative path REL_DIR/STEM.ext. */
+static char *label_path(const char *labels_dir, const char *rel)
+{
+    char *rel_txt = bfio_path_replace_ext(rel, ".txt");
+    if (!rel_txt)
+        return NULL;
+    char *p = bfio_path_join(labels_dir, rel_txt);
+    free(rel_txt);
+    return p;
+}
+
+static void print_number(double v)
+{
+    if (v < 0)
+        printf("null");
+    else
+        printf("%.6f", v);
+}
+
+int bf_cmd_eval(int argc, char **argv)
+{
+    const char *model_path = NULL, *dets_path = NULL, *images_dir = NULL, *labels_dir = NULL;
+    const char *isa = NULL;
+    int want_json = 0, max_det = 100;
+    bf_options opt;
+    bf_options_default(&opt);
+    opt.conf_threshold = 0.001f;
+    opt.iou_threshold = 0.7f;
+
+    bf_args a;
+    bf_args_init(&a, argc, argv);
+    int id, bad = 0;
+    const char *v;
+    while (!bad && (id = bf_args_next(&a, options, &v)) != BF_ARG_END) {
+        switch (id) {
+        case BF_ARG_POSITIONAL:
+            fprintf(stderr, "bitfalcon eval: unexpected argument '%s' (use --images DIR)\n", v);
+            bad = 1;
+            break;
+        case OPT_MODEL: model_path = v; break;
+        case OPT_DETS: dets_path = v; break;
+        case OPT_IMAGES: images_dir = v; break;
+        case OPT_LABELS: labels_dir = v; break;
+        case OPT_SIZE:
+            bad = bf_args_int(&a, v, 32, 8192, &opt.input_size) != 0;
+            if (!bad && opt.input_size % 32 != 0) {
+                fprintf(stderr, "bitfalcon eval: --size %d is not a multiple of 32\n", opt.input_size);
+                bad = 1;
+            }
+            break;
+        case OPT_CONF: bad = bf_args_float(&a, v, 0.0, 1.0, &opt.conf_threshold) != 0; break;
+        case OPT_IOU: bad = bf_args_float(&a, v, 0.0, 1.0, &opt.iou_threshold) != 0; break;
+        case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &max_det) != 0; break;
+        case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &opt.threads) != 0; break;
+        case OPT_ISA: isa = v; break;
+        case OPT_JSON: want_json = 1; break;
+        case OPT_HELP: help(); return BF_EXIT_OK;
+        default: bad = 1; break;
+        }
+    }
+    if (!bad && model_path && dets_path) {
+        fprintf(stderr, "bitfalcon eval: give either --model or --detections, not both\n");
+        bad = 1;
+    }
+    if (!bad && (!images_dir || !labels_dir)) {
+        fprintf(stderr, "bitfalcon eval: --images and --labels are required (see 'bitfalcon eval --help')\n");
+        bad = 1;
+    }
+    if (bad)
+        return BF_EXIT_USAGE;
+    if (!dets_path && !model_path)
+        model_path = DEFAULT_MODEL;
+    opt.isa = isa;
+    opt.max_detections = max_det;
+
+    bf_model *model = NULL;
+    bf_detector *det = NULL;
+    file_dets fd;
+    memset(&fd, 0, sizeof fd);
+    int num_classes = BFIO_MAX_CLASSES;
+    bf_error berr;
+    bfio_err err;
+    if (model_path) {
+        if (bf_model_open(model_path, &model, &berr) != BF_OK ||
+            bf_detector_create(model, &opt, &det, &berr) != BF_OK) {
+            bf_report_path_message(model_path, berr.message);
+            bf_model_close(model);
+            return BF_EXIT_USAGE;
+        }
+        num_classes = bf_model_num_classes(model);
+    } else if (bfio_detfile_read(dets_path, &fd.df, &err) != 0) {
+        fprintf(stderr, "bitfalcon: %s: %s\n", dets_path, err.msg);
+        return BF_EXIT_USAGE;
+    }
+
+    int status = BF_EXIT_USAGE;
+    bf_inputs in = {0};
+    bfio_eval *ev = NULL;
+    bfio_box *dboxes = NULL;
+    if (bf_inputs_add(&in, images_dir) != 0) {
+        bf_report_message("out of memory");
+        goto done;
+    }
+    if (in.count == 0)
+        goto done; /* reported by bf_inputs_add */
+    int failures = in.failures;
+    if (dets_path) {
+        int g = group_by_stem(&fd, &in);
+        if (g != 0)
+            goto done;
+        if (fd.unmatched)
+            bf_report_message("%s: %zu detections name files that are not among the images; "
+                              "ignored", dets_path, fd.unmatched);
+    }
+    ev = bfio_eval_create(num_classes, max_det);
+    if (!ev) {
+        bf_report_message("out of memory");
+        goto done;
+    }
+
+    size_t dcap = 0;
+    for (size_t i = 0; i < in.count; i++) {
+        const bf_input *input = &in.items[i];
+        bf_report_progress(i + 1, in.count, input->path);
+        /* The image: decoded for the model, only its size for a detections file. */
+        bfio_image img = {0};
+        int w, h;
+        if (model_path) {
+            if (bfio_image_load(input->path, &img, &err) != 0) {
+                bf_report_failure(input->path, "%s", err.msg);
+                failures++;
+                continue;
+            }
+            w = img.width;
+            h = img.height;
+        } else {
+            uint8_t *data;
+            size_t size;
+            bfio_format f;
+            if (bfio_read_file(input->path, BFIO_MAX_FILE_BYTES, &data, &size, &err) != 0 ||
+                bfio_image_info(data, size, &f, &w, &h, &err) != 0) {
+                if (data)
+                    free(data);
+                bf_report_failure(input->path, "%s", err.msg);
+                failures++;
+                continue;
+            }
+            free(data);
+        }
+        /* Ground truth. */
+        char *lpath = label_path(labels_dir, input->rel);
+        bfio_box *gt = NULL;
+        size_t n_gt = 0;
+        int missing = 0;
+        if (!lpath || bfio_labels_read(lpath, w, h, num_classes, &gt, &n_gt, &missing, &err) != 0) {
+            bf_report_failure(lpath ? lpath : input->path, "%s", lpath ? err.msg : "out of memory");
+            free(lpath);
+            bfio_image_free(&img);
+            failures++;
+            continue;
+        }
+        free(lpath);
+        /* Detections. */
+        size_t nd = 0;
+        if (model_path) {
+            if (bf_detector_run(det, img.pixels, w, h, img.stride, BF_PIXEL_RGB, &berr) != BF_OK) {
+                bf_report_path_message(input->path, berr.message);
+                bfio_image_free(&img);
+                free(gt);
+                failures++;
+                continue;
+            }
+            bfio_image_free(&img);
+            const bf_detection *d = bf_detector_results(det, &nd);
+            if (nd > dcap) {
+                bfio_box *p = realloc(dboxes, nd * sizeof *p);
+                if (!p) {
+                    free(gt);
+                    bf_report_message("out of memory");
+                    goto done;
+                }
+                dboxes = p;
+                dcap = nd;
+            }
+            for (size_t k = 0; k < nd; k++)
+                dboxes[k] = (bfio_box){d[k].x0, d[k].y0, d[k].x1, d[k].y1, d[k].score, d[k].class_id};
+        } else {
+            nd = fd.count[i];
+            if (nd > dcap) {
+                bfio_box *p = realloc(dboxes, nd * sizeof *p);
+                if (!p) {
+                    free(gt);
+                    bf_report_message("out of memory");
+                    goto done;
+                }
+                dboxes = p;
+                dcap = nd;
+            }
+            for (size_t k = 0; k < nd; k++) {
+                const bfio_det_record *r = &fd.df.items[fd.order[fd.first[i] + k]];
+                dboxes[k] = (bfio_box){r->x, r->y, r->x + r->w, r->y + r->h, r->score, r->class_id};
+            }
+        }
+        if (bfio_eval_add_image(ev, gt, n_gt, dboxes, nd, &err) != 0) {
+            bf_report_failure(input->path, "%s", err.msg);
+            failures++;
+        }
+        free(gt);
+    }
+    bf_report_progress_end();
+
+    bfio_eval_result res;
+    if (bfio_eval_compute(ev, &res, &err) != 0) {
+        bf_report_message("%s", err.msg);
+        goto done;
+    }
+    if (res.classes == 0) {
+        bf_report_message("no ground-truth boxes in %s: mAP is undefined", labels_dir);
+        failures++;
+    }
+    if (want_json) {
+        printf("{\"map\": ");
+        print_number(res.map);
+        printf(", \"map50\": ");
+        print_number(res.map50);
+        printf(", \"images\": %zu}\n", res.images);
+    } else {
+        printf("images    %zu (%zu boxes, %d classes with boxes)\n", res.images, res.gt_boxes,
+               res.classes);
+        if (res.classes) {
+            printf("mAP50-95  %.4f\n", res.map);
+            printf("mAP50     %.4f\n", res.map50);
+        } else {
+            printf("mAP50-95  n/a\nmAP50     n/a\n");
+        }
+    }
+    status = fflush(stdout) != 0 || failures ? BF_EXIT_SOME_FAILED : BF_EXIT_OK;
+done:
+    free(dboxes);
+    bfio_eval_destroy(ev);
+    bf_inputs_free(&in);
+    file_dets_free(&fd);
+    bf_detector_destroy(det);
+    bf_model_close(model);
+    return status;
+}

@@ -1,0 +1,35 @@
+/*
+ * inputs.h - the image files named on a command line.
+ *
+ * A file argument is taken as it is (its content decides whether it is an
+ * image); a folder argument is walked recursively for .jpg/.jpeg/.png/.bmp
+ * files (src/io/files.h). Each input keeps its path relative to the folder it
+ * was found in (a file argument: its base name), which is where its outputs
+ * go under the output folder, so "a/x.jpg" and "b/x.jpg" found in the folder
+ * "photos" are written to OUT/a/x.jpg and OUT/b/x.jpg.
+ */
+#ifndef BF_APPS_INPUTS_H
+#define BF_APPS_INPUTS_H
+
+#include <stddef.h>
+
+typedef struct bf_input {
+    char *path;      /* as given or found ("photos/a/x.jpg") */
+    const char *rel; /* points into path: relative to the folder argument ("a/x.jpg") */
+    int skip;        /* set by the command when this input must not be processed */
+} bf_input;
+
+typedef struct bf_inputs {
+    bf_input *items;
+    size_t count;
+    size_t cap;
+    int failures; /* arguments or entries reported as unreadable */
+} bf_inputs;
+
+/* Adds one command-line argument. Unreadable arguments and entries are
+ * reported ("bitfalcon: PATH: CAUSE") and counted in failures. Returns -1
+ * only when out of memory. */
+int bf_inputs_add(bf_inputs *in, const char *arg);
+void bf_inputs_free(bf_inputs *in);
+
+#endif /* BF_APPS_INPUTS_H */

@@ -1,0 +1,435 @@
+/* files.c - see files.h. */
+#include "files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+int bfio_read_file(const char *path, size_t max_bytes, uint8_t **out_data, size_t *out_size,
+                   bfio_err *err)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return bfio_fail(err, "%s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return bfio_fail(err, "%s", strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return bfio_fail(err, "is a directory");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return bfio_fail(err, "not a regular file");
+    }
+    /* Size check before allocating: the limit, then size_t range. */
+    if (st.st_size < 0 || (uint64_t)st.st_size > (uint64_t)max_bytes) {
+        close(fd);
+        return bfio_fail(err, "file is %lld bytes, more than the %zu byte limit",
+                         (long long)st.st_size, max_bytes);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *data = malloc(size + 1);
+    if (!data) {
+        close(fd);
+        return bfio_fail(err, "out of memory reading %zu bytes", size);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, data + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(data);
+            close(fd);
+            return bfio_fail(err, "read failed: %s", strerror(e));
+        }
+        if (n == 0)
+            break; /* the file shrank while we read it: keep what is there */
+        got += (size_t)n;
+    }
+    close(fd);
+    data[got] = 0;
+    *out_data = data;
+    *out_size = got;
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int bfio_write_file_atomic(const char *path, const void *data, size_t size, bfio_err *err)
+{
+    /* The temporary lives next to the destination, hidden: "dir/.name.tmp-XXXXXX". */
+    const char *base = bfio_path_basename(path);
+    size_t dir_len = (size_t)(base - path);
+    size_t tmp_len = dir_len + 1 + strlen(base) + sizeof ".tmp-XXXXXX";
+    char *tmp = malloc(tmp_len);
+    if (!tmp)
+        return bfio_fail(err, "out of memory");
+    snprintf(tmp, tmp_len, "%.*s.%s.tmp-XXXXXX", (int)dir_len, path, base);
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return bfio_fail(err, "cannot create a temporary file: %s", strerror(e));
+    }
+    const char *what = NULL;
+    int e = 0;
+    if (fchmod(fd, 0644) != 0) { /* mkstemp makes 0600; outputs are meant to be shared */
+        what = "chmod";
+        e = errno;
+    } else if (write_all(fd, data, size) != 0) {
+        what = "write";
+        e = errno;
+    } else if (fsync(fd) != 0) {
+        what = "fsync";
+        e = errno;
+    }
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        e = errno;
+    }
+    if (!what && rename(tmp, path) != 0) {
+        what = "rename";
+        e = errno;
+    }
+    if (what) {
+        unlink(tmp);
+        free(tmp);
+        return bfio_fail(err, "%s failed: %s", what, e ? strerror(e) : "short write");
+    }
+    free(tmp);
+
+    /* Make the rename itself durable; failure here only costs durability. */
+    char *dir = dir_len ? strndup(path, dir_len) : strdup(".");
+    if (dir) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    return 0;
+}
+
+int bfio_mkdirs(const char *dir, bfio_err *err)
+{
+    if (!dir || !*dir)
+        return 0;
+    char *p = strdup(dir);
+    if (!p)
+        return bfio_fail(err, "out of memory");
+    /* Create each prefix ending at a '/', then the whole path. */
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char saved = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                int e = errno;
+                int rc = bfio_fail(err, "cannot create folder %s: %s", p, strerror(e));
+                free(p);
+                return rc;
+            }
+            *s = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        int rc = bfio_fail(err, "%s exists and is not a folder", p);
+        free(p);
+        return rc;
+    }
+    free(p);
+    return 0;
+}
+
+int bfio_mkdirs_for_file(const char *file_path, bfio_err *err)
+{
+    const char *base = bfio_path_basename(file_path);
+    if (base == file_path)
+        return 0;
+    char *dir = strndup(file_path, (size_t)(base - file_path));
+    if (!dir)
+        return bfio_fail(err, "out of memory");
+    int rc = bfio_mkdirs(dir, err);
+    free(dir);
+    return rc;
+}
+
+char *bfio_path_join(const char *a, const char *b)
+{
+    if (!a || !*a)
+        return strdup(b);
+    size_t la = strlen(a), lb = strlen(b);
+    int slash = a[la - 1] != '/';
+    char *s = malloc(la + (size_t)slash + lb + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, a, la);
+    if (slash)
+        s[la] = '/';
+    memcpy(s + la + (size_t)slash, b, lb + 1);
+    return s;
+}
+
+const char *bfio_path_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* The position of the extension's dot in the last component, or NULL.
+ * A leading dot (".bashrc") is part of the name, not an extension. */
+static const char *ext_dot(const char *path)
+{
+    const char *base = bfio_path_basename(path);
+    const char *dot = strrchr(base, '.');
+    return dot && dot != base ? dot : NULL;
+}
+
+char *bfio_path_stem(const char *path)
+{
+    const char *base = bfio_path_basename(path);
+    const char *dot = ext_dot(path);
+    return strndup(base, dot ? (size_t)(dot - base) : strlen(base));
+}
+
+char *bfio_path_replace_ext(const char *path, const char *ext)
+{
+    const char *dot = ext_dot(path);
+    size_t keep = dot ? (size_t)(dot - path) : strlen(path);
+    size_t le = strlen(ext);
+    char *s = malloc(keep + le + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, path, keep);
+    memcpy(s + keep, ext, le + 1);
+    return s;
+}
+
+int bfio_path_is_image_name(const char *path)
+{
+    const char *dot = ext_dot(path);
+    if (!dot)
+        return 0;
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcasecmp(dot, exts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* --- walk --- */
+
+typedef struct walk_state {
+    bfio_walk_list *list;
+    size_t root_rel; /* offset of the relative part in joined paths */
+    bfio_walk_error_fn on_error;
+    void *ctx;
+    int reported;
+    /* The folders on the current path, to detect symlink cycles. */
+    dev_t devs[BFIO_WALK_MAX_DEPTH + 1];
+    ino_t inos[BFIO_WALK_MAX_DEPTH + 1];
+    int depth;
+    bfio_err *err;
+} walk_state;
+
+static void report(walk_state *w, const char *path, const char *cause)
+{
+    w->reported++;
+    if (w->on_error)
+        w->on_error(w->ctx, path, cause);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_push(bfio_walk_list *list, char *path, size_t rel)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        if (cap > SIZE_MAX / sizeof *list->items)
+            return -1;
+        bfio_walk_entry *p = realloc(list->items, cap * sizeof *p);
+        if (!p)
+            return -1;
+        list->items = p;
+        list->cap = cap;
+    }
+    list->items[list->count].path = path;
+    list->items[list->count].rel = rel;
+    list->count++;
+    return 0;
+}
+
+static int walk_dir(walk_state *w, const char *dir, const struct stat *dir_st);
+
+/* Handles one entry of a folder; returns -1 only for fatal errors (memory). */
+static int walk_entry(walk_state *w, char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        struct stat lst;
+        if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            report(w, path, e == ELOOP ? "too many levels of symbolic links" : "broken symbolic link");
+        else
+            report(w, path, strerror(e));
+        free(path);
+        return 0;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int rc = walk_dir(w, path, &st);
+        free(path);
+        return rc;
+    }
+    if (!bfio_path_is_image_name(path)) {
+        free(path);
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        report(w, path, "not a regular file");
+        free(path);
+        return 0;
+    }
+    if (list_push(w->list, path, w->root_rel) != 0) {
+        free(path);
+        return bfio_fail(w->err, "out of memory");
+    }
+    return 0;
+}
+
+static int walk_dir(walk_state *w, const char *dir, const struct stat *dir_st)
+{
+    for (int i = 0; i < w->depth; i++)
+        if (w->devs[i] == dir_st->st_dev && w->inos[i] == dir_st->st_ino)
+            return 0; /* a link back to a folder we are inside: a cycle, skip it */
+    if (w->depth >= BFIO_WALK_MAX_DEPTH) {
+        report(w, dir, "folders nested too deeply");
+        return 0;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        report(w, dir, strerror(errno));
+        return 0;
+    }
+    /* Read all names first, then sort: readdir order is file-system order. */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                report(w, dir, strerror(errno));
+            break;
+        }
+        if (de->d_name[0] == '.')
+            continue; /* ".", "..", and hidden files */
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **p = realloc(names, ncap * sizeof *p);
+            if (!p) {
+                rc = bfio_fail(w->err, "out of memory");
+                break;
+            }
+            names = p;
+            cap = ncap;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = bfio_fail(w->err, "out of memory");
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc == 0 && n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
+
+    w->devs[w->depth] = dir_st->st_dev;
+    w->inos[w->depth] = dir_st->st_ino;
+    w->depth++;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0) {
+            char *path = bfio_path_join(dir, names[i]);
+            if (!path)
+                rc = bfio_fail(w->err, "out of memory");
+            else
+                rc = walk_entry(w, path); /* takes ownership of path */
+        }
+        free(names[i]);
+    }
+    w->depth--;
+    free(names);
+    return rc;
+}
+
+int bfio_walk_images(const char *root, bfio_walk_list *list, bfio_walk_error_fn on_error,
+                     void *ctx, bfio_err *err)
+{
+    struct stat st;
+    if (stat(root, &st) != 0)
+        return bfio_fail(err, "%s", strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return bfio_fail(err, "not a folder");
+    /* Opening it here turns "no permission" on the root into a failure of the
+     * whole call rather than a reported entry. */
+    DIR *d = opendir(root);
+    if (!d)
+        return bfio_fail(err, "%s", strerror(errno));
+    closedir(d);
+
+    size_t len = strlen(root);
+    walk_state w = {
+        .list = list,
+        .root_rel = len == 0 ? 0 : root[len - 1] == '/' ? len : len + 1,
+        .on_error = on_error,
+        .ctx = ctx,
+        .err = err,
+    };
+    if (walk_dir(&w, root, &st) != 0)
+        return -1;
+    return w.reported;
+}
+
+void bfio_walk_list_free(bfio_walk_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].path);
+    free(list->items);
+    list->items = NULL;
+    list->count = list->cap = 0;
+}

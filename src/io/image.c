@@ -1,0 +1,303 @@
+/* image.c - see image.h. */
+#include "image.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <turbojpeg.h>
+
+#include "files.h"
+
+/* stb_image is compiled here and only here, for PNG and BMP, with its
+ * functions static so no other library's copy can clash with ours. Its own
+ * dimension limit is a second line of defence behind check_dims(). */
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS BFIO_IMAGE_MAX_SIDE
+#if defined(__GNUC__)
+/* The static build declares functions we never call (GIF, ...); GCC reports
+ * those at the end of the file, so this one stays off for the whole file. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+#include <stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+bfio_format bfio_image_sniff(const uint8_t *d, size_t n)
+{
+    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
+        return BFIO_FORMAT_JPEG;
+    if (n >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return BFIO_FORMAT_PNG;
+    if (n >= 2 && d[0] == 'B' && d[1] == 'M')
+        return BFIO_FORMAT_BMP;
+    return BFIO_FORMAT_UNKNOWN;
+}
+
+const char *bfio_format_name(bfio_format format)
+{
+    switch (format) {
+    case BFIO_FORMAT_JPEG: return "JPEG";
+    case BFIO_FORMAT_PNG: return "PNG";
+    case BFIO_FORMAT_BMP: return "BMP";
+    default: return "unknown";
+    }
+}
+
+/* The limits, applied to header values before any allocation. w and h are
+ * 64-bit so that unchecked header fields cannot overflow the test itself. */
+static int check_dims(long long w, long long h, bfio_err *err)
+{
+    if (w <= 0 || h <= 0)
+        return bfio_fail(err, "image header gives an invalid size %lldx%lld", w, h);
+    if (w > BFIO_IMAGE_MAX_SIDE || h > BFIO_IMAGE_MAX_SIDE)
+        return bfio_fail(err, "image is %lldx%lld pixels, larger than the %d pixel limit per side",
+                         w, h, BFIO_IMAGE_MAX_SIDE);
+    if (w * h > BFIO_IMAGE_MAX_PIXELS)
+        return bfio_fail(err, "image is %lldx%lld pixels, more than the %lld megapixel limit", w,
+                         h, BFIO_IMAGE_MAX_PIXELS / 1000000);
+    return 0;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* What a too-short file of a known format is called. */
+static int truncated(bfio_format f, bfio_err *err)
+{
+    return bfio_fail(err, "%s file is truncated (header incomplete)", bfio_format_name(f));
+}
+
+static int jpeg_info(tjhandle tj, const uint8_t *data, size_t size, int *w, int *h, bfio_err *err)
+{
+    int sub = 0, cs = 0;
+    if (size > ULONG_MAX)
+        return bfio_fail(err, "JPEG file too large");
+    if (tjDecompressHeader3(tj, data, (unsigned long)size, w, h, &sub, &cs) != 0)
+        return bfio_fail(err, "JPEG header is corrupt or truncated: %s", tjGetErrorStr2(tj));
+    if (cs == TJCS_CMYK || cs == TJCS_YCCK)
+        return bfio_fail(err, "CMYK JPEG images are not supported");
+    return check_dims(*w, *h, err);
+}
+
+int bfio_image_info(const uint8_t *data, size_t size, bfio_format *format, int *width, int *height,
+                    bfio_err *err)
+{
+    if (size == 0)
+        return bfio_fail(err, "empty file (0 bytes)");
+    bfio_format f = bfio_image_sniff(data, size);
+    long long w = 0, h = 0;
+    switch (f) {
+    case BFIO_FORMAT_JPEG: {
+        tjhandle tj = tjInitDecompress();
+        if (!tj)
+            return bfio_fail(err, "cannot start the JPEG decoder: %s", tjGetErrorStr2(NULL));
+        int iw = 0, ih = 0;
+        int rc = jpeg_info(tj, data, size, &iw, &ih, err);
+        tjDestroy(tj);
+        if (rc != 0)
+            return rc;
+        w = iw;
+        h = ih;
+        break;
+    }
+    case BFIO_FORMAT_PNG:
+        /* signature (8), IHDR length (4), "IHDR" (4), width (4), height (4) */
+        if (size < 24)
+            return truncated(f, err);
+        if (memcmp(data + 12, "IHDR", 4) != 0)
+            return bfio_fail(err, "PNG file is corrupt (no IHDR chunk first)");
+        w = be32(data + 16);
+        h = be32(data + 20);
+        break;
+    case BFIO_FORMAT_BMP: {
+        /* file header (14), DIB header size (4), then width and height */
+        if (size < 26)
+            return truncated(f, err);
+        uint32_t dib = le32(data + 14);
+        if (dib == 12) { /* OS/2 BITMAPCOREHEADER: 16-bit unsigned sizes */
+            w = data[18] | data[19] << 8;
+            h = data[20] | data[21] << 8;
+        } else {
+            w = (int32_t)le32(data + 18);
+            h = (int32_t)le32(data + 22);
+            if (h < 0)
+                h = -h; /* negative height: rows stored top-down */
+        }
+        break;
+    }
+    default:
+        return bfio_fail(err, "not a JPEG, PNG or BMP image (unrecognised content)");
+    }
+    if (check_dims(w, h, err) != 0)
+        return -1;
+    *format = f;
+    *width = (int)w;
+    *height = (int)h;
+    return 0;
+}
+
+int bfio_image_alloc(bfio_image *out, int width, int height, bfio_err *err)
+{
+    if (check_dims(width, height, err) != 0)
+        return -1;
+    /* width, height <= 16384 and w*h <= 1e8: stride and size fit easily. */
+    size_t stride = (size_t)width * 3;
+    uint8_t *p = malloc(stride * (size_t)height);
+    if (!p)
+        return bfio_fail(err, "out of memory for a %dx%d image", width, height);
+    out->pixels = p;
+    out->width = width;
+    out->height = height;
+    out->stride = stride;
+    return 0;
+}
+
+static int decode_jpeg(const uint8_t *data, size_t size, bfio_image *out, bfio_err *err)
+{
+    tjhandle tj = tjInitDecompress();
+    if (!tj)
+        return bfio_fail(err, "cannot start the JPEG decoder: %s", tjGetErrorStr2(NULL));
+    int w = 0, h = 0;
+    bfio_image img;
+    if (jpeg_info(tj, data, size, &w, &h, err) != 0 || bfio_image_alloc(&img, w, h, err) != 0) {
+        tjDestroy(tj);
+        return -1;
+    }
+    /* STOPONWARNING: a truncated file ("Premature end of JPEG file") or
+     * corrupt data ("Corrupt JPEG data: ...") is a warning to libjpeg, which
+     * would otherwise return a partly grey picture as success.
+     * LIMITSCANS: refuses progressive files with absurd scan counts, a
+     * known CPU denial of service. */
+    int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
+    int rc = tjDecompress2(tj, data, (unsigned long)size, img.pixels, w, (int)img.stride, h,
+                           TJPF_RGB, flags);
+    /* Without STOPONWARNING a warning returns 0 on some versions; check both. */
+    if (rc != 0 || tjGetErrorCode(tj) == TJERR_WARNING) {
+        const char *msg = tjGetErrorStr2(tj);
+        bfio_fail(err, "JPEG is truncated or corrupt: %s", msg && *msg ? msg : "decode failed");
+        bfio_image_free(&img);
+        tjDestroy(tj);
+        return -1;
+    }
+    tjDestroy(tj);
+    *out = img;
+    return 0;
+}
+
+static int decode_stb(const uint8_t *data, size_t size, bfio_format f, int w, int h,
+                      bfio_image *out, bfio_err *err)
+{
+    if (size > INT_MAX)
+        return bfio_fail(err, "%s file too large", bfio_format_name(f));
+    int sw = 0, sh = 0, comp = 0;
+    stbi_uc *p = stbi_load_from_memory(data, (int)size, &sw, &sh, &comp, 3);
+    if (!p)
+        return bfio_fail(err, "%s is corrupt or truncated: %s", bfio_format_name(f),
+                         stbi_failure_reason());
+    if (sw != w || sh != h) { /* cannot happen for a sane file; never trust it */
+        stbi_image_free(p);
+        return bfio_fail(err, "%s header size %dx%d disagrees with the decoded %dx%d",
+                         bfio_format_name(f), w, h, sw, sh);
+    }
+    /* stb allocates with malloc (STBI_MALLOC default), so free() releases it. */
+    out->pixels = p;
+    out->width = sw;
+    out->height = sh;
+    out->stride = (size_t)sw * 3;
+    return 0;
+}
+
+int bfio_image_decode(const uint8_t *data, size_t size, bfio_image *out, bfio_err *err)
+{
+    bfio_format f;
+    int w, h;
+    if (bfio_image_info(data, size, &f, &w, &h, err) != 0)
+        return -1;
+    if (f == BFIO_FORMAT_JPEG)
+        return decode_jpeg(data, size, out, err);
+    return decode_stb(data, size, f, w, h, out, err);
+}
+
+int bfio_image_load(const char *path, bfio_image *out, bfio_err *err)
+{
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (bfio_read_file(path, BFIO_MAX_FILE_BYTES, &data, &size, err) != 0)
+        return -1;
+    int rc = bfio_image_decode(data, size, out, err);
+    free(data);
+    return rc;
+}
+
+void bfio_image_free(bfio_image *img)
+{
+    if (!img)
+        return;
+    free(img->pixels);
+    img->pixels = NULL;
+    img->width = img->height = 0;
+    img->stride = 0;
+}
+
+int bfio_jpeg_encode(const uint8_t *rgb, int width, int height, size_t stride, int quality,
+                     uint8_t **out_jpeg, size_t *out_size, bfio_err *err)
+{
+    if (!rgb || check_dims(width, height, err) != 0)
+        return rgb ? -1 : bfio_fail(err, "no pixels");
+    if (stride < (size_t)width * 3 || stride > INT_MAX)
+        return bfio_fail(err, "bad row stride %zu for width %d", stride, width);
+    if (quality < 1 || quality > 100)
+        return bfio_fail(err, "JPEG quality %d is not in 1..100", quality);
+    tjhandle tj = tjInitCompress();
+    if (!tj)
+        return bfio_fail(err, "cannot start the JPEG encoder: %s", tjGetErrorStr2(NULL));
+    unsigned char *buf = NULL;
+    unsigned long n = 0;
+    int rc = tjCompress2(tj, rgb, width, (int)stride, height, TJPF_RGB, &buf, &n, TJSAMP_420,
+                         quality, TJFLAG_ACCURATEDCT);
+    if (rc != 0) {
+        bfio_fail(err, "JPEG encoding failed: %s", tjGetErrorStr2(tj));
+        tjFree(buf);
+        tjDestroy(tj);
+        return -1;
+    }
+    tjDestroy(tj);
+    *out_jpeg = buf;
+    *out_size = n;
+    return 0;
+}
+
+void bfio_jpeg_free(uint8_t *jpeg)
+{
+    tjFree(jpeg);
+}
+
+int bfio_jpeg_save(const char *path, const bfio_image *img, int quality, bfio_err *err)
+{
+    uint8_t *jpeg = NULL;
+    size_t n = 0;
+    if (bfio_jpeg_encode(img->pixels, img->width, img->height, img->stride, quality, &jpeg, &n,
+                         err) != 0)
+        return -1;
+    int rc = bfio_write_file_atomic(path, jpeg, n, err);
+    bfio_jpeg_free(jpeg);
+    return rc;
+}

@@ -1,0 +1,385 @@
+/* metrics.c - see metrics.h. Names follow pycocotools' cocoeval.py where they can. */
+#include "metrics.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T BFIO_EVAL_IOU_STEPS
+#define R BFIO_EVAL_RECALL_STEPS
+
+/* One kept detection of a class: its score, its place in the input (the
+ * stable-sort tie-break) and whether it matched at each IoU threshold. */
+typedef struct det_rec {
+    double score;
+    uint64_t seq;
+    uint16_t tp; /* bit t set = true positive at threshold t */
+} det_rec;
+
+typedef struct class_acc {
+    det_rec *dets;
+    size_t n, cap;
+    size_t n_gt;
+    double ap[T]; /* filled by compute */
+} class_acc;
+
+struct bfio_eval {
+    int num_classes;
+    int max_dets;
+    class_acc *classes;
+    uint64_t seq;
+    size_t images, gt_boxes, det_boxes;
+    int computed;
+};
+
+double bfio_eval_iou_threshold(int i)
+{
+    /* numpy.linspace(.5, .95, 10): y = i * step + start, last = stop exactly. */
+    if (i >= T - 1)
+        return 0.95;
+    double step = (0.95 - 0.5) / (T - 1);
+    double y = (double)i * step;
+    return y + 0.5;
+}
+
+double bfio_eval_recall_threshold(int i)
+{
+    if (i >= R - 1)
+        return 1.0;
+    double step = (1.0 - 0.0) / (R - 1);
+    double y = (double)i * step;
+    return y + 0.0;
+}
+
+double bfio_box_iou(const bfio_box *a, const bfio_box *b)
+{
+    /* pycocotools bbIou: intersection from min/max of the edges, no +1;
+     * union = area_a + area_b - intersection, each area w * h. */
+    double iw = fmin((double)a->x1, (double)b->x1) - fmax((double)a->x0, (double)b->x0);
+    if (iw <= 0)
+        return 0;
+    double ih = fmin((double)a->y1, (double)b->y1) - fmax((double)a->y0, (double)b->y0);
+    if (ih <= 0)
+        return 0;
+    double inter = iw * ih;
+    double area_a = ((double)a->x1 - a->x0) * ((double)a->y1 - a->y0);
+    double area_b = ((double)b->x1 - b->x0) * ((double)b->y1 - b->y0);
+    return inter / (area_a + area_b - inter);
+}
+
+bfio_eval *bfio_eval_create(int num_classes, int max_dets)
+{
+    if (num_classes < 1 || num_classes > 100000 || max_dets < 1)
+        return NULL;
+    bfio_eval *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->classes = calloc((size_t)num_classes, sizeof *ev->classes);
+    if (!ev->classes) {
+        free(ev);
+        return NULL;
+    }
+    ev->num_classes = num_classes;
+    ev->max_dets = max_dets;
+    return ev;
+}
+
+void bfio_eval_destroy(bfio_eval *ev)
+{
+    if (!ev)
+        return;
+    for (int c = 0; c < ev->num_classes; c++)
+        free(ev->classes[c].dets);
+    free(ev->classes);
+    free(ev);
+}
+
+static int check_boxes(const bfio_eval *ev, const bfio_box *b, size_t n, const char *what,
+                       int scores, bfio_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].class_id < 0 || b[i].class_id >= ev->num_classes)
+            return bfio_fail(err, "%s %zu: class %d is not in 0..%d", what, i, b[i].class_id,
+                             ev->num_classes - 1);
+        if (!isfinite(b[i].x0) || !isfinite(b[i].y0) || !isfinite(b[i].x1) ||
+            !isfinite(b[i].y1) || (scores && !isfinite(b[i].score)))
+            return bfio_fail(err, "%s %zu: coordinates or score not finite", what, i);
+        if (b[i].x1 < b[i].x0 || b[i].y1 < b[i].y0)
+            return bfio_fail(err, "%s %zu: corners out of order", what, i);
+    }
+    return 0;
+}
+
+/* Sorting helpers: qsort is not stable, so ties fall back to the index. */
+typedef struct keyed {
+    int class_id;
+    double score; /* detections: descending; ground truth: 0 */
+    size_t index;
+} keyed;
+
+static int by_score_desc(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Class, then the position given by index (for dets: their rank by score). */
+static int by_class(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    if (a->class_id != b->class_id)
+        return a->class_id < b->class_id ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Makes room for `extra` more detections in a class without changing it. */
+static int reserve_dets(class_acc *ca, size_t extra)
+{
+    if (ca->n + extra <= ca->cap)
+        return 0;
+    size_t cap = ca->cap ? ca->cap : 64;
+    while (cap < ca->n + extra)
+        cap *= 2;
+    det_rec *p = realloc(ca->dets, cap * sizeof *p);
+    if (!p)
+        return -1;
+    ca->dets = p;
+    ca->cap = cap;
+    return 0;
+}
+
+/* COCOeval.evaluateImg for one image and class: greedy matching of the
+ * detections (in score order) at each threshold; sets tp bits. */
+static void match_class(const bfio_box *gt, const keyed *gk, size_t G, const bfio_box *dets,
+                        const size_t *order, const keyed *dk, size_t D, double *ious,
+                        unsigned char *gtm, uint16_t *tp)
+{
+    for (size_t d = 0; d < D; d++)
+        for (size_t g = 0; g < G; g++)
+            ious[d * G + g] = bfio_box_iou(&dets[order[dk[d].index]], &gt[gk[g].index]);
+    for (int t = 0; t < T; t++) {
+        memset(gtm, 0, G);
+        for (size_t d = 0; d < D; d++) {
+            double best = fmin(bfio_eval_iou_threshold(t), 1 - 1e-10);
+            size_t m = SIZE_MAX;
+            for (size_t g = 0; g < G; g++) {
+                if (gtm[g])
+                    continue;
+                if (ious[d * G + g] < best)
+                    continue;
+                best = ious[d * G + g]; /* >= : on a tie the later box wins, as in COCOeval */
+                m = g;
+            }
+            if (m != SIZE_MAX) {
+                gtm[m] = 1;
+                tp[dk[d].index] |= (uint16_t)(1u << t);
+            }
+        }
+    }
+}
+
+int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bfio_box *dets,
+                        size_t n_dets, bfio_err *err)
+{
+    if (!ev)
+        return bfio_fail(err, "no evaluator");
+    if (check_boxes(ev, gt, n_gt, "ground truth box", 0, err) != 0 ||
+        check_boxes(ev, dets, n_dets, "detection", 1, err) != 0)
+        return -1;
+
+    size_t kept = n_dets < (size_t)ev->max_dets ? n_dets : (size_t)ev->max_dets;
+    keyed *sk = malloc((n_dets + 1) * sizeof *sk);   /* score sort */
+    size_t *order = malloc((n_dets + 1) * sizeof *order); /* rank -> input index */
+    keyed *dk = malloc((kept + 1) * sizeof *dk);     /* kept dets grouped by class */
+    keyed *gk = malloc((n_gt + 1) * sizeof *gk);     /* gt grouped by class */
+    uint16_t *tp = calloc(kept + 1, sizeof *tp);     /* by rank */
+    double *ious = NULL;
+    unsigned char *gtm = malloc(n_gt + 1);
+    int rc = -1;
+    if (!sk || !order || !dk || !gk || !tp || !gtm) {
+        bfio_fail(err, "out of memory");
+        goto done;
+    }
+
+    /* 1. Highest score first (stable), keep the first max_dets. */
+    for (size_t i = 0; i < n_dets; i++)
+        sk[i] = (keyed){dets[i].class_id, dets[i].score, i};
+    qsort(sk, n_dets, sizeof *sk, by_score_desc);
+    for (size_t r = 0; r < n_dets; r++)
+        order[r] = sk[r].index;
+
+    /* 2. Group kept detections (by rank) and ground truth (by input order) by class. */
+    for (size_t r = 0; r < kept; r++)
+        dk[r] = (keyed){dets[order[r]].class_id, 0, r};
+    qsort(dk, kept, sizeof *dk, by_class);
+    for (size_t i = 0; i < n_gt; i++)
+        gk[i] = (keyed){gt[i].class_id, 0, i};
+    qsort(gk, n_gt, sizeof *gk, by_class);
+
+    /* 3. Match each class present in the image. */
+    size_t di = 0, gi = 0, max_cells = 0;
+    while (di < kept || gi < n_gt) {
+        int c = di < kept && (gi >= n_gt || dk[di].class_id <= gk[gi].class_id) ? dk[di].class_id
+                                                                              : gk[gi].class_id;
+        size_t d1 = di, g1 = gi;
+        while (d1 < kept && dk[d1].class_id == c)
+            d1++;
+        while (g1 < n_gt && gk[g1].class_id == c)
+            g1++;
+        size_t D = d1 - di, G = g1 - gi;
+        if (D && G) {
+            if (D * G > max_cells) {
+                double *p = realloc(ious, D * G * sizeof *p);
+                if (!p) {
+                    bfio_fail(err, "out of memory");
+                    goto done;
+                }
+                ious = p;
+                max_cells = D * G;
+            }
+            match_class(gt, gk + gi, G, dets, order, dk + di, D, ious, gtm, tp);
+        }
+        /* Reserve now so that committing below cannot fail half-way. */
+        if (reserve_dets(&ev->classes[c], D) != 0) {
+            bfio_fail(err, "out of memory");
+            goto done;
+        }
+        di = d1;
+        gi = g1;
+    }
+
+    /* 4. Commit: detections in rank order (the accumulate tie-break), gt counts. */
+    for (size_t r = 0; r < kept; r++) {
+        class_acc *ca = &ev->classes[dets[order[r]].class_id];
+        det_rec *rec = &ca->dets[ca->n++];
+        rec->score = dets[order[r]].score;
+        rec->seq = ev->seq + r;
+        rec->tp = tp[r];
+    }
+    for (size_t i = 0; i < n_gt; i++)
+        ev->classes[gt[i].class_id].n_gt++;
+    ev->seq += kept;
+    ev->images++;
+    ev->gt_boxes += n_gt;
+    ev->det_boxes += kept;
+    ev->computed = 0;
+    rc = 0;
+done:
+    free(sk);
+    free(order);
+    free(dk);
+    free(gk);
+    free(tp);
+    free(ious);
+    free(gtm);
+    return rc;
+}
+
+static int by_score_then_seq(const void *pa, const void *pb)
+{
+    const det_rec *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* COCOeval.accumulate for one class and threshold. The detections are sorted. */
+static double class_ap(const det_rec *d, size_t nd, size_t n_gt, int t, double *rc, double *pr)
+{
+    double tp = 0, fp = 0;
+    for (size_t i = 0; i < nd; i++) {
+        if (d[i].tp >> t & 1)
+            tp += 1;
+        else
+            fp += 1;
+        rc[i] = tp / (double)n_gt;
+        pr[i] = tp / (fp + tp + DBL_EPSILON); /* np.spacing(1) */
+    }
+    /* The precision envelope: monotone non-increasing in recall. */
+    for (size_t i = nd; i-- > 1;)
+        if (pr[i] > pr[i - 1])
+            pr[i - 1] = pr[i];
+    /* np.searchsorted(rc, recThrs, side='left'): first index with rc >= r. */
+    double sum = 0;
+    size_t lo = 0;
+    for (int k = 0; k < R; k++) {
+        double r = bfio_eval_recall_threshold(k);
+        size_t a = lo, b = nd; /* rc is non-decreasing and so are the thresholds */
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (rc[mid] < r)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        lo = a;
+        if (a >= nd)
+            break; /* recall never reaches r: this and all later points are 0 */
+        sum += pr[a];
+    }
+    return sum / R;
+}
+
+int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err)
+{
+    if (!ev)
+        return bfio_fail(err, "no evaluator");
+    size_t most = 1;
+    for (int c = 0; c < ev->num_classes; c++)
+        if (ev->classes[c].n > most)
+            most = ev->classes[c].n;
+    double *rc = malloc(most * sizeof *rc), *pr = malloc(most * sizeof *pr);
+    if (!rc || !pr) {
+        free(rc);
+        free(pr);
+        return bfio_fail(err, "out of memory");
+    }
+    double sum = 0, sum50 = 0, sum75 = 0;
+    int classes = 0;
+    for (int c = 0; c < ev->num_classes; c++) {
+        class_acc *ca = &ev->classes[c];
+        if (ca->n_gt == 0) {
+            for (int t = 0; t < T; t++)
+                ca->ap[t] = -1;
+            continue;
+        }
+        qsort(ca->dets, ca->n, sizeof *ca->dets, by_score_then_seq);
+        for (int t = 0; t < T; t++) {
+            ca->ap[t] = class_ap(ca->dets, ca->n, ca->n_gt, t, rc, pr);
+            sum += ca->ap[t];
+        }
+        sum50 += ca->ap[0];
+        sum75 += ca->ap[5];
+        classes++;
+    }
+    free(rc);
+    free(pr);
+    ev->computed = 1;
+    out->classes = classes;
+    out->map = classes ? sum / (T * (double)classes) : -1;
+    out->map50 = classes ? sum50 / classes : -1;
+    out->map75 = classes ? sum75 / classes : -1;
+    out->images = ev->images;
+    out->gt_boxes = ev->gt_boxes;
+    out->det_boxes = ev->det_boxes;
+    return 0;
+}
+
+int bfio_eval_class_ap(const bfio_eval *ev, int class_id, double *ap, double *ap50)
+{
+    if (!ev || !ev->computed || class_id < 0 || class_id >= ev->num_classes ||
+        ev->classes[class_id].n_gt == 0) {
+        *ap = *ap50 = -1;
+        return -1;
+    }
+    double s = 0;
+    for (int t = 0; t < T; t++)
+        s += ev->classes[class_id].ap[t];
+    *ap = s / T;
+    *ap50 = ev->classes[class_id].ap[0];
+    return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * metrics.h - COCO box mAP, computed the way pycocotools' COCOeval does.
+ *
+ *     bfio_eval *ev = bfio_eval_create(80, 100);
+ *     for each image:
+ *         bfio_eval_add_image(ev, gt, n_gt, dets, n_dets, &err);   // pixels, any order
+ *     bfio_eval_result r;
+ *     bfio_eval_compute(ev, &r, &err);    // r.map = mAP@[.50:.05:.95], r.map50
+ *     bfio_eval_destroy(ev);
+ *
+ * The protocol (COCOeval.evaluateImg / accumulate, bbox, area "all"):
+ *  - An image's detections are sorted by score, highest first (a stable sort:
+ *    equal scores keep their input order), and only the first max_dets (100)
+ *    are kept. The limit is per image, as in the COCO challenge's rule for
+ *    result files; COCOeval itself applies it per image and class, which is
+ *    the same thing for any file that obeys the rule.
+ *  - Per image, class and IoU threshold t in .50:.05:.95, each detection in
+ *    score order takes the not yet matched ground-truth box of its class with
+ *    the highest IoU >= t (IoU = t matches; on equal IoU the later box wins,
+ *    as in COCOeval); it is then a true positive, else a false positive.
+ *    IoU uses continuous coordinates: area = w * h, no +1.
+ *  - Per class and threshold, all detections are sorted by score (stable,
+ *    in image order), precision = TP / (TP + FP) and recall = TP / n_gt are
+ *    accumulated, precision is made monotone (each value replaced by the
+ *    maximum to its right), and AP is the mean over the 101 recall points
+ *    0:.01:1 of the precision at the first recall >= r (0 if recall never
+ *    reaches r).
+ *  - Classes with no ground truth box are left out of the mean; a class with
+ *    ground truth but no detection counts with AP 0. mAP50-95 is the mean over
+ *    the 10 thresholds and the classes, mAP50 the mean over classes at t=.50.
+ * The thresholds are computed as numpy.linspace computes them, so that a
+ * borderline IoU (exactly 0.6, say) falls on the same side as in pycocotools.
+ * No crowd boxes and no area ranges.
+ */
+#ifndef BFIO_METRICS_H
+#define BFIO_METRICS_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* A box in pixels with corners x0 <= x1, y0 <= y1. */
+typedef struct bfio_box {
+    float x0, y0, x1, y1;
+    float score;  /* detections only */
+    int class_id;
+} bfio_box;
+
+#define BFIO_EVAL_IOU_STEPS 10
+#define BFIO_EVAL_RECALL_STEPS 101
+
+typedef struct bfio_eval bfio_eval;
+
+typedef struct bfio_eval_result {
+    double map;        /* mAP@[.50:.05:.95]; -1 when no class has ground truth */
+    double map50;      /* mAP@.50; -1 likewise */
+    double map75;      /* mAP@.75; -1 likewise */
+    int classes;       /* classes with ground truth, the ones averaged */
+    size_t images;
+    size_t gt_boxes;
+    size_t det_boxes;  /* detections kept (after the per-image limit) */
+} bfio_eval_result;
+
+/* The i-th IoU threshold (0.5 .. 0.95) and recall point (0 .. 1), as numpy makes them. */
+double bfio_eval_iou_threshold(int i);
+double bfio_eval_recall_threshold(int i);
+
+/* IoU of two boxes, COCO style. */
+double bfio_box_iou(const bfio_box *a, const bfio_box *b);
+
+/* max_dets: detections kept per image (COCO: 100). NULL on bad arguments or no memory. */
+bfio_eval *bfio_eval_create(int num_classes, int max_dets);
+void bfio_eval_destroy(bfio_eval *ev);
+
+/* Adds one image. Boxes must have class ids in 0..num_classes-1 and finite
+ * coordinates and scores; on an error nothing is added. */
+int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bfio_box *dets,
+                        size_t n_dets, bfio_err *err);
+
+int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err);
+
+/* After compute: a class's AP@[.50:.95] and AP@.50; -1 if it has no ground truth. */
+int bfio_eval_class_ap(const bfio_eval *ev, int class_id, double *ap, double *ap50);
+
+#endif /* BFIO_METRICS_H */
