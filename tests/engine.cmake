@@ -1,0 +1,32 @@
+# Engine tests (src/core): op, loader, graph, post-processing, API and
+# allocation-failure tests on synthetic models, plus bit-exactness against the
+# Python integer simulation when models/bitfalcon-v8n.bfm and the fixtures in
+# tests/data/ exist (those skip with code 77 otherwise).
+set(BF_ENGINE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/engine)
+
+add_library(bf_engine_testutil STATIC
+  ${BF_ENGINE_DIR}/test_util.c ${BF_ENGINE_DIR}/model_builder.c ${BF_ENGINE_DIR}/naive_ref.c)
+target_include_directories(bf_engine_testutil PUBLIC
+  ${BF_ENGINE_DIR} ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/kernels)
+target_link_libraries(bf_engine_testutil PUBLIC bitfalcon_static m)
+
+# Engine test programs link only the engine (not bitfalcon_io): they decode
+# PNGs with their own static stb_image instance.
+function(bf_engine_program name)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE bf_engine_testutil bitfalcon_static)
+endfunction()
+
+function(bf_engine_test name)
+  add_test(NAME ${name} COMMAND ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS engine)
+endfunction()
+
+bf_engine_program(engine_test_graph ${BF_ENGINE_DIR}/test_graph.c)
+bf_engine_test(engine_graph_vs_naive engine_test_graph)
+
+bf_engine_program(engine_test_ops ${BF_ENGINE_DIR}/test_ops.c)
+bf_engine_test(engine_ops_vs_naive engine_test_ops)
+
+bf_engine_program(engine_test_letterbox ${BF_ENGINE_DIR}/test_letterbox.c)
+bf_engine_test(engine_letterbox_vs_naive engine_test_letterbox)

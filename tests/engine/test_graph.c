@@ -1,0 +1,201 @@
+/*
+ * test_graph.c - whole synthetic models (every op) through the public API,
+ * compared value by value with the naive interpreter (naive_ref.c), at
+ * several input sizes, with and without arena reuse; and the arena plan's
+ * invariant (values alive at the same step never share bytes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitfalcon.h"
+#include "detector.h"
+#include "graph.h"
+#include "model.h"
+#include "model_builder.h"
+#include "naive_ref.h"
+#include "test_util.h"
+
+static uint8_t *random_image(rng *r, int w, int h, size_t stride)
+{
+    uint8_t *img = malloc(stride * (size_t)h);
+    for (size_t i = 0; i < stride * (size_t)h; i++)
+        img[i] = (uint8_t)rng_int(r, 0, 255);
+    return img;
+}
+
+static size_t value_bytes(const mb_model *mb, uint32_t v, int S)
+{
+    size_t hw = (size_t)(S / (int)mb->values[v].stride);
+    return hw * hw * mb->values[v].channels * (mb->values[v].dtype == MB_I32 ? 4 : 1);
+}
+
+/* Compares every value (keep_all) or only the head outputs. */
+static void compare(const mb_model *mb, const bf_detector *det, void **ref, int S, int keep_all, const char *what)
+{
+    if (keep_all) {
+        for (uint32_t v = 0; v < mb->n_values; v++) {
+            bf_shape sh;
+            const void *got = bf_detector_value(det, v, &sh);
+            size_t hw = (size_t)(S / (int)mb->values[v].stride);
+            CHECK(sh.h == (int)hw && sh.w == (int)hw && sh.c == (int)mb->values[v].channels,
+                  "%s: value %u shape %dx%dx%d", what, v, sh.h, sh.w, sh.c);
+            size_t n = value_bytes(mb, v, S);
+            if (memcmp(got, ref[v], n) != 0) {
+                size_t esz = mb->values[v].dtype == MB_I32 ? 4 : 1, i = 0;
+                while (memcmp((const uint8_t *)got + i * esz, (const uint8_t *)ref[v] + i * esz, esz) == 0)
+                    i++;
+                int32_t g = 0, e = 0;
+                if (esz == 4) {
+                    memcpy(&g, (const uint8_t *)got + 4 * i, 4);
+                    memcpy(&e, (const uint8_t *)ref[v] + 4 * i, 4);
+                } else {
+                    g = ((const int8_t *)got)[i];
+                    e = ((const int8_t *)ref[v])[i];
+                }
+                CHECK(0, "%s: value %u (producer layer %u) differs first at element %zu: engine %d, naive %d", what,
+                      v, mb->values[v].producer, i, g, e);
+            }
+        }
+    }
+    for (int o = 0; o < bf_detector_num_outputs(det); o++) {
+        int kind, stride, h, w, c;
+        const int32_t *out = bf_detector_output(det, o, &kind, &stride, &h, &w, &c);
+        const mb_output *mo = &mb->outputs[o];
+        CHECK(out != NULL, "%s: output %d missing", what, o);
+        if (out == NULL)
+            continue;
+        CHECK(kind == (int)mo->kind && stride == (int)mo->stride && h == S / stride && w == h &&
+                  c == (int)mb->values[mo->value].channels,
+              "%s: output %d metadata", what, o);
+        CHECK(memcmp(out, ref[mo->value], value_bytes(mb, mo->value, S)) == 0, "%s: head output %d differs", what, o);
+    }
+}
+
+static void run_case(int variant, int S, uint64_t seed, rng *r)
+{
+    char what[96];
+    snprintf(what, sizeof what, "variant %d, size %d, seed %llu", variant, S, (unsigned long long)seed);
+    mb_model *mb = mb_build_test_graph(variant, seed);
+    size_t size;
+    uint8_t *file = mb_serialize(mb, &size);
+    bf_model *model = NULL;
+    bf_error err = {0};
+    bf_status st = bf_model_from_memory(file, size, "synthetic.bfm", &model, &err);
+    CHECK(st == BF_OK, "%s: load: %s", what, err.message);
+    if (st != BF_OK) {
+        free(file);
+        mb_free(mb);
+        return;
+    }
+    bf_options opt;
+    bf_options_default(&opt);
+    opt.input_size = S;
+    opt.isa = "ref";
+    bf_detector *all = NULL, *reuse = NULL;
+    CHECK(bf_detector_create_ex(model, &opt, BF_DETECTOR_KEEP_ALL_VALUES, &all, &err) == BF_OK, "%s: %s", what,
+          err.message);
+    CHECK(bf_detector_create(model, &opt, &reuse, &err) == BF_OK, "%s: %s", what, err.message);
+    if (all != NULL && reuse != NULL) {
+        bf_detector_info ia, ir;
+        bf_detector_get_info(all, &ia);
+        bf_detector_get_info(reuse, &ir);
+        CHECK(ir.arena_bytes <= ia.arena_bytes, "%s: reuse arena %zu > no-reuse %zu", what, ir.arena_bytes,
+              ia.arena_bytes);
+        if (variant == 0)
+            CHECK(ir.arena_bytes < ir.naive_bytes, "%s: arena %zu saves nothing against %zu", what, ir.arena_bytes,
+                  ir.naive_bytes);
+        for (int rep = 0; rep < 2; rep++) {
+            /* odd sizes, a padded row stride, BGR on the second round */
+            int w = rng_int(r, 1, 2 * S), h = rng_int(r, 1, 2 * S);
+            size_t stride = (size_t)w * 3 + (size_t)rng_int(r, 0, 7);
+            uint8_t *img = random_image(r, w, h, stride);
+            bf_pixel_format fmt = rep ? BF_PIXEL_BGR : BF_PIXEL_RGB;
+            CHECK(bf_detector_run(all, img, w, h, stride, fmt, &err) == BF_OK, "%s: run: %s", what, err.message);
+            CHECK(bf_detector_run(reuse, img, w, h, stride, fmt, &err) == BF_OK, "%s: run: %s", what, err.message);
+            void **ref = naive_run(mb, S, bf_detector_input(all));
+            compare(mb, all, ref, S, 1, what);
+            compare(mb, reuse, ref, S, 0, what);
+            size_t na, nr;
+            const bf_detection *da = bf_detector_results(all, &na), *dr = bf_detector_results(reuse, &nr);
+            CHECK(na == nr && memcmp(da, dr, na * sizeof *da) == 0, "%s: detections differ with reuse", what);
+            naive_free(mb, ref);
+            free(img);
+        }
+    }
+    bf_detector_destroy(all);
+    bf_detector_destroy(reuse);
+    bf_model_close(model);
+    free(file);
+    mb_free(mb);
+}
+
+/* The plan's invariant, checked from the outside: any two values both alive
+ * at some step have disjoint byte ranges. */
+static void check_plan(int variant, int S)
+{
+    mb_model *mb = mb_build_test_graph(variant, 7);
+    size_t size;
+    uint8_t *file = mb_serialize(mb, &size);
+    bf_model *model = NULL;
+    bf_error err;
+    if (bf_model_from_memory(file, size, "plan.bfm", &model, &err) != BF_OK) {
+        CHECK(0, "load: %s", err.message);
+        free(file);
+        mb_free(mb);
+        return;
+    }
+    bf_plan plan;
+    CHECK(bf_plan_build(model, S, 1, &plan, &err) == BF_OK, "plan: %s", err.message);
+    uint32_t nv = mb->n_values;
+    uint32_t *first = calloc(nv, sizeof *first), *last = calloc(nv, sizeof *last);
+    for (uint32_t v = 1; v < nv; v++)
+        first[v] = last[v] = mb->values[v].producer + 1;
+    for (uint32_t i = 0; i < mb->n_layers; i++)
+        for (uint32_t j = 0; j < mb->layers[i].n_inputs; j++)
+            if (last[mb->layers[i].inputs[j]] < i + 1)
+                last[mb->layers[i].inputs[j]] = i + 1;
+    for (uint32_t o = 0; o < mb->n_outputs; o++)
+        last[mb->outputs[o].value] = mb->n_layers + 1;
+    for (uint32_t a = 0; a < nv; a++) {
+        CHECK(plan.offsets[a] % 64 == 0, "value %u misaligned", a);
+        CHECK(plan.offsets[a] + value_bytes(mb, a, S) <= plan.arena_bytes, "value %u outside the arena", a);
+        for (uint32_t b = a + 1; b < nv; b++) {
+            int alive_together = first[a] <= last[b] && first[b] <= last[a];
+            int overlap = plan.offsets[a] < plan.offsets[b] + value_bytes(mb, b, S) &&
+                          plan.offsets[b] < plan.offsets[a] + value_bytes(mb, a, S);
+            CHECK(!(alive_together && overlap), "variant %d: values %u and %u share memory while alive", variant, a, b);
+        }
+    }
+    fprintf(stderr, "variant %d size %d: arena %zu bytes (without reuse %zu), im2col %zu, acc %zu\n", variant, S,
+            plan.arena_bytes, plan.naive_bytes, plan.im2col_bytes, plan.acc_bytes);
+    free(first);
+    free(last);
+    bf_plan_free(&plan);
+    bf_model_close(model);
+    free(file);
+    mb_free(mb);
+}
+
+int main(void)
+{
+    uint64_t seed = test_seed(20240601);
+    rng r;
+    rng_init(&r, seed);
+    const int sizes[] = {32, 64, 96};
+    for (int variant = 0; variant < 2; variant++) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            run_case(variant, sizes[i], seed + (uint64_t)(variant * 10 + (int)i), &r);
+            CHECK_LIMIT();
+        }
+        check_plan(variant, 64);
+    }
+    /* a few more seeds at the default size */
+    for (int k = 0; k < 4; k++)
+        run_case(k & 1, 64, seed + 100 + (uint64_t)k, &r);
+    if (test_failures) {
+        fprintf(stderr, "%d check(s) failed\n", test_failures);
+        return 1;
+    }
+    fprintf(stderr, "ok\n");
+    return 0;
+}
