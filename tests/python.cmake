@@ -1,0 +1,18 @@
+# Python checks of the tools (tools/): format round trip, letterbox and head fixtures,
+# post-processing units, teacher reproduction. They need /usr/bin/python3 with numpy (+PIL,
+# + torch and ../shared/data for the teacher); a missing prerequisite makes the script exit
+# 77, which ctest reports as SKIPPED.
+if(BF_PYTHON)
+  set(BF_TOOLS ${CMAKE_SOURCE_DIR}/tools)
+  add_test(NAME python_format_roundtrip COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_format.py)
+  add_test(NAME python_letterbox_fixture COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_letterbox.py)
+  add_test(NAME python_postprocess_units COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_postprocess.py)
+  add_test(NAME python_heads_fixture COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_fixtures.py ${BF_MODEL})
+  add_test(NAME python_teacher_reproduces_readme
+           COMMAND ${BF_PYTHON} ${BF_TOOLS}/teacher_check.py --expect-teacher-readme
+                   --teacher ${BF_SHARED_DATA}/teacher/yolov8n_coco.npz
+                   ${BF_SHARED_DATA}/samples/bus.jpg ${BF_SHARED_DATA}/samples/zidane.jpg)
+  set_tests_properties(python_format_roundtrip python_letterbox_fixture python_postprocess_units
+                       python_heads_fixture python_teacher_reproduces_readme
+                       PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
+endif()

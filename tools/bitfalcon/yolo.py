@@ -1,0 +1,291 @@
+"""YOLOv8n (width 0.25, depth 0.33, 80 classes) built from BitNet modules (torch).
+
+Module names follow Ultralytics (`model.<i>...`), so the BN-folded teacher npz
+loads with a plain key mapping: `<m>.conv.weight` -> `<m>.weight` (and `.bias`).
+With `set_quant(model, False, False)` it is the fp32 teacher.
+
+The forward pass returns the raw head logits per level: a list of
+(box [B, 4*reg_max, H, W], cls [B, nc, H, W]) for strides 8, 16, 32.
+
+Checkpoint layout (for training scripts): `torch.save({"model": model.state_dict(),
+"config": model.config}, path)`; a bare state_dict is accepted too. BitConv2d keys:
+`weight` (OIHW float), `bias`, `w_scale` (used only when learn_scale is set);
+quantizer scales are buffers `...pre_q.scale`, `...out_q.scale`, `...add_q.scale`,
+`...q.scale` (0 = uncalibrated).
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .nn import ActQuant, BitConv2d, BitFFN, BitLinear, QConcat, act_quantizers, set_quant
+
+
+def _w(c: int, width: float, max_c: int = 1024) -> int:
+    return int(math.ceil(min(c, max_c) * width / 8) * 8)
+
+
+def _n(n: int, depth: float) -> int:
+    return max(round(n * depth), 1) if n > 1 else n
+
+
+class Conv(BitConv2d):
+    """Ultralytics Conv = conv + (folded) BN + SiLU."""
+
+    def __init__(self, c1: int, c2: int, k: int = 1, s: int = 1):
+        super().__init__(c1, c2, k, s, k // 2, act="silu")
+
+
+class C2f(nn.Module):
+    def __init__(self, c1: int, c2: int, n: int = 1, shortcut: bool = False):
+        super().__init__()
+        self.c = c2 // 2
+        self.cv1 = Conv(c1, 2 * self.c, 1)
+        self.m = nn.ModuleList(BitFFN(self.c, shortcut) for _ in range(n))
+        self.cat = QConcat()
+        self.cv2 = Conv((2 + n) * self.c, c2, 1)
+
+    def out_quant(self) -> ActQuant:
+        return self.cv2.out_q
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.cv1(x)
+        ys = [a]
+        y = a[:, self.c:]
+        for m in self.m:
+            y = m(y)
+            ys.append(y)
+        return self.cv2(self.cat(ys))
+
+
+class SPPF(nn.Module):
+    def __init__(self, c1: int, c2: int, k: int = 5):
+        super().__init__()
+        c_ = c1 // 2
+        self.k = k
+        self.cv1 = Conv(c1, c_, 1)
+        self.cat = QConcat()
+        self.cv2 = Conv(c_ * 4, c2, 1)
+
+    def out_quant(self) -> ActQuant:
+        return self.cv2.out_q
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = [self.cv1(x)]
+        for _ in range(3):
+            y.append(F.max_pool2d(y[-1], self.k, 1, self.k // 2))
+        return self.cv2(self.cat(y))
+
+
+class Upsample(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+class Detect(nn.Module):
+    def __init__(self, nc: int, ch: Tuple[int, ...], reg_max: int = 16):
+        super().__init__()
+        self.nc, self.reg_max = nc, reg_max
+        c2 = max(16, ch[0] // 4, reg_max * 4)
+        c3 = max(ch[0], min(nc, 100))
+        self.cv2 = nn.ModuleList(nn.Sequential(Conv(x, c2, 3), Conv(c2, c2, 3), BitLinear(c2, 4 * reg_max))
+                                 for x in ch)
+        self.cv3 = nn.ModuleList(nn.Sequential(Conv(x, c3, 3), Conv(c3, c3, 3), BitLinear(c3, nc)) for x in ch)
+        self.strides = (8, 16, 32)
+
+    def forward(self, xs: List[torch.Tensor]) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+        return [(self.cv2[i](x), self.cv3[i](x)) for i, x in enumerate(xs)]
+
+
+class YOLOv8Bit(nn.Module):
+    # Ultralytics' concat sources of the neck: layer -> (previous layer, skip layer)
+    NECK_CONCATS = {11: 6, 14: 4, 17: 12, 20: 9}
+
+    def __init__(self, nc: int = 80, width: float = 0.25, depth: float = 0.33, reg_max: int = 16):
+        super().__init__()
+        self.config = {"nc": nc, "width": width, "depth": depth, "reg_max": reg_max}
+        self.nc, self.reg_max = nc, reg_max
+        W = lambda c: _w(c, width)
+        N = lambda n: _n(n, depth)
+        layers: List[nn.Module] = [
+            Conv(3, W(64), 3, 2),                       # 0  P1/2
+            Conv(W(64), W(128), 3, 2),                  # 1  P2/4
+            C2f(W(128), W(128), N(3), True),            # 2
+            Conv(W(128), W(256), 3, 2),                 # 3  P3/8
+            C2f(W(256), W(256), N(6), True),            # 4
+            Conv(W(256), W(512), 3, 2),                 # 5  P4/16
+            C2f(W(512), W(512), N(6), True),            # 6
+            Conv(W(512), W(1024), 3, 2),                # 7  P5/32
+            C2f(W(1024), W(1024), N(3), True),          # 8
+            SPPF(W(1024), W(1024), 5),                  # 9
+            Upsample(),                                 # 10
+            QConcat(),                                  # 11 [10, 6]
+            C2f(W(1024) + W(512), W(512), N(3)),        # 12
+            Upsample(),                                 # 13
+            QConcat(),                                  # 14 [13, 4]
+            C2f(W(512) + W(256), W(256), N(3)),         # 15 (P3/8 out)
+            Conv(W(256), W(256), 3, 2),                 # 16
+            QConcat(),                                  # 17 [16, 12]
+            C2f(W(256) + W(512), W(512), N(3)),         # 18 (P4/16 out)
+            Conv(W(512), W(512), 3, 2),                 # 19
+            QConcat(),                                  # 20 [19, 9]
+            C2f(W(512) + W(1024), W(1024), N(3)),       # 21 (P5/32 out)
+            Detect(nc, (W(256), W(512), W(1024)), reg_max),   # 22
+        ]
+        self.model = nn.ModuleList(layers)
+
+    # -- forward --------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+        """x: [B, 3, S, S] RGB in [0, 1] (pixel / 255). Returns [(box, cls)] per stride."""
+        m = self.model
+        y: Dict[int, torch.Tensor] = {}
+        for i in range(10):
+            x = m[i](x)
+            y[i] = x
+        for i in range(10, 22):
+            if i in self.NECK_CONCATS:
+                x = m[i]([x, y[self.NECK_CONCATS[i]]])
+            else:
+                x = m[i](x)
+            y[i] = x
+        return m[22]([y[15], y[18], y[21]])
+
+    # -- quantization helpers ---------------------------------------------------------------------
+    def out_quant(self, i: int) -> Optional[ActQuant]:
+        """The quantizer that defines the scale of layer i's output."""
+        mod = self.model[i]
+        if isinstance(mod, BitConv2d):
+            return mod.out_q
+        if isinstance(mod, (C2f, SPPF)):
+            return mod.out_quant()
+        if isinstance(mod, QConcat):
+            return mod.q
+        if isinstance(mod, Upsample):
+            return self.out_quant(i - 1)
+        return None
+
+    def concat_sources(self) -> List[Tuple[QConcat, List[ActQuant]]]:
+        """Each concat with the quantizers of its inputs."""
+        res: List[Tuple[QConcat, List[ActQuant]]] = []
+        for i, mod in enumerate(self.model):
+            if isinstance(mod, C2f):
+                res.append((mod.cat, [mod.cv1.out_q] + [b.out_quant() for b in mod.m]))
+            elif isinstance(mod, SPPF):
+                res.append((mod.cat, [mod.cv1.out_q] * 4))
+            elif isinstance(mod, QConcat):
+                res.append((mod, [self.out_quant(i - 1), self.out_quant(self.NECK_CONCATS[i])]))
+        return res
+
+    def start_calibration(self, percentile: float = 99.99) -> None:
+        """Observers on (concat quantizers excluded: they follow their inputs)."""
+        cats = {id(c.q) for c, _ in self.concat_sources()}
+        for q in act_quantizers(self):
+            q.enabled = False
+            if id(q) not in cats:
+                q.observing = True
+                q.percentile = percentile
+                q.samples = []
+
+    def finish_calibration(self) -> None:
+        cats = {id(c.q) for c, _ in self.concat_sources()}
+        for q in act_quantizers(self):
+            if id(q) not in cats:
+                q.finish_calibration()
+        self.set_concat_scales()
+        self.set_input_scales()
+
+    @torch.no_grad()
+    def set_concat_scales(self) -> None:
+        """Concat output scale = the largest input scale (that input is copied exactly)."""
+        for cat, srcs in self.concat_sources():
+            cat.q.scale.fill_(max(float(q.scale) for q in srcs))
+
+    @torch.no_grad()
+    def set_input_scales(self) -> None:
+        """Stores in every BitConv2d the scale of its int8 input (the graph's wiring)."""
+        def conv(c: BitConv2d, s_in: float) -> float:
+            c.in_scale.fill_(s_in)
+            return float(c.out_q.scale) if c.act == "silu" else 0.0
+
+        def block(i: int, s_in: float) -> float:
+            mod = self.model[i]
+            if isinstance(mod, C2f):
+                s = conv(mod.cv1, s_in)
+                for b in mod.m:
+                    conv(b.cv2, conv(b.cv1, s))
+                    s = float(b.out_quant().scale)
+                return conv(mod.cv2, float(mod.cat.q.scale))
+            if isinstance(mod, SPPF):
+                conv(mod.cv1, s_in)
+                return conv(mod.cv2, float(mod.cat.q.scale))
+            if isinstance(mod, BitConv2d):
+                return conv(mod, s_in)
+            q = self.out_quant(i)
+            return float(q.scale)
+
+        s = 1.0 / 255.0
+        for i in range(22):
+            s = block(i, s)
+        det = self.model[22]
+        for lvl, src in enumerate((15, 18, 21)):
+            s_p = float(self.out_quant(src).scale)
+            for br in (det.cv2[lvl], det.cv3[lvl]):
+                conv(br[2], conv(br[1], conv(br[0], s_p)))
+
+    def set_quant(self, weights: bool, acts: bool) -> None:
+        set_quant(self, weights, acts)
+
+    # -- weights ---------------------------------------------------------------------------------
+    def load_teacher(self, npz_path: str) -> None:
+        """Loads the BN-folded Ultralytics teacher npz (keys `<m>.conv.weight` / `<m>.weight`)."""
+        d = np.load(npz_path)
+        sd = self.state_dict()
+        loaded = set()
+        for k in d.files:
+            if k.startswith("model.22.dfl"):
+                continue
+            nk = k.replace(".conv.weight", ".weight").replace(".conv.bias", ".bias")
+            if nk not in sd:
+                raise KeyError(f"teacher key {k} -> {nk} not in the model")
+            if tuple(sd[nk].shape) != d[k].shape:
+                raise ValueError(f"{k}: shape {d[k].shape} vs {tuple(sd[nk].shape)}")
+            sd[nk] = torch.from_numpy(np.array(d[k], dtype=np.float32))
+            loaded.add(nk)
+        missing = [k for k, v in sd.items() if k.endswith((".weight", ".bias")) and k not in loaded]
+        if missing:
+            raise KeyError(f"not in the teacher: {missing[:5]}")
+        self.load_state_dict(sd)
+        for m in self.modules():
+            if isinstance(m, BitConv2d):
+                m.init_scale()
+
+    def load_checkpoint(self, path: str) -> None:
+        ck = torch.load(path, map_location="cpu")
+        sd = ck["model"] if isinstance(ck, dict) and "model" in ck else ck
+        self.load_state_dict(sd)
+        if isinstance(ck, dict) and ck.get("learn_scale"):
+            for m in self.modules():
+                if isinstance(m, BitConv2d):
+                    m.learn_scale = True
+
+
+def build_teacher(npz_path: str) -> YOLOv8Bit:
+    """The fp32 teacher: the student graph with quantization off."""
+    m = YOLOv8Bit()
+    m.load_teacher(npz_path)
+    m.set_quant(False, False)
+    return m.eval()
+
+
+def head_outputs_nhwc(outs: List[Tuple[torch.Tensor, torch.Tensor]], index: int = 0):
+    """[(kind, stride, NHWC float64 numpy array, None)] of batch item `index`, box/cls per stride."""
+    res = []
+    for (b, c), s in zip(outs, (8, 16, 32)):
+        res.append((0, s, b[index].permute(1, 2, 0).double().numpy()))
+        res.append((1, s, c[index].permute(1, 2, 0).double().numpy()))
+    return res

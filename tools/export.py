@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""Builds the ternary student, calibrates its int8 activation scales and writes the `.bfm`.
+
+    /usr/bin/python3 tools/export.py --teacher ../shared/data/teacher/yolov8n_coco.npz \
+        --calib ../shared/data/photos --calib-images 128 -o models/bitfalcon-v8n.bfm
+
+The student is ternarized from the teacher (per-output-channel absmean threshold,
+least-squares scale), or loaded from `--checkpoint` (a state_dict or {"model": state_dict}
+of tools/bitfalcon/yolo.YOLOv8Bit). Calibration runs the ternary-weight network in float on
+`--calib-images` photos (evenly spaced over the sorted file list, letterboxed with the
+integer letterbox at `--size`) and sets every per-tensor scale (pre-SiLU, post-SiLU,
+residual add) to mean-over-images(percentile of |x|) / 127; concat outputs take the largest
+scale of their inputs. `--no-calibrate` keeps the checkpoint's scales.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import _common  # noqa: F401
+
+
+def list_images(d: str):
+    ext = (".jpg", ".jpeg", ".png", ".bmp")
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.lower().endswith(ext))
+
+
+def pick_evenly(files, n: int):
+    if n >= len(files):
+        return list(files)
+    return [files[(i * len(files)) // n] for i in range(n)]
+
+
+def calibrate(model, files, size: int, percentile: float, log=print) -> None:
+    import torch
+    from bitfalcon.letterbox import letterbox, load_rgb
+    model.set_quant(weights=True, acts=False)
+    model.start_calibration(percentile)
+    t0 = time.time()
+    with torch.no_grad():
+        for i, f in enumerate(files):
+            canvas, _ = letterbox(load_rgb(f), size)
+            x = torch.from_numpy(canvas).permute(2, 0, 1)[None].float() / 255.0
+            model(x)
+            if (i + 1) % 16 == 0 or i + 1 == len(files):
+                log(f"  calibration {i + 1}/{len(files)} images, {time.time() - t0:.0f} s", flush=True)
+    model.finish_calibration()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER, help="teacher npz (default: %(default)s)")
+    ap.add_argument("--checkpoint", help="trained student checkpoint (instead of ternarizing the teacher)")
+    ap.add_argument("--calib", default=os.path.join(_common.SHARED_DATA, "photos"),
+                    help="directory of calibration images (default: %(default)s)")
+    ap.add_argument("--calib-images", type=int, default=128, help="number of calibration images (default 128)")
+    ap.add_argument("--percentile", type=float, default=99.99, help="robust max percentile of |x| (default 99.99)")
+    ap.add_argument("--size", type=int, default=640, help="calibration letterbox size and the file's default input size")
+    ap.add_argument("--no-calibrate", action="store_true", help="keep the checkpoint's activation scales")
+    ap.add_argument("--save-checkpoint", help="also save the calibrated student as a torch checkpoint")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("-o", "--output", default=os.path.join(_common.REPO, "models", "bitfalcon-v8n.bfm"))
+    args = ap.parse_args(argv)
+
+    import torch
+    from bitfalcon import format as bfm
+    from bitfalcon.coco import COCO80
+    from bitfalcon.export import export_model
+    from bitfalcon.yolo import YOLOv8Bit
+    torch.set_num_threads(args.threads)
+
+    model = YOLOv8Bit()
+    if args.checkpoint:
+        print(f"loading checkpoint {args.checkpoint}")
+        model.load_checkpoint(args.checkpoint)
+    else:
+        print(f"ternarizing the teacher {args.teacher}")
+        model.load_teacher(args.teacher)
+    model.eval()
+    if not args.no_calibrate:
+        files = pick_evenly(list_images(args.calib), args.calib_images)
+        if not files:
+            ap.error(f"no images in {args.calib}")
+        print(f"calibrating on {len(files)} images from {args.calib} at {args.size} px, "
+              f"percentile {args.percentile}")
+        calibrate(model, files, args.size, args.percentile)
+    if args.save_checkpoint:
+        torch.save({"model": model.state_dict(), "config": model.config}, args.save_checkpoint)
+        print(f"saved {args.save_checkpoint}")
+    m, stats = export_model(model, COCO80, args.size)
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    n = bfm.write_model(m, args.output)
+    bfm.read_model(args.output)                # round trip through the reader's checks
+    n_w = sum(t.nbytes for t in m.tensors if t.dtype == bfm.T2)
+    print(f"wrote {args.output}: {n} bytes ({n / 2**20:.2f} MiB; ternary weights {n_w} bytes), "
+          f"{len(m.tensors)} tensors, {len(m.values)} values, {len(m.layers)} layers, {len(m.outputs)} outputs")
+    if stats["bias_clamped"] or stats["mult_small"]:
+        print(f"note: {stats}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
