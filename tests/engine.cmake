@@ -30,3 +30,18 @@ bf_engine_test(engine_ops_vs_naive engine_test_ops)
 
 bf_engine_program(engine_test_letterbox ${BF_ENGINE_DIR}/test_letterbox.c)
 bf_engine_test(engine_letterbox_vs_naive engine_test_letterbox)
+
+bf_engine_program(engine_test_loader ${BF_ENGINE_DIR}/test_loader.c)
+bf_engine_test(engine_loader_robustness engine_test_loader)
+
+bf_engine_program(engine_test_postprocess ${BF_ENGINE_DIR}/test_postprocess.c)
+bf_engine_test(engine_postprocess_vs_naive engine_test_postprocess)
+
+bf_engine_program(engine_test_api ${BF_ENGINE_DIR}/test_api.c)
+bf_engine_test(engine_api engine_test_api)
+
+# Every engine allocation fails in turn: the allocator is wrapped at link time.
+bf_engine_program(engine_test_nomem ${BF_ENGINE_DIR}/test_nomem.c)
+target_link_options(engine_test_nomem PRIVATE
+  "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free")
+bf_engine_test(engine_alloc_failures engine_test_nomem)
