@@ -24,6 +24,13 @@ if(BF_CAMERA_AVAILABLE)
   target_include_directories(test_capture PRIVATE ${BF_CAM_DIR})
   target_link_libraries(test_capture PRIVATE bitfalcon_capture ${CMAKE_DL_LIBS})
 
+  # --- the camera command with a stand-in detector (no engine or model needed) --
+  add_executable(camera_stub ${CMAKE_SOURCE_DIR}/apps/cmd_camera.c ${CMAKE_SOURCE_DIR}/apps/args.c
+                 ${BF_CAM_DIR}/stub_backend.c ${BF_CAM_DIR}/stub_main.c)
+  target_include_directories(camera_stub PRIVATE ${CMAKE_SOURCE_DIR}/apps)
+  target_compile_definitions(camera_stub PRIVATE BF_HAVE_CAMERA=1)
+  target_link_libraries(camera_stub PRIVATE bitfalcon_capture)
+
   macro(bf_camera_test name)
     add_test(NAME ${name} COMMAND ${ARGN})
     set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS camera TIMEOUT 120)
