@@ -85,6 +85,43 @@ static int truncated(bfio_format f, bfio_err *err)
     return bfio_fail(err, "%s file is truncated (header incomplete)", bfio_format_name(f));
 }
 
+/* BMP dimensions, and a size check: stb_image fills a truncated BMP's
+ * missing rows with zeros and reports success, so for uncompressed files
+ * (the usual kind) we check that all the pixel rows are present. */
+static int bmp_info(const uint8_t *d, size_t size, long long *w, long long *h, bfio_err *err)
+{
+    /* file header (14): "BM", file size, reserved, pixel data offset (at 10);
+     * then the DIB header, its size first. */
+    if (size < 26)
+        return truncated(BFIO_FORMAT_BMP, err);
+    uint32_t offset = le32(d + 10), dib = le32(d + 14);
+    uint32_t bpp, compression = 0;
+    if (dib == 12) { /* OS/2 BITMAPCOREHEADER: 16-bit unsigned sizes */
+        *w = d[18] | d[19] << 8;
+        *h = d[20] | d[21] << 8;
+        bpp = d[24] | d[25] << 8;
+    } else {
+        if (size < 34)
+            return truncated(BFIO_FORMAT_BMP, err);
+        *w = (int32_t)le32(d + 18);
+        *h = (int32_t)le32(d + 22);
+        if (*h < 0)
+            *h = -*h; /* negative height: rows stored top-down */
+        bpp = d[28] | d[29] << 8;
+        compression = le32(d + 30);
+    }
+    if (check_dims(*w, *h, err) != 0)
+        return -1;
+    if ((compression == 0 || compression == 3) && bpp >= 1 && bpp <= 32) { /* BI_RGB, BI_BITFIELDS */
+        /* Rows are padded to 4 bytes. w, h <= 16384 and bpp <= 32: no overflow in 64 bits. */
+        unsigned long long row = ((unsigned long long)bpp * (unsigned long long)*w + 31) / 32 * 4;
+        unsigned long long need = (unsigned long long)offset + row * (unsigned long long)*h;
+        if (need > size)
+            return bfio_fail(err, "BMP is truncated: %llu bytes expected, %zu present", need, size);
+    }
+    return 0;
+}
+
 static int jpeg_info(tjhandle tj, const uint8_t *data, size_t size, int *w, int *h, bfio_err *err)
 {
     int sub = 0, cs = 0;
@@ -92,6 +129,9 @@ static int jpeg_info(tjhandle tj, const uint8_t *data, size_t size, int *w, int 
         return bfio_fail(err, "JPEG file too large");
     if (tjDecompressHeader3(tj, data, (unsigned long)size, w, h, &sub, &cs) != 0)
         return bfio_fail(err, "JPEG header is corrupt or truncated: %s", tjGetErrorStr2(tj));
+    /* libjpeg-turbo 2.1 can "succeed" on a header cut short, with no size. */
+    if (*w <= 0 || *h <= 0)
+        return bfio_fail(err, "JPEG header is corrupt or truncated (no image size)");
     if (cs == TJCS_CMYK || cs == TJCS_YCCK)
         return bfio_fail(err, "CMYK JPEG images are not supported");
     return check_dims(*w, *h, err);
@@ -127,22 +167,10 @@ int bfio_image_info(const uint8_t *data, size_t size, bfio_format *format, int *
         w = be32(data + 16);
         h = be32(data + 20);
         break;
-    case BFIO_FORMAT_BMP: {
-        /* file header (14), DIB header size (4), then width and height */
-        if (size < 26)
-            return truncated(f, err);
-        uint32_t dib = le32(data + 14);
-        if (dib == 12) { /* OS/2 BITMAPCOREHEADER: 16-bit unsigned sizes */
-            w = data[18] | data[19] << 8;
-            h = data[20] | data[21] << 8;
-        } else {
-            w = (int32_t)le32(data + 18);
-            h = (int32_t)le32(data + 22);
-            if (h < 0)
-                h = -h; /* negative height: rows stored top-down */
-        }
+    case BFIO_FORMAT_BMP:
+        if (bmp_info(data, size, &w, &h, err) != 0)
+            return -1;
         break;
-    }
     default:
         return bfio_fail(err, "not a JPEG, PNG or BMP image (unrecognised content)");
     }
