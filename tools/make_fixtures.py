@@ -78,13 +78,20 @@ def main(argv=None) -> int:
             runs.append((stem, size, lp, eng.levels(res)))
             print(f"{stem} {size}: done", flush=True)
 
-    # one confidence threshold giving every (image, size) min..max boxes
-    cands = sorted({round(float(v), 4) for v in np.concatenate(
-        [np.linspace(0.01, 0.95, 95), np.geomspace(1e-4, 0.01, 21)])}, reverse=True)
+    # one confidence threshold giving every (image, size) min..max boxes, with no cell's best
+    # score within 1e-4 (relative) of it (so float32 C code keeps exactly the same candidates)
+    from bitfalcon.postprocess import sigmoid
+    cell_scores = np.concatenate([sigmoid(L.cls.reshape(-1, L.cls.shape[-1]).max(axis=1))
+                                  for _, _, _, lv in runs for L in lv])
+
+    def margin(conf: float) -> float:
+        return float(np.min(np.abs(cell_scores - conf))) / conf   # relative
+
+    cands = sorted({float(f"{v:.3g}") for v in np.geomspace(1e-4, 0.95, 600)}, reverse=True)
     best = None
     for conf in cands:
         counts = [len(postprocess(lv, lp, conf, args.iou, 300, model.reg_max)) for _, _, lp, lv in runs]
-        if all(args.min_boxes <= n <= args.max_boxes for n in counts):
+        if all(args.min_boxes <= n <= args.max_boxes for n in counts) and margin(conf) > 1e-4:
             best = conf
             break
     if best is None:
@@ -98,6 +105,7 @@ def main(argv=None) -> int:
         "# postprocess.py on the integer head outputs: sigmoid/DFL decode, best class >= conf, class-aware NMS,",
         "# un-letterbox and clip; sorted by score descending",
         "# stem size class score x0 y0 x1 y1",
+        f"# the nearest cell score is {margin(best):.1e} (relative) away from the threshold",
         f"# conf {best:g} iou {args.iou:g}"]
     for stem, size, lp, lv in runs:
         dets = postprocess(lv, lp, best, args.iou, 300, model.reg_max)

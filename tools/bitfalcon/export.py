@@ -92,9 +92,7 @@ class Exporter:
               self.m.add_tensor(name + ".bias", bfm.I32, bias.astype(np.int64))]
         stride = vi.stride * mod.stride
         if raw:
-            ti += [self.m.add_tensor(name + ".mult", bfm.I32, np.ones(oc, np.int32)),
-                   self.m.add_tensor(name + ".shift", bfm.I32, np.zeros(oc, np.int32)),
-                   bfm.NONE,
+            ti += [bfm.NONE, bfm.NONE, bfm.NONE,          # raw: no requant, no SiLU table
                    self.m.add_tensor(name + ".dequant", bfm.F32, d.astype(np.float32))]
             out = self._value(oc, stride, 1.0, bfm.I32)
             act = bfm.ACT_RAW

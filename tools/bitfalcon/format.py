@@ -410,21 +410,35 @@ def validate(m: Model) -> None:
                 fail(f"layer {li}: bad CONV params {P[:8]}")
             if ic != ins[0].channels:
                 fail(f"layer {li}: in_c {ic} != input channels {ins[0].channels}")
+            if any(P[8:]):
+                fail(f"layer {li}: unused CONV params not zero")
+            for kk in (kh, kw):   # H / stride outputs for every H that is a multiple of the stride
+                if not (kk - s <= 2 * pad <= kk - 1):
+                    fail(f"layer {li}: kernel {kk}, stride {s}, pad {pad} do not give input/stride outputs")
             k = kh * kw * ic
+            slot = lambda j: L.tensors[j] if j < len(L.tensors) else NONE
             tens(L, 0, T2, (oc, t2_row_bytes(k)), li)
-            tens(L, 1, I32, (oc,), li)
-            mult = tens(L, 2, I32, (oc,), li).array()
-            shift = tens(L, 3, I32, (oc,), li).array()
-            if np.any(mult < 0) or np.any(shift < 0) or np.any(shift > 62):
-                fail(f"layer {li}: mult/shift out of range")
+            bias = tens(L, 1, I32, (oc,), li).array().astype(np.int64)
+            if np.any(bias + 128 * k > 2**31 - 1) or np.any(bias - 128 * k < -2**31):
+                fail(f"layer {li}: bias lets the int32 accumulator overflow")
+            # mult/shift drive requant: required unless the conv is raw (then optional)
+            for j in (2, 3):
+                if act != ACT_RAW or slot(j) != NONE:
+                    a = tens(L, j, I32, (oc,), li).array()
+                    if np.any(a < 0) or (j == 3 and np.any(a > 62)):
+                        fail(f"layer {li}: mult/shift out of range")
             if act == ACT_SILU:
                 tens(L, 4, I8, (256,), li)
+            elif slot(4) != NONE:
+                fail(f"layer {li}: SiLU table given for activation {act}")
             if act == ACT_RAW:
                 tens(L, 5, F32, (oc,), li)
-                if out.dtype != I32:
-                    fail(f"layer {li}: raw conv output must be I32")
-            elif out.dtype != I8:
-                fail(f"layer {li}: conv output must be I8")
+            elif slot(5) != NONE:
+                fail(f"layer {li}: dequant given for activation {act}")
+            if slot(6) != NONE or slot(7) != NONE:
+                fail(f"layer {li}: unused tensor slots 6, 7 must be NONE")
+            if out.dtype != (I32 if act == ACT_RAW else I8):
+                fail(f"layer {li}: conv output dtype {out.dtype} wrong for activation {act}")
             want = (oc, ins[0].stride * s)
         elif L.op == ADD:
             if len(ins) != 2 or ins[0].channels != ins[1].channels or ins[0].stride != ins[1].stride:
