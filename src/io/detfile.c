@@ -77,9 +77,10 @@ int bfio_detfile_parse(const char *text, size_t len, bfio_det_file *out, bfio_er
     if (!root)
         return -1;
     if (root->type != BFIO_JSON_ARRAY) {
+        bfio_fail(err, "a detections file must hold a JSON array, not %s",
+                  bfio_json_type_name(root->type));
         bfio_json_free(root);
-        return bfio_fail(err, "a detections file must hold a JSON array, not %s",
-                         bfio_json_type_name(root->type));
+        return -1;
     }
     bfio_det_file df = {NULL, 0};
     if (root->len) {

@@ -208,17 +208,20 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
     /* 1. Highest score first (stable), keep the first max_dets. */
     for (size_t i = 0; i < n_dets; i++)
         sk[i] = (keyed){dets[i].class_id, dets[i].score, i};
-    qsort(sk, n_dets, sizeof *sk, by_score_desc);
+    if (n_dets > 1)
+        qsort(sk, n_dets, sizeof *sk, by_score_desc);
     for (size_t r = 0; r < n_dets; r++)
         order[r] = sk[r].index;
 
     /* 2. Group kept detections (by rank) and ground truth (by input order) by class. */
     for (size_t r = 0; r < kept; r++)
         dk[r] = (keyed){dets[order[r]].class_id, 0, r};
-    qsort(dk, kept, sizeof *dk, by_class);
+    if (kept > 1)
+        qsort(dk, kept, sizeof *dk, by_class);
     for (size_t i = 0; i < n_gt; i++)
         gk[i] = (keyed){gt[i].class_id, 0, i};
-    qsort(gk, n_gt, sizeof *gk, by_class);
+    if (n_gt > 1)
+        qsort(gk, n_gt, sizeof *gk, by_class);
 
     /* 3. Match each class present in the image. */
     size_t di = 0, gi = 0, max_cells = 0;
@@ -347,7 +350,8 @@ int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err)
                 ca->ap[t] = -1;
             continue;
         }
-        qsort(ca->dets, ca->n, sizeof *ca->dets, by_score_then_seq);
+        if (ca->n > 1) /* (qsort of a NULL array is undefined even when empty) */
+            qsort(ca->dets, ca->n, sizeof *ca->dets, by_score_then_seq);
         for (int t = 0; t < T; t++) {
             ca->ap[t] = class_ap(ca->dets, ca->n, ca->n_gt, t, rc, pr);
             sum += ca->ap[t];
