@@ -151,8 +151,8 @@ int bf_cmd_camera(int argc, char **argv)
         fprintf(stderr, "bitfalcon: %s\n", why);
         return BF_EXIT_USAGE;
     }
-    char title[160];
-    snprintf(title, sizeof title, "BitFalcon - %s (%s)", cfg.device, be.describe ? be.describe(be.ctx) : "");
+    char title[200];
+    snprintf(title, sizeof title, "BitFalcon (%s)", be.describe ? be.describe(be.ctx) : "");
     cfg.title = title;
     int rc = cam_app_run(&cfg, &be);
     if (be.close)

@@ -179,15 +179,13 @@ static void on_result(void *ctx, cam_image *frame, const cam_detections *d)
     a->output_sum += cam_now() - t0;
 }
 
+/* Short enough to fit a 640-pixel window at font scale 2; the format, size and
+ * detector are in the window title. */
 static void format_status(app *a, char *buf, size_t len, const cam_source_stats *cs,
                           const cam_worker_stats *ws)
 {
-    char fc[8];
-    int n = snprintf(buf, len, "%s %dx%d  capture %.1f fps  detect %.1f fps  latency %.0f ms  conf %.2f",
-                     cam_fourcc_str(cs->format.fourcc, fc), cs->format.width, cs->format.height, cs->fps,
-                     ws->fps, ws->latency_ms_last, (double)a->conf);
-    if (n > 0 && (size_t)n < len && atomic_load(&a->paused))
-        snprintf(buf + n, len - (size_t)n, "  PAUSED");
+    snprintf(buf, len, "cam %.1f fps  det %.1f fps  lat %.0f ms  conf %.2f%s", cs->fps, ws->fps,
+             ws->latency_ms_last, (double)a->conf, atomic_load(&a->paused) ? "  PAUSED" : "");
 }
 
 static void snapshot(app *a, const bfio_image *img)
@@ -452,7 +450,10 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
         cam_source_get_stats(a->src, &first);
         int ww = cfg->window_w > 0 ? cfg->window_w : first.format.width;
         int wh = cfg->window_h > 0 ? cfg->window_h : first.format.height;
-        if (cam_window_open(cfg->title, ww, wh, &v.win, why, sizeof why) != 0) {
+        char title[300], fc[8];
+        snprintf(title, sizeof title, "%s - %s %s %dx%d", cfg->title, cfg->device,
+                 cam_fourcc_str(first.format.fourcc, fc), first.format.width, first.format.height);
+        if (cam_window_open(title, ww, wh, &v.win, why, sizeof why) != 0) {
             fprintf(stderr, "bitfalcon camera: %s\n", why);
             rc = 1;
         }

@@ -32,7 +32,7 @@ typedef struct cam_app_config {
     const char *screenshot; /* save the final window contents here (BMP), or NULL */
     float conf;             /* the starting confidence threshold (shown; +/- change it) */
     float iou;              /* passed on unchanged, for the record */
-    const char *title;      /* window title */
+    const char *title;      /* window title; the device and format are appended */
     int quiet;              /* no progress lines on stderr */
 } cam_app_config;
 

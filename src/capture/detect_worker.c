@@ -93,6 +93,8 @@ static void publish(cam_worker *w, const cam_image *img, const bf_detection *det
         s->fps = (double)(s->processed - w->fps_n0) / (t1 - w->fps_t0);
         w->fps_t0 = t1;
         w->fps_n0 = s->processed;
+    } else if (s->fps == 0 && t1 - w->fps_t0 >= 0.1) {
+        s->fps = (double)(s->processed - w->fps_n0) / (t1 - w->fps_t0); /* a first estimate */
     }
     pthread_mutex_unlock(&w->mu);
 }

@@ -102,6 +102,8 @@ static void count_frame(cam_source *s, double now)
         s->stats.fps = (double)(s->stats.frames - s->fps_n0) / dt;
         s->fps_t0 = now;
         s->fps_n0 = s->stats.frames;
+    } else if (s->stats.fps == 0 && dt >= 0.1) {
+        s->stats.fps = (double)(s->stats.frames - s->fps_n0) / dt; /* a first estimate */
     }
     pthread_mutex_unlock(&s->mu);
 }

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `bitfalcon camera` through the stand-in V4L2 device.
+
+Run by ctest (tests/camera.cmake). Each test starts the camera command with
+LD_PRELOAD=libfake_v4l2.so and the device /dev/video-bitfalcon-test, then
+checks what it printed and wrote. Standard library only.
+
+    camera_tests.py --exe BIN [--sub camera] --shim SO --work DIR TEST [ARGS]
+
+TEST:
+  headless FORMAT N     N JSON lines, well-formed, frames/sequences increasing, FORMAT chosen
+  corrupt               truncated MJPEG frames are dropped and counted, never detected on
+  vanish                the device vanishes mid-stream and returns: frames flow again
+  signal SIGINT|SIGTERM a running camera stops cleanly (exit 0, summary, whole lines)
+  latest                a slow detector gets the newest frame: sequences skip, latency bounded
+  record                --record writes whole JPEGs atomically (no temporary files left)
+  window                window (SDL offscreen or X) + screenshot; boxes checked by --checker
+  vsdetect FORMAT SIZE  detections equal `bitfalcon detect` on the same pixels (needs the model)
+
+Exit 0 pass, 1 fail, 77 skipped.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+DEVICE = "/dev/video-bitfalcon-test"
+SKIP = 77
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def camera_cmd(a, *args):
+    cmd = [a.exe] + ([a.sub] if a.sub else []) + ["--device", DEVICE] + list(args)
+    if a.model:
+        cmd += ["-m", a.model]
+    return cmd
+
+
+def camera_env(a, **extra):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = a.shim
+    env.setdefault("SDL_VIDEODRIVER", "offscreen")
+    for k, v in extra.items():
+        env[k] = str(v)
+    return env
+
+
+def run(a, args, env, timeout=120):
+    cmd = camera_cmd(a, *args)
+    print("$", " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
+    return p.returncode, out, err
+
+
+def parse_lines(out, width=None, height=None):
+    """Every stdout line must be one JSON object of the documented shape."""
+    lines = [l for l in out.split("\n") if l.strip()]
+    check(out == "" or out.endswith("\n"), "stdout does not end with a newline (a cut line)")
+    recs = []
+    for i, l in enumerate(lines):
+        try:
+            r = json.loads(l)
+        except ValueError as e:
+            raise Fail("line %d is not JSON (%s): %r" % (i + 1, e, l[:200]))
+        for key, typ in (("frame", int), ("sequence", int), ("timestamp", (int, float)),
+                         ("width", int), ("height", int), ("detections", list)):
+            check(isinstance(r.get(key), typ), "line %d: %r missing or not %s" % (i + 1, key, typ))
+        for d in r["detections"]:
+            check(isinstance(d.get("class"), int), "line %d: class" % (i + 1))
+            check(d.get("name") is None or isinstance(d["name"], str), "line %d: name" % (i + 1))
+            check(isinstance(d.get("score"), (int, float)) and 0 <= d["score"] <= 1, "line %d: score" % (i + 1))
+            bb = d.get("bbox")
+            check(isinstance(bb, list) and len(bb) == 4, "line %d: bbox" % (i + 1))
+            x, y, w, h = bb
+            check(w >= 0 and h >= 0 and x >= -1 and y >= -1 and x + w <= r["width"] + 1
+                  and y + h <= r["height"] + 1, "line %d: bbox %r outside the frame" % (i + 1, bb))
+        if width:
+            check(r["width"] == width and r["height"] == height,
+                  "line %d: frame %dx%d, expected %dx%d" % (i + 1, r["width"], r["height"], width, height))
+        recs.append(r)
+    for p, q in zip(recs, recs[1:]):
+        check(q["frame"] > p["frame"], "frame numbers not increasing: %d then %d" % (p["frame"], q["frame"]))
+        check(q["timestamp"] >= p["timestamp"], "timestamps going back")
+    return recs
+
+
+def summary_numbers(err):
+    m = re.search(r"(\d+) frames captured .*?(\d+) detected .*?(\d+) skipped by the detector.*?"
+                  r"(\d+) corrupt dropped, (\d+) disconnects, (\d+) reconnects", err)
+    check(m, "no summary line on stderr")
+    keys = ("captured", "detected", "skipped", "corrupt", "disconnects", "reconnects")
+    return dict(zip(keys, map(int, m.groups())))
+
+
+# --------------------------------------------------------------------- tests
+
+def t_headless(a, fmt, n):
+    n = int(n)
+    env = camera_env(a, BF_FAKE_V4L2_FORMATS="yuyv" if fmt == "YUYV" else "mjpeg,yuyv",
+                     BF_FAKE_V4L2_FPS=60)
+    rc, out, err = run(a, ["--headless", "--frames", str(n), "--size", "320x240"], env)
+    check(rc == 0, "exit status %d" % rc)
+    check(": %s 320x240" % fmt in err, "stderr does not report %s 320x240" % fmt)
+    recs = parse_lines(out, 320, 240)
+    check(len(recs) == n, "%d lines, expected %d" % (len(recs), n))
+    for p, q in zip(recs, recs[1:]):
+        check(q["sequence"] > p["sequence"], "sequence not increasing")
+    s = summary_numbers(err)
+    check(s["detected"] == n, "summary says %d detected" % s["detected"])
+    print("ok: %d lines" % n)
+
+
+def t_corrupt(a):
+    every = 4
+    env = camera_env(a, BF_FAKE_V4L2_CORRUPT_EVERY=every, BF_FAKE_V4L2_FPS=60)
+    rc, out, err = run(a, ["--headless", "--frames", "30"], env)
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out)
+    check(len(recs) == 30, "%d lines" % len(recs))
+    s = summary_numbers(err)
+    check(s["corrupt"] >= 3, "only %d corrupt frames dropped" % s["corrupt"])
+    check("truncated MJPEG frame" in err, "the drop is not explained on stderr")
+    bad = [r["sequence"] for r in recs if r["sequence"] % every == every - 1]
+    check(not bad, "detections on truncated frames: sequences %r" % bad)
+    print("ok: %d corrupt frames dropped, none detected on" % s["corrupt"])
+
+
+def t_vanish(a):
+    env = camera_env(a, BF_FAKE_V4L2_VANISH_AFTER=15, BF_FAKE_V4L2_VANISH_MS=800, BF_FAKE_V4L2_FPS=60)
+    rc, out, err = run(a, ["--headless", "--frames", "45"], env)
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out)
+    check(len(recs) == 45, "%d lines" % len(recs))
+    s = summary_numbers(err)
+    check(s["disconnects"] == 1 and s["reconnects"] == 1,
+          "%d disconnects, %d reconnects" % (s["disconnects"], s["reconnects"]))
+    check("reopening every 0.5 s" in err and "reconnected" in err, "no disconnect/reconnect report")
+    gaps = [q["timestamp"] - p["timestamp"] for p, q in zip(recs, recs[1:])]
+    check(max(gaps) >= 0.7, "no pause in the frames (largest gap %.2f s)" % max(gaps))
+    after = [r for r in recs if r["sequence"] >= 15]
+    check(len(after) >= 20, "only %d frames after the device returned" % len(after))
+    print("ok: gap %.2f s, %d frames after reconnecting" % (max(gaps), len(after)))
+
+
+def t_signal(a, name):
+    sig = getattr(signal, name)
+    env = camera_env(a, BF_FAKE_V4L2_FPS=30)
+    cmd = camera_cmd(a, "--headless")
+    print("$", " ".join(cmd), flush=True)
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    t_end = time.time() + 30
+    while len(lines) < 5 and time.time() < t_end:
+        l = p.stdout.readline()
+        if not l:
+            break
+        lines.append(l)
+    check(len(lines) >= 5, "no output before the signal")
+    t0 = time.time()
+    p.send_signal(sig)
+    try:
+        rest, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise Fail("did not stop within 10 s of %s" % name)
+    dt = time.time() - t0
+    err = err.decode("utf-8", "replace")
+    sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
+    check(p.returncode == 0, "exit status %d after %s" % (p.returncode, name))
+    check("%s received, stopping" % name in err, "the signal is not reported")
+    summary_numbers(err)
+    recs = parse_lines(b"".join(lines).decode() + rest.decode())
+    check(dt < 3, "took %.1f s to stop" % dt)
+    print("ok: stopped %.2f s after %s, %d lines" % (dt, name, len(recs)))
+
+
+def t_latest(a):
+    # Camera at 100 fps, detector at <= 10 fps: frames must be skipped, not queued.
+    env = camera_env(a, BF_FAKE_V4L2_FPS=100, BF_STUB_DELAY_MS=100)
+    rc, out, err = run(a, ["--headless", "--frames", "12"], env)
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out)
+    gaps = [q["sequence"] - p["sequence"] for p, q in zip(recs, recs[1:])]
+    check(min(gaps) >= 3, "sequence gaps %r: frames were queued, not skipped" % gaps)
+    s = summary_numbers(err)
+    check(s["skipped"] >= 20, "only %d frames skipped" % s["skipped"])
+    m = re.search(r"capture-to-result latency ([\d.]+) ms", err)
+    check(m and float(m.group(1)) < 250, "latency %s ms: a queue is growing" % (m and m.group(1)))
+    print("ok: sequence gaps %r, latency %s ms" % (gaps, m.group(1)))
+
+
+def t_record(a):
+    d = os.path.join(a.work, "rec")
+    shutil.rmtree(d, ignore_errors=True)
+    env = camera_env(a, BF_FAKE_V4L2_FPS=60)
+    rc, out, err = run(a, ["--headless", "--frames", "6", "--record", d], env)
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out)
+    names = sorted(os.listdir(d))
+    check(len(names) == 6 and all(re.fullmatch(r"frame-\d{8}\.jpg", n) for n in names),
+          "recorded files: %r" % names)
+    for r in recs:
+        check("frame-%08d.jpg" % r["frame"] in names, "frame %d not recorded" % r["frame"])
+    for n in names:
+        b = open(os.path.join(d, n), "rb").read()
+        check(b[:2] == b"\xff\xd8" and b[-2:] == b"\xff\xd9", "%s is not a whole JPEG" % n)
+    print("ok: %d whole JPEGs" % len(names))
+
+
+def t_window(a):
+    if a.model and not os.path.exists(a.model):
+        print("SKIP: no model file %r yet" % a.model)
+        return SKIP
+    shot = os.path.join(a.work, "window.bmp")
+    if os.path.exists(shot):
+        os.remove(shot)
+    env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_ASSETS=a.assets or "")
+    if not a.assets:
+        del env["BF_FAKE_V4L2_ASSETS"]
+    if a.x11:
+        env["SDL_VIDEODRIVER"] = "x11"
+    args = ["--frames", str(a.frames), "--json", "--screenshot", shot]
+    if a.window:
+        args += ["--window", a.window]
+    if a.input_size:
+        args += ["--input-size", a.input_size]
+    if a.model:
+        args += ["--conf", "0.01"]
+    rc, out, err = run(a, args, env, timeout=300)
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out)
+    check(len(recs) == a.frames, "%d lines" % len(recs))
+    check(os.path.exists(shot), "no screenshot")
+    m = re.search(r"display [\d.]+ ms \((\d+) frames shown", err)
+    check(m and int(m.group(1)) > 0, "nothing was shown")
+    last = os.path.join(a.work, "last.json")
+    with open(last, "w") as f:
+        f.write(json.dumps(recs[-1]))
+    print("last line:", json.dumps(recs[-1])[:300])
+    if not recs[-1]["detections"]:
+        print("SKIP: the last frame has no detections; nothing to check in the screenshot")
+        return SKIP
+    p = subprocess.run([a.checker, shot, last])
+    check(p.returncode == 0, "the boxes in the screenshot do not match the detections")
+    if a.png:
+        subprocess.run(["/usr/bin/python3", "-c",
+                        "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])",
+                        shot, a.png], check=True)
+        print("wrote", a.png)
+    print("ok")
+
+
+def t_vsdetect(a, fmt, size):
+    if not a.model or not os.path.exists(a.model):
+        print("SKIP: no model file %r yet" % a.model)
+        return SKIP
+    dump = os.path.join(a.work, "dump-%s-%s" % (fmt, size))
+    shutil.rmtree(dump, ignore_errors=True)
+    os.makedirs(dump)
+    env = camera_env(a, BF_FAKE_V4L2_FORMATS="yuyv" if fmt == "YUYV" else "mjpeg",
+                     BF_FAKE_V4L2_DUMP=dump, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_HOLD=2)
+    # A low threshold: the comparison needs detections, and a young model has few.
+    conf = "0.01"
+    rc, out, err = run(a, ["--headless", "--frames", str(a.frames), "--input-size", size, "--conf", conf],
+                       env, timeout=900)
+    if rc == 2 and "bitfalcon:" in err:
+        print("SKIP: the model does not load yet")
+        return SKIP
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out, 640, 480)
+    check(len(recs) == a.frames, "%d lines" % len(recs))
+
+    # The exact pixels the camera detected on, as files `bitfalcon detect` reads.
+    refs = {}
+    if fmt == "MJPEG":
+        for f in glob.glob(os.path.join(dump, "*.jpg")):
+            refs[int(os.path.basename(f).split("-")[0])] = f
+    else:
+        for f in glob.glob(os.path.join(dump, "*.yuyv")):
+            m = re.match(r"(\d+)-.*-(\d+)x(\d+)\.yuyv$", os.path.basename(f))
+            png = f[:-5] + ".png"
+            subprocess.run([a.refimg, f, m.group(2), m.group(3), png], check=True)
+            refs[int(m.group(1))] = png
+    check(refs, "the device dumped no frames")
+    det_json = os.path.join(a.work, "detect-%s-%s.json" % (fmt, size))
+    cmd = [a.exe, "detect", "-m", a.model, "--size", size, "--conf", conf, "--json", det_json] + \
+        [refs[k] for k in sorted(refs)]
+    print("$", " ".join(cmd), flush=True)
+    p = subprocess.run(cmd)
+    check(p.returncode == 0, "bitfalcon detect failed")
+    by_file = {}
+    for d in json.load(open(det_json)):
+        by_file.setdefault(d["file"], []).append(d)
+    n_assets = len(refs)
+    compared = boxes = 0
+    for r in recs:
+        asset = (r["sequence"] // 2) % n_assets  # HOLD=2
+        want = sorted(by_file.get(refs[asset], []), key=lambda d: (-d["score"], d["class"]))
+        got = sorted(r["detections"], key=lambda d: (-d["score"], d["class"]))
+        check(len(want) == len(got), "frame %d (%s): %d detections, detect found %d"
+              % (r["frame"], os.path.basename(refs[asset]), len(got), len(want)))
+        for g, w in zip(got, want):
+            check(g["class"] == w["class"] and abs(g["score"] - w["score"]) <= 1e-5
+                  and all(abs(x - y) <= 1e-2 for x, y in zip(g["bbox"], w["bbox"])),
+                  "frame %d (%s): %r != detect's %r" % (r["frame"], os.path.basename(refs[asset]), g, w))
+        compared += 1
+        boxes += len(got)
+    if boxes == 0:
+        print("SKIP: %d frames equal to bitfalcon detect, but neither found any object: "
+              "the comparison says nothing yet" % compared)
+        return SKIP
+    print("ok: %d frames (%d boxes) equal to bitfalcon detect (%d reference images)"
+          % (compared, boxes, n_assets))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exe", required=True)
+    ap.add_argument("--sub", default="")
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--model", default="")
+    ap.add_argument("--refimg", default="")
+    ap.add_argument("--checker", default="")
+    ap.add_argument("--assets", default="")
+    ap.add_argument("--window", default="")
+    ap.add_argument("--input-size", default="")
+    ap.add_argument("--frames", type=int, default=15)
+    ap.add_argument("--png", default="")
+    ap.add_argument("--x11", action="store_true")
+    ap.add_argument("test")
+    ap.add_argument("args", nargs="*")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    tests = {"headless": t_headless, "corrupt": t_corrupt, "vanish": t_vanish, "signal": t_signal,
+             "latest": t_latest, "record": t_record, "window": t_window, "vsdetect": t_vsdetect}
+    try:
+        r = tests[a.test](a, *a.args)
+    except Fail as e:
+        print("FAIL:", e)
+        return 1
+    except subprocess.TimeoutExpired as e:
+        print("FAIL: timed out:", e)
+        return 1
+    return r or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
