@@ -44,4 +44,5 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_ref = {
     .packed_size = ref_packed_size,
     .pack = ref_pack,
     .gemm = ref_gemm,
+    .mr = 1,
 };

@@ -12,6 +12,20 @@
  * Contract for every implementation: reads A only within the M x K block
  * (the tail of K is handled explicitly), writes C only within M x N, and is
  * bit-identical to the reference for all M, N, K >= 1.
+ *
+ * Concurrency: `gemm` keeps no state outside its stack and writes only C, so
+ * threads may call it at once on disjoint row ranges (a + m0 * lda,
+ * c + m0 * ldc) with the same packed weights. `pack` writes only `packed`.
+ * Alignment: none is required anywhere; a packed buffer 64-byte aligned (as
+ * the engine allocates it) keeps vector loads of weights within cache lines.
+ *
+ * Paths (docs/model-format.md, "Kernel packings", and each file's header):
+ *   ref         t2i8-gemm-ref.c         plain C, the oracle
+ *   avx2        t2i8-gemm-avx2.c        vpmaddubsw, 6 rows x 16 channels
+ *   avx512vnni  t2i8-gemm-avx512vnni.c  vpdpbusd, up to 16 rows x 16..80 channels
+ *   neon        t2i8-gemm-neon.c        smull/smlal2/sadalp, 4 rows x 4 channels x 16 k
+ *   neondot     t2i8-gemm-neondot.c     sdot (by element), 4 rows x 16 channels
+ * The list for tests and benchmarks is t2i8-gemm.inc.
  */
 #ifndef BF_T2I8_GEMM_H
 #define BF_T2I8_GEMM_H
@@ -20,16 +34,30 @@
 #include <stdint.h>
 
 typedef struct bf_t2i8_gemm_config {
-    const char *isa; /* "ref", "avx2", "avx512vnni", "neon" */
+    const char *isa; /* "ref", "avx2", "avx512vnni", "neon", "neondot" (b1-gemm: "b1-...") */
     /* Bytes needed for the packed form of an N x K weight matrix. */
     size_t (*packed_size)(size_t n, size_t k);
     void (*pack)(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed);
     void (*gemm)(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
                  int32_t *c, size_t ldc);
+    /* Rows per register tile: callers that split M (threads, im2col tiles)
+     * waste least with pieces that are multiples of it. 1 for the reference. */
+    size_t mr;
 } bf_t2i8_gemm_config;
 
 /* The plain C reference, always available: the oracle for every other path. */
 extern const bf_t2i8_gemm_config bf_t2i8_gemm_ref;
+
+/* ISA paths: compiled only for their architecture (CMakeLists.txt globs the
+ * files by suffix). Run one only where bf_t2i8_gemm_select() would allow it. */
+#if defined(__x86_64__) || defined(_M_X64)
+extern const bf_t2i8_gemm_config bf_t2i8_gemm_avx2;
+extern const bf_t2i8_gemm_config bf_t2i8_gemm_avx512vnni;
+#endif
+#if defined(__aarch64__)
+extern const bf_t2i8_gemm_config bf_t2i8_gemm_neon;
+extern const bf_t2i8_gemm_config bf_t2i8_gemm_neondot;
+#endif
 
 /* Decodes one 2-bit code to -1, 0 or +1 (11 decodes as 0; the loader refuses it). */
 static inline int bf_t2_decode(const uint8_t *row, size_t k)

@@ -1,0 +1,175 @@
+/*
+ * Bit-serial popcount GEMM, AVX-512 (VPOPCNTDQ, BW): arithmetic and packed
+ * layout in b1-gemm.h (shared with the reference; `pack` is bf_b1_pack).
+ *
+ * Planes of A: 64 bytes of a row at a time, vpmovb2m takes bit 7 of every byte
+ * into a 64-bit mask (plane 7), vpaddb doubles the bytes, and so on down to
+ * plane 0: 16 instructions per 64 k per row. The last partial 64 bytes are
+ * loaded with a byte mask (A is read only within M x K).
+ *
+ * Tile: MR = 4 rows x NR = 2 channels. For each plane b (outer, 7 down to 0)
+ * and each 512 k (8 words, one zmm): X[i][j] += popcnt(A_b AND V_j)
+ * (+ popcnt(A_b AND U_j) for ternary), then T = 2T + X (Horner over the
+ * planes, T = -X for the sign plane). Per 512 k and (row, channel): 8 planes
+ * x (2 AND + 2 VPOPCNTQ + 2 VPADDQ) for ternary, half for binary weights.
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "b1-gemm.h"
+
+#define B1_MR 4
+#define BF_UNROLL _Pragma("GCC unroll 8")
+
+static int32_t b1_rowsum(const int8_t *a, size_t k)
+{
+    const __m512i bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+    __m512i s = zero;
+    size_t i = 0;
+    for (; i + 64 <= k; i += 64)
+        s = _mm512_add_epi64(s, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(a + i), bias), zero));
+    if (i < k) {
+        const __mmask64 mask = ((__mmask64)1 << (k - i)) - 1;
+        const __m512i v = _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + i), bias));
+        s = _mm512_add_epi64(s, _mm512_sad_epu8(v, zero));
+    }
+    return (int32_t)(_mm512_reduce_add_epi64(s) - 128 * (long long)k);
+}
+
+/* Planes of a[k0 .. k0 + 64*words), zero past k: pl[b * words + x]. */
+static void b1_planes_avx512(const int8_t *a, size_t k0, size_t k, size_t words, uint64_t *pl)
+{
+    for (size_t x = 0; x < words; x++) {
+        const size_t kk = k0 + 64 * x;
+        __m512i v = _mm512_setzero_si512();
+        if (kk + 64 <= k)
+            v = _mm512_loadu_si512(a + kk);
+        else if (kk < k)
+            v = _mm512_maskz_loadu_epi8(((__mmask64)1 << (k - kk)) - 1, a + kk);
+        BF_UNROLL
+        for (int b = 7; b >= 0; b--) {
+            pl[(size_t)b * words + x] = (uint64_t)_mm512_movepi8_mask(v);
+            v = _mm512_add_epi8(v, v);
+        }
+    }
+}
+
+/* T for MR rows x NR channels over one chunk of `words` words; adds
+ * scale * T to C. NP planes. Constants after inlining. */
+static inline __attribute__((always_inline)) void b1_tile(const int NR, const int NP, size_t mr,
+                                                          const uint64_t *const *pl, size_t words,
+                                                          const uint64_t *const *wv, const uint64_t *const *wu,
+                                                          int32_t *c, size_t ldc)
+{
+    __m512i t[B1_MR][2];
+    BF_UNROLL
+    for (int i = 0; i < B1_MR; i++)
+        for (int j = 0; j < NR; j++)
+            t[i][j] = _mm512_setzero_si512();
+    for (int b = 7; b >= 0; b--) {
+        __m512i x[B1_MR][2];
+        BF_UNROLL
+        for (int i = 0; i < B1_MR; i++)
+            for (int j = 0; j < NR; j++)
+                x[i][j] = _mm512_setzero_si512();
+        for (size_t w = 0; w < words; w += 8) {
+            __m512i v[2], u[2];
+            BF_UNROLL
+            for (int j = 0; j < NR; j++) {
+                v[j] = _mm512_loadu_si512(wv[j] + w);
+                if (NP == 2)
+                    u[j] = _mm512_loadu_si512(wu[j] + w);
+            }
+            BF_UNROLL
+            for (int i = 0; i < B1_MR; i++) {
+                const __m512i ab = _mm512_loadu_si512(pl[i] + (size_t)b * words + w);
+                BF_UNROLL
+                for (int j = 0; j < NR; j++) {
+                    x[i][j] = _mm512_add_epi64(x[i][j], _mm512_popcnt_epi64(_mm512_and_si512(ab, v[j])));
+                    if (NP == 2)
+                        x[i][j] = _mm512_add_epi64(x[i][j], _mm512_popcnt_epi64(_mm512_and_si512(ab, u[j])));
+                }
+            }
+        }
+        BF_UNROLL
+        for (int i = 0; i < B1_MR; i++)
+            for (int j = 0; j < NR; j++)
+                t[i][j] = b == 7 ? _mm512_sub_epi64(t[i][j], x[i][j])
+                                 : _mm512_add_epi64(_mm512_add_epi64(t[i][j], t[i][j]), x[i][j]);
+    }
+    BF_UNROLL
+    for (int i = 0; i < B1_MR; i++) {
+        if ((size_t)i >= mr)
+            break;
+        for (int j = 0; j < NR; j++) {
+            const long long s = _mm512_reduce_add_epi64(t[i][j]);
+            c[(size_t)i * ldc + (size_t)j] += (int32_t)(NP == 1 ? 2 * s : s);
+        }
+    }
+}
+
+#define B1_TILE(NR, NP)                                                                                               \
+    static __attribute__((noinline)) void bf_b1_gemm_ukernel_4x##NR##_p##NP##__avx512vpopcnt(                         \
+        size_t mr, const uint64_t *const *pl, size_t words, const uint64_t *const *wv, const uint64_t *const *wu,    \
+        int32_t *c, size_t ldc)                                                                                       \
+    {                                                                                                                 \
+        b1_tile(NR, NP, mr, pl, words, wv, wu, c, ldc);                                                               \
+    }
+B1_TILE(2, 1)
+B1_TILE(1, 1)
+B1_TILE(2, 2)
+B1_TILE(1, 2)
+
+static void b1_avx512_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
+                           int32_t *c, size_t ldc)
+{
+    const size_t kw = bf_b1_plane_words(k);
+    const unsigned np = bf_b1_planes(packed);
+    uint64_t planes[B1_MR][8 * BF_B1_KC_WORDS] __attribute__((aligned(64)));
+    for (size_t m0 = 0; m0 < m; m0 += B1_MR) {
+        const size_t mr = m - m0 < B1_MR ? m - m0 : B1_MR;
+        for (size_t i = 0; i < mr; i++) {
+            const int32_t r = b1_rowsum(a + (m0 + i) * lda, k);
+            for (size_t j = 0; j < n; j++)
+                c[(m0 + i) * ldc + j] = -r;
+        }
+        for (size_t w0 = 0; w0 < kw; w0 += BF_B1_KC_WORDS) {
+            const size_t words = kw - w0 < BF_B1_KC_WORDS ? kw - w0 : BF_B1_KC_WORDS;
+            const uint64_t *pl[B1_MR];
+            for (size_t i = 0; i < B1_MR; i++) {
+                if (i < mr)
+                    b1_planes_avx512(a + (m0 + i) * lda, w0 * 64, k, words, planes[i]);
+                pl[i] = planes[i < mr ? i : mr - 1];
+            }
+            for (size_t j = 0; j < n;) {
+                const size_t nr = n - j >= 2 ? 2 : 1;
+                const uint64_t *wv[2], *wu[2];
+                for (size_t q = 0; q < nr; q++) {
+                    wv[q] = bf_b1_plane(packed, kw, j + q, 0) + w0;
+                    wu[q] = bf_b1_plane(packed, kw, j + q, 1) + w0;
+                }
+                int32_t *cj = c + m0 * ldc + j;
+                if (np == 2) {
+                    if (nr == 2)
+                        bf_b1_gemm_ukernel_4x2_p2__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                    else
+                        bf_b1_gemm_ukernel_4x1_p2__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                } else {
+                    if (nr == 2)
+                        bf_b1_gemm_ukernel_4x2_p1__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                    else
+                        bf_b1_gemm_ukernel_4x1_p1__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                }
+                j += nr;
+            }
+        }
+    }
+}
+
+const bf_t2i8_gemm_config bf_b1_gemm_avx512 = {
+    .isa = "b1-avx512",
+    .packed_size = bf_b1_packed_size,
+    .pack = bf_b1_pack,
+    .gemm = b1_avx512_gemm,
+    .mr = B1_MR,
+};

@@ -1,0 +1,215 @@
+/*
+ * Ternary x int8 GEMM, AVX2 (vpmaddubsw). C[m][n] = sum_k A[m][k] * W[n][k].
+ *
+ * Arithmetic. vpmaddubsw multiplies unsigned by signed bytes and adds adjacent
+ * pairs into int16 with signed saturation. The weights take the unsigned side,
+ * offset by one: u = w + 1 in {0, 1, 2}, so a pair sum u0*a0 + u1*a1 lies in
+ * [-512, 508] and never saturates. The int16 lanes accumulate at most 64 such
+ * sums (64 * 512 = 32768: exactly -32768 at worst, still representable), then
+ * vpmaddwd with ones widens them into int32 accumulators. Finally
+ *     C = sum_k u*a - rowsum(a),   rowsum over k < K (vpsadbw),
+ * exact, as in the AVX-512 VNNI path. (The vpsignb trick, sign(a, w), is not
+ * used: sign(-128, -1) wraps to -128.)
+ *
+ * Packed layout (`pack`): channels in blocks of 8 (N padded with zero
+ * channels), K in groups of 4 (K4 = ceil(K/4)). Group g of block b is 32 bytes
+ * at offset (b * K4 + g) * 32:
+ *     byte 4*c + j  =  w[8b + c][4g + j] + 1,  or 0 past K or past N.
+ * packed_size = ceil(N/8) * K4 * 32 bytes.
+ *
+ * Micro-kernel: 6 rows x 16 channels (2 blocks): 12 ymm int16 accumulators,
+ * 2 weight vectors, a broadcast of 4 bytes of A, one product: all 16 ymm
+ * registers. After every 64 groups (256 k) the int16 sums are widened into
+ * int32 sums on the stack. The last block of 8 channels, if N/8 is odd, runs a
+ * 6 x 8 tile. Rows: the last short row block aliases missing rows to the last
+ * real one (computed, never stored); K % 4 tail: the last 1..3 bytes of each
+ * row are read one by one; N tail: vpmaskmovd stores. A is read only within
+ * M x K, C written only within M x N; no state outside the stack.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "t2i8-gemm.h"
+
+#define BF_AVX2_MR 6
+#define BF_AVX2_GROUPS_PER_FLUSH 64
+#define BF_UNROLL _Pragma("GCC unroll 16")
+
+static size_t avx2_packed_size(size_t n, size_t k)
+{
+    return (n + 7) / 8 * ((k + 3) / 4) * 32;
+}
+
+static void avx2_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+{
+    const size_t k4 = (k + 3) / 4, nb = (n + 7) / 8;
+    uint8_t *out = packed;
+    memset(out, 0, nb * k4 * 32);
+    for (size_t ch = 0; ch < n; ch++) {
+        const uint8_t *row = w + ch * w_row_bytes;
+        uint8_t *blk = out + (ch / 8) * k4 * 32 + (ch % 8) * 4;
+        for (size_t kk = 0; kk < k; kk++)
+            blk[(kk / 4) * 32 + (kk % 4)] = (uint8_t)(bf_t2_decode(row, kk) + 1);
+    }
+}
+
+static int32_t avx2_rowsum(const int8_t *a, size_t k)
+{
+    const __m256i bias = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
+    __m256i s = zero;
+    size_t i = 0;
+    for (; i + 32 <= k; i += 32)
+        s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const void *)(a + i)), bias), zero));
+    __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    long long total = _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1) - 128 * (long long)i;
+    for (; i < k; i++)
+        total += a[i];
+    return (int32_t)total;
+}
+
+/* The last 1..3 bytes of a row as an int32 (zero above). */
+static inline int32_t avx2_tail4(const int8_t *p, size_t krem)
+{
+    uint32_t x = 0;
+    for (size_t j = 0; j < krem; j++)
+        x |= (uint32_t)(uint8_t)p[j] << (8 * j);
+    return (int32_t)x;
+}
+
+static inline __attribute__((always_inline)) void avx2_tile(const int NR, const int TAIL, size_t mr, size_t kfull,
+                                                            size_t krem, const int8_t *a, size_t lda,
+                                                            const uint8_t *w, size_t bstride,
+                                                            const int32_t *rowsum, int32_t *c, size_t ldc,
+                                                            size_t ncols)
+{
+    enum { MR = BF_AVX2_MR };
+    const int8_t *ap[MR];
+    __m256i acc[MR][2];
+    int32_t sum32[MR][2][8] __attribute__((aligned(32)));
+    BF_UNROLL
+    for (int i = 0; i < MR; i++)
+        ap[i] = a + ((size_t)i < mr ? (size_t)i : mr - 1) * lda;
+    memset(sum32, 0, sizeof sum32);
+    size_t budget = BF_AVX2_GROUPS_PER_FLUSH;
+    if (TAIL) {
+        __m256i wv[2];
+        BF_UNROLL
+        for (int j = 0; j < NR; j++)
+            wv[j] = _mm256_loadu_si256((const void *)(w + kfull * 32 + (size_t)j * bstride));
+        BF_UNROLL
+        for (int i = 0; i < MR; i++) {
+            const __m256i av = _mm256_set1_epi32(avx2_tail4(ap[i] + kfull * 4, krem));
+            BF_UNROLL
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = _mm256_maddubs_epi16(wv[j], av);
+        }
+        budget--;
+    } else {
+        BF_UNROLL
+        for (int i = 0; i < MR; i++) {
+            BF_UNROLL
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = _mm256_setzero_si256();
+        }
+    }
+    size_t g = 0;
+    for (;;) {
+        const size_t g_end = kfull - g < budget ? kfull : g + budget;
+        for (; g < g_end; g++) {
+            __m256i wv[2];
+            BF_UNROLL
+            for (int j = 0; j < NR; j++)
+                wv[j] = _mm256_loadu_si256((const void *)(w + g * 32 + (size_t)j * bstride));
+            BF_UNROLL
+            for (int i = 0; i < MR; i++) {
+                int32_t x;
+                memcpy(&x, ap[i] + g * 4, 4);
+                const __m256i av = _mm256_set1_epi32(x);
+                BF_UNROLL
+                for (int j = 0; j < NR; j++)
+                    acc[i][j] = _mm256_add_epi16(acc[i][j], _mm256_maddubs_epi16(wv[j], av));
+            }
+        }
+        /* widen: int16 pair sums -> int32 per channel */
+        const __m256i ones = _mm256_set1_epi16(1);
+        BF_UNROLL
+        for (int i = 0; i < MR; i++) {
+            BF_UNROLL
+            for (int j = 0; j < NR; j++) {
+                __m256i s = _mm256_load_si256((const void *)sum32[i][j]);
+                s = _mm256_add_epi32(s, _mm256_madd_epi16(acc[i][j], ones));
+                _mm256_store_si256((void *)sum32[i][j], s);
+                acc[i][j] = _mm256_setzero_si256();
+            }
+        }
+        if (g >= kfull)
+            break;
+        budget = BF_AVX2_GROUPS_PER_FLUSH;
+    }
+    const size_t last = ncols - (size_t)(NR - 1) * 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i nmask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)last), lane);
+    BF_UNROLL
+    for (int i = 0; i < MR; i++) {
+        if ((size_t)i >= mr)
+            break;
+        const __m256i rs = _mm256_set1_epi32(rowsum[i]);
+        int32_t *ci = c + (size_t)i * ldc;
+        BF_UNROLL
+        for (int j = 0; j < NR - 1; j++)
+            _mm256_storeu_si256((void *)(ci + 8 * j),
+                                _mm256_sub_epi32(_mm256_load_si256((const void *)sum32[i][j]), rs));
+        const __m256i v = _mm256_sub_epi32(_mm256_load_si256((const void *)sum32[i][NR - 1]), rs);
+        if (last >= 8)
+            _mm256_storeu_si256((void *)(ci + 8 * (NR - 1)), v);
+        else
+            _mm256_maskstore_epi32(ci + 8 * (NR - 1), nmask, v);
+    }
+}
+
+#define BF_AVX2_TILE(NR, NC)                                                                                          \
+    static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_6x##NC##__avx2(                                        \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
+        const int32_t *rowsum, int32_t *c, size_t ldc, size_t ncols)                                                  \
+    {                                                                                                                 \
+        if (krem != 0)                                                                                                \
+            avx2_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                             \
+        else                                                                                                          \
+            avx2_tile(NR, 0, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                             \
+    }
+BF_AVX2_TILE(2, 16)
+BF_AVX2_TILE(1, 8)
+
+static void avx2_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
+                      size_t ldc)
+{
+    const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
+    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
+    const uint8_t *w = packed;
+    int32_t rowsum[BF_AVX2_MR];
+    for (size_t m0 = 0; m0 < m; m0 += BF_AVX2_MR) {
+        const size_t mr = m - m0 < BF_AVX2_MR ? m - m0 : BF_AVX2_MR;
+        const int8_t *am = a + m0 * lda;
+        int32_t *cm = c + m0 * ldc;
+        for (size_t i = 0; i < mr; i++)
+            rowsum[i] = avx2_rowsum(am + i * lda, k);
+        size_t b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
+            bf_t2i8_gemm_ukernel_6x16__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, cm + b * 8,
+                                            ldc, cols);
+        }
+        if (b < nb)
+            bf_t2i8_gemm_ukernel_6x8__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, cm + b * 8,
+                                           ldc, n - b * 8);
+    }
+}
+
+const bf_t2i8_gemm_config bf_t2i8_gemm_avx2 = {
+    .isa = "avx2",
+    .packed_size = avx2_packed_size,
+    .pack = avx2_pack,
+    .gemm = avx2_gemm,
+    .mr = BF_AVX2_MR,
+};

@@ -1,0 +1,313 @@
+/*
+ * GEMM micro-kernel tester (XNNPACK test/gemm-microkernel-tester.h, in C):
+ * runs one bf_t2i8_gemm_config on one shape and compares it bit for bit with
+ * an oracle config (the reference).
+ *
+ *   bf_gemm_case t = bf_gemm_case_default(m, n, k);   // then set lda, ldc, ...
+ *   if (!bf_gemm_check(&bf_t2i8_gemm_avx2, &bf_t2i8_gemm_ref, &t, &rng)) fail
+ *
+ * Contract checks on every case:
+ *   - C equals the oracle's, element by element (first difference printed with
+ *     the seed, shape and index);
+ *   - A's last row ends at a page boundary followed by an inaccessible page, and
+ *     the packed weights likewise: any read past K or past the packed size
+ *     faults. Bytes between rows (lda > K) are random, so using them shows;
+ *   - C's last element ends at a guard page; the ldc gaps hold a sentinel that
+ *     must survive: nothing is written outside M x N;
+ *   - the T2 rows carry nonzero codes in their padding (k >= K), which the
+ *     packers must ignore.
+ */
+#ifndef BF_GEMM_TESTER_H
+#define BF_GEMM_TESTER_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "t2i8-gemm/t2i8-gemm.h"
+
+/* Replicable random numbers (splitmix64). */
+typedef struct bf_rng {
+    uint64_t state;
+} bf_rng;
+
+static inline uint64_t bf_rng_next(bf_rng *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [lo, hi] */
+static inline size_t bf_rng_range(bf_rng *r, size_t lo, size_t hi)
+{
+    return lo + (size_t)(bf_rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+/* The seed: BF_TEST_SEED from the environment, else a fixed default. */
+static inline uint64_t bf_test_seed(void)
+{
+    const char *s = getenv("BF_TEST_SEED");
+    return s != NULL && s[0] != '\0' ? strtoull(s, NULL, 0) : 0x5EEDB17FA1C0ull;
+}
+
+/* A buffer whose last byte is followed by an inaccessible page. */
+typedef struct bf_guarded {
+    void *map;
+    size_t map_size;
+    void *ptr;
+} bf_guarded;
+
+static inline void *bf_guarded_alloc(bf_guarded *g, size_t size)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t body = (size + page - 1) / page * page;
+    g->map_size = body + page;
+    g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g->map == MAP_FAILED) {
+        perror("mmap");
+        exit(2);
+    }
+    if (mprotect((char *)g->map + body, page, PROT_NONE) != 0) {
+        perror("mprotect");
+        exit(2);
+    }
+    g->ptr = (char *)g->map + body - size;
+    return g->ptr;
+}
+
+static inline void bf_guarded_free(bf_guarded *g)
+{
+    if (g->map != NULL)
+        munmap(g->map, g->map_size);
+    g->map = NULL;
+}
+
+/* How the random operands are drawn. */
+enum bf_fill {
+    BF_FILL_RANDOM = 0,  /* A uniform int8 with extra -128/127; W ternary, random sparsity */
+    BF_FILL_EXTREME = 1, /* A all -128, W all -1: the largest positive sums */
+    BF_FILL_EXTREME2 = 2 /* A all -128, W all +1; A 127 on odd rows */
+};
+
+typedef struct bf_gemm_case {
+    size_t m, n, k;
+    size_t lda;         /* >= k */
+    size_t ldc;         /* >= n */
+    size_t w_row_bytes; /* >= ceil(k/4); the file uses ceil(k/64)*16 */
+    int fill;
+    int iterations; /* how many random draws of this shape */
+} bf_gemm_case;
+
+static inline bf_gemm_case bf_gemm_case_default(size_t m, size_t n, size_t k)
+{
+    bf_gemm_case t = {m, n, k, k, n, (k + 63) / 64 * 16, BF_FILL_RANDOM, 1};
+    return t;
+}
+
+static inline void bf_t2_put(uint8_t *row, size_t k, unsigned code)
+{
+    row[k >> 2] = (uint8_t)((row[k >> 2] & ~(3u << ((k & 3) * 2))) | (code << ((k & 3) * 2)));
+}
+
+/* Fills A (m x k at lda, gaps random) and W (n rows of T2 codes, padding
+ * codes random but never within k). */
+static inline void bf_gemm_fill(const bf_gemm_case *t, bf_rng *rng, int8_t *a, uint8_t *w)
+{
+    const unsigned sparsity = (unsigned)bf_rng_range(rng, 0, 4); /* P(w = 0) = sparsity / 5 */
+    for (size_t i = 0; i < t->m; i++) {
+        const size_t row_len = i + 1 < t->m ? t->lda : t->k;
+        for (size_t kk = 0; kk < row_len; kk++) {
+            int8_t v;
+            if (t->fill == BF_FILL_EXTREME || t->fill == BF_FILL_EXTREME2) {
+                v = (t->fill == BF_FILL_EXTREME2 && (i & 1)) ? 127 : -128;
+            } else {
+                const uint64_t r = bf_rng_next(rng);
+                v = (r & 7) == 0 ? -128 : (r & 7) == 1 ? 127 : (int8_t)(r >> 8);
+            }
+            a[i * t->lda + kk] = v;
+        }
+    }
+    for (size_t j = 0; j < t->n; j++) {
+        uint8_t *row = w + j * t->w_row_bytes;
+        for (size_t kk = 0; kk < t->w_row_bytes * 4; kk++) {
+            unsigned code;
+            if (kk >= t->k) {
+                code = (unsigned)(bf_rng_next(rng) & 3); /* padding: packers must ignore */
+            } else if (t->fill == BF_FILL_EXTREME) {
+                code = 2;
+            } else if (t->fill == BF_FILL_EXTREME2) {
+                code = 1;
+            } else {
+                const unsigned r = (unsigned)(bf_rng_next(rng) % 10);
+                code = r < 2 * sparsity ? 0 : (r & 1) ? 1 : 2;
+            }
+            bf_t2_put(row, kk, code);
+        }
+    }
+}
+
+#define BF_C_SENTINEL ((int32_t)0x7EADBEEF)
+
+/* Runs `cfg` and `oracle` on the case; returns true when identical. */
+static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
+                                 const bf_gemm_case *t, bf_rng *rng)
+{
+    if (t->m < 1 || t->n < 1 || t->k < 1 || t->lda < t->k || t->ldc < t->n || t->w_row_bytes < (t->k + 3) / 4) {
+        fprintf(stderr, "tester bug: invalid case m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu\n", t->m, t->n,
+                t->k, t->lda, t->ldc, t->w_row_bytes);
+        exit(2);
+    }
+    const size_t a_size = (t->m - 1) * t->lda + t->k;
+    const size_t w_size = t->n * t->w_row_bytes;
+    const size_t c_elems = (t->m - 1) * t->ldc + t->n;
+    bool ok = true;
+    for (int it = 0; it < t->iterations && ok; it++) {
+        const uint64_t case_state = rng->state;
+        bf_guarded ga = {0}, gw = {0}, gp = {0}, gq = {0}, gc = {0};
+        int8_t *a = bf_guarded_alloc(&ga, a_size);
+        uint8_t *w = bf_guarded_alloc(&gw, w_size);
+        bf_gemm_fill(t, rng, a, w);
+        const size_t ps = cfg->packed_size(t->n, t->k), qs = oracle->packed_size(t->n, t->k);
+        void *packed = bf_guarded_alloc(&gp, ps ? ps : 1);
+        void *packed_ref = bf_guarded_alloc(&gq, qs ? qs : 1);
+        cfg->pack(t->n, t->k, w, t->w_row_bytes, packed);
+        oracle->pack(t->n, t->k, w, t->w_row_bytes, packed_ref);
+        int32_t *c = bf_guarded_alloc(&gc, c_elems * sizeof(int32_t));
+        int32_t *c_ref = malloc(c_elems * sizeof(int32_t));
+        if (c_ref == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(2);
+        }
+        for (size_t i = 0; i < c_elems; i++)
+            c[i] = c_ref[i] = BF_C_SENTINEL;
+        oracle->gemm(t->m, t->n, t->k, a, t->lda, packed_ref, c_ref, t->ldc);
+        cfg->gemm(t->m, t->n, t->k, a, t->lda, packed, c, t->ldc);
+        for (size_t i = 0; i < t->m && ok; i++)
+            for (size_t j = 0; j < t->ldc && ok; j++) {
+                const size_t at = i * t->ldc + j;
+                if (at >= c_elems)
+                    break;
+                const int32_t want = j < t->n ? c_ref[at] : BF_C_SENTINEL;
+                if (c[at] != want) {
+                    fprintf(stderr,
+                            "FAIL %s vs %s: m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu fill=%d "
+                            "(BF_TEST_SEED=0x%" PRIx64 ", case rng state 0x%" PRIx64 "): C[%zu][%zu] = %" PRId32
+                            ", expected %" PRId32 "%s\n",
+                            cfg->isa, oracle->isa, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, t->fill,
+                            bf_test_seed(), case_state, i, j, c[at], want,
+                            j < t->n ? "" : " (written outside M x N)");
+                    ok = false;
+                }
+            }
+        free(c_ref);
+        bf_guarded_free(&gc);
+        bf_guarded_free(&gq);
+        bf_guarded_free(&gp);
+        bf_guarded_free(&gw);
+        bf_guarded_free(&ga);
+    }
+    return ok;
+}
+
+/* The sweep every GEMM path runs (tile ==, <, >, multiples; K tails; strides;
+ * extremes; the network's shapes; random shapes). `tile_m` is the path's row
+ * tile. Returns the number of failing cases. */
+static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle, bf_rng *rng,
+                                bool quick)
+{
+    int failures = 0, cases = 0;
+#define BF_RUN(tc)                                                                                                    \
+    do {                                                                                                              \
+        cases++;                                                                                                      \
+        if (!bf_gemm_check(cfg, oracle, &(tc), rng) && ++failures >= 10)                                              \
+            goto done;                                                                                                \
+    } while (0)
+    const size_t mr = cfg->mr ? cfg->mr : 1;
+    static const size_t ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 128};
+    static const size_t ns[] = {1,  2,  3,  4,  5,  7,  8,  9,  11, 13,  15,  16,  17,  23,  24,  31,
+                                32, 33, 40, 47, 48, 49, 63, 64, 65, 79, 80, 81, 96, 112, 127, 128, 129, 255, 256, 257};
+    static const size_t ks[] = {1,  2,  3,  4,  5,  6,  7,  8,   9,   11,  12,  13,  15,  16,  17,   19,   23,
+                                27, 31, 32, 33, 47, 48, 63, 64,  65,  67,  80,  96,  127, 128, 129,  144,  191,
+                                192, 255, 256, 257, 288, 383, 384, 509, 512, 576, 720, 1031, 1152, 2304, 2311};
+    /* M around the tile */
+    for (size_t d = 0; d < 3 * mr + 2; d++) {
+        bf_gemm_case t = bf_gemm_case_default(d + 1, 37, 71);
+        BF_RUN(t);
+    }
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        bf_gemm_case t = bf_gemm_case_default(ms[i], 80, 27);
+        BF_RUN(t);
+    }
+    /* N across block sizes, K across every tail */
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        bf_gemm_case t = bf_gemm_case_default(mr + 1, ns[i], 37);
+        BF_RUN(t);
+        t.k = 16;
+        BF_RUN(t);
+    }
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        bf_gemm_case t = bf_gemm_case_default(2 * mr + 1, 19, ks[i]);
+        BF_RUN(t);
+        t = bf_gemm_case_default(3, 64, ks[i]);
+        BF_RUN(t);
+    }
+    /* every K 1..130 on a small tile (all residues mod 4, 16, 32, 64) */
+    for (size_t k = 1; k <= 130; k++) {
+        bf_gemm_case t = bf_gemm_case_default(mr + 3, 17, k);
+        BF_RUN(t);
+    }
+    /* strides: lda > K, ldc > N, tight and loose weight rows */
+    for (size_t s = 1; s < 70; s += 7) {
+        bf_gemm_case t = bf_gemm_case_default(2 * mr + 3, 33, 45);
+        t.lda = 45 + s;
+        t.ldc = 33 + s;
+        t.w_row_bytes = (45 + 3) / 4 + (s % 3);
+        BF_RUN(t);
+    }
+    /* extremes: A = -128 with W = -1 (and +1), large K */
+    static const size_t kx[] = {1, 3, 64, 255, 2304, 4099};
+    for (size_t i = 0; i < sizeof kx / sizeof kx[0]; i++) {
+        bf_gemm_case t = bf_gemm_case_default(mr + 1, 35, kx[i]);
+        t.fill = BF_FILL_EXTREME;
+        BF_RUN(t);
+        t.fill = BF_FILL_EXTREME2;
+        BF_RUN(t);
+    }
+    /* the network's shapes (docs/model-format.md; bench/yolov8n-shapes.h) with a few rows */
+    static const size_t net[][2] = {{16, 27},  {32, 144},  {32, 32},   {16, 144}, {32, 48},  {64, 288},
+                                    {64, 64},  {32, 288},  {64, 128},  {128, 576}, {128, 128}, {64, 576},
+                                    {128, 256}, {256, 1152}, {256, 256}, {128, 1152}, {256, 384}, {256, 512},
+                                    {128, 384}, {128, 192}, {64, 192}, {64, 96}, {80, 576}, {80, 720},
+                                    {80, 80},  {64, 1152}, {80, 1152}, {64, 2304}, {80, 2304}};
+    for (size_t i = 0; i < sizeof net / sizeof net[0]; i++) {
+        bf_gemm_case t = bf_gemm_case_default(quick ? mr + 1 : 4 * mr + 5, net[i][0], net[i][1]);
+        BF_RUN(t);
+    }
+    /* random shapes, some with strides */
+    const int n_random = quick ? 40 : 250;
+    for (int r = 0; r < n_random; r++) {
+        const size_t m = bf_rng_range(rng, 1, 3 * mr + 5);
+        const size_t n = bf_rng_range(rng, 1, (r & 3) == 0 ? 300 : 90);
+        const size_t k = bf_rng_range(rng, 1, (r & 7) == 0 ? 3000 : 400);
+        bf_gemm_case t = bf_gemm_case_default(m, n, k);
+        if (r & 1) {
+            t.lda = k + bf_rng_range(rng, 0, 80);
+            t.ldc = n + bf_rng_range(rng, 0, 20);
+            t.w_row_bytes = (k + 3) / 4 + bf_rng_range(rng, 0, 40);
+        }
+        BF_RUN(t);
+    }
+done:
+    fprintf(stderr, "%s: %d cases, %d failed\n", cfg->isa, cases, failures);
+    return failures;
+#undef BF_RUN
+}
+
+#endif /* BF_GEMM_TESTER_H */

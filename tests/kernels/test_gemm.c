@@ -1,0 +1,114 @@
+/*
+ * Bit-exactness of one GEMM path against its oracle (gemm-tester.h).
+ *
+ *   kernels_test_gemm t2i8 ref|avx2|avx512vnni|neon|neondot [--quick]
+ *   kernels_test_gemm b1   ref|avx512|neon                   [--quick]
+ *
+ * t2i8 ref is checked against a naive oracle written here (decoded weights,
+ * one multiply per term); every other t2i8 path and every b1 path (ref
+ * included) against the t2i8 reference. Exits 77 (skip) when this CPU cannot
+ * run the path, 1 on any difference. BF_TEST_SEED replays a run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b1-gemm/b1-gemm.h"
+#include "cpu.h"
+#include "gemm-tester.h"
+#include "t2i8-gemm/t2i8-gemm.h"
+
+/* --- naive oracle: weights decoded to int8 at pack time ------------------ */
+static size_t naive_packed_size(size_t n, size_t k)
+{
+    return n * k;
+}
+
+static void naive_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+{
+    int8_t *out = packed;
+    for (size_t j = 0; j < n; j++) {
+        const uint8_t *row = w + j * w_row_bytes;
+        for (size_t kk = 0; kk < k; kk++) {
+            const unsigned code = (row[kk / 4] >> (2 * (kk % 4))) & 3u;
+            out[j * k + kk] = code == 1 ? 1 : code == 2 ? -1 : 0;
+        }
+    }
+}
+
+static void naive_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
+                       size_t ldc)
+{
+    const int8_t *w = packed;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            long long s = 0;
+            for (size_t kk = 0; kk < k; kk++)
+                s += (long long)a[i * lda + kk] * w[j * k + kk];
+            c[i * ldc + j] = (int32_t)s;
+        }
+}
+
+static const bf_t2i8_gemm_config naive = {"naive", naive_packed_size, naive_pack, naive_gemm, 1};
+
+typedef struct entry {
+    const char *name;
+    const bf_t2i8_gemm_config *config;
+    bool (*can_run)(const bf_cpu_flags *);
+} entry;
+
+static bool always(const bf_cpu_flags *f)
+{
+    (void)f;
+    return true;
+}
+
+#define BF_T2I8_GEMM(name, config, check) {#name, &config, check},
+static const entry t2i8_paths[] = {
+#include "t2i8-gemm/t2i8-gemm.inc"
+    {"ref", &bf_t2i8_gemm_ref, always},
+};
+#undef BF_T2I8_GEMM
+#define BF_B1_GEMM(name, config, check) {#name, &config, check},
+static const entry b1_paths[] = {
+#include "b1-gemm/b1-gemm.inc"
+    {"ref", &bf_b1_gemm_ref, always},
+};
+#undef BF_B1_GEMM
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s t2i8|b1 ISA [--quick]\n", argv[0]);
+        return 2;
+    }
+    const bool quick = argc > 3 && strcmp(argv[3], "--quick") == 0;
+    const bool b1 = strcmp(argv[1], "b1") == 0;
+    if (!b1 && strcmp(argv[1], "t2i8") != 0) {
+        fprintf(stderr, "unknown family '%s'\n", argv[1]);
+        return 2;
+    }
+    const entry *table = b1 ? b1_paths : t2i8_paths;
+    const size_t n = b1 ? sizeof b1_paths / sizeof b1_paths[0] : sizeof t2i8_paths / sizeof t2i8_paths[0];
+    const entry *e = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i].name, argv[2]) == 0)
+            e = &table[i];
+    if (e == NULL) {
+        fprintf(stderr, "SKIP: %s path '%s' is not built for this architecture\n", argv[1], argv[2]);
+        return 77;
+    }
+    char cpu[256];
+    const bf_cpu_flags *flags = bf_cpu_detect();
+    if (!e->can_run(flags)) {
+        fprintf(stderr, "SKIP: this CPU cannot run %s (has: %s)\n", e->config->isa,
+                bf_cpu_describe(flags, cpu, sizeof cpu));
+        return 77;
+    }
+    const bf_t2i8_gemm_config *oracle = (!b1 && e->config == &bf_t2i8_gemm_ref) ? &naive : &bf_t2i8_gemm_ref;
+    bf_rng rng = {bf_test_seed()};
+    fprintf(stderr, "%s vs %s, BF_TEST_SEED=0x%llx%s\n", e->config->isa, oracle->isa,
+            (unsigned long long)bf_test_seed(), quick ? " (quick)" : "");
+    const int failures = bf_gemm_sweep(e->config, oracle, &rng, quick);
+    return failures == 0 ? 0 : 1;
+}
