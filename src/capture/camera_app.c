@@ -249,20 +249,61 @@ static void nap_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* BF_CAMERA_KEYS="+,+,-,space,s,q": key presses queued one every 0.3 s once
+ * video shows, so that tests exercise the keys through SDL's event queue. */
+typedef struct key_script {
+    char keys[128];
+    char *next;
+    double due;
+} key_script;
+
+static void script_init(key_script *k)
+{
+    const char *env = getenv("BF_CAMERA_KEYS");
+    snprintf(k->keys, sizeof k->keys, "%s", env ? env : "");
+    k->next = k->keys[0] ? k->keys : NULL;
+    k->due = 0;
+}
+
+static void script_step(key_script *k, cam_window *win, int have_frame)
+{
+    double now = cam_now();
+    if (!k->next || !have_frame || now < k->due)
+        return;
+    if (k->due == 0) { /* the first frame just showed: start in 0.3 s */
+        k->due = now + 0.3;
+        return;
+    }
+    char *end = strchr(k->next, ',');
+    if (end)
+        *end = 0;
+    if (cam_window_push_key(win, k->next) != 0)
+        fprintf(stderr, "bitfalcon camera: BF_CAMERA_KEYS: unknown key '%s'\n", k->next);
+    k->next = end ? end + 1 : NULL;
+    k->due = now + 0.3;
+}
+
 /* Runs the window until q/Esc/close, a signal or max_frames. 0 or 1. */
 static int window_loop(app *a, view *v)
 {
     char why[256], status[200] = "", banner[64] = "";
     double next_status = 0;
     cam_source_stats cs;
+    key_script script;
+    script_init(&script);
     while (!stopping(a)) {
         int dirty = 0;
         cam_action act;
+        script_step(&script, v->win, v->have_frame);
         while ((act = cam_window_poll(v->win, 0)) != CAM_ACTION_NONE) {
             if (act == CAM_ACTION_QUIT)
                 atomic_store(&a->stop, 1);
-            else if (act == CAM_ACTION_PAUSE)
-                atomic_store(&a->paused, !atomic_load(&a->paused));
+            else if (act == CAM_ACTION_PAUSE) {
+                int p = !atomic_load(&a->paused);
+                atomic_store(&a->paused, p);
+                if (!a->cfg->quiet)
+                    fprintf(stderr, "camera: %s\n", p ? "paused" : "resumed");
+            }
             else if (act == CAM_ACTION_SNAPSHOT && v->have_frame)
                 snapshot(a, &v->shown);
             else if (act == CAM_ACTION_CONF_UP)
@@ -470,6 +511,12 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     }
     atomic_store(&a->stop, 1);
 
+    /* Without a screenshot to take the window goes at once; a detection still
+     * running (it cannot be interrupted) only delays the join below. */
+    if (v.win && !(cfg->screenshot && rc == 0)) {
+        cam_window_close(v.win);
+        v.win = NULL;
+    }
     /* Join the detection thread first: its last result is then final (for the
      * screenshot); then the capture thread, which closes the device. */
     cam_worker_join(a->worker);

@@ -139,6 +139,27 @@ static cam_action key_action(SDL_Keycode k)
     }
 }
 
+int cam_window_push_key(cam_window *cw, const char *name)
+{
+    static const struct {
+        const char *name;
+        SDL_Keycode key;
+    } keys[] = {{"q", SDLK_q}, {"esc", SDLK_ESCAPE}, {"space", SDLK_SPACE}, {"s", SDLK_s},
+                {"+", SDLK_PLUS}, {"=", SDLK_EQUALS}, {"-", SDLK_MINUS}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(name, keys[i].name) != 0)
+            continue;
+        SDL_Event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = SDL_KEYDOWN;
+        ev.key.windowID = SDL_GetWindowID(cw->win);
+        ev.key.state = SDL_PRESSED;
+        ev.key.keysym.sym = keys[i].key;
+        return SDL_PushEvent(&ev) == 1 ? 0 : -1;
+    }
+    return -1;
+}
+
 cam_action cam_window_poll(cam_window *cw, int timeout_ms)
 {
     (void)cw;

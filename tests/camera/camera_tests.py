@@ -15,6 +15,7 @@ TEST:
   latest                a slow detector gets the newest frame: sequences skip, latency bounded
   record                --record writes whole JPEGs atomically (no temporary files left)
   window                window (SDL offscreen or X) + screenshot; boxes checked by --checker
+  keys                  + + - space space s q through SDL's event queue (BF_CAMERA_KEYS)
   vsdetect FORMAT SIZE  detections equal `bitfalcon detect` on the same pixels (needs the model)
 
 Exit 0 pass, 1 fail, 77 skipped.
@@ -266,6 +267,25 @@ def t_window(a):
     print("ok")
 
 
+def t_keys(a):
+    d = os.path.join(a.work, "snap")
+    shutil.rmtree(d, ignore_errors=True)
+    env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_CAMERA_KEYS="+,+,-,space,space,s,q")
+    rc, out, err = run(a, ["--record", d, "--json"], env, timeout=60)
+    check(rc == 0, "exit status %d (q should quit cleanly)" % rc)
+    parse_lines(out)
+    for want in ("confidence threshold 0.30", "confidence threshold 0.35", "paused", "resumed",
+                 "snapshot saved to", "stub detector: threshold 0.35", "stub detector: threshold 0.30"):
+        check(want in err, "stderr lacks %r" % want)
+    check(err.index("threshold 0.35") < err.rindex("confidence threshold 0.30"), "+/- out of order")
+    snaps = glob.glob(os.path.join(d, "bitfalcon-*.jpg"))
+    check(len(snaps) == 1, "snapshots: %r" % snaps)
+    b = open(snaps[0], "rb").read()
+    check(b[:2] == b"\xff\xd8" and b[-2:] == b"\xff\xd9", "the snapshot is not a whole JPEG")
+    check(not [n for n in os.listdir(d) if n.startswith(".")], "temporary files left")
+    print("ok: + - space s q all acted")
+
+
 def t_vsdetect(a, fmt, size):
     if not a.model or not os.path.exists(a.model):
         print("SKIP: no model file %r yet" % a.model)
@@ -349,7 +369,8 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     tests = {"headless": t_headless, "corrupt": t_corrupt, "vanish": t_vanish, "signal": t_signal,
-             "latest": t_latest, "record": t_record, "window": t_window, "vsdetect": t_vsdetect}
+             "latest": t_latest, "record": t_record, "window": t_window, "vsdetect": t_vsdetect,
+             "keys": t_keys}
     try:
         r = tests[a.test](a, *a.args)
     except Fail as e:

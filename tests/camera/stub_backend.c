@@ -78,6 +78,7 @@ static int stub_run(void *ctx, const uint8_t *rgb, int w, int h, size_t stride, 
 static int stub_set_conf(void *ctx, float conf)
 {
     ((stub *)ctx)->conf = conf;
+    fprintf(stderr, "stub detector: threshold %.2f\n", (double)conf); /* for the keys test */
     return 0;
 }
 
