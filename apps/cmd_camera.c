@@ -32,6 +32,7 @@ static void help(void)
            "      --input-size N    network input: 320 (faster) or 640 (default: the model's)\n"
            "      --conf X          confidence threshold (default 0.25; +/- keys change it)\n"
            "      --iou X           NMS IoU threshold (default 0.7)\n"
+           "      --max-det N       at most N boxes per frame (default 300)\n"
            "      --threads N       detector threads (default: all cores)\n"
            "      --isa NAME        kernel path: auto, ref, avx2, ... (default auto)\n"
            "      --headless        no window: one JSON line per processed frame on stdout:\n"
@@ -56,7 +57,7 @@ static void help(void)
            "could not be loaded.\n");
 }
 
-enum { OPT_MODEL = 1, OPT_DEVICE, OPT_SIZE, OPT_FPS, OPT_INPUT, OPT_CONF, OPT_IOU, OPT_THREADS,
+enum { OPT_MODEL = 1, OPT_DEVICE, OPT_SIZE, OPT_FPS, OPT_INPUT, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_THREADS,
        OPT_ISA, OPT_HEADLESS, OPT_JSON, OPT_RECORD, OPT_FRAMES, OPT_WINDOW, OPT_SCREENSHOT,
        OPT_QUIET, OPT_HELP };
 
@@ -64,6 +65,7 @@ static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"device", 0, 1, OPT_DEVICE},    {"size", 0, 1, OPT_SIZE},
     {"fps", 0, 1, OPT_FPS},           {"input-size", 0, 1, OPT_INPUT}, {"conf", 0, 1, OPT_CONF},
     {"iou", 0, 1, OPT_IOU},           {"threads", 0, 1, OPT_THREADS},  {"isa", 0, 1, OPT_ISA},
+    {"max-det", 0, 1, OPT_MAXDET},
     {"headless", 0, 0, OPT_HEADLESS}, {"json", 0, 0, OPT_JSON},        {"record", 0, 1, OPT_RECORD},
     {"frames", 0, 1, OPT_FRAMES},     {"window", 0, 1, OPT_WINDOW},    {"screenshot", 0, 1, OPT_SCREENSHOT},
     {"quiet", 'q', 0, OPT_QUIET},     {"help", 'h', 0, OPT_HELP},      {NULL, 0, 0, 0},
@@ -93,7 +95,7 @@ int bf_cmd_camera(int argc, char **argv)
 {
     cam_app_config cfg;
     cam_app_config_default(&cfg);
-    cam_detector_options dopt = {DEFAULT_MODEL, 0, 0.25f, 0.7f, 0, NULL};
+    cam_detector_options dopt = {DEFAULT_MODEL, 0, 0.25f, 0.7f, 0, 0, NULL};
     bf_args a;
     bf_args_init(&a, argc, argv);
     int id, bad = 0, frames = 0;
@@ -113,6 +115,7 @@ int bf_cmd_camera(int argc, char **argv)
             break;
         case OPT_CONF: bad = bf_args_float(&a, v, 0.0, 1.0, &dopt.conf) != 0; break;
         case OPT_IOU: bad = bf_args_float(&a, v, 0.0, 1.0, &dopt.iou) != 0; break;
+        case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &dopt.max_det) != 0; break;
         case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &dopt.threads) != 0; break;
         case OPT_ISA: dopt.isa = v; break;
         case OPT_HEADLESS: cfg.headless = 1; break;

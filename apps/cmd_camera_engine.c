@@ -81,6 +81,8 @@ int cam_backend_open(const cam_detector_options *o, cam_backend *out, char *why,
     opt.conf_threshold = o->conf;
     opt.iou_threshold = o->iou;
     opt.threads = o->threads;
+    if (o->max_det > 0)
+        opt.max_detections = o->max_det;
     opt.isa = o->isa;
     if (bf_detector_create(e->model, &opt, &e->det, &err) != BF_OK) {
         snprintf(why, len, "%s: %s", o->model, err.message);

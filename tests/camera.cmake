@@ -90,11 +90,11 @@ if(BF_CAMERA_AVAILABLE)
     # with the engine and the model (skip, 77, until the model exists)
     if(TARGET bitfalcon)
       set(BF_CAM_REAL ${BF_CAM_PY} --exe $<TARGET_FILE:bitfalcon> --sub camera --model ${BF_MODEL})
-      bf_camera_test(camera_vs_detect_mjpeg_640 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-mjpeg --frames 3
+      bf_camera_test(camera_vs_detect_mjpeg_640 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-mjpeg --frames 8
                      vsdetect MJPEG 640)
-      bf_camera_test(camera_vs_detect_yuyv_320 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-yuyv --frames 4
+      bf_camera_test(camera_vs_detect_yuyv_320 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-yuyv --frames 8
                      vsdetect YUYV 320)
-      bf_camera_test(camera_window_engine ${BF_CAM_REAL} --work ${BF_CAM_WORK}/win-engine --frames 2
+      bf_camera_test(camera_window_engine ${BF_CAM_REAL} --work ${BF_CAM_WORK}/win-engine --frames 10
                      --input-size 320 --assets ${CMAKE_SOURCE_DIR}/assets/chelsea.jpg --window 960x540 window)
       set_tests_properties(camera_vs_detect_mjpeg_640 camera_vs_detect_yuyv_320 camera_window_engine
                            PROPERTIES TIMEOUT 900)

@@ -469,21 +469,8 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
             rc = 1;
         }
     }
-    if (rc == 0) {
-        cam_worker_config wc;
-        memset(&wc, 0, sizeof wc);
-        wc.backend = *backend;
-        wc.in = &a->det_slot;
-        wc.stop = &a->stop;
-        wc.paused = &a->paused;
-        wc.max_frames = cfg->max_frames;
-        wc.on_result = on_result;
-        wc.on_result_ctx = a;
-        if (cam_worker_start(&wc, &a->worker, why, sizeof why) != 0) {
-            fprintf(stderr, "bitfalcon camera: %s\n", why);
-            rc = 1;
-        }
-    }
+    /* The window before the detector: with --frames, results must not all be
+     * done before anything could be shown. */
     view v;
     memset(&v, 0, sizeof v);
     if (rc == 0 && !cfg->headless) {
@@ -495,6 +482,21 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
         snprintf(title, sizeof title, "%s - %s %s %dx%d", cfg->title, cfg->device,
                  cam_fourcc_str(first.format.fourcc, fc), first.format.width, first.format.height);
         if (cam_window_open(title, ww, wh, &v.win, why, sizeof why) != 0) {
+            fprintf(stderr, "bitfalcon camera: %s\n", why);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        cam_worker_config wc;
+        memset(&wc, 0, sizeof wc);
+        wc.backend = *backend;
+        wc.in = &a->det_slot;
+        wc.stop = &a->stop;
+        wc.paused = &a->paused;
+        wc.max_frames = cfg->max_frames;
+        wc.on_result = on_result;
+        wc.on_result_ctx = a;
+        if (cam_worker_start(&wc, &a->worker, why, sizeof why) != 0) {
             fprintf(stderr, "bitfalcon camera: %s\n", why);
             rc = 1;
         }

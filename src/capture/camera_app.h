@@ -43,6 +43,7 @@ typedef struct cam_detector_options {
     const char *model;  /* model file */
     int input_size;     /* 0 = the model's default */
     float conf, iou;
+    int max_det;        /* most boxes per frame; 0 = the engine's default (300) */
     int threads;        /* 0 = all cores */
     const char *isa;    /* NULL = best for this CPU */
 } cam_detector_options;

@@ -242,7 +242,8 @@ def t_window(a):
     if a.input_size:
         args += ["--input-size", a.input_size]
     if a.model:
-        args += ["--conf", "0.01"]
+        # whatever a young model finds, but few boxes, so that they can be told apart
+        args += ["--conf", "0.001", "--max-det", "4"]
     rc, out, err = run(a, args, env, timeout=300)
     check(rc == 0, "exit status %d" % rc)
     recs = parse_lines(out)
@@ -259,6 +260,14 @@ def t_window(a):
         return SKIP
     p = subprocess.run([a.checker, shot, last])
     check(p.returncode == 0, "the boxes in the screenshot do not match the detections")
+    # The checker must notice boxes that are not where the JSON says.
+    moved = dict(recs[-1])
+    moved["detections"] = [dict(d, bbox=[d["bbox"][0] + 37, d["bbox"][1] + 29] + d["bbox"][2:])
+                           for d in recs[-1]["detections"]]
+    with open(last + ".moved", "w") as f:
+        f.write(json.dumps(moved))
+    p = subprocess.run([a.checker, shot, last + ".moved"], stdout=subprocess.DEVNULL)
+    check(p.returncode != 0, "the checker accepts boxes moved by (37, 29) pixels")
     if a.png:
         subprocess.run(["/usr/bin/python3", "-c",
                         "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])",
@@ -295,8 +304,8 @@ def t_vsdetect(a, fmt, size):
     os.makedirs(dump)
     env = camera_env(a, BF_FAKE_V4L2_FORMATS="yuyv" if fmt == "YUYV" else "mjpeg",
                      BF_FAKE_V4L2_DUMP=dump, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_HOLD=2)
-    # A low threshold: the comparison needs detections, and a young model has few.
-    conf = "0.01"
+    # A very low threshold: the comparison needs detections, and a young model has few.
+    conf = "0.001"
     rc, out, err = run(a, ["--headless", "--frames", str(a.frames), "--input-size", size, "--conf", conf],
                        env, timeout=900)
     if rc == 2 and "bitfalcon:" in err:

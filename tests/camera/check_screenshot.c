@@ -8,9 +8,11 @@
  * their middle (the top edge carries the label, which may sit inside it);
  * an edge passes when >= 70% of its samples have the class colour (within a
  * tolerance: the video is scaled with linear filtering), a detection passes
- * when 2 of its 3 edges do (another box or label may cover one). As a
- * control, a line 8 frame pixels outside the left edge must not match.
- * Samples in the status band at the bottom of the window are skipped.
+ * when 2 of its 3 edges do. Boxes are drawn lowest score first, so samples
+ * that fall on a box or label drawn later (a higher-scoring one: earlier in
+ * the JSON line) are skipped, as are samples in the status band at the bottom
+ * of the window. As a control, a line 8 frame pixels outside the left edge
+ * must not match.
  */
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +26,32 @@
 #include "window.h"
 
 #define STATUS_BAND 40 /* bottom rows of the window covered by the status line */
+
+typedef struct box {
+    double x0, y0, x1, y1; /* drawn pixel bounds, frame coordinates */
+    double lx1, ly0;       /* label area: [x0, lx1) x [ly0, y0 + label height) */
+} box;
+
+/* Boxes whose drawing may cover a sample; set per detection. */
+static const box *g_cover;
+static size_t g_ncover;
+static double g_margin;
+
+static int covered(double fx, double fy)
+{
+    for (size_t j = 0; j < g_ncover; j++) {
+        const box *b = &g_cover[j];
+        double m = g_margin;
+        int in_y = fy >= b->y0 - m && fy <= b->y1 + m, in_x = fx >= b->x0 - m && fx <= b->x1 + m;
+        if ((in_y && (fabs(fx - b->x0) <= m || fabs(fx - b->x1) <= m)) ||
+            (in_x && (fabs(fy - b->y0) <= m || fabs(fy - b->y1) <= m)))
+            return 1; /* on one of its edges */
+        double lh = b->y0 - b->ly0;
+        if (fx >= b->x0 - m && fx <= b->lx1 + m && fy >= b->ly0 - m && fy <= b->y0 + lh + m)
+            return 1; /* on its label (above the box, or inside its top when no room) */
+    }
+    return 0;
+}
 
 typedef struct mapping {
     int rx, ry, rw, rh; /* letterbox rectangle in the window */
@@ -44,6 +72,8 @@ static double edge_match(const bfio_image *shot, const mapping *m, double fx0, d
     for (int i = 0; i <= 40; i++) {
         double t = i / 40.0;
         double fx = fx0 + (fx1 - fx0) * t, fy = fy0 + (fy1 - fy0) * t;
+        if (covered(fx, fy))
+            continue;
         int wx = (int)floor(m->rx + fx * m->rw / m->fw), wy = (int)floor(m->ry + fy * m->rh / m->fh);
         if (wx < 0 || wy < 0 || wx >= shot->width || wy >= shot->height - STATUS_BAND)
             continue;
@@ -89,6 +119,29 @@ int main(int argc, char **argv)
     printf("window %dx%d, frame %dx%d shown at %d,%d %dx%d, %zu detections\n", shot.width, shot.height,
            m.fw, m.fh, m.rx, m.ry, m.rw, m.rh, dets->len);
     int line = bfio_draw_line_width(m.fw, m.fh);
+    int scale = bfio_draw_font_scale(m.fw, m.fh);
+    g_margin = line + 2;
+    box *boxes = calloc(dets->len + 1, sizeof *boxes);
+    for (size_t i = 0; i < dets->len; i++) {
+        const bfio_json *d = &dets->items[i];
+        const bfio_json *bb = bfio_json_get(d, "bbox"), *name = bfio_json_get(d, "name");
+        const bfio_json *score = bfio_json_get(d, "score"), *cls = bfio_json_get(d, "class");
+        if (!bb || bb->type != BFIO_JSON_ARRAY || bb->len != 4 || !score || !cls)
+            continue;
+        box *b = &boxes[i];
+        b->x0 = floor(bb->items[0].number);
+        b->y0 = floor(bb->items[1].number);
+        b->x1 = ceil(bb->items[0].number + bb->items[2].number);
+        b->y1 = ceil(bb->items[1].number + bb->items[3].number);
+        char label[128]; /* as camera_app.c writes it */
+        if (name && name->type == BFIO_JSON_STRING)
+            snprintf(label, sizeof label, "%s %.2f", name->string, score->number);
+        else
+            snprintf(label, sizeof label, "class%d %.2f", (int)cls->number, score->number);
+        int pad = scale + 1;
+        b->lx1 = b->x0 + bfio_text_width(label, scale) + 2 * pad;
+        b->ly0 = b->y0 - (bfio_text_height(scale) + 2 * pad);
+    }
     int failed = 0, checked = 0;
     for (size_t i = 0; i < dets->len; i++) {
         const bfio_json *d = &dets->items[i];
@@ -98,16 +151,26 @@ int main(int argc, char **argv)
             failed++;
             continue;
         }
-        double x0 = floor(bb->items[0].number), y0 = floor(bb->items[1].number);
-        double x1 = ceil(bb->items[0].number + bb->items[2].number);
-        double y1 = ceil(bb->items[1].number + bb->items[3].number);
+        double x0 = boxes[i].x0, y0 = boxes[i].y0, x1 = boxes[i].x1, y1 = boxes[i].y1;
         bfio_rgb c = bfio_class_color((int)cls->number);
         double half = line / 2.0;
-        /* the middle of each drawn edge line (drawn inside the box), corners left out */
+        /* the middle of each drawn edge line (drawn inside the box), corners left
+         * out; boxes 0..i-1 score higher and were drawn over this one */
+        g_cover = boxes;
+        g_ncover = i;
         double left = edge_match(&shot, &m, x0 + half, y0 + line + 2, x0 + half, y1 - line - 2, c);
         double right = edge_match(&shot, &m, x1 - half, y0 + line + 2, x1 - half, y1 - line - 2, c);
         double bottom = edge_match(&shot, &m, x0 + line + 2, y1 - half, x1 - line - 2, y1 - half, c);
+        /* the control line must stay clear of every other box */
+        box *others = calloc(dets->len + 1, sizeof *others);
+        size_t no = 0;
+        for (size_t j = 0; j < dets->len; j++)
+            if (j != i)
+                others[no++] = boxes[j];
+        g_cover = others;
+        g_ncover = no;
         double outside = edge_match(&shot, &m, x0 - 8, y0 + line + 2, x0 - 8, y1 - line - 2, c);
+        free(others);
         int usable = (left >= 0) + (right >= 0) + (bottom >= 0);
         int pass = (left >= 0.7) + (right >= 0.7) + (bottom >= 0.7);
         int need = usable < 2 ? usable : 2;
@@ -121,6 +184,7 @@ int main(int argc, char **argv)
         checked++;
         failed += !ok;
     }
+    free(boxes);
     bfio_json_free(root);
     free(text);
     bfio_image_free(&shot);
