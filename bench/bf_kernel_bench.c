@@ -142,17 +142,15 @@ static double peak_maddubs_ymm(long iters)
     return now() - t0;
 }
 #elif defined(__aarch64__)
+/* sdot v<d>.4s, v14.16b, v15.16b for d = 0..11, as raw encodings (0x4E809400
+ * | Rm << 16 | Rn << 5 | Rd), so the assembler needs no +dotprod */
 static double peak_sdot(long iters)
 {
     double t0 = now();
-    __asm__ volatile(".arch_extension dotprod\n\t"
-                     "1:\n\t"
-                     "sdot v0.4s, v14.16b, v15.16b\n\tsdot v1.4s, v14.16b, v15.16b\n\t"
-                     "sdot v2.4s, v14.16b, v15.16b\n\tsdot v3.4s, v14.16b, v15.16b\n\t"
-                     "sdot v4.4s, v14.16b, v15.16b\n\tsdot v5.4s, v14.16b, v15.16b\n\t"
-                     "sdot v6.4s, v14.16b, v15.16b\n\tsdot v7.4s, v14.16b, v15.16b\n\t"
-                     "sdot v8.4s, v14.16b, v15.16b\n\tsdot v9.4s, v14.16b, v15.16b\n\t"
-                     "sdot v10.4s, v14.16b, v15.16b\n\tsdot v11.4s, v14.16b, v15.16b\n\t"
+    __asm__ volatile("1:\n\t"
+                     ".inst 0x4E8F95C0\n\t.inst 0x4E8F95C1\n\t.inst 0x4E8F95C2\n\t.inst 0x4E8F95C3\n\t"
+                     ".inst 0x4E8F95C4\n\t.inst 0x4E8F95C5\n\t.inst 0x4E8F95C6\n\t.inst 0x4E8F95C7\n\t"
+                     ".inst 0x4E8F95C8\n\t.inst 0x4E8F95C9\n\t.inst 0x4E8F95CA\n\t.inst 0x4E8F95CB\n\t"
                      "subs %0, %0, #1\n\tb.ne 1b"
                      : "+r"(iters)
                      :

@@ -21,6 +21,7 @@
 #define BF_GEMM_TESTER_H
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -155,6 +156,30 @@ static inline void bf_gemm_fill(const bf_gemm_case *t, bf_rng *rng, int8_t *a, u
 
 #define BF_C_SENTINEL ((int32_t)0x7EADBEEF)
 
+/* A fault on a guard page (a read past A or the packed weights, a write past
+ * C) would kill the test silently: the handler names the case first. */
+static char bf_gemm_current[512];
+
+static void bf_gemm_on_fault(int sig)
+{
+    static const char head[] = "FAULT (read or write outside the buffers) in case: ";
+    ssize_t r = write(2, head, sizeof head - 1);
+    r = write(2, bf_gemm_current, strlen(bf_gemm_current));
+    (void)r;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static inline void bf_gemm_catch_faults(void)
+{
+    static bool installed;
+    if (installed)
+        return;
+    installed = true;
+    signal(SIGSEGV, bf_gemm_on_fault);
+    signal(SIGBUS, bf_gemm_on_fault);
+}
+
 /* Runs `cfg` and `oracle` on the case; returns true when identical. */
 static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
                                  const bf_gemm_case *t, bf_rng *rng)
@@ -168,8 +193,13 @@ static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_g
     const size_t w_size = t->n * t->w_row_bytes;
     const size_t c_elems = (t->m - 1) * t->ldc + t->n;
     bool ok = true;
+    bf_gemm_catch_faults();
     for (int it = 0; it < t->iterations && ok; it++) {
         const uint64_t case_state = rng->state;
+        snprintf(bf_gemm_current, sizeof bf_gemm_current,
+                 "%s: m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu fill=%d (BF_TEST_SEED=0x%" PRIx64
+                 ", case rng state 0x%" PRIx64 ")\n",
+                 cfg->isa, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, t->fill, bf_test_seed(), case_state);
         bf_guarded ga = {0}, gw = {0}, gp = {0}, gq = {0}, gc = {0};
         int8_t *a = bf_guarded_alloc(&ga, a_size);
         uint8_t *w = bf_guarded_alloc(&gw, w_size);
