@@ -45,3 +45,36 @@ bf_engine_program(engine_test_nomem ${BF_ENGINE_DIR}/test_nomem.c)
 target_link_options(engine_test_nomem PRIVATE
   "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free")
 bf_engine_test(engine_alloc_failures engine_test_nomem)
+
+# Tools: head dumps for tools/simulate.py --compare, and the latency benchmark.
+bf_engine_program(bf_dump_heads ${BF_ENGINE_DIR}/bf_dump_heads.c)
+bf_engine_program(bf_bench_engine ${BF_ENGINE_DIR}/bf_bench_engine.c)
+
+bf_engine_program(engine_test_fixtures ${BF_ENGINE_DIR}/test_fixtures.c)
+
+# Bit-exactness against the Python integer simulation. The sanitizer and
+# Debug builds run the reference kernels unoptimised, about 10x slower: they
+# check input size 320 only; Release checks 320 and 640.
+if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug")
+  set(BF_ENGINE_FIXTURE_SIZES 320)
+else()
+  set(BF_ENGINE_FIXTURE_SIZES 320,640)
+endif()
+set(BF_ENGINE_IMAGES ${BF_TEST_DATA}/astronaut.png ${BF_TEST_DATA}/chelsea.png
+  ${BF_TEST_DATA}/coffee.png ${BF_TEST_DATA}/rocket.png)
+bf_engine_test(engine_letterbox_exact engine_test_fixtures letterbox ${BF_MODEL}
+  ${BF_TEST_DATA}/letterbox_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
+bf_engine_test(engine_heads_exact engine_test_fixtures heads ${BF_MODEL}
+  ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
+bf_engine_test(engine_boxes_match_python engine_test_fixtures boxes ${BF_MODEL}
+  ${BF_TEST_DATA}/boxes_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
+if(BF_PYTHON)
+  set(BF_ENGINE_PY ${BF_PYTHON})
+else()
+  set(BF_ENGINE_PY /usr/bin/python3)
+endif()
+bf_engine_test(engine_heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh ${BF_ENGINE_PY}
+  ${CMAKE_SOURCE_DIR} ${BF_MODEL} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
+  ${BF_ENGINE_FIXTURE_SIZES} ${BF_ENGINE_IMAGES})
+set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_vs_simulate
+  PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")

@@ -25,7 +25,8 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     memset(ex, 0, sizeof *ex);
     ex->model = m;
     ex->gemm = gemm;
-    bf_status st = bf_plan_build(m, input_size, reuse, &ex->plan, err);
+    const size_t tile_m = bf_conv_tile_m(gemm->mr);
+    bf_status st = bf_plan_build(m, input_size, reuse, tile_m, &ex->plan, err);
     if (st != BF_OK)
         return st;
 
@@ -92,6 +93,7 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         cp->silu = t[BF_CONV_T_SILU] != BF_NONE ? bf_tensor_i8(m, t[BF_CONV_T_SILU]) : NULL;
         cp->gemm = gemm;
         cp->packed = ex->packed + at[i];
+        cp->tile_m = tile_m;
         gemm->pack((size_t)out.c, bf_conv_k(l), w->data, (size_t)w->dims[1], ex->packed + at[i]);
     }
     free(at);

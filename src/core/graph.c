@@ -65,15 +65,18 @@ static int window_out(int n, int k, int stride, int pad)
     return (n + 2 * pad - k) / stride + 1;
 }
 
-bf_status bf_plan_build(const bf_model *m, int S, int reuse, bf_plan *plan, bf_error *err)
+bf_status bf_plan_build(const bf_model *m, int S, int reuse, size_t tile_m, bf_plan *plan, bf_error *err)
 {
     if (S < BF_MIN_INPUT_SIZE || S > BF_MAX_INPUT_SIZE || S % 32 != 0)
         return bf_fail(err, BF_ERR_ARGUMENT, "input size %d is not a multiple of 32 in %d..%d", S,
                        BF_MIN_INPUT_SIZE, BF_MAX_INPUT_SIZE);
     bf_plan p;
     memset(&p, 0, sizeof p);
+    if (tile_m < 1 || tile_m > 4096)
+        return bf_fail(err, BF_ERR_ARGUMENT, "conv tile of %zu rows", tile_m);
     p.input_size = S;
     p.n_values = m->n_values;
+    p.tile_m = tile_m;
     p.shapes = calloc(m->n_values, sizeof *p.shapes);
     p.offsets = calloc(m->n_values, sizeof *p.offsets);
     p.bytes = calloc(m->n_values, sizeof *p.bytes);
@@ -129,8 +132,8 @@ bf_status bf_plan_build(const bf_model *m, int S, int reuse, bf_plan *plan, bf_e
                 lv[l->inputs[j]].last = i + 1;
         if (l->op == BF_OP_CONV) {
             size_t rows = (size_t)out.h * (size_t)out.w;
-            if (rows > BF_CONV_TILE_M)
-                rows = BF_CONV_TILE_M;
+            if (rows > tile_m)
+                rows = tile_m;
             size_t need;
             if (!bf_conv_is_direct(l)) {
                 if (!bf_mul_size(rows, bf_conv_k(l), &need)) {
@@ -141,7 +144,7 @@ bf_status bf_plan_build(const bf_model *m, int S, int reuse, bf_plan *plan, bf_e
                     p.im2col_bytes = need;
             }
             if (l->params[BF_CONV_ACT] != BF_ACT_RAW) {
-                need = rows * (size_t)out.c * sizeof(int32_t); /* <= 128 * 16384 * 4 */
+                need = rows * (size_t)out.c * sizeof(int32_t); /* <= 4096 * 16384 * 4 */
                 if (need > p.acc_bytes)
                     p.acc_bytes = need;
             }

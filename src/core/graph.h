@@ -30,15 +30,18 @@ typedef struct bf_plan {
     size_t *bytes;     /* per value: h * w * c * element size */
     size_t arena_bytes;
     size_t naive_bytes;   /* sum of all value sizes: what the arena saves against */
-    size_t im2col_bytes;  /* one conv tile: BF_CONV_TILE_M rows of K int8 */
-    size_t acc_bytes;     /* one conv tile: BF_CONV_TILE_M rows of out_c int32 */
+    size_t tile_m;        /* conv rows per tile */
+    size_t im2col_bytes;  /* one conv tile: tile_m rows of K int8 */
+    size_t acc_bytes;     /* one conv tile: tile_m rows of out_c int32 */
 } bf_plan;
 
-/* Plans for input size S (a multiple of 32 in 32..4096, checked here);
- * reuse = 0 keeps every value in memory of its own (debug dumps).
+/* Plans for input size S (a multiple of 32 in 32..4096, checked here) and
+ * conv tiles of tile_m rows (ops.h: bf_conv_tile_m); reuse = 0 keeps every
+ * value in memory of its own (debug dumps).
  * BF_ERR_ARGUMENT for a bad size, BF_ERR_NOMEM on allocation failure,
  * BF_ERR_UNSUPPORTED when the sizes do not fit in memory arithmetic. */
-bf_status bf_plan_build(const bf_model *model, int input_size, int reuse, bf_plan *plan, bf_error *err);
+bf_status bf_plan_build(const bf_model *model, int input_size, int reuse, size_t tile_m, bf_plan *plan,
+                        bf_error *err);
 void bf_plan_free(bf_plan *plan);
 
 /* The reduction length K of a conv layer and whether it reads its input

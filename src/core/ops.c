@@ -56,8 +56,9 @@ void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m
     const size_t k = bf_conv_params_k(p);
     const size_t n = (size_t)p->out_c;
     const int direct = bf_conv_params_direct(p);
-    for (size_t m0 = m_begin; m0 < m_end; m0 += BF_CONV_TILE_M) {
-        const size_t rows = m_end - m0 < BF_CONV_TILE_M ? m_end - m0 : BF_CONV_TILE_M;
+    const size_t tile = p->tile_m > 0 ? p->tile_m : BF_CONV_TILE_M;
+    for (size_t m0 = m_begin; m0 < m_end; m0 += tile) {
+        const size_t rows = m_end - m0 < tile ? m_end - m0 : tile;
         const int8_t *a;
         size_t lda;
         if (direct) {

@@ -17,9 +17,18 @@
 
 #include "t2i8-gemm/t2i8-gemm.h"
 
-/* Output pixels (GEMM rows) per tile: sizes the im2col and accumulator
- * scratch (TILE_M * K bytes, TILE_M * out_c int32s). */
+/* Output pixels (GEMM rows) per tile, before rounding up to a multiple of
+ * the kernel's register tile (gemm->mr): sizes the im2col and accumulator
+ * scratch (tile_m * K bytes, tile_m * out_c int32s). */
 #define BF_CONV_TILE_M 128
+
+/* The tile for a kernel with `mr` rows per register tile. */
+static inline size_t bf_conv_tile_m(size_t mr)
+{
+    if (mr < 1)
+        mr = 1;
+    return (BF_CONV_TILE_M + mr - 1) / mr * mr;
+}
 
 static inline int8_t bf_clamp8(int64_t v)
 {
@@ -55,6 +64,7 @@ typedef struct bf_conv_params {
     const int8_t *silu;   /* [256], act 1 */
     const bf_t2i8_gemm_config *gemm;
     const void *packed; /* weights after gemm->pack(out_c, K, ...) */
+    size_t tile_m;      /* rows per tile: bf_conv_tile_m(gemm->mr) */
 } bf_conv_params;
 
 static inline size_t bf_conv_params_k(const bf_conv_params *p)
@@ -74,8 +84,8 @@ static inline int bf_conv_params_direct(const bf_conv_params *p)
 void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t count, int8_t *out);
 
 /* Output pixels [m_begin, m_end) of a convolution. `out` is int8 (act 0/1) or
- * int32 (act 2) NHWC. Scratch: `im2col` holds BF_CONV_TILE_M * K bytes (unused
- * for direct convs), `acc` BF_CONV_TILE_M * out_c int32s (unused for act 2). */
+ * int32 (act 2) NHWC. Scratch: `im2col` holds tile_m * K bytes (unused for
+ * direct convs), `acc` tile_m * out_c int32s (unused for act 2). */
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc);
 

@@ -9,6 +9,7 @@
 
 #include "bitfalcon.h"
 #include "detector.h"
+#include "dispatch.h"
 #include "graph.h"
 #include "model.h"
 #include "model_builder.h"
@@ -71,6 +72,19 @@ static void compare(const mb_model *mb, const bf_detector *det, void **ref, int 
     }
 }
 
+/* Every kernel path this build and CPU run, by name. */
+static char path_names[256];
+static const char *paths[16];
+static int n_paths = 0;
+
+static void find_paths(void)
+{
+    snprintf(path_names, sizeof path_names, "%s", bf_t2i8_gemm_available());
+    for (char *tok = strtok(path_names, " "); tok != NULL && n_paths < 16; tok = strtok(NULL, " "))
+        paths[n_paths++] = tok;
+    fprintf(stderr, "kernel paths: %s\n", bf_t2i8_gemm_available());
+}
+
 static void run_case(int variant, int S, uint64_t seed, rng *r)
 {
     char what[96];
@@ -91,7 +105,12 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
     bf_options_default(&opt);
     opt.input_size = S;
     opt.isa = "ref";
-    bf_detector *all = NULL, *reuse = NULL;
+    bf_detector *all = NULL, *reuse = NULL, *per_path[16] = {NULL};
+    for (int i = 0; i < n_paths; i++) {
+        bf_options po = opt;
+        po.isa = paths[i];
+        CHECK(bf_detector_create(model, &po, &per_path[i], &err) == BF_OK, "%s: %s: %s", what, paths[i], err.message);
+    }
     CHECK(bf_detector_create_ex(model, &opt, BF_DETECTOR_KEEP_ALL_VALUES, &all, &err) == BF_OK, "%s: %s", what,
           err.message);
     CHECK(bf_detector_create(model, &opt, &reuse, &err) == BF_OK, "%s: %s", what, err.message);
@@ -118,12 +137,22 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
             size_t na, nr;
             const bf_detection *da = bf_detector_results(all, &na), *dr = bf_detector_results(reuse, &nr);
             CHECK(na == nr && memcmp(da, dr, na * sizeof *da) == 0, "%s: detections differ with reuse", what);
+            for (int i = 0; i < n_paths; i++) {
+                if (per_path[i] == NULL)
+                    continue;
+                char w2[160];
+                snprintf(w2, sizeof w2, "%s [%s]", what, paths[i]);
+                CHECK(bf_detector_run(per_path[i], img, w, h, stride, fmt, &err) == BF_OK, "%s: %s", w2, err.message);
+                compare(mb, per_path[i], ref, S, 0, w2);
+            }
             naive_free(mb, ref);
             free(img);
         }
     }
     bf_detector_destroy(all);
     bf_detector_destroy(reuse);
+    for (int i = 0; i < n_paths; i++)
+        bf_detector_destroy(per_path[i]);
     bf_model_close(model);
     free(file);
     mb_free(mb);
@@ -145,7 +174,7 @@ static void check_plan(int variant, int S)
         return;
     }
     bf_plan plan;
-    CHECK(bf_plan_build(model, S, 1, &plan, &err) == BF_OK, "plan: %s", err.message);
+    CHECK(bf_plan_build(model, S, 1, 128, &plan, &err) == BF_OK, "plan: %s", err.message);
     uint32_t nv = mb->n_values;
     uint32_t *first = calloc(nv, sizeof *first), *last = calloc(nv, sizeof *last);
     for (uint32_t v = 1; v < nv; v++)
@@ -181,6 +210,7 @@ int main(void)
     uint64_t seed = test_seed(20240601);
     rng r;
     rng_init(&r, seed);
+    find_paths();
     const int sizes[] = {32, 64, 96};
     for (int variant = 0; variant < 2; variant++) {
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "naive_ref.h"
 #include "ops.h"
 #include "test_util.h"
@@ -73,6 +74,30 @@ static uint8_t *pack_t2(const int8_t *w, size_t n, size_t k, size_t *row_bytes)
     return p;
 }
 
+/* The kernel paths this build and CPU run (bf_t2i8_gemm_available). */
+static const bf_t2i8_gemm_config *paths[16];
+static int n_paths = 0;
+
+static void find_paths(void)
+{
+    char names[256];
+    snprintf(names, sizeof names, "%s", bf_t2i8_gemm_available());
+    for (char *tok = strtok(names, " "); tok != NULL && n_paths < 16; tok = strtok(NULL, " ")) {
+        char why[200];
+        const bf_t2i8_gemm_config *g = bf_t2i8_gemm_select(tok, why, sizeof why);
+        if (g != NULL)
+            paths[n_paths++] = g;
+        else
+            fprintf(stderr, "path %s listed but not selectable: %s\n", tok, why);
+    }
+    if (n_paths == 0)
+        paths[n_paths++] = &bf_t2i8_gemm_ref;
+    fprintf(stderr, "conv tests run on:");
+    for (int i = 0; i < n_paths; i++)
+        fprintf(stderr, " %s", paths[i]->isa);
+    fprintf(stderr, "\n");
+}
+
 static void test_conv_case(rng *r, int iter)
 {
     bf_conv_params p;
@@ -122,7 +147,7 @@ static void test_conv_case(rng *r, int iter)
     p.silu = silu;
     size_t row_bytes;
     uint8_t *file_w = pack_t2(w, n, k, &row_bytes);
-    p.gemm = &bf_t2i8_gemm_ref;
+    p.gemm = paths[iter % n_paths];
     void *packed = malloc(p.gemm->packed_size(n, k) + 1);
     p.gemm->pack(n, k, file_w, row_bytes, packed);
     p.packed = packed;
@@ -130,8 +155,9 @@ static void test_conv_case(rng *r, int iter)
     int8_t *in = random_i8(r, (size_t)p.in_h * (size_t)p.in_w * (size_t)p.in_c);
     size_t esz = p.act == 2 ? 4 : 1;
     uint8_t *out = malloc(m * n * esz);
-    int8_t *im2col = malloc(BF_CONV_TILE_M * k);
-    int32_t *acc = malloc(BF_CONV_TILE_M * n * 4);
+    p.tile_m = (size_t)rng_int(r, 1, 200); /* any tile size gives the same result */
+    int8_t *im2col = malloc(p.tile_m * k);
+    int32_t *acc = malloc(p.tile_m * n * 4);
     /* Split M in up to three ranges, as workers would. */
     size_t a = (size_t)rng_int(r, 0, (int)m), b = (size_t)rng_int(r, 0, (int)m);
     if (a > b) {
@@ -172,9 +198,9 @@ static void test_conv_case(rng *r, int iter)
                 }
                 if (got != want && !reported) {
                     reported = 1;
-                    CHECK(0, "conv iter %d (%dx%dx%d -> %dx%dx%d, k %dx%d, stride %d, pad %d, zp %d, act %d): "
+                    CHECK(0, "conv iter %d [%s] (%dx%dx%d -> %dx%dx%d, k %dx%d, stride %d, pad %d, zp %d, act %d): "
                           "[%d][%d][%d] = %lld, want %lld",
-                          iter, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.kh, p.kw, p.stride, p.pad,
+                          iter, p.gemm->isa, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.kh, p.kw, p.stride, p.pad,
                           p.in_zero_point, p.act, oy, ox, o, (long long)got, (long long)want);
                 }
             }
@@ -305,7 +331,8 @@ int main(void)
     rng r;
     rng_init(&r, test_seed(1234));
     test_rounding(&r);
-    for (int i = 0; i < 400; i++) {
+    find_paths();
+    for (int i = 0; i < 400 * n_paths; i++) {
         test_conv_case(&r, i);
         CHECK_LIMIT();
     }
