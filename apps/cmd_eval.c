@@ -312,18 +312,17 @@ int bf_cmd_eval(int argc, char **argv)
             w = img.width;
             h = img.height;
         } else {
-            uint8_t *data;
-            size_t size;
+            uint8_t *data = NULL;
+            size_t size = 0;
             bfio_format f;
-            if (bfio_read_file(input->path, BFIO_MAX_FILE_BYTES, &data, &size, &err) != 0 ||
-                bfio_image_info(data, size, &f, &w, &h, &err) != 0) {
-                if (data)
-                    free(data);
+            int bad = bfio_read_file(input->path, BFIO_MAX_FILE_BYTES, &data, &size, &err) != 0 ||
+                      bfio_image_info(data, size, &f, &w, &h, &err) != 0;
+            free(data);
+            if (bad) {
                 bf_report_failure(input->path, "%s", err.msg);
                 failures++;
                 continue;
             }
-            free(data);
         }
         /* Ground truth. */
         char *lpath = label_path(labels_dir, input->rel);

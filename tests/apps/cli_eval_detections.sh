@@ -53,6 +53,16 @@ rc=$?
 grep -q "labels/sub/b.txt: line 1" "$WORK/err.txt" || fail "bad label not reported: $(cat "$WORK/err.txt")"
 [ "$out" = '{"map": 1.000000, "map50": 1.000000, "images": 2}' ] || fail "after bad label: $out"
 
+# A broken image: reported, left out, exit 1; the others scored as before.
+echo "0 0.5 0.5 0.25 0.25" > "$WORK/labels/sub/b.txt"
+: > "$WORK/images/broken.jpg"
+out=$("$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels "$WORK/labels" --json 2>"$WORK/err.txt")
+rc=$?
+[ $rc -eq 1 ] || fail "broken image: exit $rc"
+grep -q "images/broken.jpg: empty file (0 bytes)" "$WORK/err.txt" || fail "broken image not reported: $(cat "$WORK/err.txt")"
+[ "$out" = '{"map": 0.653465, "map50": 1.000000, "images": 3}' ] || fail "with a broken image: $out"
+rm "$WORK/images/broken.jpg"
+
 # Usage and load errors: exit 2.
 "$BF" eval --images "$WORK/images" 2>/dev/null; [ $? -eq 2 ] || fail "missing --labels: not 2"
 "$BF" eval -m x.bfm --detections "$WORK/dets.json" --images a --labels b 2>/dev/null; [ $? -eq 2 ] || fail "both sources: not 2"
