@@ -32,7 +32,9 @@
 
 #include "t2i8-gemm.h"
 
+#ifndef BF_AVX2_MR
 #define BF_AVX2_MR 6
+#endif
 #define BF_AVX2_GROUPS_PER_FLUSH 64
 #define BF_UNROLL _Pragma("GCC unroll 16")
 
@@ -116,19 +118,48 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
     size_t g = 0;
     for (;;) {
         const size_t g_end = kfull - g < budget ? kfull : g + budget;
-        for (; g < g_end; g++) {
-            __m256i wv[2];
-            BF_UNROLL
-            for (int j = 0; j < NR; j++)
-                wv[j] = _mm256_loadu_si256((const void *)(w + g * 32 + (size_t)j * bstride));
-            BF_UNROLL
-            for (int i = 0; i < MR; i++) {
-                int32_t x;
-                memcpy(&x, ap[i] + g * 4, 4);
-                const __m256i av = _mm256_set1_epi32(x);
+        if (NR == 2 && MR == 6 && mr == 6) {
+            /* The group step in assembly: GCC's allocator spills some of the
+             * 12 accumulators of the intrinsics version (vpmaddubsw has no
+             * accumulating form), halving the speed. ymm12-15: weights,
+             * broadcast, product. Rows 0-2 at p0 + {0,1,2}*lda, rows 3-5 at
+             * p3 + {0,1,2}*lda (full blocks only: rows equally spaced). */
+            const uint8_t *wg = w + g * 32;
+            const int8_t *p0 = ap[0] + g * 4, *p3 = ap[3] + g * 4;
+            for (; g < g_end; g++, wg += 32, p0 += 4, p3 += 4) {
+                __asm__("vmovdqu (%[w]), %%ymm12\n\t"
+                        "vmovdqu (%[w],%[bs]), %%ymm13\n\t"
+#define BF_AVX2_ROW(R, ADDR)                                                                                          \
+    "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                              \
+    "vpmaddubsw %%ymm14, %%ymm12, %%ymm15\n\t"                                                                        \
+    "vpaddw %%ymm15, %[c" #R "0], %[c" #R "0]\n\t"                                                                      \
+    "vpmaddubsw %%ymm14, %%ymm13, %%ymm15\n\t"                                                                        \
+    "vpaddw %%ymm15, %[c" #R "1], %[c" #R "1]\n\t"
+                        BF_AVX2_ROW(0, "(%[p0])") BF_AVX2_ROW(1, "(%[p0],%[lda])") BF_AVX2_ROW(2, "(%[p0],%[lda],2)")
+                        BF_AVX2_ROW(3, "(%[p3])") BF_AVX2_ROW(4, "(%[p3],%[lda])") BF_AVX2_ROW(5, "(%[p3],%[lda],2)")
+#undef BF_AVX2_ROW
+                        : [c00] "+x"(acc[0][0]), [c01] "+x"(acc[0][1]), [c10] "+x"(acc[1][0]),
+                          [c11] "+x"(acc[1][1]), [c20] "+x"(acc[2][0]), [c21] "+x"(acc[2][1]),
+                          [c30] "+x"(acc[3][0]), [c31] "+x"(acc[3][1]), [c40] "+x"(acc[4][0]),
+                          [c41] "+x"(acc[4][1]), [c50] "+x"(acc[5][0]), [c51] "+x"(acc[5][1])
+                        : [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda)
+                        : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+            }
+        } else {
+            for (; g < g_end; g++) {
+                __m256i wv[2];
                 BF_UNROLL
                 for (int j = 0; j < NR; j++)
-                    acc[i][j] = _mm256_add_epi16(acc[i][j], _mm256_maddubs_epi16(wv[j], av));
+                    wv[j] = _mm256_loadu_si256((const void *)(w + g * 32 + (size_t)j * bstride));
+                BF_UNROLL
+                for (int i = 0; i < MR; i++) {
+                    int32_t x;
+                    memcpy(&x, ap[i] + g * 4, 4);
+                    const __m256i av = _mm256_set1_epi32(x);
+                    BF_UNROLL
+                    for (int j = 0; j < NR; j++)
+                        acc[i][j] = _mm256_add_epi16(acc[i][j], _mm256_maddubs_epi16(wv[j], av));
+                }
             }
         }
         /* widen: int16 pair sums -> int32 per channel */
