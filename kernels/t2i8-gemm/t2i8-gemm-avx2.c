@@ -8,8 +8,10 @@
  * sums (64 * 512 = 32768: exactly -32768 at worst, still representable), then
  * vpmaddwd with ones widens them into int32 accumulators. Finally
  *     C = sum_k u*a - rowsum(a),   rowsum over k < K (vpsadbw),
- * exact, as in the AVX-512 VNNI path. (The vpsignb trick, sign(a, w), is not
- * used: sign(-128, -1) wraps to -128.)
+ * exact. (The vpsignb trick, sign(a, w), is not used: sign(-128, -1) wraps
+ * to -128. Offsetting A instead, as the AVX-512 VNNI path does, costs a
+ * vpxor per row and group here, where the vector ALUs are the bottleneck;
+ * the row sums cost K/32 vpsadbw per row.)
  *
  * Packed layout (`pack`): channels in blocks of 8 (N padded with zero
  * channels), K in groups of 4 (K4 = ceil(K/4)). Group g of block b is 32 bytes

@@ -2,33 +2,36 @@
  * Ternary x int8 GEMM, AVX-512 VNNI (vpdpbusd). C[m][n] = sum_k A[m][k] * W[n][k].
  *
  * Arithmetic. vpdpbusd multiplies unsigned bytes by signed bytes, four at a
- * time, into int32 lanes. The activations are signed, so the weights take the
- * unsigned side, offset by one:
- *     u = w + 1 in {0, 1, 2},    sum_k u[k] * a[k] = sum_k w[k] * a[k] + sum_k a[k]
- * and C = dot(u, a) - rowsum(a), the row sum over k < K. Every step is exact
- * int32 arithmetic (|u * a| <= 256), so the result equals the reference for
- * all K < 2^23. The row sum costs K/64 vpsadbw per row and is shared by all
- * N channels of a row block.
+ * time, into int32 lanes. The activations take the unsigned side, offset by
+ * 128 (an XOR of the sign bit), the weights stay signed {-1, 0, +1}:
+ *     sum_k (a[k] + 128) * w[k] = sum_k a[k] * w[k] + 128 * sum_k w[k]
+ * and C = dot(a ^ 0x80, w) - 128 * wsum[n], with wsum[n] = sum of row n's
+ * weights, computed once by `pack`. Every step is exact int32 arithmetic
+ * (|(a+128) * w| <= 255), so the result equals the reference for all
+ * K < 2^23. The XOR runs on a vector port vpdpbusd does not use, once per
+ * row and 4 k, shared by all channels of the tile; no per-row pass over A.
  *
  * Packed layout (`pack`): channels in blocks of 16 (N padded with zero
- * channels), K in groups of 4 (K4 = ceil(K/4); padding weights are 0). Group g
- * of block b is 64 bytes at offset (b * K4 + g) * 64:
- *     byte 4*c + j  =  w[16b + c][4g + j] + 1,  or 0 past K or past N.
- * One zmm load is 16 channels x 4 k, exactly vpdpbusd's operand. Padding with
- * u = 0 (not w + 1 = 1) keeps padded k and padded channels out of every sum.
- * packed_size = ceil(N/16) * K4 * 64 bytes.
+ * channels), K in groups of 4 (K4 = ceil(K/4); padding weights are 0).
+ * Block b occupies (K4 + 1) * 64 bytes from offset b * (K4 + 1) * 64:
+ *     group g (0 <= g < K4), 64 bytes:  byte 4*c + j = w[16b + c][4g + j]
+ *                                        as int8, or 0 past K or past N;
+ *     then 64 bytes:                     int32 lane c = -128 * wsum[16b + c].
+ * One zmm load is 16 channels x 4 k, exactly vpdpbusd's operand, and a
+ * padding weight of 0 cancels the 128 that a zero (masked) A byte becomes.
+ * packed_size = ceil(N/16) * (K4 + 1) * 64 bytes.
  *
  * Micro-kernel: MR rows x NR blocks (16*NR channels), MR*NR zmm accumulators.
- * For each group of 4 k it loads NR weight vectors and broadcasts 4 bytes of
- * each row (an embedded {1to16} operand), then MR*NR vpdpbusd. The tile is
- * chosen from the number of blocks nb = ceil(N/16):
+ * For each group of 4 k it loads NR weight vectors, and per row broadcasts
+ * 4 bytes, flips their sign bits and issues NR vpdpbusd. The tile is chosen
+ * from the number of blocks nb = ceil(N/16):
  *     nb = 1: 16x16    nb = 2: 12x32    nb = 3: 8x48    nb = 5: 5x80
  *     otherwise 6x64, the last nb % 4 blocks with 6x16/6x32/6x48.
  * Rows: the driver walks M in steps of MR; the last, short step aliases its
- * missing rows to the last real row (computed, never stored). K: groups past
- * K/4 read A with a byte-masked load, so A is read only within the M x K
- * block. N: the last block stores with a lane mask, so C is written only
- * within M x N. No state outside the stack: safe to call concurrently on
+ * missing rows to the last real row (computed, never stored). K: the last
+ * group of 1..3 k reads A with a byte-masked load, so A is read only within
+ * the M x K block. N: the last block stores with a lane mask, so C is written
+ * only within M x N. No state outside the stack: safe to call concurrently on
  * disjoint row ranges.
  */
 #include <immintrin.h>
@@ -43,51 +46,42 @@
 
 static size_t vnni_packed_size(size_t n, size_t k)
 {
-    return (n + 15) / 16 * ((k + 3) / 4) * 64;
+    return (n + 15) / 16 * ((k + 3) / 4 + 1) * 64;
 }
 
 static void vnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
 {
     const size_t k4 = (k + 3) / 4, nb = (n + 15) / 16;
     uint8_t *out = packed;
-    memset(out, 0, nb * k4 * 64);
+    memset(out, 0, nb * (k4 + 1) * 64);
     for (size_t ch = 0; ch < n; ch++) {
         const uint8_t *row = w + ch * w_row_bytes;
-        uint8_t *blk = out + (ch / 16) * k4 * 64 + (ch % 16) * 4;
-        for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 4) * 64 + (kk % 4)] = (uint8_t)(bf_t2_decode(row, kk) + 1);
+        uint8_t *blk = out + (ch / 16) * (k4 + 1) * 64;
+        int32_t wsum = 0;
+        for (size_t kk = 0; kk < k; kk++) {
+            const int t = bf_t2_decode(row, kk);
+            blk[(kk / 4) * 64 + (ch % 16) * 4 + (kk % 4)] = (uint8_t)(int8_t)t;
+            wsum += t;
+        }
+        const int32_t corr = -128 * wsum;
+        memcpy(blk + k4 * 64 + (ch % 16) * 4, &corr, sizeof corr);
     }
-}
-
-/* sum of a[0..k) in int32 (exact: |sum| <= 128 * k). */
-static int32_t vnni_rowsum(const int8_t *a, size_t k)
-{
-    const __m512i bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
-    __m512i s = zero;
-    size_t i = 0;
-    for (; i + 64 <= k; i += 64)
-        s = _mm512_add_epi64(s, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(a + i), bias), zero));
-    if (i < k) {
-        const __mmask64 mask = ((__mmask64)1 << (k - i)) - 1;
-        const __m512i v = _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + i), bias));
-        s = _mm512_add_epi64(s, _mm512_sad_epu8(v, zero));
-    }
-    return (int32_t)(_mm512_reduce_add_epi64(s) - 128 * (long long)k);
 }
 
 /* One MR x (16*NR) tile. MR, NR and TAIL are constants after inlining. `a`
  * holds `mr` valid rows; `ncols` (1..16*NR) valid channels; w points at block
- * 0 of the tile, blocks `bstride` bytes apart. TAIL: K % 4 != 0, the last
- * group of 1..3 k is read with a byte mask, first (integer sums commute), so
- * that the main loop stays the only loop over the accumulators. */
+ * 0 of the tile, blocks `bstride` bytes apart, each with its correction row
+ * after kfull (+ TAIL) groups. TAIL: K % 4 != 0, the last group of 1..3 k is
+ * read with a byte mask, first (integer sums commute), so that the main loop
+ * stays the only loop over the accumulators. */
 static inline __attribute__((always_inline)) void vnni_tile(const int MR, const int NR, const int TAIL, size_t mr,
                                                             size_t kfull, size_t krem, const int8_t *a, size_t lda,
-                                                            const uint8_t *w, size_t bstride,
-                                                            const int32_t *rowsum, int32_t *c, size_t ldc,
+                                                            const uint8_t *w, size_t bstride, int32_t *c, size_t ldc,
                                                             size_t ncols)
 {
     const int8_t *ap[BF_VNNI_MR_MAX];
     __m512i acc[BF_VNNI_MR_MAX][BF_VNNI_NR_MAX];
+    const __m512i sign = _mm512_set1_epi8((char)0x80);
     BF_UNROLL
     for (int i = 0; i < MR; i++)
         ap[i] = a + ((size_t)i < mr ? (size_t)i : mr - 1) * lda;
@@ -99,10 +93,11 @@ static inline __attribute__((always_inline)) void vnni_tile(const int MR, const 
             wv[j] = _mm512_loadu_si512(w + kfull * 64 + (size_t)j * bstride);
         BF_UNROLL
         for (int i = 0; i < MR; i++) {
-            const __m512i av = _mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(kmask, ap[i] + kfull * 4));
+            const __m512i av =
+                _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(kmask, ap[i] + kfull * 4)), sign);
             BF_UNROLL
             for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[j], av);
+                acc[i][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), av, wv[j]);
         }
     } else {
         BF_UNROLL
@@ -123,42 +118,46 @@ static inline __attribute__((always_inline)) void vnni_tile(const int MR, const 
         for (int i = 0; i < MR; i++) {
             int32_t x;
             memcpy(&x, ap[i] + g * 4, 4);
-            const __m512i av = _mm512_set1_epi32(x);
+            const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(x), sign);
             BF_UNROLL
             for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wv[j], av);
+                acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
         }
     }
-    /* Only the last block can be partial. */
+    /* C = acc - 128 * wsum; only the last block can be partial. */
+    const size_t k4 = kfull + (TAIL ? 1 : 0);
+    __m512i corr[BF_VNNI_NR_MAX];
+    BF_UNROLL
+    for (int j = 0; j < NR; j++)
+        corr[j] = _mm512_loadu_si512(w + k4 * 64 + (size_t)j * bstride);
     const size_t last = ncols - (size_t)(NR - 1) * 16;
     const __mmask16 nmask = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1);
     BF_UNROLL
     for (int i = 0; i < MR; i++) {
         if ((size_t)i >= mr)
             break;
-        const __m512i rs = _mm512_set1_epi32(rowsum[i]);
         int32_t *ci = c + (size_t)i * ldc;
         BF_UNROLL
         for (int j = 0; j < NR - 1; j++)
-            _mm512_storeu_si512(ci + 16 * j, _mm512_sub_epi32(acc[i][j], rs));
-        _mm512_mask_storeu_epi32(ci + 16 * (NR - 1), nmask, _mm512_sub_epi32(acc[i][NR - 1], rs));
+            _mm512_storeu_si512(ci + 16 * j, _mm512_add_epi32(acc[i][j], corr[j]));
+        _mm512_mask_storeu_epi32(ci + 16 * (NR - 1), nmask, _mm512_add_epi32(acc[i][NR - 1], corr[NR - 1]));
     }
 }
 
 typedef void (*vnni_tile_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w,
-                             size_t bstride, const int32_t *rowsum, int32_t *c, size_t ldc, size_t ncols);
+                             size_t bstride, int32_t *c, size_t ldc, size_t ncols);
 
 /* bf_t2i8_gemm_ukernel_<MR>x<16*NR>__avx512vnni: dispatches on the K tail
  * once per tile, outside the loops. */
 #define BF_VNNI_TILE(MR, NR, NC)                                                                                      \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_##MR##x##NC##__avx512vnni(                             \
         size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
-        const int32_t *rowsum, int32_t *c, size_t ldc, size_t ncols)                                                  \
+        int32_t *c, size_t ldc, size_t ncols)                                                                         \
     {                                                                                                                 \
         if (krem != 0)                                                                                                \
-            vnni_tile(MR, NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                         \
+            vnni_tile(MR, NR, 1, mr, kfull, krem, a, lda, w, bstride, c, ldc, ncols);                                 \
         else                                                                                                          \
-            vnni_tile(MR, NR, 0, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                         \
+            vnni_tile(MR, NR, 0, mr, kfull, krem, a, lda, w, bstride, c, ldc, ncols);                                 \
     }
 
 BF_VNNI_TILE(16, 1, 16)
@@ -174,7 +173,7 @@ static void vnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
                       size_t ldc)
 {
     const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
-    const size_t nb = (n + 15) / 16, bstride = k4 * 64;
+    const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
     const uint8_t *w = packed;
     size_t mr_max = 6, nr = 4;
     vnni_tile_fn main_fn = bf_t2i8_gemm_ukernel_6x64__avx512vnni, rem_fn = NULL;
@@ -191,20 +190,16 @@ static void vnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
         }
     }
     const size_t nb_main = nb / nr * nr;
-    int32_t rowsum[BF_VNNI_MR_MAX];
     for (size_t m0 = 0; m0 < m; m0 += mr_max) {
         const size_t mr = m - m0 < mr_max ? m - m0 : mr_max;
         const int8_t *am = a + m0 * lda;
         int32_t *cm = c + m0 * ldc;
-        for (size_t i = 0; i < mr; i++)
-            rowsum[i] = vnni_rowsum(am + i * lda, k);
         for (size_t b = 0; b < nb_main; b += nr) {
             const size_t cols = n - b * 16 < nr * 16 ? n - b * 16 : nr * 16;
-            main_fn(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, cm + b * 16, ldc, cols);
+            main_fn(mr, kfull, krem, am, lda, w + b * bstride, bstride, cm + b * 16, ldc, cols);
         }
         if (nb_main < nb)
-            rem_fn(mr, kfull, krem, am, lda, w + nb_main * bstride, bstride, rowsum, cm + nb_main * 16, ldc,
-                   n - nb_main * 16);
+            rem_fn(mr, kfull, krem, am, lda, w + nb_main * bstride, bstride, cm + nb_main * 16, ldc, n - nb_main * 16);
     }
 }
 
