@@ -6,7 +6,8 @@
  * M = H_out*W_out, N = out_c, K = kh*kw*in_c runs on random int8 A and
  * ternary W through every path this CPU runs (t2i8 and the bit-serial b1
  * family). Each measurement repeats the call until --min-time has passed and
- * reports the median over --reps such runs. GOPS counts 2*M*N*K operations
+ * reports the median over --reps such runs; the paths take turns within each
+ * run (interleaved), so drifts in load or clock hit them alike. GOPS counts 2*M*N*K operations
  * (a multiply-add is two), the same unit as the peak.
  *
  * Peak: a tight loop of independent int8 dot-product instructions on one
@@ -269,34 +270,43 @@ static void run_gemm(const bf_t2i8_gemm_config *cfg, size_t m, size_t n, size_t 
         cfg->gemm(m - m0 < tile ? m - m0 : tile, n, k, a + m0 * k, k, packed, c + m0 * n, n);
 }
 
-/* seconds per GEMM of `m` rows, median over reps */
-static double time_gemm(const bf_t2i8_gemm_config *cfg, size_t m, size_t n, size_t k, const int8_t *a,
-                        const uint8_t *w, size_t w_row_bytes, int32_t *c, size_t tile, int reps, double min_time)
+/* Times every path on one shape: seconds per GEMM of rows[p] rows, median
+ * over reps. The paths take turns within each repetition, so that a change in
+ * the machine's load or clock during the measurement hits them alike. */
+static void time_paths(const path *const *paths, int n_paths, const size_t *rows, size_t n, size_t k,
+                       const int8_t *a, const uint8_t *w, size_t w_row_bytes, int32_t *c, size_t tile, int reps,
+                       double min_time, double *seconds)
 {
-    void *packed = malloc(cfg->packed_size(n, k) + 64);
-    if (packed == NULL) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    void *pk = (void *)(((uintptr_t)packed + 63) & ~(uintptr_t)63);
-    cfg->pack(n, k, w, w_row_bytes, pk);
-    double t0 = now();
-    run_gemm(cfg, m, n, k, a, pk, c, tile); /* warm-up and calibration */
-    double once = now() - t0;
-    long iters = once > 0 ? (long)(min_time / once) + 1 : 1;
-    if (iters < 1)
-        iters = 1;
-    double v[64];
+    void *raw[MAX_PATHS], *pk[MAX_PATHS];
+    long iters[MAX_PATHS];
+    static double v[MAX_PATHS][64];
     if (reps > 64)
         reps = 64;
-    for (int r = 0; r < reps; r++) {
-        t0 = now();
-        for (long it = 0; it < iters; it++)
-            run_gemm(cfg, m, n, k, a, pk, c, tile);
-        v[r] = (now() - t0) / (double)iters;
+    for (int p = 0; p < n_paths; p++) {
+        const bf_t2i8_gemm_config *cfg = paths[p]->config;
+        raw[p] = malloc(cfg->packed_size(n, k) + 64);
+        if (raw[p] == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+        pk[p] = (void *)(((uintptr_t)raw[p] + 63) & ~(uintptr_t)63); /* as the engine aligns it */
+        cfg->pack(n, k, w, w_row_bytes, pk[p]);
+        double t0 = now();
+        run_gemm(cfg, rows[p], n, k, a, pk[p], c, tile); /* warm-up and calibration */
+        const double once = now() - t0;
+        iters[p] = once > 0 ? (long)(min_time / once) + 1 : 1;
     }
-    free(packed);
-    return median(v, reps);
+    for (int r = 0; r < reps; r++)
+        for (int p = 0; p < n_paths; p++) {
+            const double t0 = now();
+            for (long it = 0; it < iters[p]; it++)
+                run_gemm(paths[p]->config, rows[p], n, k, a, pk[p], c, tile);
+            v[p][r] = (now() - t0) / (double)iters[p];
+        }
+    for (int p = 0; p < n_paths; p++) {
+        seconds[p] = median(v[p], reps);
+        free(raw[p]);
+    }
 }
 
 static void usage(const char *argv0)
@@ -484,16 +494,16 @@ int main(int argc, char **argv)
             snprintf(label, sizeof label, "%d", g->layer);
             printf("%-6s %7zu %4zu %5zu %3d", unique ? "-" : label, g->m, g->n, g->k, g->count);
             fflush(stdout);
-            double gops[MAX_PATHS];
+            double gops[MAX_PATHS], t[MAX_PATHS];
+            size_t rows[MAX_PATHS];
+            for (int p = 0; p < n_paths; p++)
+                rows[p] = paths[p]->is_ref && g->m > ref_rows ? ref_rows : g->m;
+            time_paths(paths, n_paths, rows, g->n, g->k, a, w, w_row_bytes, c, tile, reps, min_time, t);
             for (int p = 0; p < n_paths; p++) {
-                const size_t rows = paths[p]->is_ref && g->m > ref_rows ? ref_rows : g->m;
-                const double t = time_gemm(paths[p]->config, rows, g->n, g->k, a, w, w_row_bytes, c, tile, reps,
-                                           min_time);
-                const double t_full = t * (double)g->m / (double)rows;
+                const double t_full = t[p] * (double)g->m / (double)rows[p];
                 total_time[p] += t_full * g->count;
                 gops[p] = ops / t_full * 1e-9;
                 printf(" | %10.1f      %4.0f", gops[p], peak > 0 ? 100.0 * gops[p] / peak : 0.0);
-                fflush(stdout);
             }
             if (ref_index >= 0) {
                 printf(" |");

@@ -65,9 +65,18 @@ static int32_t avx2_rowsum(const int8_t *a, size_t k)
     size_t i = 0;
     for (; i + 32 <= k; i += 32)
         s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const void *)(a + i)), bias), zero));
-    __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    long long total = _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1) - 128 * (long long)i;
-    for (; i < k; i++)
+    const size_t dwords = (k - i) / 4;
+    if (dwords != 0) {
+        /* vpmaskmovd reads only the selected dwords (no fault past them);
+         * the others are 0, which the -128 per byte below accounts for */
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)dwords), lane);
+        const __m256i v = _mm256_maskload_epi32((const int *)(const void *)(a + i), mask);
+        s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_xor_si256(v, bias), zero));
+    }
+    const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    long long total = _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1) - 128 * (long long)(i + (dwords ? 32 : 0));
+    for (i += dwords * 4; i < k; i++)
         total += a[i];
     return (int32_t)total;
 }
