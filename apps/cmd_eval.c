@@ -315,10 +315,11 @@ int bf_cmd_eval(int argc, char **argv)
             uint8_t *data = NULL;
             size_t size = 0;
             bfio_format f;
-            int bad = bfio_read_file(input->path, BFIO_MAX_FILE_BYTES, &data, &size, &err) != 0 ||
-                      bfio_image_info(data, size, &f, &w, &h, &err) != 0;
+            int unreadable =
+                bfio_read_file(input->path, BFIO_MAX_FILE_BYTES, &data, &size, &err) != 0 ||
+                bfio_image_info(data, size, &f, &w, &h, &err) != 0;
             free(data);
-            if (bad) {
+            if (unreadable) {
                 bf_report_failure(input->path, "%s", err.msg);
                 failures++;
                 continue;
