@@ -68,6 +68,9 @@ bf_engine_test(engine_heads_exact engine_test_fixtures heads ${BF_MODEL}
   ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
 bf_engine_test(engine_boxes_match_python engine_test_fixtures boxes ${BF_MODEL}
   ${BF_TEST_DATA}/boxes_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
+# The plain C reference kernels too (slow: input size 320 only).
+bf_engine_test(engine_heads_exact_ref engine_test_fixtures heads ${BF_MODEL}
+  ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes 320 --isa ref)
 if(BF_PYTHON)
   set(BF_ENGINE_PY ${BF_PYTHON})
 else()
@@ -76,5 +79,6 @@ endif()
 bf_engine_test(engine_heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh ${BF_ENGINE_PY}
   ${CMAKE_SOURCE_DIR} ${BF_MODEL} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
   ${BF_ENGINE_FIXTURE_SIZES} ${BF_ENGINE_IMAGES})
-set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_vs_simulate
+set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_exact_ref
+  engine_heads_vs_simulate
   PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")

@@ -837,8 +837,8 @@ static void model_free(bf_model *m)
 {
     if (m == NULL)
         return;
-    if (m->owns_map && m->map != NULL)
-        munmap((void *)m->map, m->map_size);
+    if (m->owned_map != NULL)
+        munmap(m->owned_map, m->map_size);
     free(m->class_names);
     free(m->class_name_storage);
     free(m->tensors);
@@ -849,7 +849,7 @@ static void model_free(bf_model *m)
     free(m);
 }
 
-static bf_status model_parse(const uint8_t *data, size_t size, const char *name, int owns_map,
+static bf_status model_parse(const uint8_t *data, size_t size, const char *name, void *owned_map,
                              bf_model **out_model, bf_error *err)
 {
     if (!host_is_little_endian())
@@ -889,7 +889,7 @@ static bf_status model_parse(const uint8_t *data, size_t size, const char *name,
     }
     m->map = data;
     m->map_size = size;
-    m->owns_map = owns_map;
+    m->owned_map = owned_map;
     *out_model = m;
     return BF_OK;
 }
@@ -901,7 +901,7 @@ bf_status bf_model_from_memory(const void *data, size_t size, const char *name, 
         return bf_fail(err, BF_ERR_ARGUMENT, "bf_model_from_memory: NULL argument");
     if (name == NULL)
         name = "(memory)";
-    return model_parse(data, size, name, 0, out_model, err);
+    return model_parse(data, size, name, NULL, out_model, err);
 }
 
 BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error *err)
@@ -935,7 +935,7 @@ BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error 
     close(fd); /* the mapping keeps the file */
     if (map == MAP_FAILED)
         return bf_fail(err, BF_ERR_IO, "%s: cannot map: %s", path, strerror(map_errno));
-    bf_status st = model_parse(map, size, path, 1, out_model, err);
+    bf_status st = model_parse(map, size, path, map, out_model, err);
     if (st != BF_OK)
         munmap(map, size);
     return st;

@@ -105,7 +105,7 @@ struct bf_model {
     char *path; /* for messages */
     const uint8_t *map;
     size_t map_size;
-    int owns_map; /* 1 when opened from a file: munmap on close */
+    void *owned_map; /* the mapping to munmap on close (NULL from memory) */
 
     uint32_t n_tensors, n_values, n_layers, n_outputs;
     uint32_t num_classes, reg_max, default_input_size;

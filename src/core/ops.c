@@ -20,6 +20,12 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
                 continue;
             }
             const int8_t *src_row = in + (size_t)iy * (size_t)p->in_w * in_c;
+            const int ix0 = ox * p->stride - p->pad;
+            if (ix0 >= 0 && ix0 + p->kw <= p->in_w) {
+                /* all kw taps inside: they are kw adjacent pixels, one copy */
+                memcpy(d, src_row + (size_t)ix0 * in_c, row_k);
+                continue;
+            }
             for (int kx = 0; kx < p->kw; kx++) {
                 const int ix = ox * p->stride + kx - p->pad;
                 if (ix < 0 || ix >= p->in_w)
@@ -31,21 +37,24 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
     }
 }
 
-/* acc (rows x N, without bias) -> int8 out rows, per the activation. */
-static void epilogue_i8(const bf_conv_params *p, const int32_t *acc, size_t rows, int8_t *out)
+/* acc (rows x N, without bias) -> int8 out rows, per the activation.
+ * The parameters are copied into restrict locals first: the int8 stores may
+ * alias anything, and would otherwise make the compiler reload every pointer
+ * of `p` per element. */
+static void epilogue_i8(const bf_conv_params *p, const int32_t *restrict acc, size_t rows, int8_t *restrict out)
 {
     const size_t n = (size_t)p->out_c;
+    const int32_t *restrict bias = p->bias, *restrict mult = p->mult, *restrict shift = p->shift;
+    const int8_t *restrict silu = p->silu;
     for (size_t r = 0; r < rows; r++) {
-        const int32_t *a = acc + r * n;
-        int8_t *o = out + r * n;
+        const int32_t *restrict a = acc + r * n;
+        int8_t *restrict o = out + r * n;
         if (p->act == BF_EPILOGUE_SILU) {
-            for (size_t j = 0; j < n; j++) {
-                int8_t q = bf_requant(a[j] + p->bias[j], p->mult[j], p->shift[j]);
-                o[j] = p->silu[q + 128];
-            }
+            for (size_t j = 0; j < n; j++)
+                o[j] = silu[bf_requant(a[j] + bias[j], mult[j], shift[j]) + 128];
         } else {
             for (size_t j = 0; j < n; j++)
-                o[j] = bf_requant(a[j] + p->bias[j], p->mult[j], p->shift[j]);
+                o[j] = bf_requant(a[j] + bias[j], mult[j], shift[j]);
         }
     }
 }
@@ -102,16 +111,21 @@ void bf_concat(const int8_t *const *inputs, const int *channels, const int32_t *
         const size_t c = (size_t)channels[i];
         const int8_t *src = inputs[i];
         int8_t *dst = out + first;
-        /* mult == 2^shift is an exact copy: rshift_round(x * 2^s, s) == x. */
+        /* mult == 2^shift is an exact copy: rshift_round(x * 2^s, s) == x.
+         * Otherwise the rescale of an int8 has 256 possible results: a table. */
         const int copy = shift[i] <= 30 && mult[i] == (int32_t)1 << shift[i];
+        int8_t lut[256];
+        if (!copy)
+            for (int x = -128; x < 128; x++)
+                lut[x + 128] = bf_clamp8(bf_rshift_round((int64_t)x * mult[i], shift[i]));
         for (size_t px = 0; px < pixels; px++) {
-            const int8_t *s = src + px * c;
-            int8_t *d = dst + px * out_c;
+            const int8_t *restrict s = src + px * c;
+            int8_t *restrict d = dst + px * out_c;
             if (copy) {
                 memcpy(d, s, c);
             } else {
                 for (size_t j = 0; j < c; j++)
-                    d[j] = bf_clamp8(bf_rshift_round((int64_t)s[j] * mult[i], shift[i]));
+                    d[j] = lut[s[j] + 128];
             }
         }
         first += c;
@@ -138,10 +152,10 @@ void bf_maxpool(const int8_t *in, int h, int w, int c, int k, int stride, int pa
             memset(d, -128, cs); /* identity of max; every window holds a tap */
             for (int y = ya; y < yb; y++)
                 for (int x = xa; x < xb; x++) {
-                    const int8_t *s = in + ((size_t)y * (size_t)w + (size_t)x) * cs;
-                    for (size_t j = 0; j < cs; j++)
-                        if (s[j] > d[j])
-                            d[j] = s[j];
+                    const int8_t *restrict s = in + ((size_t)y * (size_t)w + (size_t)x) * cs;
+                    int8_t *restrict dd = d;
+                    for (size_t j = 0; j < cs; j++) /* branch-free: vectorises */
+                        dd[j] = s[j] > dd[j] ? s[j] : dd[j];
                 }
         }
     }

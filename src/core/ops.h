@@ -30,9 +30,13 @@ static inline size_t bf_conv_tile_m(size_t mr)
     return (BF_CONV_TILE_M + mr - 1) / mr * mr;
 }
 
+/* Written as two selects so compilers emit conditional moves: the epilogue
+ * runs per output element, and branches on data mispredict. */
 static inline int8_t bf_clamp8(int64_t v)
 {
-    return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    v = v < -128 ? -128 : v;
+    v = v > 127 ? 127 : v;
+    return (int8_t)v;
 }
 
 /* (v + 2^(s-1)) >> s with an arithmetic shift: halves round towards
@@ -41,7 +45,8 @@ static inline int8_t bf_clamp8(int64_t v)
  * project supports; the op tests check it.) */
 static inline int64_t bf_rshift_round(int64_t v, int s)
 {
-    return s == 0 ? v : (v + ((int64_t)1 << (s - 1))) >> s;
+    /* (2^s) >> 1 is 2^(s-1) for s >= 1 and 0 for s == 0: no branch */
+    return (v + (((int64_t)1 << s) >> 1)) >> s;
 }
 
 /* clamp8(rshift_round(acc * mult, shift)), the product in 64 bits. */

@@ -10,7 +10,8 @@
  * detector's own pre-processing writes the same input tensor.
  *
  * Optional trailing "--sizes 320,640" limits the input sizes checked (the
- * sanitizer build runs the reference kernels at -O0 and checks 320 only).
+ * sanitizer build runs unoptimised and checks 320 only), and "--isa NAME"
+ * picks the kernel path (default: the best this CPU runs).
  * Exits 77 (skipped) when the model or the fixture file does not exist.
  */
 #include <math.h>
@@ -23,6 +24,7 @@
 #include "test_util.h"
 
 static const char *sizes_filter = NULL;
+static const char *isa = NULL;
 
 static int size_wanted(int size)
 {
@@ -99,6 +101,7 @@ static bf_detector *get_detector(int size)
     opt.input_size = size;
     opt.conf_threshold = det_conf;
     opt.iou_threshold = det_iou;
+    opt.isa = isa;
     bf_error err;
     bf_detector *d = NULL;
     if (model == NULL)
@@ -130,7 +133,7 @@ static bf_detector *run(const char *dir, const char *stem, int size)
         fprintf(stderr, "%s %d: %s\n", stem, size, err.message);
         return NULL;
     }
-    fprintf(stderr, "ran %s at %d in %.0f ms\n", stem, size, now_ms() - t0);
+    fprintf(stderr, "ran %s at %d on %s in %.0f ms\n", stem, size, bf_detector_isa(d), now_ms() - t0);
     snprintf(last_stem, sizeof last_stem, "%s", stem);
     last_size = size;
     return d;
@@ -368,13 +371,21 @@ static int check_boxes(const char *expected, const char *dir)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 3 && strcmp(argv[argc - 2], "--sizes") == 0) {
-        sizes_filter = argv[argc - 1];
-        argc -= 2;
+    for (int again = 1; again && argc >= 3;) {
+        again = 0;
+        if (strcmp(argv[argc - 2], "--sizes") == 0) {
+            sizes_filter = argv[argc - 1];
+            argc -= 2;
+            again = 1;
+        } else if (strcmp(argv[argc - 2], "--isa") == 0) {
+            isa = argv[argc - 1];
+            argc -= 2;
+            again = 1;
+        }
     }
     if (argc != 5 || (strcmp(argv[1], "letterbox") != 0 && strcmp(argv[1], "heads") != 0 &&
                       strcmp(argv[1], "boxes") != 0)) {
-        fprintf(stderr, "usage: test_fixtures letterbox|heads|boxes MODEL EXPECTED DATA_DIR [--sizes 320,640]\n");
+        fprintf(stderr, "usage: test_fixtures letterbox|heads|boxes MODEL EXPECTED DATA_DIR [--sizes 320,640] [--isa NAME]\n");
         return 2;
     }
     const char *mode = argv[1], *model_path = argv[2], *expected = argv[3], *dir = argv[4];
