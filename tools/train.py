@@ -1,0 +1,534 @@
+#!/usr/bin/python3
+"""Quantization-aware training of the BitFalcon student (YOLOv8n, ternary weights, int8 acts).
+
+    nice -n 10 /usr/bin/python3 tools/train.py --config tools/train_configs/v8n_qat.json
+    nice -n 10 /usr/bin/python3 tools/train.py --config tools/train_configs/v8n_qat.json --resume
+    torchrun --nproc_per_node 8 tools/train.py --config ...        (DDP when WORLD_SIZE > 1)
+
+The student starts from the BN-folded fp32 teacher and is trained against the frozen teacher
+on every image (photos + coco/train), with the schedule of the JSON config
+(tools/train_configs/README.md): weights blended from fp into ternary (STE, learnable
+per-channel scale), then purely ternary; int8 activations (static scales calibrated at that
+moment, the SiLU as the engine's table) switched on after the weights settle. Losses:
+
+  local     each block of the student fed the teacher's input, matched to the teacher's output
+            (normalised MSE; the head: class/DFL distillation on the teacher's P3/P4/P5)
+  e2e       end to end: class-score distillation (BCE against the teacher's sigmoid) over all
+            anchors, DFL-distribution KL, feature distillation on P3/P4/P5 (and, with weight
+            feat_all, on every layer output)
+  gt        the YOLOv8 detection loss (task-aligned assigner, BCE, CIoU, DFL) on the labeled
+            (coco/train) images of the batch
+
+Output directory (default tools/.cache/train/<config name>): last.pt (full state, atomic,
+every ckpt_minutes), log.csv, val_map.png, val/ (detections JSON). A small fp16 checkpoint
+(the export format: {"model", "config", "learn_scale"}) is copied to --export-dir every
+export_minutes. Validation: the student with ternary weights and int8 activations (calibrated
+on photos when not trained yet) on val_images coco/val images at val_size, scored by
+`bitfalcon eval --detections` (the project's COCO mAP).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import _common
+
+DEFAULTS = {
+    "name": "run",
+    "seed": 0,
+    "unit": "minutes",            # schedule unit: "minutes" (training time) or "images"
+    "total": 60,                  # length of the schedule in that unit
+    "sizes": [320], "size_weights": [1], "batch_320": 8,
+    "coco_frac": 0.25, "mosaic": 0.0, "hflip": 0.5, "scale": 0.3, "translate": 0.1, "hsv": [0.015, 0.5, 0.3],
+    "lr": 1e-3, "lr_final": 0.02, "warmup_steps": 30, "weight_decay": 0.0,
+    "lr_mult_scale": 1.0, "lr_mult_bias": 1.0, "grad_clip": 10.0,
+    "learn_scale": True,
+    "blend": [0.0, 0.3],          # progress range over which weights go fp -> ternary
+    "acts_at": 0.7,               # progress at which int8 activations are switched on (>1: never)
+    "calib_images": 32, "calib_size": 320, "percentile": 99.99,
+    "w_local": [[0.0, 1.0], [0.5, 1.0], [0.6, 0.0]],   # piecewise-linear weights over progress
+    "w_e2e": [[0.0, 0.0], [0.4, 0.0], [0.5, 1.0]],
+    "w_local_head": 1.0, "w_cls": 1.0, "w_dfl": 1.0, "w_feat": 1.0, "w_feat_all": 0.0, "w_gt": 0.0,
+    "log_every": 10, "ckpt_minutes": 5, "export_minutes": 15,
+    "val_minutes": 20, "val_images": 64, "val_size": 320, "val_calib_images": 16,
+}
+
+
+def piecewise(points, p: float) -> float:
+    if isinstance(points, (int, float)):
+        return float(points)
+    pts = sorted(points)
+    if p <= pts[0][0]:
+        return float(pts[0][1])
+    for (p0, v0), (p1, v1) in zip(pts, pts[1:]):
+        if p <= p1:
+            return float(v0 + (v1 - v0) * (p - p0) / max(p1 - p0, 1e-12))
+    return float(pts[-1][1])
+
+
+def blend_at(cfg, p: float) -> float:
+    a, b = cfg["blend"]
+    if p >= b:
+        return 1.0
+    if p <= a:
+        return 0.0
+    return (p - a) / (b - a)
+
+
+def lr_at(cfg, p: float, step: int) -> float:
+    warm = min(1.0, (step + 1) / max(1, cfg["warmup_steps"]))
+    f = cfg["lr_final"] + (1 - cfg["lr_final"]) * 0.5 * (1 + math.cos(math.pi * min(p, 1.0)))
+    return cfg["lr"] * f * warm
+
+
+def atomic_save(obj, path: str) -> None:
+    import torch
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def small_checkpoint(model, meta) -> dict:
+    """fp16 tensors (0-d buffers stay fp32): what tools/export.py --checkpoint reads."""
+    sd = {k: (v.detach().cpu().half() if v.is_floating_point() and v.dim() > 0 else v.detach().cpu())
+          for k, v in model.state_dict().items()}
+    return {"model": sd, "config": model.config, "learn_scale": bool(meta.get("learn_scale", True)), "meta": meta}
+
+
+def fmt_time(s: float) -> str:
+    s = max(0, int(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+def make_val_subset(images_dir: str, labels_dir: str, n: int, root: str):
+    """Directory of symlinks to n evenly spaced val images (+ labels), for `bitfalcon eval`."""
+    from bitfalcon.train_data import list_images
+    files = list_images(images_dir)
+    if n and n < len(files):
+        files = [files[(i * len(files)) // n] for i in range(n)]
+    d = os.path.join(root, f"val{len(files)}")
+    di, dl = os.path.join(d, "images"), os.path.join(d, "labels")
+    os.makedirs(di, exist_ok=True)
+    os.makedirs(dl, exist_ok=True)
+    want = {os.path.basename(f) for f in files}
+    for f in os.listdir(di):
+        if f not in want:
+            os.remove(os.path.join(di, f))
+    for f in files:
+        b = os.path.basename(f)
+        stem = os.path.splitext(b)[0]
+        for src, dst in ((os.path.abspath(f), os.path.join(di, b)),
+                         (os.path.abspath(os.path.join(labels_dir, stem + ".txt")), os.path.join(dl, stem + ".txt"))):
+            if not os.path.lexists(dst) and os.path.exists(src):
+                os.symlink(src, dst)
+    return files, di, dl
+
+
+def letterboxed(path: str, size: int):
+    import torch
+    from bitfalcon.letterbox import letterbox, load_rgb
+    canvas, lp = letterbox(load_rgb(path), size)
+    return torch.from_numpy(canvas).permute(2, 0, 1)[None].float() / 255.0, lp
+
+
+def eval_model_from(student, acts_on: bool, calib_files, size: int, percentile: float, device):
+    """A fresh inference copy: ternary weights, int8 activations (calibrated here if the run
+    has not switched them on yet)."""
+    import torch
+    from bitfalcon.yolo import YOLOv8Bit
+    from bitfalcon.train_quant import calibrate_acts, set_learn_scale
+    m = YOLOv8Bit(**student.config).to(device)
+    m.load_state_dict(student.state_dict())
+    set_learn_scale(m, getattr(student, "_learn_scale", True))
+    m.eval()
+    m.set_quant(True, False)
+    if not acts_on:
+        calibrate_acts(m, (letterboxed(f, size)[0].to(device) for f in calib_files), percentile)
+    m.set_quant(True, True)
+    return m
+
+
+def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: str, labels_dir: str, device):
+    import torch
+    from bitfalcon.coco import COCO80
+    from bitfalcon.postprocess import Level, postprocess
+    dets = []
+    with torch.no_grad():
+        for f in files:
+            x, lp = letterboxed(f, size)
+            outs = model(x.to(device))
+            levels = [Level(s, b[0].permute(1, 2, 0).double().cpu().numpy(), c[0].permute(1, 2, 0).double().cpu().numpy())
+                      for (b, c), s in zip(outs, (8, 16, 32))]
+            for d in postprocess(levels, lp, 0.001, 0.7, 100, model.reg_max):
+                dets.append({"file": f, "class": d.class_id, "name": COCO80[d.class_id], "score": round(d.score, 6),
+                             "bbox": [round(d.x0, 3), round(d.y0, 3), round(d.x1 - d.x0, 3), round(d.y1 - d.y0, 3)]})
+    os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
+    with open(out_json, "w") as fh:
+        json.dump(dets, fh)
+    if not eval_bin or not os.path.exists(eval_bin):
+        return None
+    r = subprocess.run([eval_bin, "eval", "--detections", out_json, "--images", images_dir, "--labels", labels_dir,
+                        "--json"], capture_output=True, text=True)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except Exception:
+        print(f"eval failed (rc {r.returncode}): {r.stderr.strip()[-500:]}", file=sys.stderr)
+        return None
+
+
+def plot_map(csv_path: str, png: str) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception:
+        return
+    xs, ys, y50 = [], [], []
+    with open(csv_path) as f:
+        for row in csv.DictReader(f):
+            if row.get("map"):
+                xs.append(int(row["images"]))
+                ys.append(float(row["map"]))
+                y50.append(float(row["map50"]))
+    if not xs:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(xs, ys, "o-", label="mAP50-95")
+    ax.plot(xs, y50, "s--", label="mAP50")
+    ax.set_xlabel("training images seen")
+    ax.set_ylabel("val mAP (ternary + int8)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(png + ".tmp.png", png)
+
+
+# ---------------------------------------------------------------------------------------------
+
+CSV_FIELDS = ["step", "images", "train_min", "wall", "size", "batch", "lr", "blend", "acts", "loss", "local",
+              "local_head", "feat", "feat_all", "cls", "dfl", "gt", "gt_box", "gt_cls", "gt_dfl", "img_s",
+              "map", "map50", "val_images", "val_size"]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True, help="JSON config (tools/train_configs/*.json)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a config key")
+    ap.add_argument("--out", help="output directory (default tools/.cache/train/<name>)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt when it exists")
+    ap.add_argument("--init", help="start from this student checkpoint instead of the teacher")
+    ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER)
+    ap.add_argument("--photos", default=os.path.join(_common.SHARED_DATA, "photos"),
+                    help="unlabeled photo directories, comma separated")
+    ap.add_argument("--coco", default=os.path.join(_common.SHARED_DATA, "coco"), help="coco dir (images/, labels/)")
+    ap.add_argument("--val-split", default="val")
+    ap.add_argument("--eval-bin", default=os.path.join(_common.REPO, "build-train", "bitfalcon"),
+                    help="bitfalcon binary for val mAP (default: %(default)s)")
+    ap.add_argument("--export-dir", default=os.path.join(_common.REPO, "models", "checkpoints"),
+                    help="where the small fp16 checkpoint goes ('' = none)")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (this invocation)")
+    ap.add_argument("--stop-at", help="wall clock HH:MM at which to checkpoint and stop")
+    ap.add_argument("--no-val", action="store_true")
+    ap.add_argument("--final-val", action="store_true", help="validate once more at the end")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1, help="data worker processes (0 = in the main process)")
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args(argv)
+
+    import numpy as np
+    import torch
+    from bitfalcon.yolo import YOLOv8Bit, build_teacher
+    from bitfalcon import train_data as TD
+    from bitfalcon.train_loss import DetectionLoss, cls_distill, dfl_distill, feat_distill
+    from bitfalcon.train_quant import (NECK_OUTS, TRAINABLE_LAYERS, calibrate_acts, enable_blend, forward_features,
+                                       set_blend, set_learn_scale)
+
+    cfg = dict(DEFAULTS)
+    with open(args.config) as f:
+        cfg.update(json.load(f))
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        cfg[k] = json.loads(v)
+    out = args.out or os.path.join(_common.TOOLS, ".cache", "train", cfg["name"])
+    os.makedirs(out, exist_ok=True)
+
+    # -- distributed / device ----------------------------------------------------------------
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    dist = None
+    if args.device == "auto":
+        device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    else:
+        device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if world > 1:
+        import torch.distributed as dist
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    main_rank = rank == 0
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(cfg["seed"])
+
+    def log(msg: str) -> None:
+        if main_rank:
+            print(msg, file=sys.stderr, flush=True)
+
+    # -- models ------------------------------------------------------------------------------
+    teacher = build_teacher(args.teacher).to(device)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    student = YOLOv8Bit()
+    ck_path = os.path.join(out, "last.pt")
+    state = {"step": 0, "images": 0, "train_seconds": 0.0, "acts_on": False, "last_val": 0.0,
+             "last_ckpt_export": 0.0}
+    resume = None
+    if args.resume and os.path.exists(ck_path):
+        resume = torch.load(ck_path, map_location="cpu")
+        student.load_state_dict(resume["model"])
+        state.update(resume["state"])
+        log(f"resumed {ck_path}: step {state['step']}, {state['images']} images, "
+            f"{state['train_seconds'] / 60:.1f} min")
+    elif args.init:
+        student.load_checkpoint(args.init)
+        log(f"initialised from {args.init}")
+    else:
+        student.load_teacher(args.teacher)
+    student = student.to(device)
+    enable_blend(student)
+    set_learn_scale(student, bool(cfg["learn_scale"]))
+    student._learn_scale = bool(cfg["learn_scale"])
+    student.set_quant(True, bool(state["acts_on"]))
+    student.train()
+
+    groups = {"weight": [], "scale": [], "bias": []}
+    for n, p in student.named_parameters():
+        groups["scale" if n.endswith("w_scale") else "bias" if n.endswith("bias") else "weight"].append(p)
+    if not cfg["learn_scale"]:
+        for p in groups["scale"]:
+            p.requires_grad_(False)
+    mult = {"weight": 1.0, "scale": cfg["lr_mult_scale"], "bias": cfg["lr_mult_bias"]}
+    opt = torch.optim.AdamW([{"params": groups[k], "lr_mult": mult[k],
+                              "weight_decay": cfg["weight_decay"] if k == "weight" else 0.0} for k in groups],
+                            lr=cfg["lr"], betas=(0.9, 0.999))
+    if resume is not None and "optimizer" in resume:
+        opt.load_state_dict(resume["optimizer"])
+    resume = None
+
+    # -- data --------------------------------------------------------------------------------
+    photos = []
+    for d in (x for x in args.photos.split(",") if x):
+        photos += [TD.Item(p, None) for p in TD.list_images(d)]
+    labeled = TD.labeled_items(os.path.join(args.coco, "images", "train"), os.path.join(args.coco, "labels", "train"))
+    log(f"data: {len(photos)} photos, {len(labeled)} labeled images; device {device}, world {world}")
+    maker = TD.BatchMaker(photos, labeled, cfg, seed=cfg["seed"], rank=rank)
+    calib_pool = [it.path for it in (photos or labeled)]
+    calib_files = [calib_pool[(i * len(calib_pool)) // cfg["calib_images"]] for i in range(min(cfg["calib_images"], len(calib_pool)))]
+    val_calib = [calib_pool[(i * len(calib_pool)) // cfg["val_calib_images"] + 1 if len(calib_pool) > 1 else 0]
+                 for i in range(min(cfg["val_calib_images"], len(calib_pool)))]
+    val_imgs = os.path.join(args.coco, "images", args.val_split)
+    val_lbls = os.path.join(args.coco, "labels", args.val_split)
+    do_val = main_rank and not args.no_val and os.path.isdir(val_imgs)
+    if do_val:
+        val_files, val_di, val_dl = make_val_subset(val_imgs, val_lbls, cfg["val_images"], os.path.join(out, "valsets"))
+    det_loss = DetectionLoss(student.nc, student.reg_max)
+
+    csv_path = os.path.join(out, "log.csv")
+    if main_rank and not os.path.exists(csv_path):
+        with open(csv_path, "w", newline="") as f:
+            csv.writer(f).writerow(CSV_FIELDS)
+
+    def write_row(row: dict) -> None:
+        if main_rank:
+            with open(csv_path, "a", newline="") as f:
+                csv.writer(f).writerow([row.get(k, "") for k in CSV_FIELDS])
+
+    def progress() -> float:
+        if cfg["unit"] == "images":
+            return state["images"] / float(cfg["total"])
+        return state["train_seconds"] / (60.0 * cfg["total"])
+
+    def save(final: bool = False) -> None:
+        if not main_rank:
+            return
+        atomic_save({"model": student.state_dict(), "optimizer": opt.state_dict(), "state": dict(state), "cfg": cfg,
+                     "config": student.config, "learn_scale": bool(cfg["learn_scale"])}, ck_path)
+
+    def export_small() -> None:
+        if main_rank and args.export_dir:
+            meta = {"name": cfg["name"], "step": state["step"], "images": state["images"],
+                    "train_minutes": round(state["train_seconds"] / 60, 1), "acts_trained": bool(state["acts_on"]),
+                    "learn_scale": bool(cfg["learn_scale"])}
+            atomic_save(small_checkpoint(student, meta), os.path.join(args.export_dir, f"{cfg['name']}.pt"))
+
+    def validate(tag: str = "") -> None:
+        t0 = time.time()
+        student.eval()
+        m = eval_model_from(student, state["acts_on"], val_calib, cfg["val_size"], cfg["percentile"], device)
+        res = run_val(m, val_files, cfg["val_size"], os.path.join(out, "val", f"step{state['step']:07d}.json"),
+                      args.eval_bin, val_di, val_dl, device)
+        student.train()
+        if res:
+            write_row({"step": state["step"], "images": state["images"],
+                       "train_min": f"{state['train_seconds'] / 60:.2f}", "wall": time.strftime("%H:%M:%S"),
+                       "map": f"{res['map']:.5f}", "map50": f"{res['map50']:.5f}", "val_images": res.get("images"),
+                       "val_size": cfg["val_size"], "acts": int(state["acts_on"])})
+            plot_map(csv_path, os.path.join(out, "val_map.png"))
+            log(f"[val{tag}] step {state['step']} images {state['images']}: mAP50-95 {res['map']:.4f} "
+                f"mAP50 {res['map50']:.4f} ({res.get('images')} images at {cfg['val_size']}, "
+                f"{time.time() - t0:.0f} s)")
+        state["last_val"] = state["train_seconds"]
+
+    stop = {"flag": False}
+
+    def on_signal(signum, frame):
+        stop["flag"] = True
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stop_at = None
+    if args.stop_at:
+        hh, mm = (int(v) for v in args.stop_at.split(":"))
+        now = time.localtime()
+        stop_at = time.mktime(now[:3] + (hh, mm, 0) + now[6:])
+        if stop_at < time.time():
+            stop_at += 86400
+
+    # -- loop --------------------------------------------------------------------------------
+    acc: dict = {}
+    n_acc = 0
+    steps_here = 0
+    t_last_ckpt = time.time()
+    t_log = time.time()
+    img_log = state["images"]
+    stream = iter(TD.BatchStream(maker, state["step"], args.workers))
+    log(f"training {cfg['name']}: schedule {cfg['total']} {cfg['unit']}, out {out}")
+    while True:
+        p = progress()
+        if world > 1:
+            pt = torch.tensor([p], device=device)
+            dist.broadcast(pt, 0)
+            p = float(pt)
+        if p >= 1.0 or stop["flag"] or (args.max_steps and steps_here >= args.max_steps) or \
+                (stop_at and time.time() >= stop_at):
+            break
+        batch = next(stream)
+        t0 = time.time()
+        # schedule
+        blend = blend_at(cfg, p)
+        set_blend(student, blend)
+        if not state["acts_on"] and p >= cfg["acts_at"]:
+            set_blend(student, 1.0)
+            n = calibrate_acts(student, (letterboxed(f, cfg["calib_size"])[0].to(device) for f in calib_files),
+                               cfg["percentile"])
+            student.set_quant(True, True)
+            student.train()
+            state["acts_on"] = True
+            log(f"int8 activations on at step {state['step']} (calibrated on {n} images)")
+        lr = lr_at(cfg, p, state["step"])
+        for g in opt.param_groups:
+            g["lr"] = lr * g["lr_mult"]
+        wl, we = piecewise(cfg["w_local"], p), piecewise(cfg["w_e2e"], p)
+
+        x, gt, gmask, has = TD.to_torch(batch, device)
+        with torch.no_grad():
+            t_heads, t_y = forward_features(teacher, x)
+        loss = x.new_zeros(())
+        parts = {}
+        if wl > 0:
+            l_loc = sum(feat_distill(student.model[i](t_y[i - 1]), t_y[i]) for i in TRAINABLE_LAYERS) / len(TRAINABLE_LAYERS)
+            s_h = student.model[22]([t_y[15], t_y[18], t_y[21]])
+            l_lh = cls_distill(s_h, t_heads) + dfl_distill(s_h, t_heads)
+            loss = loss + wl * (l_loc + cfg["w_local_head"] * l_lh)
+            parts["local"], parts["local_head"] = float(l_loc), float(l_lh)
+        if we > 0:
+            s_heads, s_y = forward_features(student, x)
+            l_feat = sum(feat_distill(s_y[i], t_y[i]) for i in NECK_OUTS) / len(NECK_OUTS)
+            l_cls, l_dfl = cls_distill(s_heads, t_heads), dfl_distill(s_heads, t_heads)
+            le = cfg["w_feat"] * l_feat + cfg["w_cls"] * l_cls + cfg["w_dfl"] * l_dfl
+            parts.update(feat=float(l_feat), cls=float(l_cls), dfl=float(l_dfl))
+            if cfg["w_feat_all"] > 0:
+                l_fa = sum(feat_distill(s_y[i], t_y[i]) for i in TRAINABLE_LAYERS) / len(TRAINABLE_LAYERS)
+                le = le + cfg["w_feat_all"] * l_fa
+                parts["feat_all"] = float(l_fa)
+            if cfg["w_gt"] > 0 and bool(has.any()):
+                sel = has.nonzero().flatten()
+                l_gt, comp = det_loss([(b[sel], c[sel]) for b, c in s_heads], gt[sel], gmask[sel])
+                le = le + cfg["w_gt"] * l_gt * (len(sel) / x.shape[0])
+                parts.update(gt=float(l_gt), **comp)
+            loss = loss + we * le
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if world > 1:
+            for prm in student.parameters():
+                if prm.grad is not None:
+                    dist.all_reduce(prm.grad)
+                    prm.grad.div_(world)
+        if cfg["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(student.parameters(), cfg["grad_clip"])
+        opt.step()
+        if not math.isfinite(float(loss)):
+            log(f"non-finite loss at step {state['step']}: {parts}; stopping without saving")
+            return 3
+
+        dt = time.time() - t0
+        state["step"] += 1
+        steps_here += 1
+        state["images"] += x.shape[0] * world
+        state["train_seconds"] += dt
+        parts["loss"] = float(loss)
+        for k, v in parts.items():
+            acc[k] = acc.get(k, 0.0) + v
+        n_acc += 1
+        if state["step"] % cfg["log_every"] == 0:
+            now = time.time()
+            ips = (state["images"] - img_log) / max(now - t_log, 1e-6)
+            t_log, img_log = now, state["images"]
+            p2 = progress()
+            if cfg["unit"] == "images":
+                eta = (cfg["total"] - state["images"]) / max(ips, 1e-6)
+            else:
+                eta = cfg["total"] * 60 - state["train_seconds"]
+            row = {"step": state["step"], "images": state["images"], "train_min": f"{state['train_seconds'] / 60:.2f}",
+                   "wall": time.strftime("%H:%M:%S"), "size": batch["size"], "batch": x.shape[0], "lr": f"{lr:.3g}",
+                   "blend": f"{blend:.3f}", "acts": int(state["acts_on"]), "img_s": f"{ips:.2f}"}
+            row.update({k: f"{v / n_acc:.5f}" for k, v in acc.items()})
+            write_row(row)
+            log(f"step {state['step']} {100 * p2:5.1f}% img {state['images']} {ips:.1f} img/s lr {lr:.2e} "
+                f"blend {blend:.2f} acts {int(state['acts_on'])} | " +
+                " ".join(f"{k} {v / n_acc:.4f}" for k, v in acc.items()) + f" | ETA {fmt_time(eta)}")
+            acc, n_acc = {}, 0
+        if time.time() - t_last_ckpt >= 60 * cfg["ckpt_minutes"]:
+            save()
+            t_last_ckpt = time.time()
+        if state["train_seconds"] - state["last_ckpt_export"] >= 60 * cfg["export_minutes"]:
+            state["last_ckpt_export"] = state["train_seconds"]
+            export_small()
+        if do_val and state["train_seconds"] - state["last_val"] >= 60 * cfg["val_minutes"]:
+            validate()
+    save()
+    export_small()
+    log(f"saved {ck_path} at step {state['step']} ({state['images']} images, {state['train_seconds'] / 60:.1f} min)")
+    if do_val and args.final_val:
+        validate(" final")
+        save()
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
