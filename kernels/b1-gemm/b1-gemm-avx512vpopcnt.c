@@ -7,11 +7,14 @@
  * plane 0: 16 instructions per 64 k per row. The last partial 64 bytes are
  * loaded with a byte mask (A is read only within M x K).
  *
- * Tile: MR = 4 rows x NR = 2 channels. For each plane b (outer, 7 down to 0)
- * and each 512 k (8 words, one zmm): X[i][j] += popcnt(A_b AND V_j)
- * (+ popcnt(A_b AND U_j) for ternary), then T = 2T + X (Horner over the
- * planes, T = -X for the sign plane). Per 512 k and (row, channel): 8 planes
- * x (2 AND + 2 VPOPCNTQ + 2 VPADDQ) for ternary, half for binary weights.
+ * Tile: MR = 4 rows x NR = 2 groups of 8 channels; lanes are channels
+ * (the packing is channel-major). For each plane b (outer, 7 down to 0) and
+ * each word x of 64 k: X[i][j] += popcnt(bcast(A_b[i][x]) AND V[j][x])
+ * (+ the same with U for ternary), the broadcast folded into the AND; after
+ * the plane T = 2T + X (Horner; T = -X for the sign plane). Per 64 k and
+ * (row, 8 channels): 8 planes x (2 AND + 2 VPOPCNTQ + 2 VPADDQ) for ternary,
+ * half for binary weights; no horizontal reductions. T (int64 lanes) is
+ * narrowed to int32 and added to C, 8 channels per store (masked at N).
  */
 #include <immintrin.h>
 #include <string.h>
@@ -54,12 +57,14 @@ static void b1_planes_avx512(const int8_t *a, size_t k0, size_t k, size_t words,
     }
 }
 
-/* T for MR rows x NR channels over one chunk of `words` words; adds
- * scale * T to C. NP planes. Constants after inlining. */
+/* T for MR rows x NR groups of 8 channels over one chunk of `words` words,
+ * added to C (scale 2 for one plane). NR and NP are constants after
+ * inlining. `wq` points at the chunk's first unit of each group, units 128
+ * bytes (V then U) apart per word. */
 static inline __attribute__((always_inline)) void b1_tile(const int NR, const int NP, size_t mr,
                                                           const uint64_t *const *pl, size_t words,
-                                                          const uint64_t *const *wv, const uint64_t *const *wu,
-                                                          int32_t *c, size_t ldc)
+                                                          const uint64_t *const *wq, int32_t *c, size_t ldc,
+                                                          size_t ncols)
 {
     __m512i t[B1_MR][2];
     BF_UNROLL
@@ -72,17 +77,17 @@ static inline __attribute__((always_inline)) void b1_tile(const int NR, const in
         for (int i = 0; i < B1_MR; i++)
             for (int j = 0; j < NR; j++)
                 x[i][j] = _mm512_setzero_si512();
-        for (size_t w = 0; w < words; w += 8) {
+        for (size_t w = 0; w < words; w++) {
             __m512i v[2], u[2];
             BF_UNROLL
             for (int j = 0; j < NR; j++) {
-                v[j] = _mm512_loadu_si512(wv[j] + w);
+                v[j] = _mm512_loadu_si512(wq[j] + w * 16);
                 if (NP == 2)
-                    u[j] = _mm512_loadu_si512(wu[j] + w);
+                    u[j] = _mm512_loadu_si512(wq[j] + w * 16 + 8);
             }
             BF_UNROLL
             for (int i = 0; i < B1_MR; i++) {
-                const __m512i ab = _mm512_loadu_si512(pl[i] + (size_t)b * words + w);
+                const __m512i ab = _mm512_set1_epi64((long long)pl[i][(size_t)b * words + w]);
                 BF_UNROLL
                 for (int j = 0; j < NR; j++) {
                     x[i][j] = _mm512_add_epi64(x[i][j], _mm512_popcnt_epi64(_mm512_and_si512(ab, v[j])));
@@ -102,18 +107,22 @@ static inline __attribute__((always_inline)) void b1_tile(const int NR, const in
         if ((size_t)i >= mr)
             break;
         for (int j = 0; j < NR; j++) {
-            const long long s = _mm512_reduce_add_epi64(t[i][j]);
-            c[(size_t)i * ldc + (size_t)j] += (int32_t)(NP == 1 ? 2 * s : s);
+            const size_t cols = ncols - 8 * (size_t)j < 8 ? ncols - 8 * (size_t)j : 8;
+            const __mmask8 m8 = (__mmask8)((1u << cols) - 1);
+            int32_t *cij = c + (size_t)i * ldc + 8 * (size_t)j;
+            __m512i tt = NP == 1 ? _mm512_add_epi64(t[i][j], t[i][j]) : t[i][j];
+            const __m256i prev = _mm256_maskz_loadu_epi32(m8, cij);
+            _mm256_mask_storeu_epi32(cij, m8, _mm256_add_epi32(prev, _mm512_cvtepi64_epi32(tt)));
         }
     }
 }
 
 #define B1_TILE(NR, NP)                                                                                               \
-    static __attribute__((noinline)) void bf_b1_gemm_ukernel_4x##NR##_p##NP##__avx512vpopcnt(                         \
-        size_t mr, const uint64_t *const *pl, size_t words, const uint64_t *const *wv, const uint64_t *const *wu,    \
-        int32_t *c, size_t ldc)                                                                                       \
+    static __attribute__((noinline)) void bf_b1_gemm_ukernel_4x##NR##x8_p##NP##__avx512vpopcnt(                       \
+        size_t mr, const uint64_t *const *pl, size_t words, const uint64_t *const *wq, int32_t *c, size_t ldc,       \
+        size_t ncols)                                                                                                 \
     {                                                                                                                 \
-        b1_tile(NR, NP, mr, pl, words, wv, wu, c, ldc);                                                               \
+        b1_tile(NR, NP, mr, pl, words, wq, c, ldc, ncols);                                                            \
     }
 B1_TILE(2, 1)
 B1_TILE(1, 1)
@@ -141,26 +150,26 @@ static void b1_avx512_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t
                     b1_planes_avx512(a + (m0 + i) * lda, w0 * 64, k, words, planes[i]);
                 pl[i] = planes[i < mr ? i : mr - 1];
             }
-            for (size_t j = 0; j < n;) {
-                const size_t nr = n - j >= 2 ? 2 : 1;
-                const uint64_t *wv[2], *wu[2];
-                for (size_t q = 0; q < nr; q++) {
-                    wv[q] = bf_b1_plane(packed, kw, j + q, 0) + w0;
-                    wu[q] = bf_b1_plane(packed, kw, j + q, 1) + w0;
-                }
-                int32_t *cj = c + m0 * ldc + j;
+            const size_t groups = (n + 7) / 8;
+            for (size_t q = 0; q < groups;) {
+                const size_t nr = groups - q >= 2 ? 2 : 1;
+                const uint64_t *wq[2];
+                for (size_t r = 0; r < nr; r++)
+                    wq[r] = bf_b1_unit(packed, kw, q + r, w0, 0);
+                int32_t *cq = c + m0 * ldc + 8 * q;
+                const size_t cols = n - 8 * q < 8 * nr ? n - 8 * q : 8 * nr;
                 if (np == 2) {
                     if (nr == 2)
-                        bf_b1_gemm_ukernel_4x2_p2__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                        bf_b1_gemm_ukernel_4x2x8_p2__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
                     else
-                        bf_b1_gemm_ukernel_4x1_p2__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                        bf_b1_gemm_ukernel_4x1x8_p2__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
                 } else {
                     if (nr == 2)
-                        bf_b1_gemm_ukernel_4x2_p1__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                        bf_b1_gemm_ukernel_4x2x8_p1__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
                     else
-                        bf_b1_gemm_ukernel_4x1_p1__avx512vpopcnt(mr, pl, words, wv, wu, cj, ldc);
+                        bf_b1_gemm_ukernel_4x1x8_p1__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
                 }
-                j += nr;
+                q += nr;
             }
         }
     }

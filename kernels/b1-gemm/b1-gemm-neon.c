@@ -7,10 +7,11 @@
  * give the 16 plane bits. The last partial 16 bytes are copied into a zeroed
  * stack buffer (A is read only within M x K).
  *
- * Tile: 4 rows x 2 channels. For each plane b (outer, 7 down to 0) and each
- * 128 k (one q register): cnt(A_b AND V) (+ cnt(A_b AND U)) per byte, uadalp
- * into uint16 lanes; after the plane, the lanes are added (uaddlv) and
- * T = 2T + X (Horner; T = -X for the sign plane).
+ * Tile: 4 rows x 8 channels (one group; lanes are channels, the packing is
+ * channel-major). For each plane b (outer, 7 down to 0) and each word of
+ * 64 k: cnt(dup(A_b word) AND V) (+ cnt(... AND U)) per byte, uadalp into
+ * uint16 lanes; after the plane the lanes are widened to one uint64 per
+ * channel (uaddlp twice) and T = 2T + X (Horner; T = -X for the sign plane).
  */
 #include <arm_neon.h>
 #include <string.h>
@@ -60,56 +61,62 @@ static void b1_planes_neon(const int8_t *a, size_t k0, size_t k, size_t words, u
     }
 }
 
-static inline __attribute__((always_inline)) void b1_neon_tile(const int NR, const int NP, size_t mr,
-                                                               const uint64_t *const *pl, size_t words,
-                                                               const uint64_t *const *wv,
-                                                               const uint64_t *const *wu, int32_t *c, size_t ldc)
+static inline __attribute__((always_inline)) void b1_neon_tile(const int NP, size_t mr, const uint64_t *const *pl,
+                                                               size_t words, const uint64_t *wq, int32_t *c,
+                                                               size_t ldc, size_t ncols)
 {
-    int64_t t[B1_MR][2] = {{0}};
+    int64x2_t t[B1_MR][4];
+    for (int i = 0; i < B1_MR; i++)
+        for (int r = 0; r < 4; r++)
+            t[i][r] = vdupq_n_s64(0);
     for (int b = 7; b >= 0; b--) {
-        uint16x8_t x[B1_MR][2];
+        uint16x8_t x[B1_MR][4];
         for (int i = 0; i < B1_MR; i++)
-            for (int j = 0; j < NR; j++)
-                x[i][j] = vdupq_n_u16(0);
-        for (size_t w = 0; w < words; w += 2) {
-            uint8x16_t v[2], u[2];
-            for (int j = 0; j < NR; j++) {
-                v[j] = vreinterpretq_u8_u64(vld1q_u64(wv[j] + w));
+            for (int r = 0; r < 4; r++)
+                x[i][r] = vdupq_n_u16(0);
+        for (size_t w = 0; w < words; w++) {
+            uint8x16_t v[4], u[4];
+            for (int r = 0; r < 4; r++) {
+                v[r] = vreinterpretq_u8_u64(vld1q_u64(wq + w * 16 + 2 * r));
                 if (NP == 2)
-                    u[j] = vreinterpretq_u8_u64(vld1q_u64(wu[j] + w));
+                    u[r] = vreinterpretq_u8_u64(vld1q_u64(wq + w * 16 + 8 + 2 * r));
             }
             for (int i = 0; i < B1_MR; i++) {
-                const uint8x16_t ab = vreinterpretq_u8_u64(vld1q_u64(pl[i] + (size_t)b * words + w));
-                for (int j = 0; j < NR; j++) {
-                    uint8x16_t cnt = vcntq_u8(vandq_u8(ab, v[j]));
+                const uint8x16_t ab = vreinterpretq_u8_u64(vdupq_n_u64(pl[i][(size_t)b * words + w]));
+                for (int r = 0; r < 4; r++) {
+                    uint8x16_t cnt = vcntq_u8(vandq_u8(ab, v[r]));
                     if (NP == 2)
-                        cnt = vaddq_u8(cnt, vcntq_u8(vandq_u8(ab, u[j])));
-                    x[i][j] = vpadalq_u8(x[i][j], cnt);
+                        cnt = vaddq_u8(cnt, vcntq_u8(vandq_u8(ab, u[r])));
+                    x[i][r] = vpadalq_u8(x[i][r], cnt);
                 }
             }
         }
         for (int i = 0; i < B1_MR; i++)
-            for (int j = 0; j < NR; j++) {
-                const int64_t xs = (int64_t)vaddlvq_u16(x[i][j]);
-                t[i][j] = b == 7 ? -xs : 2 * t[i][j] + xs;
+            for (int r = 0; r < 4; r++) {
+                const int64x2_t xs = vreinterpretq_s64_u64(vpaddlq_u32(vpaddlq_u16(x[i][r])));
+                t[i][r] = b == 7 ? vnegq_s64(xs) : vaddq_s64(vaddq_s64(t[i][r], t[i][r]), xs);
             }
     }
-    for (int i = 0; i < B1_MR && (size_t)i < mr; i++)
-        for (int j = 0; j < NR; j++)
-            c[(size_t)i * ldc + (size_t)j] += (int32_t)(NP == 1 ? 2 * t[i][j] : t[i][j]);
+    for (int i = 0; i < B1_MR && (size_t)i < mr; i++) {
+        int32_t tmp[8];
+        for (int r = 0; r < 4; r++) {
+            const int64x2_t tt = NP == 1 ? vaddq_s64(t[i][r], t[i][r]) : t[i][r];
+            vst1_s32(tmp + 2 * r, vmovn_s64(tt));
+        }
+        int32_t *ci = c + (size_t)i * ldc;
+        for (size_t j = 0; j < ncols; j++)
+            ci[j] += tmp[j];
+    }
 }
 
-#define B1_NEON_TILE(NR, NP)                                                                                          \
-    static __attribute__((noinline)) void bf_b1_gemm_ukernel_4x##NR##_p##NP##__neon(                                  \
-        size_t mr, const uint64_t *const *pl, size_t words, const uint64_t *const *wv, const uint64_t *const *wu,    \
-        int32_t *c, size_t ldc)                                                                                       \
+#define B1_NEON_TILE(NP)                                                                                              \
+    static __attribute__((noinline)) void bf_b1_gemm_ukernel_4x8_p##NP##__neon(                                       \
+        size_t mr, const uint64_t *const *pl, size_t words, const uint64_t *wq, int32_t *c, size_t ldc, size_t ncols) \
     {                                                                                                                 \
-        b1_neon_tile(NR, NP, mr, pl, words, wv, wu, c, ldc);                                                          \
+        b1_neon_tile(NP, mr, pl, words, wq, c, ldc, ncols);                                                           \
     }
-B1_NEON_TILE(2, 1)
-B1_NEON_TILE(1, 1)
-B1_NEON_TILE(2, 2)
-B1_NEON_TILE(1, 2)
+B1_NEON_TILE(1)
+B1_NEON_TILE(2)
 
 static void b1_neon_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                          size_t ldc)
@@ -132,26 +139,13 @@ static void b1_neon_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t l
                     b1_planes_neon(a + (m0 + i) * lda, w0 * 64, k, words, planes[i]);
                 pl[i] = planes[i < mr ? i : mr - 1];
             }
-            for (size_t j = 0; j < n;) {
-                const size_t nr = n - j >= 2 ? 2 : 1;
-                const uint64_t *wv[2], *wu[2];
-                for (size_t q = 0; q < nr; q++) {
-                    wv[q] = bf_b1_plane(packed, kw, j + q, 0) + w0;
-                    wu[q] = bf_b1_plane(packed, kw, j + q, 1) + w0;
-                }
-                int32_t *cj = c + m0 * ldc + j;
-                if (np == 2) {
-                    if (nr == 2)
-                        bf_b1_gemm_ukernel_4x2_p2__neon(mr, pl, words, wv, wu, cj, ldc);
-                    else
-                        bf_b1_gemm_ukernel_4x1_p2__neon(mr, pl, words, wv, wu, cj, ldc);
-                } else {
-                    if (nr == 2)
-                        bf_b1_gemm_ukernel_4x2_p1__neon(mr, pl, words, wv, wu, cj, ldc);
-                    else
-                        bf_b1_gemm_ukernel_4x1_p1__neon(mr, pl, words, wv, wu, cj, ldc);
-                }
-                j += nr;
+            for (size_t q = 0; q < (n + 7) / 8; q++) {
+                const uint64_t *wq = bf_b1_unit(packed, kw, q, w0, 0);
+                const size_t cols = n - 8 * q < 8 ? n - 8 * q : 8;
+                if (np == 2)
+                    bf_b1_gemm_ukernel_4x8_p2__neon(mr, pl, words, wq, c + m0 * ldc + 8 * q, ldc, cols);
+                else
+                    bf_b1_gemm_ukernel_4x8_p1__neon(mr, pl, words, wq, c + m0 * ldc + 8 * q, ldc, cols);
             }
         }
     }

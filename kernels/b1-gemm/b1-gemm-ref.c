@@ -6,7 +6,7 @@
 
 size_t bf_b1_packed_size(size_t n, size_t k)
 {
-    return 64 + n * 2 * bf_b1_plane_words(k) * 8;
+    return 64 + (n + 7) / 8 * bf_b1_plane_words(k) * 2 * 64;
 }
 
 void bf_b1_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
@@ -23,14 +23,14 @@ void bf_b1_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *
             }
     memcpy(out, &planes, sizeof planes);
     for (size_t j = 0; j < n; j++) {
-        uint64_t *v = (uint64_t *)(out + 64) + (j * 2) * kw;
-        uint64_t *u = v + kw;
         for (size_t kk = 0; kk < k; kk++) {
             const int t = bf_t2_decode(w + j * w_row_bytes, kk);
+            uint64_t *v = (uint64_t *)bf_b1_unit(out, kw, j / 8, kk / 64, 0) + j % 8;
+            uint64_t *u = (uint64_t *)bf_b1_unit(out, kw, j / 8, kk / 64, 1) + j % 8;
             if (t > 0)
-                v[kk / 64] |= (uint64_t)1 << (kk % 64);
+                *v |= (uint64_t)1 << (kk % 64);
             if (t >= 0 && planes == 2)
-                u[kk / 64] |= (uint64_t)1 << (kk % 64);
+                *u |= (uint64_t)1 << (kk % 64);
         }
     }
 }
@@ -76,11 +76,10 @@ static void b1_ref_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t ld
             for (size_t j = 0; j < n; j++) {
                 int64_t t = 0;
                 for (unsigned p = 0; p < np; p++) {
-                    const uint64_t *wp = bf_b1_plane(packed, kw, j, p) + w0;
                     for (unsigned b = 0; b < 8; b++) {
                         int64_t cnt = 0;
                         for (size_t x = 0; x < words; x++)
-                            cnt += b1_popcount64(planes[b * words + x] & wp[x]);
+                            cnt += b1_popcount64(planes[b * words + x] & bf_b1_unit(packed, kw, j / 8, w0 + x, p)[j % 8]);
                         t += b == 7 ? -128 * cnt : ((int64_t)1 << b) * cnt;
                     }
                 }

@@ -18,13 +18,16 @@
  * which wins per layer shape.
  *
  * Packed layout (shared by every ISA of this family, built by bf_b1_pack):
- *     bytes 0..63:  header; u32 at 0 = number of planes (1 or 2); rest 0
- *     then for each channel n, for each plane p: KW little-endian u64 words,
- *     KW = ceil(K / 512) * 8 (a multiple of 8 words, so 512-bit loads never
- *     cross a plane); bit k of the plane = bit (k % 64) of word k / 64.
- *     Plane 0 is V, plane 1 (two planes only) is U. Bits past K are 0, and
+ * channel-major, so that a 512-bit vector holds 8 channels' words for the
+ * same 64 k and popcounts land in per-channel lanes (no horizontal sums):
+ *     bytes 0..63: header; u32 at 0 = number of planes (1 or 2); rest 0
+ *     then for each group q of 8 channels (N padded with zero channels), for
+ *     each word x (KW = ceil(K/64) words of 64 k), for each plane p (V, U):
+ *     8 little-endian u64, word x of channels 8q..8q+7, bit k % 64 = weight
+ *     k = 64x + k % 64. Plane 0 is V (w > 0), plane 1 is U (w >= 0; zero when
+ *     the layer has one plane). Bits past K are 0, and
  *     C = (2 / planes) * sum_p T(plane p) - rowsum(A).
- * packed_size = 64 + N * 2 * KW * 8 (room for two planes either way).
+ * packed_size = 64 + ceil(N/8) * KW * 2 * 64.
  *
  * The kernels decompose A into bit planes themselves, per block of rows, in a
  * stack buffer (K in chunks of 4096): they read A only within M x K and keep
@@ -50,10 +53,10 @@ extern const bf_t2i8_gemm_config bf_b1_gemm_neon;
 /* K chunk of the kernels' plane buffers: 4096 k = 64 words per plane. */
 #define BF_B1_KC_WORDS 64
 
-/* words per plane per channel */
+/* words (of 64 k) per channel and plane */
 static inline size_t bf_b1_plane_words(size_t k)
 {
-    return (k + 511) / 512 * 8;
+    return (k + 63) / 64;
 }
 
 /* The layout's builder and size, shared by the family's configs. */
@@ -66,10 +69,10 @@ static inline unsigned bf_b1_planes(const void *packed)
     return *(const uint32_t *)packed;
 }
 
-/* First word of channel n's plane p. */
-static inline const uint64_t *bf_b1_plane(const void *packed, size_t kw, size_t n, unsigned p)
+/* The 8 words (channels 8q..8q+7) of word x, plane p. */
+static inline const uint64_t *bf_b1_unit(const void *packed, size_t kw, size_t q, size_t x, unsigned p)
 {
-    return (const uint64_t *)((const uint8_t *)packed + 64) + (n * 2 + p) * kw;
+    return (const uint64_t *)((const uint8_t *)packed + 64) + ((q * kw + x) * 2 + p) * 8;
 }
 
 #endif /* BF_B1_GEMM_H */
