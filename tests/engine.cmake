@@ -82,3 +82,12 @@ bf_engine_test(engine_heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh
 set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_exact_ref
   engine_heads_vs_simulate
   PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")
+
+# The whole-graph test under valgrind too (not in the sanitizer build: the
+# two do not mix; scripts/test.sh runs that build with -LE no-sanitizer).
+find_program(BF_VALGRIND valgrind)
+if(BF_VALGRIND AND NOT BITFALCON_SANITIZE)
+  bf_engine_test(engine_graph_valgrind ${BF_VALGRIND} --error-exitcode=1 --leak-check=full
+    --errors-for-leak-kinds=definite,indirect $<TARGET_FILE:engine_test_graph>)
+  set_tests_properties(engine_graph_valgrind PROPERTIES LABELS "engine;no-sanitizer" TIMEOUT 900)
+endif()

@@ -72,7 +72,7 @@ static void compare(const mb_model *mb, const bf_detector *det, void **ref, int 
     }
 }
 
-/* Every kernel path this build and CPU run, by name. */
+/* Every kernel path this build has and this CPU runs, by name. */
 static char path_names[256];
 static const char *paths[16];
 static int n_paths = 0;
@@ -80,9 +80,17 @@ static int n_paths = 0;
 static void find_paths(void)
 {
     snprintf(path_names, sizeof path_names, "%s", bf_t2i8_gemm_available());
-    for (char *tok = strtok(path_names, " "); tok != NULL && n_paths < 16; tok = strtok(NULL, " "))
-        paths[n_paths++] = tok;
-    fprintf(stderr, "kernel paths: %s\n", bf_t2i8_gemm_available());
+    fprintf(stderr, "kernel paths:");
+    for (char *tok = strtok(path_names, " "); tok != NULL && n_paths < 16; tok = strtok(NULL, " ")) {
+        char why[256];
+        if (bf_t2i8_gemm_select(tok, why, sizeof why) != NULL) {
+            paths[n_paths++] = tok;
+            fprintf(stderr, " %s", tok);
+        } else {
+            fprintf(stderr, " (%s: not on this CPU)", tok);
+        }
+    }
+    fprintf(stderr, "\n");
 }
 
 static void run_case(int variant, int S, uint64_t seed, rng *r)

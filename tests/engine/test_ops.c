@@ -88,7 +88,7 @@ static void find_paths(void)
         if (g != NULL)
             paths[n_paths++] = g;
         else
-            fprintf(stderr, "path %s listed but not selectable: %s\n", tok, why);
+            fprintf(stderr, "path %s is not run: %s\n", tok, why);
     }
     if (n_paths == 0)
         paths[n_paths++] = &bf_t2i8_gemm_ref;
