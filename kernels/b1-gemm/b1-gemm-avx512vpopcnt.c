@@ -16,6 +16,7 @@
  * half for binary weights; no horizontal reductions. T (int64 lanes) is
  * narrowed to int32 and added to C, 8 channels per store (masked at N).
  */
+#include <assert.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -132,6 +133,7 @@ B1_TILE(1, 2)
 static void b1_avx512_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
                            int32_t *c, size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const size_t kw = bf_b1_plane_words(k);
     const unsigned np = bf_b1_planes(packed);
     uint64_t planes[B1_MR][8 * BF_B1_KC_WORDS] __attribute__((aligned(64)));

@@ -13,6 +13,7 @@
  * uint16 lanes; after the plane the lanes are widened to one uint64 per
  * channel (uaddlp twice) and T = 2T + X (Horner; T = -X for the sign plane).
  */
+#include <assert.h>
 #include <arm_neon.h>
 #include <string.h>
 
@@ -121,6 +122,7 @@ B1_NEON_TILE(2)
 static void b1_neon_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                          size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const size_t kw = bf_b1_plane_words(k);
     const unsigned np = bf_b1_planes(packed);
     uint64_t planes[B1_MR][8 * BF_B1_KC_WORDS];

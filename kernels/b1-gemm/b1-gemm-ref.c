@@ -2,6 +2,7 @@
  * (layout and arithmetic in b1-gemm.h). */
 #include "b1-gemm.h"
 
+#include <assert.h>
 #include <string.h>
 
 size_t bf_b1_packed_size(size_t n, size_t k)
@@ -60,6 +61,7 @@ static void b1_planes(const int8_t *a, size_t k0, size_t k, size_t words, uint64
 static void b1_ref_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                         size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const size_t kw = bf_b1_plane_words(k);
     const unsigned np = bf_b1_planes(packed);
     uint64_t planes[8 * BF_B1_KC_WORDS];

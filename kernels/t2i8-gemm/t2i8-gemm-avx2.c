@@ -28,6 +28,7 @@
  * row are read one by one; N tail: vpmaskmovd stores. A is read only within
  * M x K, C written only within M x N; no state outside the stack.
  */
+#include <assert.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -226,6 +227,7 @@ BF_AVX2_TILE(1, 8)
 static void avx2_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                       size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
     const size_t nb = (n + 7) / 8, bstride = k4 * 32;
     const uint8_t *w = packed;

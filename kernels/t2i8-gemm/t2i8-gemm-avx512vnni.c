@@ -34,6 +34,7 @@
  * only within M x N. No state outside the stack: safe to call concurrently on
  * disjoint row ranges.
  */
+#include <assert.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -172,6 +173,7 @@ BF_VNNI_TILE(5, 5, 80)
 static void vnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                       size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
     const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
     const uint8_t *w = packed;

@@ -21,6 +21,7 @@
  * are copied into a zeroed 16-byte stack buffer (A read only within M x K),
  * first. N tail: lane stores. No state outside the stack.
  */
+#include <assert.h>
 #include <arm_neon.h>
 #include <stdint.h>
 #include <string.h>
@@ -118,6 +119,7 @@ static void bf_t2i8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t kfull, size_t
 static void neondot_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                          size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const size_t k16 = (k + 15) / 16, kfull = k / 16, krem = k % 16;
     const size_t nb = (n + 15) / 16, bstride = k16 * 4 * 64;
     const int8_t *w = packed;

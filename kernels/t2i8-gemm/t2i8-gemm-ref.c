@@ -1,6 +1,7 @@
 /* Reference ternary x int8 GEMM: plain C, one multiply-free add per weight. */
 #include "t2i8-gemm.h"
 
+#include <assert.h>
 #include <string.h>
 
 static size_t ref_packed_size(size_t n, size_t k)
@@ -20,6 +21,7 @@ static void ref_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, v
 static void ref_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
                      int32_t *c, size_t ldc)
 {
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
     const uint8_t *w = packed;
     size_t row = (k + 3) / 4;
     for (size_t i = 0; i < m; i++) {

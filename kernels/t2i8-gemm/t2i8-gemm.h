@@ -11,7 +11,8 @@
  *
  * Contract for every implementation: reads A only within the M x K block
  * (the tail of K is handled explicitly), writes C only within M x N, and is
- * bit-identical to the reference for all M, N, K >= 1.
+ * bit-identical to the reference for all M, N, K >= 1 (M = 0 does nothing).
+ * Every path asserts N, K >= 1, lda >= K and ldc >= N (debug builds).
  *
  * Concurrency: `gemm` keeps no state outside its stack and writes only C, so
  * threads may call it at once on disjoint row ranges (a + m0 * lda,

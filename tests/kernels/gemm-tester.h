@@ -260,6 +260,20 @@ static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_ge
             goto done;                                                                                                \
     } while (0)
     const size_t mr = cfg->mr ? cfg->mr : 1;
+    { /* M = 0: nothing read or written */
+        int8_t a0[8] = {0};
+        int32_t c0[4] = {BF_C_SENTINEL, BF_C_SENTINEL, BF_C_SENTINEL, BF_C_SENTINEL};
+        uint8_t w0[16] = {0x55, 0x55};
+        void *p0 = malloc(cfg->packed_size(4, 8) + 1);
+        cfg->pack(4, 8, w0, 16, p0);
+        cfg->gemm(0, 4, 8, a0, 8, p0, c0, 4);
+        free(p0);
+        cases++;
+        if (c0[0] != BF_C_SENTINEL || c0[3] != BF_C_SENTINEL) {
+            fprintf(stderr, "FAIL %s: m = 0 wrote C\n", cfg->isa);
+            failures++;
+        }
+    }
     static const size_t ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 128};
     static const size_t ns[] = {1,  2,  3,  4,  5,  7,  8,  9,  11, 13,  15,  16,  17,  23,  24,  31,
                                 32, 33, 40, 47, 48, 49, 63, 64, 65, 79, 80, 81, 96, 112, 127, 128, 129, 255, 256, 257};
@@ -275,6 +289,14 @@ static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_ge
         bf_gemm_case t = bf_gemm_case_default(ms[i], 80, 27);
         BF_RUN(t);
     }
+    /* every M up to 34 for each channel count that picks a different tile
+     * (paths choose their row tile from N: 16, 12, 8, 6, 5 rows ...) */
+    static const size_t tile_ns[] = {8, 16, 24, 32, 48, 64, 80, 96};
+    for (size_t i = 0; i < sizeof tile_ns / sizeof tile_ns[0]; i++)
+        for (size_t m = 1; m <= (quick ? 18 : 34); m++) {
+            bf_gemm_case t = bf_gemm_case_default(m, tile_ns[i], m % 3 ? 21 : 64);
+            BF_RUN(t);
+        }
     /* N across block sizes, K across every tail */
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
         bf_gemm_case t = bf_gemm_case_default(mr + 1, ns[i], 37);
