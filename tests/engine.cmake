@@ -91,3 +91,8 @@ if(BF_VALGRIND AND NOT BITFALCON_SANITIZE)
     --errors-for-leak-kinds=definite,indirect $<TARGET_FILE:engine_test_graph>)
   set_tests_properties(engine_graph_valgrind PROPERTIES LABELS "engine;no-sanitizer" TIMEOUT 900)
 endif()
+
+# Every public function is exported by the shared library.
+add_executable(engine_test_shared ${BF_ENGINE_DIR}/test_shared.c)
+target_link_libraries(engine_test_shared PRIVATE bitfalcon_shared)
+bf_engine_test(engine_shared_library_api engine_test_shared ${BF_MODEL})

@@ -1,6 +1,8 @@
 /* error.c - one-line error messages and the status strings. */
 #include "error.h"
 
+#include "common.h"
+
 #include <stdio.h>
 
 bf_status bf_failv(bf_error *err, bf_status status, const char *fmt, va_list ap)
@@ -25,7 +27,7 @@ bf_status bf_fail(bf_error *err, bf_status status, const char *fmt, ...)
     return status;
 }
 
-const char *bf_status_str(bf_status status)
+BF_API const char *bf_status_str(bf_status status)
 {
     switch (status) {
     case BF_OK: return "ok";
