@@ -263,7 +263,7 @@ static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_ge
     { /* M = 0: nothing read or written */
         int8_t a0[8] = {0};
         int32_t c0[4] = {BF_C_SENTINEL, BF_C_SENTINEL, BF_C_SENTINEL, BF_C_SENTINEL};
-        uint8_t w0[16] = {0x55, 0x55};
+        uint8_t w0[4 * 16] = {0x55, 0x55};
         void *p0 = malloc(cfg->packed_size(4, 8) + 1);
         cfg->pack(4, 8, w0, 16, p0);
         cfg->gemm(0, 4, 8, a0, 8, p0, c0, 4);
