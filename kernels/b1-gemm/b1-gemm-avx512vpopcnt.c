@@ -23,7 +23,11 @@
 #include "b1-gemm.h"
 
 #define B1_MR 4
+#if defined(__clang__)
+#define BF_UNROLL _Pragma("unroll")
+#else
 #define BF_UNROLL _Pragma("GCC unroll 8")
+#endif
 
 static int32_t b1_rowsum(const int8_t *a, size_t k)
 {

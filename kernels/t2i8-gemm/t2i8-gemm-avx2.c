@@ -39,7 +39,11 @@
 #define BF_AVX2_MR 6
 #endif
 #define BF_AVX2_GROUPS_PER_FLUSH 64
+#if defined(__clang__)
+#define BF_UNROLL _Pragma("unroll")
+#else
 #define BF_UNROLL _Pragma("GCC unroll 16")
+#endif
 
 static size_t avx2_packed_size(size_t n, size_t k)
 {

@@ -41,9 +41,8 @@
 
 #include "t2i8-gemm.h"
 
-#define BF_VNNI_MR_MAX 16
-#define BF_VNNI_NR_MAX 5
-#define BF_UNROLL _Pragma("GCC unroll 16")
+#define BF_VNNI_MR_MAX 16 /* rows of the largest tile (BF_VNNI_ROWS) */
+#define BF_VNNI_NR_MAX 5  /* blocks of 16 channels of the widest (BF_VNNI_COLS) */
 
 static size_t vnni_packed_size(size_t n, size_t k)
 {
@@ -74,75 +73,85 @@ static void vnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, 
  * 0 of the tile, blocks `bstride` bytes apart, each with its correction row
  * after kfull (+ TAIL) groups. TAIL: K % 4 != 0, the last group of 1..3 k is
  * read with a byte mask, first (integer sums commute), so that the main loop
- * stays the only loop over the accumulators. */
+ * stays the only loop over the accumulators.
+ *
+ * The accumulators are named variables c<row>_<block>, the rows and blocks
+ * unrolled by the macros below and pruned by `if (i < MR)` / `if (j < NR)` on
+ * constants: unlike an array indexed in loops, this stays in registers with
+ * GCC and Clang alike (Clang keeps such an array on the stack). */
+#define BF_VNNI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define BF_VNNI_COLS(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3) X(i, 4)
+
 static inline __attribute__((always_inline)) void vnni_tile(const int MR, const int NR, const int TAIL, size_t mr,
                                                             size_t kfull, size_t krem, const int8_t *a, size_t lda,
                                                             const uint8_t *w, size_t bstride, int32_t *c, size_t ldc,
                                                             size_t ncols)
 {
-    const int8_t *ap[BF_VNNI_MR_MAX];
-    __m512i acc[BF_VNNI_MR_MAX][BF_VNNI_NR_MAX];
-    const __m512i sign = _mm512_set1_epi8((char)0x80);
-    BF_UNROLL
-    for (int i = 0; i < MR; i++)
-        ap[i] = a + ((size_t)i < mr ? (size_t)i : mr - 1) * lda;
+    const __m512i sign = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+    __m512i w0 = zero, w1 = zero, w2 = zero, w3 = zero, w4 = zero;
+#define BF_DECL_C(i, j) __m512i c##i##_##j = zero;
+#define BF_DECL_ROW(i)                                                                                                \
+    const int8_t *a##i = a + ((size_t)(i) < mr ? (size_t)(i) : mr - 1) * lda;                                         \
+    BF_VNNI_COLS(BF_DECL_C, i)
+    BF_VNNI_ROWS(BF_DECL_ROW)
+#undef BF_DECL_ROW
+#undef BF_DECL_C
+#define BF_LOAD_W(j)                                                                                                  \
+    if ((j) < NR)                                                                                                     \
+        w##j = _mm512_loadu_si512(wp + (size_t)(j) * bstride);
+#define BF_LOAD_WS(wp_expr)                                                                                           \
+    do {                                                                                                              \
+        const uint8_t *wp = (wp_expr);                                                                                \
+        BF_LOAD_W(0) BF_LOAD_W(1) BF_LOAD_W(2) BF_LOAD_W(3) BF_LOAD_W(4)                                              \
+    } while (0)
+#define BF_DOT(i, j)                                                                                                  \
+    if ((j) < NR)                                                                                                     \
+        c##i##_##j = _mm512_dpbusd_epi32(c##i##_##j, av, w##j);
     if (TAIL) {
         const __mmask16 kmask = (__mmask16)((1u << krem) - 1);
-        __m512i wv[BF_VNNI_NR_MAX];
-        BF_UNROLL
-        for (int j = 0; j < NR; j++)
-            wv[j] = _mm512_loadu_si512(w + kfull * 64 + (size_t)j * bstride);
-        BF_UNROLL
-        for (int i = 0; i < MR; i++) {
-            const __m512i av =
-                _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(kmask, ap[i] + kfull * 4)), sign);
-            BF_UNROLL
-            for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), av, wv[j]);
-        }
-    } else {
-        BF_UNROLL
-        for (int i = 0; i < MR; i++) {
-            BF_UNROLL
-            for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_setzero_si512();
-        }
+        BF_LOAD_WS(w + kfull * 64);
+#define BF_TAIL_ROW(i)                                                                                                \
+    if ((i) < MR) {                                                                                                   \
+        const __m512i av =                                                                                            \
+            _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(kmask, a##i + kfull * 4)), sign);           \
+        BF_VNNI_COLS(BF_DOT, i)                                                                                       \
     }
-    const uint8_t *wp = w;
+        BF_VNNI_ROWS(BF_TAIL_ROW)
+#undef BF_TAIL_ROW
+    }
     for (size_t g = 0; g < kfull; g++) {
-        __m512i wv[BF_VNNI_NR_MAX];
-        BF_UNROLL
-        for (int j = 0; j < NR; j++)
-            wv[j] = _mm512_loadu_si512(wp + (size_t)j * bstride);
-        wp += 64;
-        BF_UNROLL
-        for (int i = 0; i < MR; i++) {
-            int32_t x;
-            memcpy(&x, ap[i] + g * 4, 4);
-            const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(x), sign);
-            BF_UNROLL
-            for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
-        }
+        BF_LOAD_WS(w + g * 64);
+#define BF_MAIN_ROW(i)                                                                                                \
+    if ((i) < MR) {                                                                                                   \
+        int32_t x;                                                                                                    \
+        memcpy(&x, a##i + g * 4, 4);                                                                                  \
+        const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(x), sign);                                              \
+        BF_VNNI_COLS(BF_DOT, i)                                                                                       \
     }
-    /* C = acc - 128 * wsum; only the last block can be partial. */
-    const size_t k4 = kfull + (TAIL ? 1 : 0);
-    __m512i corr[BF_VNNI_NR_MAX];
-    BF_UNROLL
-    for (int j = 0; j < NR; j++)
-        corr[j] = _mm512_loadu_si512(w + k4 * 64 + (size_t)j * bstride);
+        BF_VNNI_ROWS(BF_MAIN_ROW)
+#undef BF_MAIN_ROW
+    }
+#undef BF_DOT
+    /* C = acc - 128 * wsum (the correction rows); only the last block can be
+     * partial. The correction vectors reuse the weight registers. */
+    BF_LOAD_WS(w + (kfull + (TAIL ? 1 : 0)) * 64);
+#undef BF_LOAD_WS
+#undef BF_LOAD_W
     const size_t last = ncols - (size_t)(NR - 1) * 16;
     const __mmask16 nmask = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1);
-    BF_UNROLL
-    for (int i = 0; i < MR; i++) {
-        if ((size_t)i >= mr)
-            break;
-        int32_t *ci = c + (size_t)i * ldc;
-        BF_UNROLL
-        for (int j = 0; j < NR - 1; j++)
-            _mm512_storeu_si512(ci + 16 * j, _mm512_add_epi32(acc[i][j], corr[j]));
-        _mm512_mask_storeu_epi32(ci + 16 * (NR - 1), nmask, _mm512_add_epi32(acc[i][NR - 1], corr[NR - 1]));
+#define BF_STORE(i, j)                                                                                                \
+    if ((j) < NR - 1)                                                                                                 \
+        _mm512_storeu_si512(ci + 16 * (j), _mm512_add_epi32(c##i##_##j, w##j));                                      \
+    else if ((j) == NR - 1)                                                                                           \
+        _mm512_mask_storeu_epi32(ci + 16 * (j), nmask, _mm512_add_epi32(c##i##_##j, w##j));
+#define BF_STORE_ROW(i)                                                                                               \
+    if ((i) < MR && (size_t)(i) < mr) {                                                                               \
+        int32_t *ci = c + (size_t)(i) * ldc;                                                                          \
+        BF_VNNI_COLS(BF_STORE, i)                                                                                     \
     }
+    BF_VNNI_ROWS(BF_STORE_ROW)
+#undef BF_STORE_ROW
+#undef BF_STORE
 }
 
 typedef void (*vnni_tile_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w,
