@@ -338,8 +338,8 @@ def main(argv=None) -> int:
     maker = TD.BatchMaker(photos, labeled, cfg, seed=cfg["seed"], rank=rank)
     calib_pool = [it.path for it in (photos or labeled)]
     calib_files = [calib_pool[(i * len(calib_pool)) // cfg["calib_images"]] for i in range(min(cfg["calib_images"], len(calib_pool)))]
-    val_calib = [calib_pool[(i * len(calib_pool)) // cfg["val_calib_images"] + 1 if len(calib_pool) > 1 else 0]
-                 for i in range(min(cfg["val_calib_images"], len(calib_pool)))]
+    n_vc = min(cfg["val_calib_images"], len(calib_pool))
+    val_calib = [calib_pool[((2 * i + 1) * len(calib_pool)) // (2 * n_vc)] for i in range(n_vc)]
     val_imgs = os.path.join(args.coco, "images", args.val_split)
     val_lbls = os.path.join(args.coco, "labels", args.val_split)
     do_val = main_rank and not args.no_val and os.path.isdir(val_imgs)

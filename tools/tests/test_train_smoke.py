@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Smoke test of tools/train.py: 2 QAT steps (blend, int8 activations, local + end-to-end
+distillation, the detection loss, mosaic, multi-scale) on 2 generated images with generated
+labels, a checkpoint, --resume for 1 more step, the fp16 export checkpoint loaded by
+YOLOv8Bit.load_checkpoint and folded by the exporter; plus unit checks of the assigner/loss and
+the data augmentation. Needs torch and the teacher (../shared/data/teacher); exit 77 otherwise.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+from _setup import REPO, SKIP, TOOLS, need
+
+TEACHER = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "teacher", "yolov8n_coco.npz"))
+
+
+def make_data(root: str):
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(1)
+    photos = os.path.join(root, "photos")
+    ci, cl = os.path.join(root, "coco", "images", "train"), os.path.join(root, "coco", "labels", "train")
+    vi, vl = os.path.join(root, "coco", "images", "val"), os.path.join(root, "coco", "labels", "val")
+    for d in (photos, ci, cl, vi, vl):
+        os.makedirs(d)
+    for i, (w, h) in enumerate(((120, 90), (80, 110))):
+        img = (rng.random((h, w, 3)) * 60 + 60).astype(np.uint8)
+        img[h // 4:h // 2, w // 4:w // 2] = (220, 40, 40)
+        Image.fromarray(img).save(os.path.join(photos, f"p{i}.jpg"))
+        for d_i, d_l in ((ci, cl), (vi, vl)):
+            Image.fromarray(img).save(os.path.join(d_i, f"{i:012d}.jpg"))
+            with open(os.path.join(d_l, f"{i:012d}.txt"), "w") as f:
+                f.write("0 0.375 0.375 0.25 0.25\n")
+    return photos, os.path.join(root, "coco")
+
+
+def unit_checks() -> None:
+    import numpy as np
+    import torch
+    from bitfalcon import train_data as TD
+    from bitfalcon.train_loss import DetectionLoss, bbox_iou
+    # CIoU of identical boxes is 1, IoU of disjoint is 0
+    a = torch.tensor([[0.0, 0, 10, 10]])
+    assert abs(float(bbox_iou(a, a, ciou=True)) - 1) < 1e-5
+    assert float(bbox_iou(a, a + 20)) == 0
+    # flip maps boxes consistently
+    img = np.zeros((10, 20, 3), np.uint8)
+    _, b = TD.hflip(img, np.array([[3, 2, 1, 5, 4]], np.float32))
+    assert b.tolist() == [[3, 15, 1, 18, 4]], b
+    # loss: optimising the head outputs directly drives the detection loss down and the
+    # decoded box of the best anchor onto the ground truth
+    torch.manual_seed(0)
+    outs = [(torch.zeros(1, 64, s, s, requires_grad=True), torch.full((1, 80, s, s), -4.0, requires_grad=True))
+            for s in (8, 4, 2)]
+    gt = torch.tensor([[[5, 16.0, 16.0, 48.0, 48.0]]])
+    mask = torch.tensor([[True]])
+    dl = DetectionLoss()
+    opt = torch.optim.Adam([t for o in outs for t in o], lr=0.1)
+    first = None
+    for _ in range(60):
+        loss, comp = dl(outs, gt, mask)
+        first = float(loss) if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss) < 0.5 * first, (float(loss), first)
+    assert comp["gt_box"] < 0.2, comp
+
+
+def main() -> int:
+    need("numpy", "torch", "PIL")
+    if not os.path.exists(TEACHER):
+        print(f"SKIP: no teacher at {TEACHER}")
+        return SKIP
+    unit_checks()
+    with tempfile.TemporaryDirectory() as tmp:
+        photos, coco = make_data(tmp)
+        out = os.path.join(tmp, "run")
+        cfg = os.path.join(TOOLS, "train_configs", "smoke.json")
+        base = [sys.executable, os.path.join(TOOLS, "train.py"), "--config", cfg, "--out", out, "--photos", photos,
+                "--coco", coco, "--export-dir", os.path.join(tmp, "ck"), "--workers", "0",
+                "--eval-bin", os.path.join(tmp, "no-such-binary")]
+        r = subprocess.run(base + ["--max-steps", "2"], capture_output=True, text=True, timeout=900)
+        print(r.stderr[-3000:])
+        assert r.returncode == 0, r.returncode
+        assert os.path.exists(os.path.join(out, "last.pt"))
+        r = subprocess.run(base + ["--max-steps", "1", "--resume", "--final-val"], capture_output=True, text=True,
+                           timeout=900)
+        print(r.stderr[-3000:])
+        assert r.returncode == 0, r.returncode
+        assert "resumed" in r.stderr
+        with open(os.path.join(out, "log.csv")) as f:
+            rows = list(csv.DictReader(f))
+        steps = [int(r["step"]) for r in rows if r["loss"]]
+        assert steps == [1, 2, 3], steps
+        assert any(r["gt"] and float(r["gt"]) > 0 for r in rows), rows
+        # val detections were written (no binary: no mAP)
+        assert os.listdir(os.path.join(out, "val"))
+        # the fp16 checkpoint is an export checkpoint
+        import torch
+        from bitfalcon.coco import COCO80
+        from bitfalcon.export import export_model
+        from bitfalcon.yolo import YOLOv8Bit
+        ck = os.path.join(tmp, "ck", "smoke.pt")
+        m = YOLOv8Bit()
+        m.load_checkpoint(ck)
+        assert torch.load(ck)["learn_scale"] is True
+        model, stats = export_model(m, COCO80, 64)
+        assert len(model.outputs) == 6
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
