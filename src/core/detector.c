@@ -2,6 +2,10 @@
  * detector.c - the public detector API: options, creation (all memory of a
  * detector is allocated here, once), and a run = letterbox -> layers ->
  * decode -> NMS -> un-letterbox.
+ *
+ * Threads: options.threads is validated and kept, but layers run on the
+ * calling thread for now; bf_conv_rows takes an M range so that a pool can
+ * split each convolution later without changing the plan.
  */
 #include "detector.h"
 
