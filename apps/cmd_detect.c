@@ -5,10 +5,29 @@
  * asked for. Every output file is written atomically (temp + rename), so an
  * interrupted run leaves whole files or none. A bad input is reported on
  * stderr and skipped; the others are still processed and written.
+ *
+ * Batches (docs/batch.md):
+ *  --resume   an input is skipped when every output asked for already exists:
+ *             DIR/REL.txt (--txt), DIR/REL.jpg (--draw) and, for --json, its
+ *             journal entry. Atomic writes make "exists" mean "complete".
+ *             --json is one array for all inputs, so it cannot be appended to
+ *             safely; with --resume each image's detections are journaled
+ *             instead, atomically, in DIR/.bitfalcon-journal/HH/HASH.det (HASH:
+ *             64-bit FNV-1a of the input path, HH its first two digits), as
+ *             exact hexadecimal floats with the input path and a fingerprint of
+ *             the model and thresholds, and the JSON file is assembled from the
+ *             journal at the end, in input order: byte for byte what a run
+ *             without --resume writes. An entry whose path or fingerprint
+ *             differs is not trusted: that input runs again.
+ *  --shard K/N  only the inputs whose relative path REL hashes (64-bit FNV-1a)
+ *             to K-1 mod N: N runs with K = 1..N together process every input
+ *             once, whatever the order, and adding files moves no others.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "bitfalcon.h"
@@ -47,6 +66,12 @@ static void help(void)
            "      --max-det N     at most N detections per image (default 300)\n"
            "      --threads N     worker threads (default: all cores)\n"
            "      --isa NAME      kernel path: auto, ref, avx2, ... (default auto)\n"
+           "      --resume        skip inputs whose outputs all exist (needs --txt, --draw or\n"
+           "                      --json); with --json, use it from the first run on: each\n"
+           "                      image's detections are kept in DIR/.bitfalcon-journal/ and\n"
+           "                      FILE is assembled from them at the end\n"
+           "      --shard K/N     process only the K-th of N shards (1 <= K <= N): the inputs\n"
+           "                      whose relative path REL hashes to K-1 mod N (docs/batch.md)\n"
            "  -h, --help          show this help\n"
            "\n"
            "REL is the input's path relative to the folder argument it was found in (a\n"
@@ -61,19 +86,20 @@ static void help(void)
 }
 
 enum { OPT_MODEL = 1, OPT_OUTPUT, OPT_JSON, OPT_TXT, OPT_DRAW, OPT_SIZE, OPT_CONF, OPT_IOU,
-       OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_HELP };
+       OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},   {"output", 'o', 1, OPT_OUTPUT}, {"json", 0, 1, OPT_JSON},
     {"txt", 0, 0, OPT_TXT},         {"draw", 0, 0, OPT_DRAW},       {"size", 0, 1, OPT_SIZE},
     {"conf", 0, 1, OPT_CONF},       {"iou", 0, 1, OPT_IOU},         {"max-det", 0, 1, OPT_MAXDET},
-    {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"help", 'h', 0, OPT_HELP},
-    {NULL, 0, 0, 0},
+    {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"resume", 0, 0, OPT_RESUME},
+    {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {NULL, 0, 0, 0},
 };
 
 typedef struct job {
     size_t input;  /* index into the inputs */
     char *out_base; /* DIR/REL without extension, or NULL when no file outputs */
+    char *journal;  /* its journal file (--resume with --json), else NULL */
 } job;
 
 static int by_out_base(const void *a, const void *b)
@@ -85,7 +111,9 @@ static int by_out_base(const void *a, const void *b)
 
 /* Two inputs whose outputs would land on the same file (x.jpg and x.png in
  * one folder, or the same relative path under two folder arguments): the
- * later one is reported and skipped rather than silently overwriting. */
+ * later one is reported and skipped rather than silently overwriting. This
+ * looks at every input, sharded or not, so all shards skip the same ones;
+ * only the shard an input belongs to reports it. */
 static int check_collisions(job *jobs, size_t n, bf_inputs *in)
 {
     int failures = 0;
@@ -101,6 +129,8 @@ static int check_collisions(job *jobs, size_t n, bf_inputs *in)
         while (first > 0 && strcmp(sorted[first - 1].out_base, sorted[i].out_base) == 0)
             first--;
         in->items[sorted[i].input].skip = 1;
+        if (!in->items[sorted[i].input].in_shard)
+            continue; /* another shard reports it */
         bf_report_failure(in->items[sorted[i].input].path,
                           "its outputs %s.* would overwrite those of %s; skipped",
                           sorted[i].out_base, in->items[sorted[first].input].path);
@@ -114,8 +144,180 @@ typedef struct detect_ctx {
     bf_model *model;
     bf_detector *det;
     int want_txt, want_draw, want_json, want_print;
+    int journal;           /* --resume with --json: detections go to journal files */
+    const char *fingerprint; /* model and thresholds, checked when reading a journal */
     bfio_detfile_writer json;
 } detect_ctx;
+
+/* --- the --json journal (see the comment at the top) ---------------------- */
+
+#define JOURNAL_DIR ".bitfalcon-journal"
+#define JOURNAL_MAGIC "bitfalcon-journal 1"
+
+static char *journal_path(const char *out_dir, const char *input_path)
+{
+    char rel[64];
+    unsigned long long h = bf_input_hash(input_path);
+    snprintf(rel, sizeof rel, JOURNAL_DIR "/%02llx/%016llx.det", h >> 56, h);
+    return bfio_path_join(out_dir, rel);
+}
+
+/* The model file (path, size, modification time) and every option that
+ * changes detections. */
+static char *make_fingerprint(const char *model_path, const bf_options *opt)
+{
+    struct stat st;
+    long long size = -1, mtime = -1;
+    if (stat(model_path, &st) == 0) {
+        size = (long long)st.st_size;
+        mtime = (long long)st.st_mtime;
+    }
+    bfio_sb sb;
+    bfio_sb_init(&sb);
+    bfio_sb_puts(&sb, "model ");
+    bfio_sb_puts(&sb, model_path);
+    bfio_sb_printf(&sb, " %lld %lld size %d conf %a iou %a max-det %d", size, mtime,
+                   opt->input_size, (double)opt->conf_threshold, (double)opt->iou_threshold,
+                   opt->max_detections);
+    if (sb.failed || strchr(sb.data, '\n')) {
+        bfio_sb_free(&sb);
+        return NULL;
+    }
+    return sb.data;
+}
+
+/* Writes one image's journal entry atomically. The text:
+ *   bitfalcon-journal 1\n  path PATH\n  fingerprint ...\n  count N\n
+ *   N lines "CLASS SCORE X0 Y0 X1 Y1" (%a: exact floats)\n  end\n */
+static int journal_write(const detect_ctx *c, const char *file, const char *input_path,
+                         const bf_detection *d, size_t n, bfio_err *err)
+{
+    if (strchr(input_path, '\n'))
+        return bfio_fail(err, "a path with a line break cannot be journaled");
+    bfio_sb sb;
+    bfio_sb_init(&sb);
+    bfio_sb_printf(&sb, JOURNAL_MAGIC "\npath %s\nfingerprint %s\ncount %zu\n", input_path,
+                   c->fingerprint, n);
+    for (size_t i = 0; i < n; i++)
+        bfio_sb_printf(&sb, "%d %a %a %a %a %a\n", d[i].class_id, (double)d[i].score,
+                       (double)d[i].x0, (double)d[i].y0, (double)d[i].x1, (double)d[i].y1);
+    bfio_sb_puts(&sb, "end\n");
+    int rc;
+    if (sb.failed)
+        rc = bfio_fail(err, "out of memory");
+    else
+        rc = bfio_mkdirs_for_file(file, err) != 0 ? -1
+             : bfio_write_file_atomic(file, sb.data, sb.len, err);
+    bfio_sb_free(&sb);
+    return rc;
+}
+
+/* Reads a journal entry. Returns 1 and the detections (malloc'ed, *out may be
+ * NULL when n is 0) when it is complete and made for this input with these
+ * settings, 0 when it is missing or not to be trusted. */
+static int journal_read(const detect_ctx *c, const char *file, const char *input_path,
+                        bf_detection **out, size_t *out_n)
+{
+    uint8_t *data = NULL;
+    size_t size = 0;
+    bfio_err err;
+    *out = NULL;
+    *out_n = 0;
+    if (bfio_read_file(file, (size_t)64 << 20, &data, &size, &err) != 0)
+        return 0;
+    char *line = (char *)data, *next;
+    int ok = 0;
+    size_t n = 0, i = 0;
+    bf_detection *d = NULL;
+#define NEXT_LINE() (next = strchr(line, '\n'), next ? (*next = 0, 1) : 0)
+    if (!NEXT_LINE() || strcmp(line, JOURNAL_MAGIC) != 0)
+        goto done;
+    line = next + 1;
+    if (!NEXT_LINE() || strncmp(line, "path ", 5) != 0 || strcmp(line + 5, input_path) != 0)
+        goto done;
+    line = next + 1;
+    if (!NEXT_LINE() || strncmp(line, "fingerprint ", 12) != 0 ||
+        strcmp(line + 12, c->fingerprint) != 0)
+        goto done;
+    line = next + 1;
+    char *end;
+    if (!NEXT_LINE() || strncmp(line, "count ", 6) != 0)
+        goto done;
+    errno = 0;
+    unsigned long long cnt = strtoull(line + 6, &end, 10);
+    if (*end || errno || cnt > 1000000)
+        goto done;
+    n = (size_t)cnt;
+    line = next + 1;
+    if (n && !(d = calloc(n, sizeof *d)))
+        goto done;
+    for (i = 0; i < n; i++, line = next + 1) {
+        if (!NEXT_LINE())
+            goto done;
+        char *p = line;
+        long cls = strtol(p, &end, 10);
+        if (end == p || cls < 0 || cls >= bf_model_num_classes(c->model))
+            goto done;
+        float v[5];
+        for (int k = 0; k < 5; k++) {
+            p = end;
+            v[k] = (float)strtod(p, &end);
+            if (end == p)
+                goto done;
+        }
+        if (*end)
+            goto done;
+        d[i].class_id = (int)cls;
+        d[i].score = v[0];
+        d[i].x0 = v[1];
+        d[i].y0 = v[2];
+        d[i].x1 = v[3];
+        d[i].y1 = v[4];
+    }
+    if (!NEXT_LINE() || strcmp(line, "end") != 0 || next + 1 != (char *)data + size)
+        goto done;
+#undef NEXT_LINE
+    ok = 1;
+done:
+    free(data);
+    if (!ok) {
+        free(d);
+        return 0;
+    }
+    *out = d;
+    *out_n = n;
+    return 1;
+}
+
+static int file_exists(const char *base, const char *ext)
+{
+    size_t n = strlen(base) + strlen(ext) + 1;
+    char *p = malloc(n);
+    if (!p)
+        return 0;
+    snprintf(p, n, "%s%s", base, ext);
+    struct stat st;
+    int yes = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return yes;
+}
+
+/* --resume: every output asked for is already there. */
+static int already_done(const detect_ctx *c, const bf_input *input, const job *j)
+{
+    if (c->want_txt && !file_exists(j->out_base, ".txt"))
+        return 0;
+    if (c->want_draw && !file_exists(j->out_base, ".jpg"))
+        return 0;
+    if (c->journal) {
+        bf_detection *d;
+        size_t n;
+        if (!journal_read(c, j->journal, input->path, &d, &n))
+            return 0;
+        free(d);
+    }
+    return 1;
+}
 
 static const char *class_name(const detect_ctx *c, int id, char *buf, size_t n)
 {
@@ -126,9 +328,18 @@ static const char *class_name(const detect_ctx *c, int id, char *buf, size_t n)
     return buf;
 }
 
-/* Processes one image; returns 0, or -1 after reporting a failure. */
-static int process(detect_ctx *c, const bf_input *input, const char *out_base)
+static void add_json(detect_ctx *c, const char *path, const bf_detection *d, size_t n)
 {
+    char buf[32];
+    for (size_t i = 0; i < n; i++)
+        bfio_detfile_add(&c->json, path, d[i].class_id, class_name(c, d[i].class_id, buf, sizeof buf),
+                         d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1);
+}
+
+/* Processes one image; returns 0, or -1 after reporting a failure. */
+static int process(detect_ctx *c, const bf_input *input, const job *j)
+{
+    const char *out_base = j->out_base;
     bfio_image img;
     bfio_err err;
     bf_error berr;
@@ -155,11 +366,8 @@ static int process(detect_ctx *c, const bf_input *input, const char *out_base)
                    class_name(c, d[i].class_id, buf, sizeof buf), d[i].score, d[i].x0, d[i].y0,
                    d[i].x1 - d[i].x0, d[i].y1 - d[i].y0);
     }
-    if (c->want_json)
-        for (size_t i = 0; i < n; i++)
-            bfio_detfile_add(&c->json, input->path, d[i].class_id,
-                             class_name(c, d[i].class_id, buf, sizeof buf), d[i].score, d[i].x0,
-                             d[i].y0, d[i].x1, d[i].y1);
+    if (c->want_json && !c->journal)
+        add_json(c, input->path, d, n);
     if (c->want_txt) {
         bfio_sb sb;
         bfio_sb_init(&sb);
@@ -204,14 +412,39 @@ static int process(detect_ctx *c, const bf_input *input, const char *out_base)
             free(jpg);
         }
     }
+    /* Last: an image counts as done for --resume only once everything else is written. */
+    if (c->journal && rc == 0 && journal_write(c, j->journal, input->path, d, n, &err) != 0) {
+        bf_report_failure(j->journal, "%s", err.msg);
+        rc = -1;
+    }
     bfio_image_free(&img);
     return rc;
+}
+
+/* "K/N" with 1 <= K <= N <= 1000000. */
+static int parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(s, &end, 10);
+    if (end == s || *end != '/' || errno || *s == '-' || *s == '+')
+        return -1;
+    const char *t = end + 1;
+    unsigned long b = strtoul(t, &end, 10);
+    if (end == t || *end || errno || *t == '-' || *t == '+')
+        return -1;
+    if (a < 1 || b < 1 || a > b || b > 1000000)
+        return -1;
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
 }
 
 int bf_cmd_detect(int argc, char **argv)
 {
     const char *model_path = DEFAULT_MODEL, *out_dir = "out", *json_path = NULL, *isa = NULL;
-    int want_txt = 0, want_draw = 0;
+    int want_txt = 0, want_draw = 0, resume = 0;
+    unsigned shard_k = 0, shard_n = 0;
     bf_options opt;
     bf_options_default(&opt);
 
@@ -246,6 +479,13 @@ int bf_cmd_detect(int argc, char **argv)
         case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &opt.max_detections) != 0; break;
         case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &opt.threads) != 0; break;
         case OPT_ISA: isa = v; break;
+        case OPT_RESUME: resume = 1; break;
+        case OPT_SHARD:
+            if (parse_shard(v, &shard_k, &shard_n) != 0) {
+                fprintf(stderr, "bitfalcon detect: --shard: '%s' is not K/N with 1 <= K <= N\n", v);
+                bad = 1;
+            }
+            break;
         case OPT_HELP:
             help();
             free(paths);
@@ -257,7 +497,11 @@ int bf_cmd_detect(int argc, char **argv)
         fprintf(stderr, "bitfalcon detect: no images given (see 'bitfalcon detect --help')\n");
         bad = 1;
     }
-    if (!bad && (want_txt || want_draw) && !*out_dir) {
+    if (!bad && resume && !want_txt && !want_draw && !json_path) {
+        fprintf(stderr, "bitfalcon detect: --resume needs --txt, --draw or --json FILE\n");
+        bad = 1;
+    }
+    if (!bad && (want_txt || want_draw || (resume && json_path)) && !*out_dir) {
         fprintf(stderr, "bitfalcon detect: the output folder name is empty\n");
         bad = 1;
     }
@@ -284,12 +528,19 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_draw = want_draw;
     c.want_json = json_path != NULL;
     c.want_print = !want_txt && !want_draw && !json_path;
+    c.journal = resume && c.want_json;
     if (c.want_json)
         bfio_detfile_begin(&c.json);
 
     int status = BF_EXIT_OK;
     bf_inputs in = {0};
+    in.shard_k = shard_k;
+    in.shard_n = shard_n;
     job *jobs = NULL;
+    char *fingerprint = NULL;
+    if (c.journal && !(fingerprint = make_fingerprint(model_path, &opt)))
+        goto oom;
+    c.fingerprint = fingerprint;
     for (size_t i = 0; i < n_paths; i++)
         if (bf_inputs_add(&in, paths[i]) != 0)
             goto oom;
@@ -307,6 +558,8 @@ int bf_cmd_detect(int argc, char **argv)
             if (!jobs[i].out_base)
                 goto oom;
         }
+        if (c.journal && !(jobs[i].journal = journal_path(out_dir, in.items[i].path)))
+            goto oom;
     }
     if (want_txt || want_draw) {
         int f = check_collisions(jobs, in.count, &in);
@@ -315,15 +568,38 @@ int bf_cmd_detect(int argc, char **argv)
         failures += f;
     }
 
+    size_t total = 0, done_before = 0, n_done = 0;
+    for (size_t i = 0; i < in.count; i++) {
+        if (!in.items[i].in_shard)
+            in.items[i].skip = 1;
+        total += !in.items[i].skip;
+    }
     for (size_t i = 0; i < in.count; i++) {
         const bf_input *input = &in.items[i];
         if (input->skip)
             continue;
-        bf_report_progress(i + 1, in.count, input->path);
-        if (process(&c, input, jobs[i].out_base) != 0)
+        bf_report_progress(++n_done, total, input->path);
+        if (resume && already_done(&c, input, &jobs[i])) {
+            done_before++;
+            continue;
+        }
+        if (process(&c, input, &jobs[i]) != 0)
             failures++;
     }
     bf_report_progress_end();
+    if (resume && bf_report_is_tty())
+        bf_report_message("--resume: %zu of %zu input%s already done", done_before, total,
+                          total == 1 ? "" : "s");
+
+    if (c.journal) /* the JSON from the journal, in input order */
+        for (size_t i = 0; i < in.count; i++) {
+            bf_detection *d;
+            size_t n;
+            if (!in.items[i].skip && journal_read(&c, jobs[i].journal, in.items[i].path, &d, &n)) {
+                add_json(&c, in.items[i].path, d, n);
+                free(d);
+            }
+        }
 
     if (c.want_json) {
         bfio_detfile_end(&c.json);
@@ -353,9 +629,12 @@ oom:
     status = BF_EXIT_SOME_FAILED;
 done:
     if (jobs)
-        for (size_t i = 0; i < in.count; i++)
+        for (size_t i = 0; i < in.count; i++) {
             free(jobs[i].out_base);
+            free(jobs[i].journal);
+        }
     free(jobs);
+    free(fingerprint);
     bf_inputs_free(&in);
     if (c.want_json)
         bfio_detfile_writer_free(&c.json);

@@ -22,23 +22,67 @@ static int push(bf_inputs *in, char *path, size_t rel)
     in->items[in->count].path = path;
     in->items[in->count].rel = path + rel;
     in->items[in->count].skip = 0;
+    in->items[in->count].in_shard = bf_input_in_shard(path + rel, in->shard_k, in->shard_n);
     in->count++;
     return 0;
 }
 
+unsigned long long bf_input_hash(const char *rel)
+{
+    unsigned long long h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int bf_input_in_shard(const char *rel, unsigned k, unsigned n)
+{
+    return n == 0 || bf_input_hash(rel) % n == k - 1;
+}
+
+typedef struct walk_ctx {
+    bf_inputs *in;
+    const char *root;
+} walk_ctx;
+
+/* The path of a reported entry relative to the folder argument, for the
+ * shard test (entries are root joined with their relative path). */
+static const char *rel_of(const char *root, const char *path)
+{
+    size_t n = strlen(root);
+    if (n && strncmp(path, root, n) == 0) {
+        path += n;
+        while (*path == '/')
+            path++;
+    }
+    return path;
+}
+
 static void on_walk_error(void *ctx, const char *path, const char *cause)
 {
-    bf_inputs *in = ctx;
-    in->failures++;
+    walk_ctx *w = ctx;
+    if (!bf_input_in_shard(rel_of(w->root, path), w->in->shard_k, w->in->shard_n))
+        return;
+    w->in->failures++;
     bf_report_failure(path, "%s", cause);
+}
+
+/* An argument that cannot be used at all: reported by the shard its name falls in. */
+static void arg_failure(bf_inputs *in, const char *arg, const char *cause)
+{
+    if (!bf_input_in_shard(bfio_path_basename(arg), in->shard_k, in->shard_n))
+        return;
+    bf_report_failure(arg, "%s", cause);
+    in->failures++;
 }
 
 int bf_inputs_add(bf_inputs *in, const char *arg)
 {
     struct stat st;
     if (stat(arg, &st) != 0) {
-        bf_report_failure(arg, "%s", strerror(errno));
-        in->failures++;
+        arg_failure(in, arg, strerror(errno));
         return 0;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -53,12 +97,12 @@ int bf_inputs_add(bf_inputs *in, const char *arg)
     bfio_err err;
     int found_before = (int)in->count;
     /* on_walk_error counts the reported entries itself. */
-    if (bfio_walk_images(arg, &list, on_walk_error, in, &err) < 0) {
+    walk_ctx w = {in, arg};
+    if (bfio_walk_images(arg, &list, on_walk_error, &w, &err) < 0) {
         bfio_walk_list_free(&list);
         if (strcmp(err.msg, "out of memory") == 0)
             return -1;
-        bf_report_failure(arg, "%s", err.msg);
-        in->failures++;
+        arg_failure(in, arg, err.msg);
         return 0;
     }
     for (size_t i = 0; i < list.count; i++) {
@@ -70,10 +114,8 @@ int bf_inputs_add(bf_inputs *in, const char *arg)
         }
     }
     free(list.items); /* the paths now belong to in */
-    if ((int)in->count == found_before) {
-        bf_report_failure(arg, "no .jpg, .jpeg, .png or .bmp files in this folder");
-        in->failures++;
-    }
+    if ((int)in->count == found_before)
+        arg_failure(in, arg, "no .jpg, .jpeg, .png or .bmp files in this folder");
     return 0;
 }
 

@@ -17,6 +17,7 @@ typedef struct bf_input {
     char *path;      /* as given or found ("photos/a/x.jpg") */
     const char *rel; /* points into path: relative to the folder argument ("a/x.jpg") */
     int skip;        /* set by the command when this input must not be processed */
+    int in_shard;    /* 1 when this input belongs to the selected shard (always, unsharded) */
 } bf_input;
 
 typedef struct bf_inputs {
@@ -24,12 +25,24 @@ typedef struct bf_inputs {
     size_t count;
     size_t cap;
     int failures; /* arguments or entries reported as unreadable */
+    /* Sharding (--shard K/N): 0 = off. Set before the first bf_inputs_add. */
+    unsigned shard_k, shard_n;
 } bf_inputs;
 
 /* Adds one command-line argument. Unreadable arguments and entries are
  * reported ("bitfalcon: PATH: CAUSE") and counted in failures. Returns -1
- * only when out of memory. */
+ * only when out of memory. With sharding on, every input is still added (so
+ * that output collisions are found the same way in every shard) with its
+ * in_shard flag set, and only the unreadable entries of this shard are
+ * reported and counted, so that N shards together report each one once. */
 int bf_inputs_add(bf_inputs *in, const char *arg);
 void bf_inputs_free(bf_inputs *in);
+
+/* Sharding: a stable hash of an input's relative path (64-bit FNV-1a of its
+ * bytes) and the shard test (hash mod n == k - 1, k in 1..n). The hash of a
+ * path does not depend on the other files, so adding or removing files never
+ * moves the others to another shard. */
+unsigned long long bf_input_hash(const char *rel);
+int bf_input_in_shard(const char *rel, unsigned k, unsigned n);
 
 #endif /* BF_APPS_INPUTS_H */

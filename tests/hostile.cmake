@@ -1,0 +1,42 @@
+# Hostile inputs (fuzz/, docs/batch.md): a short libFuzzer run of each fuzz
+# target, and `bitfalcon detect` batches: thousands of images with hostile
+# files mixed in, SIGKILL + --resume, --shard through GNU parallel.
+#
+# Labels: hostile; fuzz_smoke also no-sanitizer (it builds its own clang
+# ASan+UBSan+libFuzzer binaries) and skips (77) without clang/libFuzzer;
+# the big batch is also `slow`. The batch tests skip (77) without the model or
+# Python, the shard test also without GNU parallel.
+set(BF_HOSTILE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/hostile)
+
+add_test(NAME hostile.fuzz_smoke
+         COMMAND sh ${BF_HOSTILE_DIR}/fuzz_smoke.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/fuzz 20)
+set_tests_properties(hostile.fuzz_smoke PROPERTIES LABELS "hostile;no-sanitizer;fuzz"
+                     SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL ON)
+
+bf_add_test_program(hostile_mkimage ${BF_HOSTILE_DIR}/mkimage.c)
+
+if(TARGET bitfalcon AND BF_PYTHON)
+  # Sizes that keep each test within a few minutes on 2 cores: the sanitizer
+  # and Debug builds run the reference kernels unoptimised (about 10x slower).
+  if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug")
+    set(BF_HOSTILE_BATCH 150)
+    set(BF_HOSTILE_SMALL 100)
+  else()
+    set(BF_HOSTILE_BATCH 2000)
+    set(BF_HOSTILE_SMALL 300)
+  endif()
+  set(BF_HOSTILE_ARGS --bitfalcon $<TARGET_FILE:bitfalcon> --mkimage $<TARGET_FILE:hostile_mkimage>
+      --model ${BF_MODEL} --assets ${CMAKE_SOURCE_DIR}/assets --size 320)
+  add_test(NAME hostile.batch
+           COMMAND ${BF_PYTHON} ${BF_HOSTILE_DIR}/batch.py batch ${BF_HOSTILE_ARGS}
+                   --count ${BF_HOSTILE_BATCH} --work ${CMAKE_CURRENT_BINARY_DIR}/hostile-batch.work)
+  add_test(NAME hostile.resume_after_sigkill
+           COMMAND ${BF_PYTHON} ${BF_HOSTILE_DIR}/batch.py resume ${BF_HOSTILE_ARGS}
+                   --count ${BF_HOSTILE_SMALL} --work ${CMAKE_CURRENT_BINARY_DIR}/hostile-resume.work)
+  add_test(NAME hostile.shard_parallel
+           COMMAND ${BF_PYTHON} ${BF_HOSTILE_DIR}/batch.py shard ${BF_HOSTILE_ARGS}
+                   --count ${BF_HOSTILE_SMALL} --work ${CMAKE_CURRENT_BINARY_DIR}/hostile-shard.work)
+  set_tests_properties(hostile.batch PROPERTIES LABELS "hostile;slow" SKIP_RETURN_CODE 77 TIMEOUT 600)
+  set_tests_properties(hostile.resume_after_sigkill hostile.shard_parallel PROPERTIES
+                       LABELS hostile SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()
