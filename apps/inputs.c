@@ -2,6 +2,7 @@
 #include "inputs.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +14,7 @@ static int push(bf_inputs *in, char *path, size_t rel)
 {
     if (in->count == in->cap) {
         size_t cap = in->cap ? in->cap * 2 : 64;
-        bf_input *p = realloc(in->items, cap * sizeof *p);
+        bf_input *p = cap <= SIZE_MAX / sizeof *p ? realloc(in->items, cap * sizeof *p) : NULL;
         if (!p)
             return -1;
         in->items = p;

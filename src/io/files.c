@@ -361,7 +361,7 @@ static int walk_dir(walk_state *w, const char *dir, const struct stat *dir_st)
             continue; /* ".", "..", and hidden files */
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 32;
-            char **p = realloc(names, ncap * sizeof *p);
+            char **p = ncap <= SIZE_MAX / sizeof *p ? realloc(names, ncap * sizeof *p) : NULL;
             if (!p) {
                 rc = bfio_fail(w->err, "out of memory");
                 break;

@@ -373,7 +373,9 @@ static int parse_container(parser *p, bfio_json *out, int object)
     for (;;) {
         if (out->len == cap) {
             size_t ncap = cap ? cap * 2 : 8;
-            bfio_json *items = realloc(out->items, ncap * sizeof *items);
+            /* checked: ncap * sizeof must not wrap (bfio_json is the larger element) */
+            bfio_json *items = ncap <= SIZE_MAX / sizeof *items
+                                   ? realloc(out->items, ncap * sizeof *items) : NULL;
             if (items)
                 out->items = items;
             char **keys = NULL;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,7 +91,7 @@ int bfio_labels_parse(const char *text, size_t len, int width, int height, int n
         if (k > 0) {
             if (n == cap) {
                 size_t ncap = cap ? cap * 2 : 16;
-                bfio_box *p = realloc(boxes, ncap * sizeof *p);
+                bfio_box *p = ncap <= SIZE_MAX / sizeof *p ? realloc(boxes, ncap * sizeof *p) : NULL;
                 if (!p) {
                     free(f);
                     free(boxes);

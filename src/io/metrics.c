@@ -141,6 +141,8 @@ static int reserve_dets(class_acc *ca, size_t extra)
 {
     if (ca->n + extra <= ca->cap)
         return 0;
+    if (extra > SIZE_MAX / 2 / sizeof(det_rec) - ca->n)
+        return -1; /* the doubling and the byte count below stay in range */
     size_t cap = ca->cap ? ca->cap : 64;
     while (cap < ca->n + extra)
         cap *= 2;
@@ -192,6 +194,8 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
         return -1;
 
     size_t kept = n_dets < (size_t)ev->max_dets ? n_dets : (size_t)ev->max_dets;
+    if (n_dets >= SIZE_MAX / sizeof(keyed) || n_gt >= SIZE_MAX / sizeof(keyed))
+        return bfio_fail(err, "too many boxes");
     keyed *sk = malloc((n_dets + 1) * sizeof *sk);   /* score sort */
     size_t *order = malloc((n_dets + 1) * sizeof *order); /* rank -> input index */
     keyed *dk = malloc((kept + 1) * sizeof *dk);     /* kept dets grouped by class */
@@ -235,6 +239,10 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
             g1++;
         size_t D = d1 - di, G = g1 - gi;
         if (D && G) {
+            if (D > SIZE_MAX / sizeof(double) / G) {
+                bfio_fail(err, "out of memory");
+                goto done;
+            }
             if (D * G > max_cells) {
                 double *p = realloc(ious, D * G * sizeof *p);
                 if (!p) {
