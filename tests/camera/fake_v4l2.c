@@ -30,6 +30,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,10 @@ static struct {
     syscall_fn syscall;
 } real;
 
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+/* Resolved lazily without pthread_once: sanitizer runtimes call mmap while
+ * they initialise, before their pthread interceptors work. Two threads
+ * racing here store the same pointers. */
+static atomic_int real_ready;
 
 static void resolve_real(void)
 {
@@ -103,9 +107,10 @@ static void resolve_real(void)
         real.openat64 = real.openat;
     if (!real.mmap64)
         real.mmap64 = real.mmap;
+    atomic_store(&real_ready, 1);
 }
 
-#define REAL(name) (pthread_once(&real_once, resolve_real), real.name)
+#define REAL(name) ((atomic_load(&real_ready) ? (void)0 : resolve_real()), real.name)
 
 /* ------------------------------------------------------------------- state */
 
@@ -139,6 +144,7 @@ typedef struct user_map {
 } user_map;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int S_any_map; /* set at the first mmap of a buffer */
 static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
 
 static struct {
@@ -1039,6 +1045,7 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
                     S.maps[i].addr = p;
                     S.maps[i].length = len;
                     S.count.live_user_maps++;
+                    atomic_store(&S_any_map, 1);
                     break;
                 }
             }
@@ -1053,7 +1060,11 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 /* Forgets a user mapping of a buffer when it is unmapped; 1 when it was one. */
 static int note_munmap(void *addr, int layer)
 {
-    config();
+    /* No config() here: sanitizer runtimes unmap memory before main, when
+     * reading the environment would be too early; no map exists before a
+     * fake device was opened anyway. */
+    if (!atomic_load(&S_any_map))
+        return 0;
     pthread_mutex_lock(&mu);
     int found = 0;
     for (int i = 0; i < MAX_MAPS && addr; i++) {
