@@ -24,6 +24,8 @@
 #define JPEG_QUALITY 90
 #define CONF_STEP 0.05f
 #define STATUS_PERIOD_S 0.25 /* the status line changes at most 4 times a second */
+/* The bitmap font is ASCII: "--" stands in for an em dash. */
+#define DISCONNECTED_BANNER "camera disconnected -- waiting"
 
 static volatile sig_atomic_t g_signal;
 
@@ -331,7 +333,7 @@ static int window_loop(app *a, view *v)
             cam_worker_get_stats(a->worker, &ws);
             format_status(a, status, sizeof status, &cs, &ws);
             snprintf(banner, sizeof banner, "%s",
-                     cs.state == CAM_STATE_DISCONNECTED ? "camera disconnected -- waiting" : "");
+                     cs.state == CAM_STATE_DISCONNECTED ? DISCONNECTED_BANNER : "");
             next_status = now + STATUS_PERIOD_S;
             dirty = 1;
         }
@@ -368,8 +370,9 @@ static int final_screenshot(app *a, view *v, const cam_source_stats *cs, const c
         return 1;
     }
     format_status(a, status, sizeof status, cs, ws);
+    const char *banner = cs->state == CAM_STATE_DISCONNECTED ? DISCONNECTED_BANNER : NULL;
     if (compose(a, &v->shown, &v->frame, &v->dets) != 0 ||
-        cam_window_show(v->win, v->shown.pixels, v->shown.width, v->shown.height, status, NULL,
+        cam_window_show(v->win, v->shown.pixels, v->shown.width, v->shown.height, status, banner,
                         a->cfg->screenshot, why, sizeof why) != 0) {
         fprintf(stderr, "bitfalcon camera: screenshot: %s\n", why);
         return 1;
@@ -389,9 +392,9 @@ static void print_summary(app *a, const cam_source_stats *cs, const cam_worker_s
             (unsigned long long)det_overwritten, (unsigned long long)cs->corrupt,
             (unsigned long long)cs->disconnects, (unsigned long long)cs->reconnects);
     fprintf(stderr,
-            "camera: time per frame: detector %.1f ms, capture-to-result latency %.1f ms, "
-            "output (JSON/record) %.1f ms",
-            ws->run_ms_avg, ws->latency_ms_avg,
+            "camera: time per frame: decode %.1f ms, detector %.1f ms, capture-to-result latency "
+            "%.1f ms, output (JSON/record) %.1f ms",
+            cs->convert_ms_avg, ws->run_ms_avg, ws->latency_ms_avg,
             ws->processed ? 1000.0 * a->output_sum / (double)ws->processed : 0.0);
     if (a->shown)
         fprintf(stderr, ", display %.1f ms (%llu frames shown, %.1f fps)",

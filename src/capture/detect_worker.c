@@ -19,6 +19,7 @@ struct cam_worker {
     float want_conf;        /* NaN: no change pending */
     double fps_t0;
     uint64_t fps_n0;
+    double t_last; /* when the latest result was published */
     double run_sum, lat_sum;
 };
 
@@ -86,6 +87,7 @@ static void publish(cam_worker *w, const cam_image *img, const bf_detection *det
     s->run_ms_avg = 1000.0 * w->run_sum / (double)s->processed;
     s->latency_ms_avg = 1000.0 * w->lat_sum / (double)s->processed;
     s->latency_ms_last = 1000.0 * (t1 - img->t_capture);
+    w->t_last = t1;
     if (w->fps_t0 == 0) {
         w->fps_t0 = t1;
         w->fps_n0 = s->processed;
@@ -196,7 +198,12 @@ void cam_worker_get_stats(cam_worker *w, cam_worker_stats *out)
 {
     pthread_mutex_lock(&w->mu);
     *out = w->stats;
+    double idle = cam_now() - w->t_last;
     pthread_mutex_unlock(&w->mu);
+    /* No result for well over one detection interval (camera gone, paused):
+     * the rate is 0 now, not whatever it was. */
+    if (out->fps > 0 && idle > 1.5 / out->fps + 0.5)
+        out->fps = 0;
 }
 
 void cam_worker_join(cam_worker *w)

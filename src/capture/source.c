@@ -25,6 +25,8 @@ struct cam_source {
     int started;
     pthread_mutex_t mu;   /* guards stats */
     cam_source_stats stats;
+    double convert_sum;   /* seconds spent converting, over `converted` frames */
+    uint64_t converted;
     double fps_t0;        /* start of the current fps window */
     uint64_t fps_n0;      /* frames at fps_t0 */
 };
@@ -194,6 +196,12 @@ static void *capture_main(void *arg)
         idle_ms = 0;
         double t = cam_now();
         int ok = convert_frame(s, &f);
+        double dt = cam_now() - t;
+        pthread_mutex_lock(&s->mu);
+        s->convert_sum += dt;
+        s->converted++;
+        s->stats.convert_ms_avg = 1000.0 * s->convert_sum / (double)s->converted;
+        pthread_mutex_unlock(&s->mu);
         /* Back to the driver before anything else: it must never run out of buffers. */
         r = cam_release(s->dev, &f, why, sizeof why);
         if (ok) {

@@ -46,6 +46,7 @@ typedef struct cam_source_stats {
     uint64_t disconnects; /* the device went away */
     uint64_t reconnects;  /* ... and came back (the first open is not counted) */
     double fps;           /* frames per second over the last second or so */
+    double convert_ms_avg; /* mean time to turn a dequeued frame into RGB (decode) */
     cam_state state;
     cam_format format;    /* of the current (or last) connection */
 } cam_source_stats;

@@ -16,6 +16,7 @@ TEST:
   record                --record writes whole JPEGs atomically (no temporary files left)
   window                window (SDL offscreen or X) + screenshot; boxes checked by --checker
   keys                  + + - space space s q through SDL's event queue (BF_CAMERA_KEYS)
+  disconnected          the window says "camera disconnected -- waiting"; q still quits
   vsdetect FORMAT SIZE  detections equal `bitfalcon detect` on the same pixels (needs the model)
 
 Exit 0 pass, 1 fail, 77 skipped.
@@ -276,6 +277,45 @@ def t_window(a):
     print("ok")
 
 
+def read_bmp(path):
+    """(width, height, rows of (r, g, b)) of a 24/32-bit uncompressed BMP, as SDL_SaveBMP writes."""
+    import struct
+    b = open(path, "rb").read()
+    check(b[:2] == b"BM", "%s is not a BMP" % path)
+    off, = struct.unpack_from("<I", b, 10)
+    w, h, _, bpp, comp = struct.unpack_from("<iiHHI", b, 18)
+    check(bpp in (24, 32) and comp in (0, 3), "unexpected BMP format %d bpp, compression %d" % (bpp, comp))
+    step = bpp // 8
+    stride = (w * step + 3) & ~3
+    rows = []
+    for y in range(abs(h)):
+        src = y if h < 0 else abs(h) - 1 - y
+        r = b[off + src * stride: off + src * stride + w * step]
+        rows.append([(r[i + 2], r[i + 1], r[i]) for i in range(0, w * step, step)])
+    return w, abs(h), rows
+
+
+def t_disconnected(a):
+    # The device vanishes for 6 s after 20 frames; q is pressed while it is gone.
+    shot = os.path.join(a.work, "gone.bmp")
+    env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_VANISH_AFTER=20, BF_FAKE_V4L2_VANISH_MS=6000,
+                     BF_CAMERA_KEYS="space,space,space,space,space,space,q")
+    t0 = time.time()
+    rc, out, err = run(a, ["--screenshot", shot, "--window", "640x480"], env, timeout=60)
+    check(rc == 0, "exit status %d" % rc)
+    check(time.time() - t0 < 5.5, "quitting waited for the device to come back")
+    check("reopening every 0.5 s" in err, "the disconnect is not reported")
+    w, h, rows = read_bmp(shot)
+    red = sum(1 for y in range(h // 3, 2 * h // 3) for p in rows[y]
+              if abs(p[0] - 160) + abs(p[1] - 20) + abs(p[2] - 20) < 30)
+    check(red > 2000, "no 'camera disconnected' banner in the window (%d banner pixels)" % red)
+    if a.png:
+        subprocess.run(["/usr/bin/python3", "-c",
+                        "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])",
+                        shot, a.png], check=True)
+    print("ok: banner shown (%d pixels), quit while disconnected" % red)
+
+
 def t_keys(a):
     d = os.path.join(a.work, "snap")
     shutil.rmtree(d, ignore_errors=True)
@@ -379,7 +419,7 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     tests = {"headless": t_headless, "corrupt": t_corrupt, "vanish": t_vanish, "signal": t_signal,
              "latest": t_latest, "record": t_record, "window": t_window, "vsdetect": t_vsdetect,
-             "keys": t_keys}
+             "keys": t_keys, "disconnected": t_disconnected}
     try:
         r = tests[a.test](a, *a.args)
     except Fail as e:
