@@ -19,8 +19,8 @@ if(TARGET bitfalcon AND BF_PYTHON)
   # Sizes that keep each test within a few minutes on 2 cores: the sanitizer
   # and Debug builds run the reference kernels unoptimised (about 10x slower).
   if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug")
-    set(BF_HOSTILE_BATCH 150)
-    set(BF_HOSTILE_SMALL 100)
+    set(BF_HOSTILE_BATCH 100 --no-rss-check) # ASan's quarantine holds freed memory
+    set(BF_HOSTILE_SMALL 60)
   else()
     set(BF_HOSTILE_BATCH 2000)
     set(BF_HOSTILE_SMALL 300)
