@@ -85,6 +85,7 @@ if(BF_CAMERA_AVAILABLE)
     bf_camera_test(camera_window_offscreen ${BF_CAM_STUB} --work ${BF_CAM_WORK}/win --window 800x450 window)
     bf_camera_test(camera_keys ${BF_CAM_STUB} --work ${BF_CAM_WORK}/keys keys)
     bf_camera_test(camera_window_disconnected ${BF_CAM_STUB} --work ${BF_CAM_WORK}/gone disconnected)
+    bf_camera_test(camera_window_reconnect_resize ${BF_CAM_STUB} --work ${BF_CAM_WORK}/resize resize)
     find_program(BF_XVFB_RUN xvfb-run)
     if(BF_XVFB_RUN)
       bf_camera_test(camera_window_xvfb ${BF_XVFB_RUN} -a ${BF_CAM_STUB} --work ${BF_CAM_WORK}/win-x11

@@ -155,16 +155,21 @@ static void *capture_main(void *arg)
     cam_source *s = arg;
     int idle_ms = 0;
     double lost_at = 0;
-    char why[256];
+    char why[256], last_why[256] = "";
     uint64_t frame_no = 0;
     while (!stopping(s)) {
         if (!s->dev) {
             int r = cam_open(&s->cfg.cam, &s->dev, why, sizeof why);
             if (r != CAM_OK) {
-                /* Still gone, or back but not ready yet (USB re-enumeration): retry. */
+                /* Still gone, or back but not usable yet (USB re-enumeration, another
+                 * program holds it): retry; say why once, not every 0.5 s. */
+                if (r == CAM_FAIL && !s->cfg.quiet && strcmp(why, last_why) != 0)
+                    fprintf(stderr, "camera: %s: %s; still retrying\n", s->cfg.cam.path, why);
+                snprintf(last_why, sizeof last_why, "%s", r == CAM_FAIL ? why : "");
                 nap(s, s->cfg.retry_ms);
                 continue;
             }
+            last_why[0] = 0;
             pthread_mutex_lock(&s->mu);
             s->stats.reconnects++;
             pthread_mutex_unlock(&s->mu);

@@ -17,6 +17,7 @@ TEST:
   window                window (SDL offscreen or X) + screenshot; boxes checked by --checker
   keys                  + + - space space s q through SDL's event queue (BF_CAMERA_KEYS)
   disconnected          the window says "camera disconnected -- waiting"; q still quits
+  resize                the camera returns from an unplug with another size; the loop follows
   vsdetect FORMAT SIZE  detections equal `bitfalcon detect` on the same pixels (needs the model)
 
 Exit 0 pass, 1 fail, 77 skipped.
@@ -295,6 +296,26 @@ def read_bmp(path):
     return w, abs(h), rows
 
 
+def t_resize(a):
+    # The camera comes back from an unplug offering only 320x240: the loop must
+    # follow (new buffers, new texture, boxes in the new frame's pixels).
+    shot = os.path.join(a.work, "resize.bmp")
+    env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_VANISH_AFTER=15, BF_FAKE_V4L2_VANISH_MS=600,
+                     BF_FAKE_V4L2_RETURN_SIZES="320x240")
+    rc, out, err = run(a, ["--json", "--frames", "40", "--screenshot", shot], env, timeout=120)
+    check(rc == 0, "exit status %d" % rc)
+    recs = parse_lines(out)
+    sizes = [(r["width"], r["height"]) for r in recs]
+    check(sizes[0] == (640, 480) and sizes[-1] == (320, 240), "frame sizes %r" % sorted(set(sizes)))
+    check("reconnected" in err and ": MJPG 320x240 (asked for 640x480)" in err, "the new size is not reported")
+    last = os.path.join(a.work, "last.json")
+    with open(last, "w") as f:
+        f.write(json.dumps(recs[-1]))
+    p = subprocess.run([a.checker, shot, last])
+    check(p.returncode == 0, "the boxes in the screenshot do not match the detections")
+    print("ok: 640x480 -> 320x240 across the reconnect")
+
+
 def t_disconnected(a):
     # The device vanishes for 6 s after 20 frames; q is pressed while it is gone.
     shot = os.path.join(a.work, "gone.bmp")
@@ -419,7 +440,7 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     tests = {"headless": t_headless, "corrupt": t_corrupt, "vanish": t_vanish, "signal": t_signal,
              "latest": t_latest, "record": t_record, "window": t_window, "vsdetect": t_vsdetect,
-             "keys": t_keys, "disconnected": t_disconnected}
+             "keys": t_keys, "disconnected": t_disconnected, "resize": t_resize}
     try:
         r = tests[a.test](a, *a.args)
     except Fail as e:

@@ -229,6 +229,8 @@ static long env_long(const char *name, long dflt)
     return *end ? dflt : x;
 }
 
+static int parse_sizes(const char *sz);
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -293,17 +295,7 @@ static void load_config(void)
     const char *sz = getenv("BF_FAKE_V4L2_SIZES");
     if (!sz || !*sz)
         sz = "640x480,320x240,1280x720";
-    for (const char *s = sz; *s && S.nsizes < MAX_SIZES;) {
-        int w, h, n;
-        if (sscanf(s, "%dx%d%n", &w, &h, &n) != 2 || w < 2 || h < 1)
-            break;
-        S.sizes[S.nsizes][0] = w & ~1; /* YUYV needs an even width */
-        S.sizes[S.nsizes][1] = h;
-        S.nsizes++;
-        s += n;
-        if (*s == ',')
-            s++;
-    }
+    parse_sizes(sz);
     if (S.nsizes == 0) {
         S.sizes[0][0] = 640;
         S.sizes[0][1] = 480;
@@ -567,10 +559,35 @@ static int is_fake_path(const char *path)
 }
 
 /* Lazily brings a vanished device back once its absence is over. */
+static int parse_sizes(const char *sz)
+{
+    int n = 0;
+    for (const char *s = sz; *s && n < MAX_SIZES;) {
+        int w, h, k;
+        if (sscanf(s, "%dx%d%n", &w, &h, &k) != 2 || w < 2 || h < 1)
+            break;
+        S.sizes[n][0] = w & ~1; /* YUYV needs an even width */
+        S.sizes[n][1] = h;
+        n++;
+        s += k;
+        if (*s == ',')
+            s++;
+    }
+    if (n > 0)
+        S.nsizes = n;
+    return n;
+}
+
 static void update_presence(double now)
 {
     if (S.gone && now - S.gone_since >= (double)S.vanish_ms / 1000.0) {
         S.gone = 0;
+        /* A different camera (or mode) may come back: new sizes, format reset. */
+        const char *sz = getenv("BF_FAKE_V4L2_RETURN_SIZES");
+        if (sz && *sz && parse_sizes(sz) > 0) {
+            S.width = S.sizes[0][0];
+            S.height = S.sizes[0][1];
+        }
         logf_("device is back");
     }
 }
