@@ -20,7 +20,7 @@ if(TARGET bitfalcon AND BF_PYTHON)
   # and Debug builds run the reference kernels unoptimised (about 10x slower).
   if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug")
     set(BF_HOSTILE_BATCH 100 --no-rss-check) # ASan's quarantine holds freed memory
-    set(BF_HOSTILE_SMALL 60)
+    set(BF_HOSTILE_SMALL 60 --no-rss-check)
   else()
     set(BF_HOSTILE_BATCH 2000)
     set(BF_HOSTILE_SMALL 300)

@@ -309,8 +309,12 @@ def cmd_batch(args):
     check(rc == 1, "exit status %d, expected 1 (some inputs failed)" % rc)
     check_failures(tree, err)
     dets = check_outputs(tree, out, js)
-    print("batch: %d good, %d bad, %d detections, %.1f s (%.1f ms/image)" % (
-        len(tree.good), len(tree.bad), len(dets), wall, 1000 * wall / max(1, len(tree.good))))
+    report_run("batch", args, tree, dets, wall, rss)
+
+
+def report_run(what, args, tree, dets, wall, rss):
+    print("%s: %d good, %d bad, %d detections, %.1f s (%.1f ms/image)" % (
+        what, len(tree.good), len(tree.bad), len(dets), wall, 1000 * wall / max(1, len(tree.good))))
     s = rss.samples
     if len(s) >= 10:
         tenth = max(1, len(s) // 10)
@@ -321,7 +325,8 @@ def cmd_batch(args):
               % (start / 1024, end / 1024, hwm / 1024, len(s)))
         # Flat: the last tenth within 16 MB + 10% of the first (the JSON text grows a
         # little). Not under ASan, whose quarantine keeps freed memory on purpose.
-        check(not args.rss_check or end <= start * 1.10 + 16 * 1024, "RSS grew from %d kB to %d kB" % (start, end))
+        check(not args.rss_check or end <= start * 1.10 + 16 * 1024,
+              "RSS grew from %d kB to %d kB" % (start, end))
     else:
         print("rss: run too short to sample (%d samples)" % len(s))
 
@@ -335,9 +340,12 @@ def cmd_resume(args):
     tree = Tree(args.work, args.count, args.mkimage, args.assets)
     ref_out = os.path.join(args.work, "ref")
     ref_json = os.path.join(ref_out, "all.json")
-    rc, _, _ = run_detect(args, ["--txt", "--json", ref_json, tree.root], ref_out,
-                          os.path.join(args.work, "ref.stderr"))
+    rc, wall, rss = run_detect(args, ["--txt", "--json", ref_json, tree.root], ref_out,
+                               os.path.join(args.work, "ref.stderr"), sample_rss=True)
     check(rc == 1, "uninterrupted run: exit %d" % rc)
+    check_failures(tree, open(os.path.join(args.work, "ref.stderr")).read())
+    dets = check_outputs(tree, ref_out, ref_json)
+    report_run("uninterrupted run", args, tree, dets, wall, rss)
     ref = read_tree_outputs(ref_out)
 
     out = os.path.join(args.work, "out")
