@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bitfalcon.h"
 #include "camera_app.h"
@@ -19,6 +20,16 @@ typedef struct engine {
     float iou;
     char desc[64];
 } engine;
+
+/* "PATH: message", without doubling the path when the engine's message has it. */
+static void model_error(char *why, size_t len, const char *path, const char *message)
+{
+    size_t n = strlen(path);
+    if (strncmp(message, path, n) == 0 && message[n] == ':')
+        snprintf(why, len, "%s", message);
+    else
+        snprintf(why, len, "%s: %s", path, message);
+}
 
 static int engine_run(void *ctx, const uint8_t *rgb, int w, int h, size_t stride,
                       const bf_detection **dets, size_t *n, char *why, size_t len)
@@ -70,7 +81,7 @@ int cam_backend_open(const cam_detector_options *o, cam_backend *out, char *why,
     }
     bf_error err;
     if (bf_model_open(o->model, &e->model, &err) != BF_OK) {
-        snprintf(why, len, "%s: %s", o->model, err.message);
+        model_error(why, len, o->model, err.message);
         free(e);
         return -1;
     }
@@ -85,7 +96,7 @@ int cam_backend_open(const cam_detector_options *o, cam_backend *out, char *why,
         opt.max_detections = o->max_det;
     opt.isa = o->isa;
     if (bf_detector_create(e->model, &opt, &e->det, &err) != BF_OK) {
-        snprintf(why, len, "%s: %s", o->model, err.message);
+        model_error(why, len, o->model, err.message);
         bf_model_close(e->model);
         free(e);
         return -1;
