@@ -3,9 +3,10 @@
  * detector is allocated here, once), and a run = letterbox -> layers ->
  * decode -> NMS -> un-letterbox.
  *
- * Threads: options.threads is validated and kept, but layers run on the
- * calling thread for now; bf_conv_rows takes an M range so that a pool can
- * split each convolution later without changing the plan.
+ * Threads: the executor's pool (threadpool.h) of options.threads workers
+ * (0 = every online core; the calling thread is one of them) is started
+ * here, with one scratch tile pair per worker; results do not depend on
+ * the thread count.
  */
 #include "detector.h"
 
@@ -19,6 +20,7 @@
 #include "executor.h"
 #include "model.h"
 #include "postprocess.h"
+#include "threadpool.h"
 
 #define BF_MAX_DETECTIONS_CAP (1 << 20)
 #define BF_MAX_THREADS 1024
@@ -97,6 +99,8 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
         return bf_fail(err, BF_ERR_UNSUPPORTED, "%s", why[0] ? why : "no kernel path for this ISA");
     opt.input_size = size;
     opt.isa = NULL;
+    if (opt.threads == 0)
+        opt.threads = bf_online_cpus();
 
     bf_detector *d = calloc(1, sizeof *d);
     if (d == NULL)
@@ -105,7 +109,8 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
     d->opt = opt;
     d->conf = opt.conf_threshold;
     d->iou = opt.iou_threshold;
-    bf_status st = bf_executor_init(&d->ex, model, size, !(flags & BF_DETECTOR_KEEP_ALL_VALUES), gemm, err);
+    bf_status st = bf_executor_init(&d->ex, model, size, !(flags & BF_DETECTOR_KEEP_ALL_VALUES), gemm,
+                                    opt.threads, err);
     if (st != BF_OK) {
         free(d);
         return st;
@@ -167,18 +172,28 @@ bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int widt
     return BF_OK;
 }
 
+void bf_detector_run_network(bf_detector *d)
+{
+    bf_executor_run_layers(&d->ex, 0, d->model->n_layers);
+}
+
+void bf_detector_postprocess(bf_detector *d)
+{
+    size_t n = bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
+                               d->conf, d->cand, d->cand_cap);
+    size_t kept = bf_nms(d->cand, n, d->iou, d->results_cap);
+    bf_unletterbox(d->cand, kept, &d->lb, d->results);
+    d->n_results = kept;
+}
+
 BF_API bf_status bf_detector_run(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
                                  bf_pixel_format format, bf_error *err)
 {
     bf_status st = bf_detector_preprocess(d, pixels, width, height, stride, format, err);
     if (st != BF_OK)
         return st;
-    bf_executor_run_layers(&d->ex, 0, d->model->n_layers);
-    size_t n = bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
-                               d->conf, d->cand, d->cand_cap);
-    size_t kept = bf_nms(d->cand, n, d->iou, d->results_cap);
-    bf_unletterbox(d->cand, kept, &d->lb, d->results);
-    d->n_results = kept;
+    bf_detector_run_network(d);
+    bf_detector_postprocess(d);
     return BF_OK;
 }
 
@@ -264,4 +279,58 @@ const void *bf_detector_value(const bf_detector *d, uint32_t v, bf_shape *shape)
     if (shape != NULL)
         *shape = d->ex.plan.shapes[v];
     return bf_executor_value(&d->ex, v);
+}
+
+int bf_detector_threads(const bf_detector *d)
+{
+    return d == NULL ? 0 : d->ex.n_workers;
+}
+
+const char *bf_detector_requant_isa(const bf_detector *d)
+{
+    if (d == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < d->model->n_layers; i++)
+        if (d->model->layers[i].op == BF_OP_CONV && d->ex.convs[i].requant != NULL)
+            return d->ex.convs[i].requant->isa;
+    return "ref";
+}
+
+int bf_detector_num_layers(const bf_detector *d)
+{
+    return d == NULL ? 0 : (int)d->model->n_layers;
+}
+
+int bf_detector_layer_info(const bf_detector *d, int i, bf_layer_info *info)
+{
+    if (d == NULL || i < 0 || (uint32_t)i >= d->model->n_layers || info == NULL)
+        return -1;
+    const bf_layer *l = &d->model->layers[i];
+    const bf_shape in = d->ex.plan.shapes[l->inputs[0]], out = d->ex.plan.shapes[l->output];
+    memset(info, 0, sizeof *info);
+    info->op = (int)l->op;
+    info->in_h = in.h;
+    info->in_w = in.w;
+    info->in_c = in.c;
+    info->out_h = out.h;
+    info->out_w = out.w;
+    info->out_c = out.c;
+    info->n_inputs = (int)l->n_inputs;
+    if (l->op == BF_OP_CONV) {
+        info->kh = l->params[BF_CONV_KH];
+        info->kw = l->params[BF_CONV_KW];
+        info->stride = l->params[BF_CONV_STRIDE];
+        info->act = l->params[BF_CONV_ACT];
+        info->m = (size_t)out.h * (size_t)out.w;
+        info->n = (size_t)out.c;
+        info->k = bf_conv_k(l);
+        info->ops = 2.0 * (double)info->m * (double)info->n * (double)info->k;
+    }
+    return 0;
+}
+
+void bf_detector_profile(bf_detector *d, uint64_t *layer_ns)
+{
+    if (d != NULL)
+        bf_executor_profile(&d->ex, layer_ns);
 }

@@ -3,8 +3,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
+
+/* Element-wise ops run on one thread below this many output bytes: waking
+ * the pool costs more than the copy. */
+#define BF_PAR_MIN_BYTES (64 * 1024)
+/* ... and are cut into pieces of about this many bytes otherwise. */
+#define BF_PAR_CHUNK_BYTES (32 * 1024)
 
 void bf_executor_free(bf_executor *ex)
 {
@@ -14,17 +21,20 @@ void bf_executor_free(bf_executor *ex)
     bf_aligned_free(ex->im2col);
     bf_aligned_free(ex->acc);
     bf_aligned_free(ex->packed);
+    bf_pool_destroy(ex->pool);
     free(ex->convs);
     bf_plan_free(&ex->plan);
     memset(ex, 0, sizeof *ex);
 }
 
 bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, int reuse,
-                           const bf_t2i8_gemm_config *gemm, bf_error *err)
+                           const bf_t2i8_gemm_config *gemm, int threads, bf_error *err)
 {
     memset(ex, 0, sizeof *ex);
     ex->model = m;
     ex->gemm = gemm;
+    ex->n_workers = threads < 1 ? 1 : threads;
+    const bf_i32_requant_config *requant = bf_i32_requant_select(gemm->isa);
     const size_t tile_m = bf_conv_tile_m(gemm->mr);
     bf_status st = bf_plan_build(m, input_size, reuse, tile_m, &ex->plan, err);
     if (st != BF_OK)
@@ -52,10 +62,20 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         }
     }
     ex->packed_bytes = total;
+    /* One scratch pair per worker, each part cache-line aligned. */
+    size_t im2col_all = 0, acc_all = 0;
+    if (!bf_align_size(ex->plan.im2col_bytes, &ex->im2col_stride) ||
+        !bf_align_size(ex->plan.acc_bytes, &ex->acc_stride) ||
+        !bf_mul_size(ex->im2col_stride, (size_t)ex->n_workers, &im2col_all) ||
+        !bf_mul_size(ex->acc_stride, (size_t)ex->n_workers, &acc_all)) {
+        free(at);
+        bf_executor_free(ex);
+        return bf_fail(err, BF_ERR_UNSUPPORTED, "scratch for %d threads too large", ex->n_workers);
+    }
     /* +1 keeps every allocation non-empty (a model may have tiny parts). */
     ex->arena = bf_aligned_alloc(ex->plan.arena_bytes + 1);
-    ex->im2col = bf_aligned_alloc(ex->plan.im2col_bytes + 1);
-    ex->acc = bf_aligned_alloc(ex->plan.acc_bytes + 1);
+    ex->im2col = bf_aligned_alloc(im2col_all + 1);
+    ex->acc = bf_aligned_alloc(acc_all + 1);
     ex->packed = bf_aligned_alloc(total + 1);
     if (ex->arena == NULL || ex->im2col == NULL || ex->acc == NULL || ex->packed == NULL) {
         free(at);
@@ -65,6 +85,12 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     }
     /* Outputs read before any run show zeros, not stale heap bytes. */
     memset(ex->arena, 0, ex->plan.arena_bytes);
+    st = bf_pool_create(ex->n_workers, &ex->pool, err);
+    if (st != BF_OK) {
+        free(at);
+        bf_executor_free(ex);
+        return st;
+    }
 
     for (uint32_t i = 0; i < m->n_layers; i++) {
         const bf_layer *l = &m->layers[i];
@@ -94,53 +120,172 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         cp->gemm = gemm;
         cp->packed = ex->packed + at[i];
         cp->tile_m = tile_m;
+        cp->requant = requant;
         gemm->pack((size_t)out.c, bf_conv_k(l), w->data, (size_t)w->dims[1], ex->packed + at[i]);
     }
     free(at);
     return BF_OK;
 }
 
+/* --- parallel pieces --------------------------------------------------- */
+
+typedef struct conv_job {
+    const bf_executor *ex;
+    const bf_conv_params *p;
+    const int8_t *in;
+    void *out;
+    size_t m, chunk;
+} conv_job;
+
+static void conv_task(void *ctx, size_t t, int worker)
+{
+    const conv_job *j = ctx;
+    const size_t m0 = t * j->chunk, m1 = m0 + j->chunk < j->m ? m0 + j->chunk : j->m;
+    bf_conv_rows(j->p, j->in, j->out, m0, m1, j->ex->im2col + (size_t)worker * j->ex->im2col_stride,
+                 (int32_t *)((uint8_t *)j->ex->acc + (size_t)worker * j->ex->acc_stride));
+}
+
+static void run_conv(bf_executor *ex, const bf_conv_params *p, const int8_t *in, void *out, size_t m)
+{
+    if (ex->n_workers == 1) {
+        bf_conv_rows(p, in, out, 0, m, ex->im2col, ex->acc);
+        return;
+    }
+    /* Whole tiles; when M is small, pieces of about M / (2 x workers) rows
+     * (multiples of the register tile) so every worker gets some, and a
+     * delayed worker leaves its share to the others. */
+    const size_t mr = p->gemm->mr < 1 ? 1 : p->gemm->mr;
+    const size_t tile = p->tile_m > 0 ? p->tile_m : BF_CONV_TILE_M;
+    const size_t parts = 2 * (size_t)ex->n_workers;
+    size_t chunk = (m + parts - 1) / parts;
+    chunk = (chunk + mr - 1) / mr * mr;
+    if (chunk > tile)
+        chunk = tile;
+    conv_job j = {ex, p, in, out, m, chunk};
+    bf_pool_run(ex->pool, (m + chunk - 1) / chunk, conv_task, &j);
+}
+
+/* A piece count for `bytes` of output over `units` rows/pixels (>= 1). */
+static size_t pieces(const bf_executor *ex, size_t bytes, size_t units)
+{
+    if (ex->n_workers == 1 || bytes < BF_PAR_MIN_BYTES || units < 2)
+        return 1;
+    size_t n = bytes / BF_PAR_CHUNK_BYTES;
+    if (n < (size_t)ex->n_workers)
+        n = (size_t)ex->n_workers;
+    return n < units ? n : units;
+}
+
+/* [begin, end) of piece t of n over `units`: even, deterministic cuts. */
+static void piece_range(size_t units, size_t n, size_t t, size_t *begin, size_t *end)
+{
+    *begin = units * t / n;
+    *end = units * (t + 1) / n;
+}
+
+typedef struct ew_job {
+    const bf_layer *l;
+    const bf_executor *ex;
+    const int8_t *x, *x2;
+    int8_t *y;
+    size_t units, n;
+    bf_shape in, out;
+    const int8_t *ins[BF_MAX_LAYER_INPUTS];
+    int chans[BF_MAX_LAYER_INPUTS];
+    int32_t mult[BF_MAX_LAYER_INPUTS], shift[BF_MAX_LAYER_INPUTS];
+} ew_job;
+
+static void ew_task(void *ctx, size_t t, int worker)
+{
+    (void)worker;
+    const ew_job *j = ctx;
+    const int32_t *p = j->l->params;
+    size_t a, b;
+    piece_range(j->units, j->n, t, &a, &b);
+    switch (j->l->op) {
+    case BF_OP_ADD: /* units: elements */
+        bf_add(j->x + a, j->x2 + a, j->y + a, b - a, p[0], p[1], p[2]);
+        break;
+    case BF_OP_CONCAT: { /* units: pixels */
+        const int8_t *ins[BF_MAX_LAYER_INPUTS];
+        size_t out_c = 0;
+        for (uint32_t i = 0; i < j->l->n_inputs; i++) {
+            ins[i] = j->ins[i] + a * (size_t)j->chans[i];
+            out_c += (size_t)j->chans[i];
+        }
+        bf_concat(ins, j->chans, j->mult, j->shift, (int)j->l->n_inputs, b - a, j->y + a * out_c);
+        break;
+    }
+    case BF_OP_SLICE: /* units: pixels */
+        bf_slice(j->x + a * (size_t)j->in.c, j->in.c, p[0], p[1], b - a, j->y + a * (size_t)p[1]);
+        break;
+    case BF_OP_MAXPOOL: /* units: output rows */
+        bf_maxpool_rows(j->x, j->in.h, j->in.w, j->in.c, p[0], p[1], p[2], j->out.w, (int)a, (int)b, j->y);
+        break;
+    case BF_OP_UPSAMPLE: { /* units: input rows */
+        const size_t row_in = (size_t)j->in.w * (size_t)j->in.c;
+        bf_upsample(j->x + a * row_in, (int)(b - a), j->in.w, j->in.c, p[0], j->y + a * row_in * (size_t)p[0] * (size_t)p[0]);
+        break;
+    }
+    }
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void bf_executor_run_layers(bf_executor *ex, uint32_t first, uint32_t last)
 {
     const bf_model *m = ex->model;
     for (uint32_t i = first; i < last && i < m->n_layers; i++) {
+        const uint64_t t0 = ex->layer_ns != NULL ? now_ns() : 0;
         const bf_layer *l = &m->layers[i];
         const bf_shape out = ex->plan.shapes[l->output];
         const bf_shape in = ex->plan.shapes[l->inputs[0]];
         const int8_t *x = bf_executor_value(ex, l->inputs[0]);
         void *y = bf_executor_value(ex, l->output);
         const size_t pixels = (size_t)out.h * (size_t)out.w;
-        const int32_t *p = l->params;
-        switch (l->op) {
-        case BF_OP_CONV:
-            /* The M range is where a thread pool would split the work. */
-            bf_conv_rows(&ex->convs[i], x, y, 0, pixels, ex->im2col, ex->acc);
-            break;
-        case BF_OP_ADD:
-            bf_add(x, bf_executor_value(ex, l->inputs[1]), y, pixels * (size_t)out.c, p[0], p[1], p[2]);
-            break;
-        case BF_OP_CONCAT: {
-            const int8_t *ins[BF_MAX_LAYER_INPUTS];
-            int chans[BF_MAX_LAYER_INPUTS];
-            int32_t mult[BF_MAX_LAYER_INPUTS], shift[BF_MAX_LAYER_INPUTS];
-            for (uint32_t j = 0; j < l->n_inputs; j++) {
-                ins[j] = bf_executor_value(ex, l->inputs[j]);
-                chans[j] = ex->plan.shapes[l->inputs[j]].c;
-                mult[j] = p[2 * j];
-                shift[j] = p[2 * j + 1];
+        const size_t out_bytes = pixels * (size_t)out.c;
+        if (l->op == BF_OP_CONV) {
+            run_conv(ex, &ex->convs[i], x, y, pixels);
+        } else {
+            ew_job j = {.l = l, .ex = ex, .x = x, .y = y, .in = in, .out = out};
+            switch (l->op) {
+            case BF_OP_ADD:
+                j.x2 = bf_executor_value(ex, l->inputs[1]);
+                j.units = out_bytes;
+                break;
+            case BF_OP_CONCAT:
+                for (uint32_t k = 0; k < l->n_inputs; k++) {
+                    j.ins[k] = bf_executor_value(ex, l->inputs[k]);
+                    j.chans[k] = ex->plan.shapes[l->inputs[k]].c;
+                    j.mult[k] = l->params[2 * k];
+                    j.shift[k] = l->params[2 * k + 1];
+                }
+                j.units = pixels;
+                break;
+            case BF_OP_SLICE:
+                j.units = pixels;
+                break;
+            case BF_OP_MAXPOOL:
+                j.units = (size_t)out.h;
+                break;
+            case BF_OP_UPSAMPLE:
+                j.units = (size_t)in.h;
+                break;
+            default:
+                j.units = 0;
+                break;
             }
-            bf_concat(ins, chans, mult, shift, (int)l->n_inputs, pixels, y);
-            break;
+            if (j.units > 0) {
+                j.n = pieces(ex, out_bytes, j.units);
+                bf_pool_run(ex->pool, j.n, ew_task, &j);
+            }
         }
-        case BF_OP_SLICE:
-            bf_slice(x, in.c, p[0], p[1], pixels, y);
-            break;
-        case BF_OP_MAXPOOL:
-            bf_maxpool(x, in.h, in.w, in.c, p[0], p[1], p[2], out.h, out.w, y);
-            break;
-        case BF_OP_UPSAMPLE:
-            bf_upsample(x, in.h, in.w, in.c, p[0], y);
-            break;
-        }
+        if (ex->layer_ns != NULL)
+            ex->layer_ns[i] += now_ns() - t0;
     }
 }

@@ -37,28 +37,6 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
     }
 }
 
-/* acc (rows x N, without bias) -> int8 out rows, per the activation.
- * The parameters are copied into restrict locals first: the int8 stores may
- * alias anything, and would otherwise make the compiler reload every pointer
- * of `p` per element. */
-static void epilogue_i8(const bf_conv_params *p, const int32_t *restrict acc, size_t rows, int8_t *restrict out)
-{
-    const size_t n = (size_t)p->out_c;
-    const int32_t *restrict bias = p->bias, *restrict mult = p->mult, *restrict shift = p->shift;
-    const int8_t *restrict silu = p->silu;
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *restrict a = acc + r * n;
-        int8_t *restrict o = out + r * n;
-        if (p->act == BF_EPILOGUE_SILU) {
-            for (size_t j = 0; j < n; j++)
-                o[j] = silu[bf_requant(a[j] + bias[j], mult[j], shift[j]) + 128];
-        } else {
-            for (size_t j = 0; j < n; j++)
-                o[j] = bf_requant(a[j] + bias[j], mult[j], shift[j]);
-        }
-    }
-}
-
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc)
 {
@@ -66,6 +44,7 @@ void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m
     const size_t n = (size_t)p->out_c;
     const int direct = bf_conv_params_direct(p);
     const size_t tile = p->tile_m > 0 ? p->tile_m : BF_CONV_TILE_M;
+    const bf_i32_requant_config *rq = p->requant != NULL ? p->requant : &bf_i32_requant_ref;
     for (size_t m0 = m_begin; m0 < m_end; m0 += tile) {
         const size_t rows = m_end - m0 < tile ? m_end - m0 : tile;
         const int8_t *a;
@@ -83,12 +62,12 @@ void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m
              * guarantees bias + any sum stays inside int32. */
             int32_t *c = (int32_t *)out + m0 * n;
             p->gemm->gemm(rows, n, k, a, lda, p->packed, c, n);
-            for (size_t r = 0; r < rows; r++)
-                for (size_t j = 0; j < n; j++)
-                    c[r * n + j] += p->bias[j];
+            rq->bias_add(rows, n, c, n, p->bias);
         } else {
+            /* acc (rows x N, without bias) -> int8 rows, per the activation */
             p->gemm->gemm(rows, n, k, a, lda, p->packed, acc, n);
-            epilogue_i8(p, acc, rows, (int8_t *)out + m0 * n);
+            rq->requant(rows, n, acc, n, p->bias, p->mult, p->shift, p->act == BF_EPILOGUE_SILU ? p->silu : NULL,
+                        (int8_t *)out + m0 * n, n);
         }
     }
 }
@@ -141,8 +120,14 @@ void bf_slice(const int8_t *in, int in_c, int first, int count, size_t pixels, i
 void bf_maxpool(const int8_t *in, int h, int w, int c, int k, int stride, int pad, int out_h, int out_w,
                 int8_t *out)
 {
+    bf_maxpool_rows(in, h, w, c, k, stride, pad, out_w, 0, out_h, out);
+}
+
+void bf_maxpool_rows(const int8_t *in, int h, int w, int c, int k, int stride, int pad, int out_w, int oy_begin,
+                     int oy_end, int8_t *out)
+{
     const size_t cs = (size_t)c;
-    for (int oy = 0; oy < out_h; oy++) {
+    for (int oy = oy_begin; oy < oy_end; oy++) {
         const int y0 = oy * stride - pad;
         const int ya = y0 < 0 ? 0 : y0, yb = y0 + k > h ? h : y0 + k;
         for (int ox = 0; ox < out_w; ox++) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "i32-requant/i32-requant.h"
 #include "t2i8-gemm/t2i8-gemm.h"
 
 /* Output pixels (GEMM rows) per tile, before rounding up to a multiple of
@@ -70,6 +71,9 @@ typedef struct bf_conv_params {
     const bf_t2i8_gemm_config *gemm;
     const void *packed; /* weights after gemm->pack(out_c, K, ...) */
     size_t tile_m;      /* rows per tile: bf_conv_tile_m(gemm->mr) */
+    /* the epilogue (kernels/i32-requant/): bf_i32_requant_select(gemm->isa);
+     * NULL = the reference */
+    const bf_i32_requant_config *requant;
 } bf_conv_params;
 
 static inline size_t bf_conv_params_k(const bf_conv_params *p)
@@ -109,6 +113,9 @@ void bf_slice(const int8_t *in, int in_c, int first, int count, size_t pixels, i
 /* Max over k x k taps (stride, pad); taps outside the image are ignored. */
 void bf_maxpool(const int8_t *in, int h, int w, int c, int k, int stride, int pad, int out_h, int out_w,
                 int8_t *out);
+/* Output rows [oy_begin, oy_end) only (a thread's share); `out` is the whole map. */
+void bf_maxpool_rows(const int8_t *in, int h, int w, int c, int k, int stride, int pad, int out_w, int oy_begin,
+                     int oy_end, int8_t *out);
 
 /* Nearest-neighbour upsampling by an integer factor: out[y][x] = in[y/f][x/f]. */
 void bf_upsample(const int8_t *in, int h, int w, int c, int factor, int8_t *out);

@@ -1,0 +1,107 @@
+/* AVX2 requant epilogue, 8 channels per vector.
+ *
+ * Exactness: as the AVX-512 path (vpmuldq on even and odd dword lanes gives
+ * the exact 64-bit v * mult, mult < 2^31), but AVX2 has no 64-bit arithmetic
+ * shift: x >> s (arithmetic) is computed as ((x ^ m) >>> s) ^ m with
+ * m = (x < 0 ? -1 : 0) (vpcmpgtq) and a logical vpsrlvq, the identity
+ * floor(x / 2^s) = ~floor(~x / 2^s) for negative x. The 64-bit clamp uses
+ * vpcmpgtq + vpblendvb; the merged dwords (now in [-128, 127]) are narrowed
+ * with signed packs, which are then exact. SiLU: vpgatherdd from an int32
+ * copy of the table. Channel tails (n % 8) run the scalar formula.
+ */
+#include <assert.h>
+#include <immintrin.h>
+
+#include "i32-requant/i32-requant.h"
+
+static inline int8_t requant1(int32_t v, int32_t mult, int32_t shift)
+{
+    int64_t x = ((int64_t)v * mult + (((int64_t)1 << shift) >> 1)) >> shift;
+    x = x < -128 ? -128 : x;
+    x = x > 127 ? 127 : x;
+    return (int8_t)x;
+}
+
+static inline __m256i sra64(__m256i x, __m256i s)
+{
+    const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
+    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(x, sign), s), sign);
+}
+
+static inline __m256i clamp64(__m256i x, __m256i lo, __m256i hi)
+{
+    x = _mm256_blendv_epi8(x, hi, _mm256_cmpgt_epi64(x, hi));
+    return _mm256_blendv_epi8(x, lo, _mm256_cmpgt_epi64(lo, x));
+}
+
+static void requant_avx2(size_t rows, size_t n, const int32_t *acc, size_t ld_acc, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, const int8_t *silu, int8_t *out, size_t ld_out)
+{
+    assert(ld_acc >= n && ld_out >= n);
+    int32_t table[256] __attribute__((aligned(32)));
+    if (silu != NULL)
+        for (int i = 0; i < 256; i++)
+            table[i] = silu[i];
+    const __m256i lo = _mm256_set1_epi64x(-128), hi = _mm256_set1_epi64x(127);
+    const __m256i one = _mm256_set1_epi64x(1), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    const __m256i c128 = _mm256_set1_epi32(128);
+    const size_t n8 = n & ~(size_t)7;
+    for (size_t j = 0; j < n8; j += 8) {
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(bias + j));
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(mult + j));
+        const __m256i s = _mm256_loadu_si256((const __m256i *)(shift + j));
+        const __m256i m_odd = _mm256_srli_epi64(m, 32);
+        const __m256i s_even = _mm256_and_si256(s, low32), s_odd = _mm256_srli_epi64(s, 32);
+        const __m256i r_even = _mm256_srli_epi64(_mm256_sllv_epi64(one, s_even), 1);
+        const __m256i r_odd = _mm256_srli_epi64(_mm256_sllv_epi64(one, s_odd), 1);
+        for (size_t r = 0; r < rows; r++) {
+            const __m256i v =
+                _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ld_acc + j)), b);
+            __m256i pe = _mm256_mul_epi32(v, m);
+            __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(v, 32), m_odd);
+            pe = clamp64(sra64(_mm256_add_epi64(pe, r_even), s_even), lo, hi);
+            po = clamp64(sra64(_mm256_add_epi64(po, r_odd), s_odd), lo, hi);
+            __m256i q = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+            if (silu != NULL)
+                q = _mm256_i32gather_epi32(table, _mm256_add_epi32(q, c128), 4);
+            /* dwords in [-128, 127]: signed packs are exact */
+            __m256i p16 = _mm256_packs_epi32(q, q);      /* lane: q0..q3 q0..q3 | q4..q7 q4..q7 */
+            __m256i p8 = _mm256_packs_epi16(p16, p16);   /* lane: q0..q3 x4     | q4..q7 x4 */
+            __m128i lo4 = _mm256_castsi256_si128(p8), hi4 = _mm256_extracti128_si256(p8, 1);
+            _mm_storel_epi64((__m128i *)(out + r * ld_out + j), _mm_unpacklo_epi32(lo4, hi4));
+        }
+    }
+    if (n8 < n) {
+        for (size_t r = 0; r < rows; r++) {
+            const int32_t *a = acc + r * ld_acc;
+            int8_t *o = out + r * ld_out;
+            for (size_t j = n8; j < n; j++) {
+                const int8_t q = requant1(a[j] + bias[j], mult[j], shift[j]);
+                o[j] = silu != NULL ? silu[q + 128] : q;
+            }
+        }
+    }
+}
+
+static void bias_add_avx2(size_t rows, size_t n, int32_t *acc, size_t ld_acc, const int32_t *bias)
+{
+    assert(ld_acc >= n);
+    const size_t n8 = n & ~(size_t)7;
+    for (size_t r = 0; r < rows; r++) {
+        int32_t *a = acc + r * ld_acc;
+        size_t j = 0;
+        for (; j < n8; j += 8) {
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(a + j));
+            _mm256_storeu_si256((__m256i *)(a + j),
+                                _mm256_add_epi32(x, _mm256_loadu_si256((const __m256i *)(bias + j))));
+        }
+        for (; j < n; j++)
+            a[j] += bias[j];
+    }
+}
+
+const bf_i32_requant_config bf_i32_requant_avx2 = {
+    .isa = "avx2",
+    .requant = requant_avx2,
+    .bias_add = bias_add_avx2,
+};

@@ -1,0 +1,83 @@
+/* AVX-512 (F/BW/VL) requant epilogue, 16 channels per vector.
+ *
+ * Exactness: v = acc + bias is int32 (vpaddd wraps exactly as the
+ * reference's int32 add, which the loader keeps in range). The 64-bit
+ * product v * mult is formed by vpmuldq (signed 32 x 32 -> 64) on the even
+ * dword lanes, and on the odd ones after a 32-bit shift of both operands;
+ * mult < 2^31 so its low dword read as signed is mult itself. Then
+ * + ((1 << s) >> 1) (vpsllvq, vpsrlq; 0 for s = 0) and vpsravq (arithmetic,
+ * s <= 62): the reference's rshift_round in 64 bits. |v * mult| < 2^62, so
+ * the addition cannot overflow. Clamped with vpmaxsq/vpminsq to [-128, 127],
+ * the even and odd results are merged as dwords and narrowed with vpmovdb.
+ * SiLU: vpgatherdd from a 256-entry int32 copy of the table made per call.
+ * Loop order: channel blocks outside, rows inside, so the per-channel
+ * constants stay in registers across the rows of a tile. Tails: masked.
+ */
+#include <assert.h>
+#include <immintrin.h>
+
+#include "i32-requant/i32-requant.h"
+
+static inline __m512i requant16(__m512i v, __m512i m_even, __m512i m_odd, __m512i s_even, __m512i s_odd,
+                                __m512i r_even, __m512i r_odd, __m512i lo, __m512i hi)
+{
+    __m512i pe = _mm512_mul_epi32(v, m_even);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), m_odd);
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, r_even), s_even);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, r_odd), s_odd);
+    pe = _mm512_min_epi64(_mm512_max_epi64(pe, lo), hi);
+    po = _mm512_min_epi64(_mm512_max_epi64(po, lo), hi);
+    return _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
+}
+
+static void requant_avx512(size_t rows, size_t n, const int32_t *acc, size_t ld_acc, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, const int8_t *silu, int8_t *out,
+                           size_t ld_out)
+{
+    assert(ld_acc >= n && ld_out >= n);
+    int32_t table[256] __attribute__((aligned(64)));
+    if (silu != NULL)
+        for (int i = 0; i < 256; i++)
+            table[i] = silu[i];
+    const __m512i lo = _mm512_set1_epi64(-128), hi = _mm512_set1_epi64(127);
+    const __m512i one = _mm512_set1_epi64(1), low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m512i c128 = _mm512_set1_epi32(128);
+    for (size_t j = 0; j < n; j += 16) {
+        const size_t w = n - j < 16 ? n - j : 16;
+        const __mmask16 k = (__mmask16)((1u << w) - 1u);
+        const __m512i b = _mm512_maskz_loadu_epi32(k, bias + j);
+        const __m512i m = _mm512_maskz_loadu_epi32(k, mult + j);
+        const __m512i s = _mm512_maskz_loadu_epi32(k, shift + j);
+        const __m512i m_odd = _mm512_srli_epi64(m, 32);
+        const __m512i s_even = _mm512_and_si512(s, low32), s_odd = _mm512_srli_epi64(s, 32);
+        const __m512i r_even = _mm512_srli_epi64(_mm512_sllv_epi64(one, s_even), 1);
+        const __m512i r_odd = _mm512_srli_epi64(_mm512_sllv_epi64(one, s_odd), 1);
+        for (size_t r = 0; r < rows; r++) {
+            const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + r * ld_acc + j), b);
+            __m512i q = requant16(v, m, m_odd, s_even, s_odd, r_even, r_odd, lo, hi);
+            if (silu != NULL)
+                q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, _mm512_add_epi32(q, c128), table, 4);
+            _mm512_mask_cvtepi32_storeu_epi8(out + r * ld_out + j, k, q);
+        }
+    }
+}
+
+static void bias_add_avx512(size_t rows, size_t n, int32_t *acc, size_t ld_acc, const int32_t *bias)
+{
+    assert(ld_acc >= n);
+    for (size_t j = 0; j < n; j += 16) {
+        const size_t w = n - j < 16 ? n - j : 16;
+        const __mmask16 k = (__mmask16)((1u << w) - 1u);
+        const __m512i b = _mm512_maskz_loadu_epi32(k, bias + j);
+        for (size_t r = 0; r < rows; r++) {
+            int32_t *a = acc + r * ld_acc + j;
+            _mm512_mask_storeu_epi32(a, k, _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, a), b));
+        }
+    }
+}
+
+const bf_i32_requant_config bf_i32_requant_avx512 = {
+    .isa = "avx512",
+    .requant = requant_avx512,
+    .bias_add = bias_add_avx512,
+};
