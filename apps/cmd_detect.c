@@ -23,6 +23,7 @@
  *             to K-1 mod N: N runs with K = 1..N together process every input
  *             once, whatever the order, and adding files moves no others.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,12 +427,14 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 {
     char *end;
     errno = 0;
+    if (!isdigit((unsigned char)*s)) /* strtoul would skip spaces and take a sign */
+        return -1;
     unsigned long a = strtoul(s, &end, 10);
-    if (end == s || *end != '/' || errno || *s == '-' || *s == '+')
+    if (*end != '/' || errno || !isdigit((unsigned char)end[1]))
         return -1;
     const char *t = end + 1;
     unsigned long b = strtoul(t, &end, 10);
-    if (end == t || *end || errno || *t == '-' || *t == '+')
+    if (*end || errno)
         return -1;
     if (a < 1 || b < 1 || a > b || b > 1000000)
         return -1;

@@ -5,7 +5,9 @@
 #   fuzz_camera  the camera's MJPEG/YUYV frame conversion
 # The engine and io libraries are built by the project's own CMake with clang
 # and -fsanitize=fuzzer-no-link,address,undefined (coverage + sanitizers, no
-# main); the targets add -fsanitize=fuzzer. Usage: fuzz/build.sh [BUILD]
+# main); the targets add -fsanitize=fuzzer. The build type "Fuzz" has no
+# flags of its own: -O1 -g from here, and assert() stays on (no NDEBUG).
+# Usage: fuzz/build.sh [BUILD]
 # Exit 77 when clang or its libFuzzer runtime is missing.
 set -eu
 src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,7 +29,7 @@ if ! "$CC" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/
 fi
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
-cmake -S "$src" -B "$build/lib" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S "$src" -B "$build/lib" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=Fuzz \
     -DBITFALCON_BUILD_TESTS=OFF -DBITFALCON_BUILD_APPS=OFF \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link $san" >"$build.cmake.log" 2>&1 ||
     { cat "$build.cmake.log" >&2; exit 1; }

@@ -396,6 +396,27 @@ def cmd_resume(args):
     check(open(js + ".2", "rb").read() == open(ref_json, "rb").read(), "second resume: JSON differs")
     print("resume: a second --resume took %.1f s" % wall2)
 
+    # A damaged journal entry and a deleted txt: exactly those two images run again.
+    journal = sorted(os.path.join(d, n) for d, _, ns in os.walk(os.path.join(out, ".bitfalcon-journal"))
+                     for n in ns if n.endswith(".det"))
+    check(len(journal) == len(tree.good), "%d journal entries for %d good images" % (
+        len(journal), len(tree.good)))
+    victim = rnd.choice(journal)
+    victim_path = open(victim).read().splitlines()[1][len("path "):]
+    with open(victim, "r+b") as f:
+        f.truncate(os.path.getsize(victim) - 4)  # "end\n" cut off: not complete
+    gone = rnd.choice(sorted(r for r in ref if r != out_rel(os.path.relpath(victim_path, tree.root), ".txt")))
+    os.unlink(os.path.join(out, gone))
+    before = {r: os.stat(os.path.join(out, r)).st_ino for r in ref if r != gone}
+    rc, _, _ = run_detect(args, ["--resume", "--txt", "--json", js + ".3", tree.root], out,
+                          os.path.join(args.work, "resume3.stderr"))
+    redone = sorted(r for r in before if os.stat(os.path.join(out, r)).st_ino != before[r])
+    want = [out_rel(os.path.relpath(victim_path, tree.root), ".txt")]
+    check(redone == want, "after damaging one journal entry, redone: %s, expected %s" % (redone[:5], want))
+    check(read_tree_outputs(out) == ref, "txt outputs differ after the third resume")
+    check(open(js + ".3", "rb").read() == open(ref_json, "rb").read(), "third resume: JSON differs")
+    print("resume: a damaged journal entry and a deleted txt file: only those 2 images redone")
+
 
 def fnv1a64(s):
     h = 0xcbf29ce484222325
@@ -411,6 +432,15 @@ def cmd_shard(args):
         print("skipped: GNU parallel is not installed")
         sys.exit(77)
     tree = Tree(args.work, args.count, args.mkimage, args.assets)
+    for spec in ("0/3", "4/3", "1/0", "1/", "/3", "a/3", "1/3x", "-1/3", "1/3/5", " 1/3"):
+        r = subprocess.run([args.bitfalcon, "detect", "-m", args.model, "--txt", "-o",
+                            os.path.join(args.work, "usage"), "--shard", spec, tree.root],
+                           capture_output=True, text=True)
+        check(r.returncode == 2 and "--shard" in r.stderr, "--shard %r: exit %d, %r" % (
+            spec, r.returncode, r.stderr))
+    r = subprocess.run([args.bitfalcon, "detect", "-m", args.model, "--resume", tree.root],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "--resume needs" in r.stderr, "--resume without outputs: exit %d" % r.returncode)
     whole = os.path.join(args.work, "whole")
     rc, _, _ = run_detect(args, ["--txt", "--json", os.path.join(whole, "all.json"), tree.root],
                           whole, os.path.join(args.work, "whole.stderr"))
