@@ -29,6 +29,8 @@ static void put_u32(uint8_t *p, uint32_t v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size > ((size_t)1 << 30))
+        return 0;
     /* Tensor data must be 64-byte aligned in memory, as in a mapping. */
     size_t cap = (size + 63) / 64 * 64;
     uint8_t *buf = aligned_alloc(64, cap ? cap : 64);

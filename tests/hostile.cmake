@@ -13,6 +13,22 @@ add_test(NAME hostile.fuzz_smoke
 set_tests_properties(hostile.fuzz_smoke PROPERTIES LABELS "hostile;no-sanitizer;fuzz"
                      SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL ON)
 
+# The fuzz targets with a plain main() (fuzz/replay.c), built by the normal
+# compiler: the seed corpora and fuzz/regressions/ (inputs that once failed)
+# are replayed in every build, sanitizer build included, clang or not.
+set(BF_FUZZ_DIR ${CMAKE_SOURCE_DIR}/fuzz)
+foreach(t model image camera)
+  set(extra "")
+  if(t STREQUAL "camera")
+    set(extra ${CMAKE_SOURCE_DIR}/src/capture/convert.c)
+  endif()
+  bf_add_test_program(fuzz_replay_${t} ${BF_FUZZ_DIR}/fuzz_${t}.c ${BF_FUZZ_DIR}/replay.c ${extra})
+  target_include_directories(fuzz_replay_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src/capture)
+  add_test(NAME hostile.fuzz_replay_${t}
+           COMMAND fuzz_replay_${t} ${BF_FUZZ_DIR}/corpus/${t} ${BF_FUZZ_DIR}/regressions/${t})
+  set_tests_properties(hostile.fuzz_replay_${t} PROPERTIES LABELS hostile)
+endforeach()
+
 bf_add_test_program(hostile_mkimage ${BF_HOSTILE_DIR}/mkimage.c)
 
 if(TARGET bitfalcon AND BF_PYTHON)
