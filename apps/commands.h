@@ -16,5 +16,6 @@
 int bf_cmd_detect(int argc, char **argv);
 int bf_cmd_eval(int argc, char **argv);
 int bf_cmd_camera(int argc, char **argv);
+int bf_cmd_bench(int argc, char **argv);
 
 #endif /* BF_APPS_COMMANDS_H */

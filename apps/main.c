@@ -23,6 +23,7 @@ static const command commands[] = {
     {"detect", bf_cmd_detect, "detect objects in images and folders of images"},
     {"eval", bf_cmd_eval, "COCO mAP of the model (or of a detections file) on labeled images"},
     {"camera", bf_cmd_camera, "live detection on a V4L2 camera, in a window or as JSON lines"},
+    {"bench", bf_cmd_bench, "latency end to end and per layer, against the int8 peak"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Runs `bitfalcon bench ... --json` and checks the JSON it prints (fields,
+types, consistency); never asserts on speed.
+
+    check_bench_json.py BITFALCON MODEL SIZE THREADS [IMAGE]
+"""
+import json
+import subprocess
+import sys
+
+
+def main():
+    exe, model, size, threads = sys.argv[1:5]
+    cmd = [exe, "bench", "-m", model, "--size", size, "--threads", threads, "--runs", "3", "--warmup", "1", "--json"]
+    if len(sys.argv) > 5:
+        cmd += ["--image", sys.argv[5]]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, timeout=600).stdout.decode()
+    r = json.loads(out)
+    for key in ("median_ms", "p90_ms", "min_ms", "mean_ms", "fps", "cpu_ms", "network_ms", "peak_gops"):
+        assert isinstance(r[key], (int, float)) and r[key] >= 0, (key, r.get(key))
+    assert isinstance(r["isa"], str) and r["isa"], r["isa"]
+    assert r["requant_isa"] in ("ref", "avx2", "avx512"), r["requant_isa"]
+    assert r["threads"] == (int(threads) or r["threads"]) and r["threads"] >= 1, r["threads"]
+    assert r["size"] == int(size) and r["runs"] == 3, (r["size"], r["runs"])
+    assert r["median_ms"] > 0 and r["min_ms"] <= r["median_ms"] <= r["p90_ms"] + 1e-9, r
+    assert abs(r["fps"] - 1000.0 / r["median_ms"]) < 1e-3 * r["fps"] + 1e-3, r
+    layers = r["layers"]
+    assert len(layers) > 0 and all(l["ms"] >= 0 for l in layers)
+    convs = [l for l in layers if l["op"] == "conv"]
+    assert convs and all(l["gops"] >= 0 for l in convs)
+    share = sum(l["share_pct"] for l in layers)
+    assert abs(share - 100.0) < 0.5 or share == 0, share
+    print("bench json ok: %s %d px, %d threads, median %.2f ms, %d layers" %
+          (r["isa"], r["size"], r["threads"], r["median_ms"], len(layers)))
+
+
+if __name__ == "__main__":
+    main()
