@@ -17,7 +17,7 @@
  *
  *   bf_kernel_bench [--model FILE.bfm] [--sizes 320,640] [--isa LIST]
  *                   [--reps N] [--min-time S] [--tile ROWS] [--ref-rows ROWS]
- *                   [--unique] [--wall] [--smoke]
+ *                   [--unique] [--hot] [--wall] [--smoke]
  *
  *   --isa LIST     comma-separated from ref,avx2,avx512vnni,neon,neondot,
  *                  b1-ref,b1-avx512,b1-neon (default: all this CPU runs)
@@ -27,6 +27,9 @@
  *                  slow; GOPS is a rate, so it stays comparable). Default 512
  *   --unique       one line per distinct (M, N, K) with its count, instead of
  *                  one line per layer
+ *   --hot          with --tile: every call reuses the first tile's A and C
+ *                  rows (cache-hot, like the engine's im2col and int32 tile
+ *                  buffers), measuring the kernel rather than memory traffic
  *   --wall         time with the monotonic clock instead of the thread's CPU
  *                  time (the default, robust on a shared machine)
  */
@@ -259,6 +262,11 @@ static uint64_t rng_next(void)
     return z ^ (z >> 31);
 }
 
+/* --hot: every tile call reads the same A rows and writes the same C rows,
+ * as the engine's conv loop does (a fresh im2col tile, one int32 tile buffer),
+ * so that A and C stay in cache and only the kernel's own speed shows. */
+static bool hot_tiles = false;
+
 static void run_gemm(const bf_t2i8_gemm_config *cfg, size_t m, size_t n, size_t k, const int8_t *a,
                      const void *packed, int32_t *c, size_t tile)
 {
@@ -266,8 +274,10 @@ static void run_gemm(const bf_t2i8_gemm_config *cfg, size_t m, size_t n, size_t 
         cfg->gemm(m, n, k, a, k, packed, c, n);
         return;
     }
-    for (size_t m0 = 0; m0 < m; m0 += tile)
-        cfg->gemm(m - m0 < tile ? m - m0 : tile, n, k, a + m0 * k, k, packed, c + m0 * n, n);
+    for (size_t m0 = 0; m0 < m; m0 += tile) {
+        const size_t at = hot_tiles ? 0 : m0;
+        cfg->gemm(m - m0 < tile ? m - m0 : tile, n, k, a + at * k, k, packed, c + at * n, n);
+    }
 }
 
 /* Times every path on one shape: seconds per GEMM of rows[p] rows, median
@@ -313,7 +323,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--model FILE.bfm] [--sizes 320,640] [--isa LIST] [--reps N] [--min-time S]\n"
-            "          [--tile ROWS] [--ref-rows ROWS] [--unique] [--wall] [--smoke]\n",
+            "          [--tile ROWS] [--ref-rows ROWS] [--unique] [--hot] [--wall] [--smoke]\n",
             argv0);
 }
 
@@ -339,6 +349,7 @@ int main(int argc, char **argv)
         else if (strcmp(o, "--unique") == 0) unique = true;
         else if (strcmp(o, "--smoke") == 0) smoke = true;
         else if (strcmp(o, "--wall") == 0) bench_clock = CLOCK_MONOTONIC;
+        else if (strcmp(o, "--hot") == 0) hot_tiles = true;
         else {
             usage(argv[0]);
             return 2;
@@ -408,8 +419,11 @@ int main(int argc, char **argv)
             ref_index = p;
 
     char cpu[256];
+    if (hot_tiles && tile == 0)
+        tile = 128;
     printf("# bf_kernel_bench: 1 thread, median of %d runs (each >= %.3f s of %s), tile %zu rows%s\n", reps, min_time,
-           bench_clock == CLOCK_MONOTONIC ? "wall time" : "thread CPU time", tile, tile ? "" : " (whole M per call)");
+           bench_clock == CLOCK_MONOTONIC ? "wall time" : "thread CPU time", tile,
+           tile == 0 ? " (whole M per call)" : hot_tiles ? ", cache-hot A and C tiles (--hot)" : "");
     printf("# cpu features: %s\n", bf_cpu_describe(flags, cpu, sizeof cpu));
     printf("# layers: %d convs from %s; reference paths time the first %zu rows\n", n_convs, source, ref_rows);
 
