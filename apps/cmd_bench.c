@@ -60,7 +60,8 @@ static void help(void)
            "      --json          one JSON object on stdout instead of the text report:\n"
            "                      median_ms, p90_ms, min_ms, mean_ms, fps, cpu_ms,\n"
            "                      letterbox_ms, network_ms, post_ms, isa, requant_isa,\n"
-           "                      threads, size, runs, warmup, peak_gops, layers[]\n"
+           "                      threads, size, runs, warmup, peak_gops, layers[],\n"
+           "                      and every run's times_ms, network_times_ms, cpu_times_ms\n"
            "  -h, --help          this help\n"
            "\n"
            "Times are wall-clock milliseconds (CLOCK_MONOTONIC); cpu_ms is the process's\n"
@@ -298,7 +299,7 @@ int bf_cmd_bench(int argc, char **argv)
         pixels = synth;
     }
     const int n_layers = bf_detector_num_layers(det);
-    double *t_all = calloc((size_t)runs * 5, sizeof *t_all);
+    double *t_all = calloc((size_t)runs * 8, sizeof *t_all);
     double *lay = layers ? calloc((size_t)runs * (size_t)n_layers, sizeof *lay) : NULL;
     uint64_t *ns = calloc((size_t)n_layers + 1, sizeof *ns);
     if (pixels == NULL || t_all == NULL || ns == NULL || (layers && lay == NULL)) {
@@ -314,6 +315,7 @@ int bf_cmd_bench(int argc, char **argv)
     }
     double *t_e2e = t_all, *t_pre = t_all + runs, *t_net = t_all + 2 * runs, *t_post = t_all + 3 * runs,
            *t_cpu = t_all + 4 * runs;
+    double *s_e2e = t_all + 5 * runs, *s_net = t_all + 6 * runs, *s_cpu = t_all + 7 * runs; /* in run order */
     int status = BF_EXIT_OK;
     size_t n_det = 0;
 
@@ -337,6 +339,9 @@ int bf_cmd_bench(int argc, char **argv)
         t_net[r] = t2 - t1;
         t_post[r] = t3 - t2;
         t_e2e[r] = t3 - t0;
+        s_e2e[r] = t_e2e[r];
+        s_net[r] = t_net[r];
+        s_cpu[r] = t_cpu[r];
     }
     bf_detector_results(det, &n_det);
     /* per-layer runs, the timing hook on */
@@ -398,6 +403,14 @@ int bf_cmd_bench(int argc, char **argv)
             printf(" \"peak_gops\": %.2f, \"peak_loop\": ", peak);
             json_str(peak_what);
             printf(", \"conv_ms\": %.4f, \"conv_gops\": %.3f", conv_ms, conv_ms > 0 ? conv_ops / conv_ms * 1e-6 : 0.0);
+            const double *samples[3] = {s_e2e, s_net, s_cpu};
+            const char *sample_names[3] = {"times_ms", "network_times_ms", "cpu_times_ms"};
+            for (int k = 0; k < 3; k++) {
+                printf(",\n \"%s\": [", sample_names[k]);
+                for (int r = 0; r < runs; r++)
+                    printf("%s%.4f", r ? ", " : "", samples[k][r]);
+                printf("]");
+            }
             if (layers && lmed != NULL) {
                 printf(",\n \"layers\": [");
                 for (int i = 0; i < n_layers; i++) {
