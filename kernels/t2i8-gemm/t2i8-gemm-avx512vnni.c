@@ -219,5 +219,10 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_avx512vnni = {
     .packed_size = vnni_packed_size,
     .pack = vnni_pack,
     .gemm = vnni_gemm,
-    .mr = 6,
+    /* The tiles have 16, 12, 8, 6 (and, for N = 80, 5) rows: pieces of M that
+     * are multiples of 48 leave no short row block (the 5-row tile at most 4
+     * spare rows per piece). Measured on the YOLOv8n shapes at 640 with
+     * cache-hot tiles: 144-row tiles 94% of peak, 132-row (a multiple of 6)
+     * 92%, the 16-channel layers 77% against 69%. */
+    .mr = 48,
 };

@@ -41,8 +41,10 @@ typedef struct bf_t2i8_gemm_config {
     void (*pack)(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed);
     void (*gemm)(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
                  int32_t *c, size_t ldc);
-    /* Rows per register tile: callers that split M (threads, im2col tiles)
-     * waste least with pieces that are multiples of it. 1 for the reference. */
+    /* Row granularity: callers that split M (threads, im2col tiles) waste
+     * least with pieces that are multiples of it (the register tile's rows,
+     * or their common multiple when the tile depends on N: 48 for
+     * avx512vnni). 1 for the reference. */
     size_t mr;
 } bf_t2i8_gemm_config;
 
