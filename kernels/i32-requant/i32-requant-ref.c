@@ -4,6 +4,7 @@
 #include "i32-requant/i32-requant.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -88,6 +89,10 @@ const bf_i32_requant_config *bf_i32_requant_by_name(const char *isa)
 const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa)
 {
     const bf_cpu_flags *f = bf_cpu_detect();
+    /* benchmark hook: BITFALCON_REQUANT=ref|avx2|avx512 forces a path (when runnable) */
+    const char *env = getenv("BITFALCON_REQUANT");
+    if (env != NULL && env[0] != '\0' && bf_i32_requant_by_name(env) != NULL)
+        return bf_i32_requant_by_name(env);
     size_t first = 0; /* auto: the widest */
     if (gemm_isa != NULL && gemm_isa[0] != '\0' && strcmp(gemm_isa, "auto") != 0) {
         const char *want = strstr(gemm_isa, "avx512") ? "avx512" : strstr(gemm_isa, "avx2") ? "avx2" : "ref";

@@ -44,7 +44,9 @@ extern const bf_i32_requant_config bf_i32_requant_avx512;
 /* The epilogue for a GEMM path name (bf_t2i8_gemm_config.isa): a name
  * containing "avx512" -> avx512, "avx2" -> avx2, anything else (ref, neon,
  * b1-ref, ...) -> ref; each only when this CPU runs it, else the next one
- * down. "" or NULL = the best this CPU runs. Never NULL. */
+ * down. "" or NULL = the best this CPU runs. Never NULL. The environment
+ * variable BITFALCON_REQUANT=ref|avx2|avx512 (a benchmark hook) overrides
+ * the choice when that path runs here. */
 const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa);
 
 /* Exactly the named path ("ref", "avx2", "avx512"), or NULL when unknown or
