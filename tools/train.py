@@ -53,7 +53,7 @@ DEFAULTS = {
     "coco_frac": 0.25, "mosaic": 0.0, "hflip": 0.5, "scale": 0.3, "translate": 0.1, "hsv": [0.015, 0.5, 0.3],
     "lr": 1e-3, "lr_final": 0.02, "warmup_steps": 30, "weight_decay": 0.0,
     "lr_mult_scale": 1.0, "lr_mult_bias": 1.0, "grad_clip": 10.0,
-    "learn_scale": True,
+    "learn_scale": True, "min_scale": 1e-4,
     "blend": [0.0, 0.3],          # progress range over which weights go fp -> ternary
     "acts_at": 0.7,               # progress at which int8 activations are switched on (>1: never)
     "calib_images": 32, "calib_size": 320, "percentile": 99.99,
@@ -484,6 +484,10 @@ def main(argv=None) -> int:
         if cfg["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(student.parameters(), cfg["grad_clip"])
         opt.step()
+        if cfg["learn_scale"]:
+            with torch.no_grad():           # a scale at or below 0 would be a dead channel whose
+                for prm in groups["scale"]:  # bias the exporter cannot represent (alpha clamped)
+                    prm.clamp_(min=cfg["min_scale"])
         if not math.isfinite(float(loss)):
             log(f"non-finite loss at step {state['step']}: {parts}; stopping without saving")
             return 3
