@@ -55,6 +55,16 @@ const bf_i32_requant_config bf_i32_requant_ref = {
     .bias_add = bias_add_ref,
 };
 
+bool bf_i32_requant_can_avx512vbmi(const bf_cpu_flags *f)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return bf_cpu_can_avx512(f) && __builtin_cpu_supports("avx512vbmi");
+#else
+    (void)f;
+    return false;
+#endif
+}
+
 static bool can_any(const bf_cpu_flags *f)
 {
     (void)f;
@@ -95,10 +105,11 @@ const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa)
         return bf_i32_requant_by_name(env);
     size_t first = 0; /* auto: the widest */
     if (gemm_isa != NULL && gemm_isa[0] != '\0' && strcmp(gemm_isa, "auto") != 0) {
+        /* the widest entry of the GEMM's family, then down the ladder */
         const char *want = strstr(gemm_isa, "avx512") ? "avx512" : strstr(gemm_isa, "avx2") ? "avx2" : "ref";
         first = N_ENTRIES - 1;
-        for (size_t i = 0; i < N_ENTRIES; i++)
-            if (strcmp(want, table[i].isa) == 0)
+        for (size_t i = N_ENTRIES; i-- > 0;)
+            if (strncmp(want, table[i].isa, strlen(want)) == 0)
                 first = i;
     }
     for (size_t i = first; i < N_ENTRIES; i++)

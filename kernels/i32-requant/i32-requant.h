@@ -16,18 +16,20 @@
  * never in 32. Reads only the rows x n block (tails are masked or scalar),
  * writes only rows x n of `out`; no state, so threads may run disjoint rows.
  *
- * Paths: ref (plain C, the oracle), avx2, avx512 (F/BW/VL/DQ). The engine
+ * Paths: ref (plain C, the oracle), avx2, avx512 (F/BW/VL/DQ), avx512vbmi
+ * (the same plus a VBMI table lookup for SiLU instead of a gather). The engine
  * picks one with bf_i32_requant_select() from the name of its GEMM path, so
  * `--isa ref` runs the reference epilogue too. List: i32-requant.inc.
  */
 #ifndef BF_I32_REQUANT_H
 #define BF_I32_REQUANT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct bf_i32_requant_config {
-    const char *isa; /* "ref", "avx2", "avx512" */
+    const char *isa; /* "ref", "avx2", "avx512", "avx512vbmi" */
     /* silu NULL = linear (act 0); else the 256-entry table (act 1) */
     void (*requant)(size_t rows, size_t n, const int32_t *acc, size_t ld_acc, const int32_t *bias,
                     const int32_t *mult, const int32_t *shift, const int8_t *silu, int8_t *out, size_t ld_out);
@@ -39,17 +41,25 @@ extern const bf_i32_requant_config bf_i32_requant_ref;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const bf_i32_requant_config bf_i32_requant_avx2;
 extern const bf_i32_requant_config bf_i32_requant_avx512;
+extern const bf_i32_requant_config bf_i32_requant_avx512vbmi; /* + AVX512_VBMI (vpermi2b SiLU lookup) */
 #endif
 
+#include "cpu.h"
+
+/* VBMI is not among kernels/cpu.h's flags: this adds it (CPUID) to
+ * bf_cpu_can_avx512, which checks the OS's ZMM state. */
+bool bf_i32_requant_can_avx512vbmi(const bf_cpu_flags *f);
+
 /* The epilogue for a GEMM path name (bf_t2i8_gemm_config.isa): a name
- * containing "avx512" -> avx512, "avx2" -> avx2, anything else (ref, neon,
- * b1-ref, ...) -> ref; each only when this CPU runs it, else the next one
- * down. "" or NULL = the best this CPU runs. Never NULL. The environment
+ * containing "avx512" -> avx512vbmi, else avx512; "avx2" -> avx2; anything
+ * else (ref, neon, b1-ref, ...) -> ref; each only when this CPU runs it,
+ * else the next one down. "" or NULL = the best this CPU runs. Never NULL. The environment
  * variable BITFALCON_REQUANT=ref|avx2|avx512 (a benchmark hook) overrides
- * the choice when that path runs here. */
+ * the choice when that path runs here.
+ */
 const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa);
 
-/* Exactly the named path ("ref", "avx2", "avx512"), or NULL when unknown or
+/* Exactly the named path ("ref", "avx2", "avx512", "avx512vbmi"), or NULL when unknown or
  * when this CPU/build cannot run it (tests). */
 const bf_i32_requant_config *bf_i32_requant_by_name(const char *isa);
 

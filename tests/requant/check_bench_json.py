@@ -19,7 +19,7 @@ def main():
     for key in ("median_ms", "p90_ms", "min_ms", "mean_ms", "fps", "cpu_ms", "network_ms", "peak_gops"):
         assert isinstance(r[key], (int, float)) and r[key] >= 0, (key, r.get(key))
     assert isinstance(r["isa"], str) and r["isa"], r["isa"]
-    assert r["requant_isa"] in ("ref", "avx2", "avx512"), r["requant_isa"]
+    assert r["requant_isa"] in ("ref", "avx2", "avx512", "avx512vbmi"), r["requant_isa"]
     assert r["threads"] == (int(threads) or r["threads"]) and r["threads"] >= 1, r["threads"]
     assert r["size"] == int(size) and r["runs"] == 3, (r["size"], r["runs"])
     assert r["median_ms"] > 0 and r["min_ms"] <= r["median_ms"] <= r["p90_ms"] + 1e-9, r

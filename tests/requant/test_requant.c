@@ -141,7 +141,7 @@ int main(void)
 {
     rng r;
     rng_init(&r, test_seed(0x5EED1234));
-    const char *names[] = {"ref", "avx2", "avx512"};
+    const char *names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
     int ran = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const bf_i32_requant_config *cfg = bf_i32_requant_by_name(names[i]);
@@ -157,7 +157,7 @@ int main(void)
     CHECK(strcmp(bf_i32_requant_select("b1-ref")->isa, "ref") == 0, "b1-ref -> ref");
     CHECK(bf_i32_requant_select(NULL) != NULL && bf_i32_requant_select("neon") != NULL, "never NULL");
     if (bf_i32_requant_by_name("avx512") != NULL)
-        CHECK(strcmp(bf_i32_requant_select("avx512vnni")->isa, "avx512") == 0, "avx512vnni -> avx512");
+        CHECK(strncmp(bf_i32_requant_select("avx512vnni")->isa, "avx512", 6) == 0, "avx512vnni -> avx512*");
     if (bf_i32_requant_by_name("avx2") != NULL)
         CHECK(strcmp(bf_i32_requant_select("avx2")->isa, "avx2") == 0, "avx2 -> avx2");
     CHECK(bf_i32_requant_by_name("nope") == NULL, "unknown name");
