@@ -148,7 +148,28 @@ typedef struct detect_ctx {
     int journal;           /* --resume with --json: detections go to journal files */
     const char *fingerprint; /* model and thresholds, checked when reading a journal */
     bfio_detfile_writer json;
+    /* The JSON text goes out in pieces as it grows, so memory stays flat however
+     * many images there are: to a hidden temporary renamed over FILE at the end
+     * (files.h), or to stdout for '-'. */
+    int json_state; /* 0 no JSON, 1 temporary file open, 2 stdout, -1 could not open (reported) */
+    bfio_atomic_file json_file;
 } detect_ctx;
+
+#define JSON_FLUSH_BYTES ((size_t)1 << 20)
+
+static void json_flush(detect_ctx *c, int force)
+{
+    bfio_sb *sb = &c->json.sb;
+    if (c->json_state <= 0 || sb->failed || (!force && sb->len < JSON_FLUSH_BYTES))
+        return;
+    if (c->json_state == 1) {
+        bfio_err err; /* a failed write is sticky: commit reports it */
+        (void)bfio_atomic_write(&c->json_file, sb->data, sb->len, &err);
+    } else {
+        fwrite(sb->data, 1, sb->len, stdout);
+    }
+    bfio_sb_clear(sb);
+}
 
 /* --- the --json journal (see the comment at the top) ---------------------- */
 
@@ -532,8 +553,18 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_json = json_path != NULL;
     c.want_print = !want_txt && !want_draw && !json_path;
     c.journal = resume && c.want_json;
-    if (c.want_json)
+    if (c.want_json) {
         bfio_detfile_begin(&c.json);
+        bfio_err err;
+        if (strcmp(json_path, "-") == 0)
+            c.json_state = 2;
+        else if (bfio_mkdirs_for_file(json_path, &err) != 0 ||
+                 bfio_atomic_open(&c.json_file, json_path, &err) != 0) {
+            bf_report_failure(json_path, "%s", err.msg); /* the other outputs are still written */
+            c.json_state = -1;
+        } else
+            c.json_state = 1;
+    }
 
     int status = BF_EXIT_OK;
     bf_inputs in = {0};
@@ -588,6 +619,7 @@ int bf_cmd_detect(int argc, char **argv)
         }
         if (process(&c, input, &jobs[i]) != 0)
             failures++;
+        json_flush(&c, 0);
     }
     bf_report_progress_end();
     if (resume && bf_report_is_tty())
@@ -601,22 +633,26 @@ int bf_cmd_detect(int argc, char **argv)
             if (!in.items[i].skip && journal_read(&c, jobs[i].journal, in.items[i].path, &d, &n)) {
                 add_json(&c, in.items[i].path, d, n);
                 free(d);
+                json_flush(&c, 0);
             }
         }
 
     if (c.want_json) {
         bfio_detfile_end(&c.json);
         bfio_err err;
-        if (c.json.sb.failed) {
+        json_flush(&c, 1);
+        if (c.json_state < 0) {
+            failures++; /* reported when it could not be opened */
+        } else if (c.json.sb.failed) {
             bf_report_failure(json_path, "out of memory");
             failures++;
-        } else if (strcmp(json_path, "-") == 0) {
-            fwrite(c.json.sb.data, 1, c.json.sb.len, stdout);
-        } else if (bfio_mkdirs_for_file(json_path, &err) != 0 ||
-                   bfio_write_file_atomic(json_path, c.json.sb.data, c.json.sb.len, &err) != 0) {
+        } else if (c.json_state == 1 && bfio_atomic_commit(&c.json_file, &err) != 0) {
             bf_report_failure(json_path, "%s", err.msg);
             failures++;
         }
+        if (c.json_state == 1 && c.json.sb.failed)
+            bfio_atomic_abort(&c.json_file);
+        c.json_state = 0;
     }
     if (fflush(stdout) != 0) {
         bf_report_message("writing to stdout failed");
@@ -639,6 +675,8 @@ done:
     free(jobs);
     free(fingerprint);
     bf_inputs_free(&in);
+    if (c.json_state == 1) /* not committed: out of memory on the way */
+        bfio_atomic_abort(&c.json_file);
     if (c.want_json)
         bfio_detfile_writer_free(&c.json);
     bf_detector_destroy(c.det);

@@ -83,52 +83,78 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-int bfio_write_file_atomic(const char *path, const void *data, size_t size, bfio_err *err)
+int bfio_atomic_open(bfio_atomic_file *f, const char *path, bfio_err *err)
 {
+    f->fd = -1;
+    f->tmp = NULL;
+    f->path = NULL;
+    f->failed = 0;
     /* The temporary lives next to the destination, hidden: "dir/.name.tmp-XXXXXX". */
     const char *base = bfio_path_basename(path);
     size_t dir_len = (size_t)(base - path);
     size_t tmp_len = dir_len + 1 + strlen(base) + sizeof ".tmp-XXXXXX";
-    char *tmp = malloc(tmp_len);
-    if (!tmp)
+    f->tmp = malloc(tmp_len);
+    f->path = strdup(path);
+    if (!f->tmp || !f->path) {
+        free(f->tmp);
+        free(f->path);
+        f->tmp = f->path = NULL;
         return bfio_fail(err, "out of memory");
-    snprintf(tmp, tmp_len, "%.*s.%s.tmp-XXXXXX", (int)dir_len, path, base);
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    }
+    snprintf(f->tmp, tmp_len, "%.*s.%s.tmp-XXXXXX", (int)dir_len, path, base);
+    f->fd = mkstemp(f->tmp);
+    if (f->fd < 0) {
         int e = errno;
-        free(tmp);
+        free(f->tmp);
+        free(f->path);
+        f->tmp = f->path = NULL;
         return bfio_fail(err, "cannot create a temporary file: %s", strerror(e));
     }
-    const char *what = NULL;
+    if (fchmod(f->fd, 0644) != 0) { /* mkstemp makes 0600; outputs are meant to be shared */
+        int e = errno;
+        bfio_atomic_abort(f);
+        return bfio_fail(err, "chmod failed: %s", strerror(e));
+    }
+    return 0;
+}
+
+int bfio_atomic_write(bfio_atomic_file *f, const void *data, size_t size, bfio_err *err)
+{
+    if (f->failed)
+        return -1;
+    if (write_all(f->fd, data, size) != 0) {
+        int e = errno;
+        f->failed = 1;
+        return bfio_fail(err, "write failed: %s", e ? strerror(e) : "short write");
+    }
+    return 0;
+}
+
+int bfio_atomic_commit(bfio_atomic_file *f, bfio_err *err)
+{
+    const char *what = f->failed ? "write" : NULL;
     int e = 0;
-    if (fchmod(fd, 0644) != 0) { /* mkstemp makes 0600; outputs are meant to be shared */
-        what = "chmod";
-        e = errno;
-    } else if (write_all(fd, data, size) != 0) {
-        what = "write";
-        e = errno;
-    } else if (fsync(fd) != 0) {
+    if (!what && fsync(f->fd) != 0) {
         what = "fsync";
         e = errno;
     }
-    if (close(fd) != 0 && !what) {
+    if (close(f->fd) != 0 && !what) {
         what = "close";
         e = errno;
     }
-    if (!what && rename(tmp, path) != 0) {
+    f->fd = -1;
+    if (!what && rename(f->tmp, f->path) != 0) {
         what = "rename";
         e = errno;
     }
     if (what) {
-        unlink(tmp);
-        free(tmp);
+        bfio_atomic_abort(f);
         return bfio_fail(err, "%s failed: %s", what, e ? strerror(e) : "short write");
     }
-    free(tmp);
-
     /* Make the rename itself durable; failure here only costs durability. */
-    char *dir = dir_len ? strndup(path, dir_len) : strdup(".");
+    const char *base = bfio_path_basename(f->path);
+    size_t dir_len = (size_t)(base - f->path);
+    char *dir = dir_len ? strndup(f->path, dir_len) : strdup(".");
     if (dir) {
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
@@ -137,7 +163,34 @@ int bfio_write_file_atomic(const char *path, const void *data, size_t size, bfio
         }
         free(dir);
     }
+    free(f->tmp);
+    free(f->path);
+    f->tmp = f->path = NULL;
     return 0;
+}
+
+void bfio_atomic_abort(bfio_atomic_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->tmp)
+        unlink(f->tmp);
+    free(f->tmp);
+    free(f->path);
+    f->tmp = f->path = NULL;
+}
+
+int bfio_write_file_atomic(const char *path, const void *data, size_t size, bfio_err *err)
+{
+    bfio_atomic_file f;
+    if (bfio_atomic_open(&f, path, err) != 0)
+        return -1;
+    if (bfio_atomic_write(&f, data, size, err) != 0) {
+        bfio_atomic_abort(&f);
+        return -1;
+    }
+    return bfio_atomic_commit(&f, err);
 }
 
 int bfio_mkdirs(const char *dir, bfio_err *err)

@@ -37,6 +37,23 @@ int bfio_read_file(const char *path, size_t max_bytes, uint8_t **out_data, size_
 /* Writes data to path atomically (temp file + fsync + rename), mode 0644. */
 int bfio_write_file_atomic(const char *path, const void *data, size_t size, bfio_err *err);
 
+/* The same in steps, for a file written piece by piece (a JSON array that
+ * would not fit in memory): open creates the hidden temporary, write appends
+ * (after a failure it does nothing and returns -1), commit fsyncs and renames
+ * it over path, abort removes it. After commit or abort the struct holds
+ * nothing; every path through open ends in exactly one of them. */
+typedef struct bfio_atomic_file {
+    int fd;
+    char *tmp;  /* the temporary's path */
+    char *path; /* the destination */
+    int failed; /* a write failed: commit will fail */
+} bfio_atomic_file;
+
+int bfio_atomic_open(bfio_atomic_file *f, const char *path, bfio_err *err);
+int bfio_atomic_write(bfio_atomic_file *f, const void *data, size_t size, bfio_err *err);
+int bfio_atomic_commit(bfio_atomic_file *f, bfio_err *err);
+void bfio_atomic_abort(bfio_atomic_file *f);
+
 /* mkdir -p: creates dir and its missing parents (mode 0755). */
 int bfio_mkdirs(const char *dir, bfio_err *err);
 /* Creates the folders above a file path ("out/a/b.jpg" -> out/a). */
