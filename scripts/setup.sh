@@ -9,7 +9,7 @@ SUDO=""
 PACKAGES="build-essential cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libstb-dev \
 libv4l-dev libsdl2-dev"
 # Test-only extras: sanitizer runtime, valgrind, Xvfb, numpy for the bit-exact check.
-TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel"
+TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
 if [ "${BITFALCON_SKIP_APT:-0}" != "1" ]; then
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PACKAGES $TEST_PACKAGES
