@@ -28,13 +28,14 @@ if ! "$CC" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/
     exit 77
 fi
 
+mkdir -p "$build"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
 cmake -S "$src" -B "$build/lib" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=Fuzz \
     -DBITFALCON_BUILD_TESTS=OFF -DBITFALCON_BUILD_APPS=OFF \
-    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link $san" >"$build.cmake.log" 2>&1 ||
-    { cat "$build.cmake.log" >&2; exit 1; }
-cmake --build "$build/lib" -j"$jobs" --target bitfalcon_static bitfalcon_io >"$build.make.log" 2>&1 ||
-    { cat "$build.make.log" >&2; exit 1; }
+    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link $san" >"$build/cmake.log" 2>&1 ||
+    { cat "$build/cmake.log" >&2; exit 1; }
+cmake --build "$build/lib" -j"$jobs" --target bitfalcon_static bitfalcon_io >"$build/make.log" 2>&1 ||
+    { cat "$build/make.log" >&2; exit 1; }
 
 libs="$build/lib/libbitfalcon_io.a $build/lib/libbitfalcon.a $(pkg-config --libs libturbojpeg) -lm -lpthread"
 inc="-I$src/include -I$src/src/core -I$src/src/io -I$src/src/capture -I$src/kernels"

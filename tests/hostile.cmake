@@ -35,6 +35,10 @@ bf_add_test_program(hostile_test_atomic ${BF_HOSTILE_DIR}/test_atomic.c)
 add_test(NAME hostile.atomic_file_writer COMMAND hostile_test_atomic)
 set_tests_properties(hostile.atomic_file_writer PROPERTIES LABELS hostile)
 
+bf_add_test_program(hostile_test_regressions ${BF_HOSTILE_DIR}/test_regressions.c)
+add_test(NAME hostile.fuzz_fixes COMMAND hostile_test_regressions ${BF_TEST_DATA}/chelsea.png)
+set_tests_properties(hostile.fuzz_fixes PROPERTIES LABELS hostile)
+
 if(TARGET bitfalcon AND BF_PYTHON)
   # Sizes that keep each test within a few minutes on 2 cores: the sanitizer
   # and Debug builds run the reference kernels unoptimised (about 10x slower).

@@ -230,13 +230,71 @@ static int decode_jpeg(const uint8_t *data, size_t size, bfio_image *out, bfio_e
     return 0;
 }
 
+static int is_empty_idat(const uint8_t *chunk)
+{
+    return be32(chunk) == 0 && memcmp(chunk + 4, "IDAT", 4) == 0;
+}
+
+/* stb_image 2.27 (Debian 12's) computes `idata + 0` with idata NULL when a
+ * PNG's first IDAT chunk is empty: undefined behaviour, caught by clang's
+ * UBSan (found by fuzz_image; fuzz/regressions/image/). An empty IDAT
+ * carries no data, so dropping every one changes nothing about the image.
+ * Returns a copy without them (the caller frees it), or NULL when there is
+ * none (*nomem = 0) or memory ran out (*nomem = 1). */
+static uint8_t *png_drop_empty_idat(const uint8_t *d, size_t n, size_t *out_n, int *nomem)
+{
+    *nomem = 0;
+    int found = 0;
+    for (size_t pos = 8; pos + 12 <= n;) {
+        if (is_empty_idat(d + pos)) {
+            found = 1;
+            break;
+        }
+        uint32_t len = be32(d + pos);
+        if (len > n - pos - 12)
+            break; /* runs past the end: stb reports the truncation */
+        pos += 12 + (size_t)len;
+    }
+    if (!found)
+        return NULL;
+    uint8_t *copy = malloc(n);
+    if (!copy) {
+        *nomem = 1;
+        return NULL;
+    }
+    memcpy(copy, d, 8);
+    size_t pos = 8, o = 8;
+    while (pos + 12 <= n) {
+        uint32_t len = be32(d + pos);
+        size_t chunk = len > n - pos - 12 ? n - pos : 12 + (size_t)len;
+        if (!is_empty_idat(d + pos)) {
+            memcpy(copy + o, d + pos, chunk);
+            o += chunk;
+        }
+        pos += chunk;
+    }
+    memcpy(copy + o, d + pos, n - pos);
+    *out_n = o + (n - pos);
+    return copy;
+}
+
 static int decode_stb(const uint8_t *data, size_t size, bfio_format f, int w, int h,
                       bfio_image *out, bfio_err *err)
 {
     if (size > INT_MAX)
         return bfio_fail(err, "%s file too large", bfio_format_name(f));
+    uint8_t *cleaned = NULL;
+    if (f == BFIO_FORMAT_PNG) {
+        int nomem;
+        cleaned = png_drop_empty_idat(data, size, &size, &nomem);
+        if (nomem)
+            return bfio_fail(err, "out of memory");
+        if (cleaned)
+            data = cleaned;
+    }
     int sw = 0, sh = 0, comp = 0;
     stbi_uc *p = stbi_load_from_memory(data, (int)size, &sw, &sh, &comp, 3);
+    free(cleaned);
     if (!p)
         return bfio_fail(err, "%s is corrupt or truncated: %s", bfio_format_name(f),
                          stbi_failure_reason());
