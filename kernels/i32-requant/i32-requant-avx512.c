@@ -124,14 +124,35 @@ __attribute__((target("avx512vbmi"))) static void requant_avx512vbmi(size_t rows
     }
 }
 
+__attribute__((target("avx512vbmi"))) static void lut8_avx512vbmi(size_t rows, size_t n, const int8_t *in,
+                                                                    size_t ld_in, const int8_t *table, int8_t *out,
+                                                                    size_t ld_out)
+{
+    const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+    const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (size_t r = 0; r < rows; r++) {
+        const int8_t *s = in + r * ld_in;
+        int8_t *d = out + r * ld_out;
+        for (size_t j = 0; j < n; j += 64) {
+            const size_t w = n - j < 64 ? n - j : 64;
+            const __mmask64 k = w == 64 ? ~(__mmask64)0 : (((__mmask64)1 << w) - 1);
+            const __m512i idx = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, s + j), flip);
+            _mm512_mask_storeu_epi8(d + j, k, silu_vbmi(idx, t0, t1, t2, t3));
+        }
+    }
+}
+
 const bf_i32_requant_config bf_i32_requant_avx512vbmi = {
     .isa = "avx512vbmi",
     .requant = requant_avx512vbmi,
     .bias_add = bias_add_avx512,
+    .lut8 = lut8_avx512vbmi,
 };
 
 const bf_i32_requant_config bf_i32_requant_avx512 = {
     .isa = "avx512",
     .requant = requant_avx512,
     .bias_add = bias_add_avx512,
+    .lut8 = bf_i32_lut8_scalar,
 };

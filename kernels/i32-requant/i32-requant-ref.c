@@ -49,10 +49,22 @@ static void bias_add_ref(size_t rows, size_t n, int32_t *acc, size_t ld_acc, con
     }
 }
 
+void bf_i32_lut8_scalar(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
+                        size_t ld_out)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const int8_t *restrict s = in + r * ld_in;
+        int8_t *restrict d = out + r * ld_out;
+        for (size_t j = 0; j < n; j++)
+            d[j] = table[s[j] + 128];
+    }
+}
+
 const bf_i32_requant_config bf_i32_requant_ref = {
     .isa = "ref",
     .requant = requant_ref,
     .bias_add = bias_add_ref,
+    .lut8 = bf_i32_lut8_scalar,
 };
 
 bool bf_i32_requant_can_avx512vbmi(const bf_cpu_flags *f)

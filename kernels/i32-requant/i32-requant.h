@@ -35,9 +35,16 @@ typedef struct bf_i32_requant_config {
                     const int32_t *mult, const int32_t *shift, const int8_t *silu, int8_t *out, size_t ld_out);
     /* acc[r][j] += bias[j] (act 2, the raw head outputs) */
     void (*bias_add)(size_t rows, size_t n, int32_t *acc, size_t ld_acc, const int32_t *bias);
+    /* out[r][j] = table[in[r][j] + 128]: the same 256-entry int8 lookup as
+     * the SiLU step, for CONCAT's rescale of an int8 input (ops.c) */
+    void (*lut8)(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
+                 size_t ld_out);
 } bf_i32_requant_config;
 
 extern const bf_i32_requant_config bf_i32_requant_ref;
+/* The scalar lut8 (what paths without a vector table lookup use). */
+void bf_i32_lut8_scalar(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
+                        size_t ld_out);
 #if defined(__x86_64__) || defined(_M_X64)
 extern const bf_i32_requant_config bf_i32_requant_avx2;
 extern const bf_i32_requant_config bf_i32_requant_avx512;

@@ -288,12 +288,7 @@ int bf_detector_threads(const bf_detector *d)
 
 const char *bf_detector_requant_isa(const bf_detector *d)
 {
-    if (d == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < d->model->n_layers; i++)
-        if (d->model->layers[i].op == BF_OP_CONV && d->ex.convs[i].requant != NULL)
-            return d->ex.convs[i].requant->isa;
-    return "ref";
+    return d == NULL ? NULL : d->ex.requant->isa;
 }
 
 int bf_detector_num_layers(const bf_detector *d)

@@ -35,6 +35,7 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     ex->gemm = gemm;
     ex->n_workers = threads < 1 ? 1 : threads;
     const bf_i32_requant_config *requant = bf_i32_requant_select(gemm->isa);
+    ex->requant = requant;
     const size_t tile_m = bf_conv_tile_m(gemm->mr);
     bf_status st = bf_plan_build(m, input_size, reuse, tile_m, &ex->plan, err);
     if (st != BF_OK)
@@ -213,7 +214,8 @@ static void ew_task(void *ctx, size_t t, int worker)
             ins[i] = j->ins[i] + a * (size_t)j->chans[i];
             out_c += (size_t)j->chans[i];
         }
-        bf_concat(ins, j->chans, j->mult, j->shift, (int)j->l->n_inputs, b - a, j->y + a * out_c);
+        bf_concat_rq(ins, j->chans, j->mult, j->shift, (int)j->l->n_inputs, b - a, j->y + a * out_c,
+                     j->ex->requant);
         break;
     }
     case BF_OP_SLICE: /* units: pixels */

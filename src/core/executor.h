@@ -33,6 +33,7 @@
 typedef struct bf_executor {
     const bf_model *model;
     const bf_t2i8_gemm_config *gemm;
+    const bf_i32_requant_config *requant; /* the epilogue and concat's table lookup */
     bf_plan plan;
     uint8_t *arena;       /* plan.arena_bytes, BF_ALIGN-aligned */
     int8_t *im2col;       /* n_workers x im2col_stride bytes */

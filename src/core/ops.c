@@ -3,6 +3,35 @@
 
 #include <string.h>
 
+/* memcpy for the short runs of im2col (a kernel row of a thin input: 9 bytes
+ * for the first layer's 3x3x3, 48 for 3x3x16): overlapping 4/8/16-byte
+ * loads and stores inline instead of a library call. Reads and writes
+ * exactly [0, n); d and s do not overlap. */
+static inline void copy_run(int8_t *restrict d, const int8_t *restrict s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n > 16 && n <= 128) {
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            memcpy(d + i, s + i, 16);
+        if (i < n)
+            memcpy(d + n - 16, s + n - 16, 16); /* overlaps what is written already: same bytes */
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t count, int8_t *out)
 {
     const size_t in_c = (size_t)p->in_c;
@@ -23,7 +52,7 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
             const int ix0 = ox * p->stride - p->pad;
             if (ix0 >= 0 && ix0 + p->kw <= p->in_w) {
                 /* all kw taps inside: they are kw adjacent pixels, one copy */
-                memcpy(d, src_row + (size_t)ix0 * in_c, row_k);
+                copy_run(d, src_row + (size_t)ix0 * in_c, row_k);
                 continue;
             }
             for (int kx = 0; kx < p->kw; kx++) {
@@ -31,7 +60,7 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
                 if (ix < 0 || ix >= p->in_w)
                     memset(d + (size_t)kx * in_c, p->in_zero_point, in_c);
                 else
-                    memcpy(d + (size_t)kx * in_c, src_row + (size_t)ix * in_c, in_c);
+                    copy_run(d + (size_t)kx * in_c, src_row + (size_t)ix * in_c, in_c);
             }
         }
     }
@@ -82,6 +111,14 @@ void bf_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, int32_t mul
 void bf_concat(const int8_t *const *inputs, const int *channels, const int32_t *mult, const int32_t *shift,
                int n, size_t pixels, int8_t *out)
 {
+    bf_concat_rq(inputs, channels, mult, shift, n, pixels, out, NULL);
+}
+
+void bf_concat_rq(const int8_t *const *inputs, const int *channels, const int32_t *mult, const int32_t *shift,
+                  int n, size_t pixels, int8_t *out, const bf_i32_requant_config *rq)
+{
+    if (rq == NULL)
+        rq = &bf_i32_requant_ref;
     size_t out_c = 0;
     for (int i = 0; i < n; i++)
         out_c += (size_t)channels[i];
@@ -93,19 +130,14 @@ void bf_concat(const int8_t *const *inputs, const int *channels, const int32_t *
         /* mult == 2^shift is an exact copy: rshift_round(x * 2^s, s) == x.
          * Otherwise the rescale of an int8 has 256 possible results: a table. */
         const int copy = shift[i] <= 30 && mult[i] == (int32_t)1 << shift[i];
-        int8_t lut[256];
-        if (!copy)
+        if (copy) {
+            for (size_t px = 0; px < pixels; px++)
+                memcpy(dst + px * out_c, src + px * c, c);
+        } else {
+            int8_t lut[256];
             for (int x = -128; x < 128; x++)
                 lut[x + 128] = bf_clamp8(bf_rshift_round((int64_t)x * mult[i], shift[i]));
-        for (size_t px = 0; px < pixels; px++) {
-            const int8_t *restrict s = src + px * c;
-            int8_t *restrict d = dst + px * out_c;
-            if (copy) {
-                memcpy(d, s, c);
-            } else {
-                for (size_t j = 0; j < c; j++)
-                    d[j] = lut[s[j] + 128];
-            }
+            rq->lut8(pixels, c, src, c, lut, dst, out_c);
         }
         first += c;
     }

@@ -106,6 +106,9 @@ void bf_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, int32_t mul
  * channels and is rescaled by clamp8(rshift_round(x * mult[i], shift[i])). */
 void bf_concat(const int8_t *const *inputs, const int *channels, const int32_t *mult, const int32_t *shift,
                int n, size_t pixels, int8_t *out);
+/* The same with the rescale table applied by rq->lut8 (NULL = reference). */
+void bf_concat_rq(const int8_t *const *inputs, const int *channels, const int32_t *mult, const int32_t *shift,
+                  int n, size_t pixels, int8_t *out, const bf_i32_requant_config *rq);
 
 /* Channels [first, first + count) of an in_c-channel map. */
 void bf_slice(const int8_t *in, int in_c, int first, int count, size_t pixels, int8_t *out);

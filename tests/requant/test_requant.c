@@ -8,7 +8,8 @@
  * SiLU, plus the raw bias passthrough; operands cover the whole domain:
  * mult in [0, 2^31) including 0 and 2^31 - 1, shift 0..62, accumulators near
  * both int32 ends, and values that round exactly at halves (ties go up).
- * Checks that nothing outside the rows x n block is written.
+ * Checks that nothing outside the rows x n block is written. Also the lut8
+ * table lookup (CONCAT's rescale).
  * Seed: BF_TEST_SEED replays a run (printed at start).
  */
 #include <stdlib.h>
@@ -134,7 +135,26 @@ static void check_path(const bf_i32_requant_config *cfg, rng *r)
             if (test_failures > 20)
                 return;
         }
-    fprintf(stderr, "%s: %ld requant cases\n", cfg->isa, cases);
+    /* lut8: rows of int8 through the table, strided, n across the 64-byte vector */
+    static int8_t lin[5 * 200], lout[5 * 200], lwant[5 * 200];
+    for (int rep = 0; rep < 300; rep++) {
+        int8_t table[256];
+        for (int i = 0; i < 256; i++)
+            table[i] = (int8_t)rng_int(r, -128, 127);
+        const size_t n = (size_t)rng_int(r, 1, 150), rows = (size_t)rng_int(r, 1, 5);
+        const size_t ld_in = n + (size_t)rng_int(r, 0, 40), ld_out = n + (size_t)rng_int(r, 0, 40);
+        for (size_t i = 0; i < sizeof lin; i++)
+            lin[i] = (int8_t)rng_int(r, -128, 127);
+        memset(lout, 0x33, sizeof lout);
+        memset(lwant, 0x33, sizeof lwant);
+        for (size_t row = 0; row < rows; row++)
+            for (size_t j = 0; j < n; j++)
+                lwant[row * ld_out + j] = table[lin[row * ld_in + j] + 128];
+        cfg->lut8(rows, n, lin, ld_in, table, lout, ld_out);
+        CHECK(memcmp(lout, lwant, sizeof lout) == 0, "%s lut8: rows %zu n %zu ld_in %zu ld_out %zu", cfg->isa, rows, n,
+              ld_in, ld_out);
+    }
+    fprintf(stderr, "%s: %ld requant cases, 300 lut8 cases\n", cfg->isa, cases);
 }
 
 int main(void)
