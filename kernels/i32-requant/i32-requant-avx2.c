@@ -105,4 +105,5 @@ const bf_i32_requant_config bf_i32_requant_avx2 = {
     .requant = requant_avx2,
     .bias_add = bias_add_avx2,
     .lut8 = bf_i32_lut8_scalar,
+    .add8 = bf_i32_add8_scalar,
 };

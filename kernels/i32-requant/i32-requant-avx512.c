@@ -80,6 +80,26 @@ static void bias_add_avx512(size_t rows, size_t n, int32_t *acc, size_t ld_acc, 
     }
 }
 
+/* ADD: 8 elements per vector in 64-bit lanes (vpmovsxbq, vpmuldq: the
+ * products are exact, |a * mult| < 2^38), round, vpsravq, clamp, vpmovqb. */
+static void add8_avx512(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a, int32_t mult_b, int32_t shift,
+                        int8_t *out)
+{
+    const __m512i ma = _mm512_set1_epi64(mult_a), mb = _mm512_set1_epi64(mult_b);
+    const __m512i s = _mm512_set1_epi64(shift), rnd = _mm512_set1_epi64(((int64_t)1 << shift) >> 1);
+    const __m512i lo = _mm512_set1_epi64(-128), hi = _mm512_set1_epi64(127);
+    for (size_t i = 0; i < n; i += 8) {
+        const size_t w = n - i < 8 ? n - i : 8;
+        const __mmask8 k = (__mmask8)((1u << w) - 1u);
+        const __m512i va = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(k, a + i));
+        const __m512i vb = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(k, b + i));
+        __m512i x = _mm512_add_epi64(_mm512_mul_epi32(va, ma), _mm512_mul_epi32(vb, mb));
+        x = _mm512_srav_epi64(_mm512_add_epi64(x, rnd), s);
+        x = _mm512_min_epi64(_mm512_max_epi64(x, lo), hi);
+        _mm_mask_storeu_epi8(out + i, k, _mm512_cvtepi64_epi8(x));
+    }
+}
+
 /* The SiLU table lookup with VBMI: 16 int8 results in the low lanes. */
 __attribute__((target("avx512vbmi"))) static inline __m512i silu_vbmi(__m512i idx, __m512i t0, __m512i t1,
                                                                        __m512i t2, __m512i t3)
@@ -148,6 +168,7 @@ const bf_i32_requant_config bf_i32_requant_avx512vbmi = {
     .requant = requant_avx512vbmi,
     .bias_add = bias_add_avx512,
     .lut8 = lut8_avx512vbmi,
+    .add8 = add8_avx512,
 };
 
 const bf_i32_requant_config bf_i32_requant_avx512 = {
@@ -155,4 +176,5 @@ const bf_i32_requant_config bf_i32_requant_avx512 = {
     .requant = requant_avx512,
     .bias_add = bias_add_avx512,
     .lut8 = bf_i32_lut8_scalar,
+    .add8 = add8_avx512,
 };

@@ -60,11 +60,20 @@ void bf_i32_lut8_scalar(size_t rows, size_t n, const int8_t *in, size_t ld_in, c
     }
 }
 
+void bf_i32_add8_scalar(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a, int32_t mult_b, int32_t shift,
+                        int8_t *out)
+{
+    const int64_t round = ((int64_t)1 << shift) >> 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = clamp8(((int64_t)a[i] * mult_a + (int64_t)b[i] * mult_b + round) >> shift);
+}
+
 const bf_i32_requant_config bf_i32_requant_ref = {
     .isa = "ref",
     .requant = requant_ref,
     .bias_add = bias_add_ref,
     .lut8 = bf_i32_lut8_scalar,
+    .add8 = bf_i32_add8_scalar,
 };
 
 bool bf_i32_requant_can_avx512vbmi(const bf_cpu_flags *f)

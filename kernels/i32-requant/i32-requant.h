@@ -39,12 +39,18 @@ typedef struct bf_i32_requant_config {
      * the SiLU step, for CONCAT's rescale of an int8 input (ops.c) */
     void (*lut8)(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
                  size_t ld_out);
+    /* out[i] = clamp8(rshift_round((int64)a[i] * mult_a + (int64)b[i] * mult_b, shift)): the ADD op
+     * (mult_a, mult_b in [0, 2^31), shift 0..62) */
+    void (*add8)(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a, int32_t mult_b, int32_t shift,
+                 int8_t *out);
 } bf_i32_requant_config;
 
 extern const bf_i32_requant_config bf_i32_requant_ref;
-/* The scalar lut8 (what paths without a vector table lookup use). */
+/* The scalar lut8 and add8 (what paths without a vector version use). */
 void bf_i32_lut8_scalar(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
                         size_t ld_out);
+void bf_i32_add8_scalar(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a, int32_t mult_b, int32_t shift,
+                        int8_t *out);
 #if defined(__x86_64__) || defined(_M_X64)
 extern const bf_i32_requant_config bf_i32_requant_avx2;
 extern const bf_i32_requant_config bf_i32_requant_avx512;

@@ -205,7 +205,7 @@ static void ew_task(void *ctx, size_t t, int worker)
     piece_range(j->units, j->n, t, &a, &b);
     switch (j->l->op) {
     case BF_OP_ADD: /* units: elements */
-        bf_add(j->x + a, j->x2 + a, j->y + a, b - a, p[0], p[1], p[2]);
+        j->ex->requant->add8(b - a, j->x + a, j->x2 + a, p[0], p[1], p[2], j->y + a);
         break;
     case BF_OP_CONCAT: { /* units: pixels */
         const int8_t *ins[BF_MAX_LAYER_INPUTS];

@@ -98,7 +98,8 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc);
 
-/* out = clamp8(rshift_round(a * mult_a + b * mult_b, shift)), n elements. */
+/* out = clamp8(rshift_round(a * mult_a + b * mult_b, shift)), n elements
+ * (the executor runs it through bf_i32_requant_config.add8, the same formula). */
 void bf_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, int32_t mult_a, int32_t mult_b,
             int32_t shift);
 
