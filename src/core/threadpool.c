@@ -1,9 +1,19 @@
-/* threadpool.c - fork-join pool: a generation counter starts a job, an atomic
- * task counter shares it out, an atomic count of busy threads ends it. */
+/* threadpool.c - fork-join pool.
+ *
+ * A job is published as one 64-bit ticket: generation (20 bits) | task
+ * count (22 bits) | next task index (22 bits). Workers claim a task with a
+ * compare-and-swap on the ticket, so a worker that wakes late (the machine is
+ * busy and the scheduler ran it after the others had finished) either claims
+ * a real task of the current job or sees that there is none: the caller
+ * waits only for the tasks to be done (`done` == count), never for a worker
+ * to show up. The job's function and context sit in one of two slots by
+ * generation parity; a slot is rewritten only two jobs later, which cannot
+ * start while a worker still runs a task it claimed from it. */
 #include "threadpool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -13,10 +23,31 @@
  * the gap between two layers' jobs, far shorter than a scheduler tick. */
 #define BF_POOL_SPIN 4000
 
+#define IDX_BITS 22
+#define CNT_BITS 22
+#define GEN_BITS 20
+#define IDX_MASK ((UINT64_C(1) << IDX_BITS) - 1)
+#define CNT_MASK ((UINT64_C(1) << CNT_BITS) - 1)
+#define GEN_MASK ((UINT64_C(1) << GEN_BITS) - 1)
+#define MAX_TASKS ((size_t)IDX_MASK) /* more run on the caller alone */
+
+static inline uint64_t ticket_make(uint64_t gen, uint64_t count, uint64_t idx)
+{
+    return (gen & GEN_MASK) << (IDX_BITS + CNT_BITS) | (count & CNT_MASK) << IDX_BITS | (idx & IDX_MASK);
+}
+static inline uint64_t ticket_gen(uint64_t t) { return t >> (IDX_BITS + CNT_BITS); }
+static inline uint64_t ticket_count(uint64_t t) { return (t >> IDX_BITS) & CNT_MASK; }
+static inline uint64_t ticket_idx(uint64_t t) { return t & IDX_MASK; }
+
 typedef struct bf_pool_arg {
     struct bf_pool *pool;
     int worker;
 } bf_pool_arg;
+
+typedef struct bf_pool_job {
+    bf_pool_task fn;
+    void *ctx;
+} bf_pool_job;
 
 struct bf_pool {
     int n;                /* workers, the caller included */
@@ -26,14 +57,11 @@ struct bf_pool {
     bf_pool_arg *args;    /* n - 1; only the creating thread allocates or frees */
     pthread_mutex_t mu;
     pthread_cond_t start_cv, done_cv;
-    atomic_uint gen;      /* incremented (under mu) to start a job */
+    _Atomic uint64_t ticket;
+    atomic_size_t done;   /* tasks of the current job finished */
     atomic_int stop;
-    atomic_int busy;      /* pthreads still inside the current job */
-    atomic_size_t next;   /* the next task index to hand out */
-    /* the current job: written before gen is incremented */
-    size_t n_tasks;
-    bf_pool_task fn;
-    void *ctx;
+    uint64_t gen;         /* the caller's generation counter */
+    bf_pool_job jobs[2];  /* by generation parity */
 };
 
 static inline void cpu_relax(void)
@@ -45,14 +73,29 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void work(bf_pool *p, int worker)
+/* Claims and runs tasks of the job `t` belongs to until none is left. */
+static void work(bf_pool *p, int worker, uint64_t t)
 {
-    const size_t n = p->n_tasks;
     for (;;) {
-        size_t t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-        if (t >= n)
-            break;
-        p->fn(p->ctx, t, worker);
+        const uint64_t gen = ticket_gen(t), count = ticket_count(t), idx = ticket_idx(t);
+        if (idx >= count)
+            return;
+        if (!atomic_compare_exchange_weak_explicit(&p->ticket, &t, ticket_make(gen, count, idx + 1),
+                                                   memory_order_acquire, memory_order_acquire)) {
+            if (ticket_gen(t) != gen)
+                return; /* a newer job: the caller of that one will be woken for it */
+            continue;
+        }
+        const bf_pool_job *j = &p->jobs[gen & 1];
+        j->fn(j->ctx, (size_t)idx, worker);
+        if (atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel) + 1 == count) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+        }
+        t = atomic_load_explicit(&p->ticket, memory_order_acquire);
+        if (ticket_gen(t) != gen)
+            return;
     }
 }
 
@@ -60,30 +103,24 @@ static void *worker_main(void *arg)
 {
     bf_pool *p = ((bf_pool_arg *)arg)->pool;
     const int worker = ((bf_pool_arg *)arg)->worker;
-    /* 0, not a fresh load: a job may start before this thread first runs */
-    unsigned seen = 0;
+    uint64_t seen = 0; /* generation 0 is the idle ticket set at creation */
     for (;;) {
-        unsigned g = seen;
-        for (int i = 0; i < p->spin && g == seen; i++) {
+        uint64_t t = atomic_load_explicit(&p->ticket, memory_order_acquire);
+        for (int i = 0; i < p->spin && ticket_gen(t) == seen; i++) {
             cpu_relax();
-            g = atomic_load_explicit(&p->gen, memory_order_acquire);
+            t = atomic_load_explicit(&p->ticket, memory_order_acquire);
         }
-        if (g == seen) {
+        if (ticket_gen(t) == seen) {
             pthread_mutex_lock(&p->mu);
-            while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
+            while (ticket_gen(t = atomic_load_explicit(&p->ticket, memory_order_acquire)) == seen &&
                    !atomic_load_explicit(&p->stop, memory_order_relaxed))
                 pthread_cond_wait(&p->start_cv, &p->mu);
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load_explicit(&p->stop, memory_order_acquire))
             return NULL;
-        seen = g;
-        work(p, worker);
-        if (atomic_fetch_sub_explicit(&p->busy, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done_cv);
-            pthread_mutex_unlock(&p->mu);
-        }
+        seen = ticket_gen(t);
+        work(p, worker, t);
     }
 }
 
@@ -100,7 +137,6 @@ void bf_pool_destroy(bf_pool *p)
     if (p->started > 0) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->stop, 1);
-        atomic_fetch_add(&p->gen, 1);
         pthread_cond_broadcast(&p->start_cv);
         pthread_mutex_unlock(&p->mu);
         for (int i = 0; i < p->started; i++)
@@ -125,10 +161,9 @@ bf_status bf_pool_create(int n_workers, bf_pool **out_pool, bf_error *err)
     /* More workers than cores: a spinning worker would take the core from
      * one with work, so sleep at once. */
     p->spin = n_workers <= bf_online_cpus() ? BF_POOL_SPIN : 0;
-    atomic_init(&p->gen, 0);
+    atomic_init(&p->ticket, ticket_make(0, 0, 0));
+    atomic_init(&p->done, 0);
     atomic_init(&p->stop, 0);
-    atomic_init(&p->busy, 0);
-    atomic_init(&p->next, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->start_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
@@ -163,28 +198,30 @@ void bf_pool_run(bf_pool *p, size_t n_tasks, bf_pool_task fn, void *ctx)
 {
     if (n_tasks == 0)
         return;
-    if (p == NULL || p->n == 1 || n_tasks == 1) {
+    if (p == NULL || p->n == 1 || n_tasks == 1 || n_tasks > MAX_TASKS) {
         for (size_t t = 0; t < n_tasks; t++)
             fn(ctx, t, 0);
         return;
     }
-    p->n_tasks = n_tasks;
-    p->fn = fn;
-    p->ctx = ctx;
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->busy, p->n - 1, memory_order_relaxed);
+    /* generation 0 marks "no job yet": skip it when the counter wraps */
+    p->gen = (p->gen + 1) & GEN_MASK;
+    if (p->gen == 0)
+        p->gen = 1;
+    p->jobs[p->gen & 1] = (bf_pool_job){fn, ctx};
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    const uint64_t t = ticket_make(p->gen, n_tasks, 0);
     pthread_mutex_lock(&p->mu);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    atomic_store_explicit(&p->ticket, t, memory_order_release);
     pthread_cond_broadcast(&p->start_cv);
     pthread_mutex_unlock(&p->mu);
 
-    work(p, 0);
+    work(p, 0, t);
 
-    for (int i = 0; i < p->spin && atomic_load_explicit(&p->busy, memory_order_acquire) > 0; i++)
+    for (int i = 0; i < p->spin && atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks; i++)
         cpu_relax();
-    if (atomic_load_explicit(&p->busy, memory_order_acquire) > 0) {
+    if (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks) {
         pthread_mutex_lock(&p->mu);
-        while (atomic_load_explicit(&p->busy, memory_order_acquire) > 0)
+        while (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks)
             pthread_cond_wait(&p->done_cv, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
