@@ -152,6 +152,24 @@ BF_API bf_status bf_detector_create(const bf_model *model, const bf_options *opt
     return bf_detector_create_ex(model, options, 0, out_detector, err);
 }
 
+typedef struct lb_job {
+    const bf_letterbox *lb;
+    const uint8_t *pixels;
+    size_t stride;
+    int bgr, n;
+    const int32_t *tables;
+    int8_t *out;
+} lb_job;
+
+static void lb_task(void *ctx, size_t t, int worker)
+{
+    (void)worker;
+    const lb_job *j = ctx;
+    const int S = j->lb->size;
+    bf_letterbox_rows(j->lb, j->pixels, j->stride, j->bgr, j->tables, j->out, (int)((size_t)S * t / (size_t)j->n),
+                      (int)((size_t)S * (t + 1) / (size_t)j->n));
+}
+
 bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
                                  bf_pixel_format format, bf_error *err)
 {
@@ -167,8 +185,15 @@ bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int widt
     if (format != BF_PIXEL_RGB && format != BF_PIXEL_BGR)
         return bf_fail(err, BF_ERR_ARGUMENT, "unknown pixel format %d", (int)format);
     bf_letterbox_geometry(width, height, d->ex.plan.input_size, &d->lb);
-    bf_letterbox_run(&d->lb, pixels, stride, format == BF_PIXEL_BGR, d->lb_scratch,
-                     bf_executor_value(&d->ex, 0));
+    /* rows split over the pool: 16 pieces per worker (rows cost unevenly:
+     * padding rows are a memset) */
+    bf_letterbox_tables(&d->lb, d->lb_scratch);
+    const int size = d->ex.plan.input_size;
+    int pieces = d->ex.n_workers == 1 ? 1 : 16 * d->ex.n_workers;
+    if (pieces > size)
+        pieces = size;
+    lb_job j = {&d->lb, pixels, stride, format == BF_PIXEL_BGR, pieces, d->lb_scratch, bf_executor_value(&d->ex, 0)};
+    bf_pool_run(d->ex.pool, (size_t)pieces, lb_task, &j);
     return BF_OK;
 }
 

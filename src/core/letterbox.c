@@ -36,22 +36,27 @@ static void sample(int64_t x, int64_t src, int64_t n, int32_t *i0, int32_t *i1, 
     *a = (int32_t)(f & 2047);
 }
 
-void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, int32_t *scratch,
-                      int8_t *out)
+void bf_letterbox_tables(const bf_letterbox *lb, int32_t *scratch)
 {
     const int S = lb->size;
-    const size_t row_bytes = (size_t)S * 3;
     int32_t *x0 = scratch, *x1 = scratch + S, *ax = scratch + 2 * S;
     for (int x = 0; x < lb->nw; x++) {
         sample(x, lb->src_w, lb->nw, &x0[x], &x1[x], &ax[x]);
         x0[x] *= 3; /* byte offsets within a row */
         x1[x] *= 3;
     }
+}
+
+void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *scratch,
+                       int8_t *out, int y_begin, int y_end)
+{
+    const int S = lb->size;
+    const size_t row_bytes = (size_t)S * 3;
+    const int32_t *x0 = scratch, *x1 = scratch + S, *ax = scratch + 2 * S;
     const int8_t grey = 114 - 128;
     const int c0 = bgr ? 2 : 0, c2 = bgr ? 0 : 2; /* source byte of R and B */
 
-    for (int y = 0; y < S; y++) {
-        int8_t *dst = out + (size_t)y * row_bytes;
+    for (int y = y_begin; y < y_end; y++) {        int8_t *dst = out + (size_t)y * row_bytes;
         const int ty = y - lb->top;
         if (ty < 0 || ty >= lb->nh) {
             memset(dst, grey, row_bytes);
@@ -77,4 +82,11 @@ void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stri
             }
         }
     }
+}
+
+void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, int32_t *scratch,
+                      int8_t *out)
+{
+    bf_letterbox_tables(lb, scratch);
+    bf_letterbox_rows(lb, pixels, stride, bgr, scratch, out, 0, lb->size);
 }

@@ -40,4 +40,11 @@ static inline size_t bf_letterbox_scratch_words(int size)
 void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, int32_t *scratch,
                       int8_t *out);
 
+/* bf_letterbox_run in two steps, for threads: the per-column tables into
+ * `scratch` once, then any split of the output rows [y_begin, y_end) (rows
+ * are independent; each reads only `scratch` and the image). */
+void bf_letterbox_tables(const bf_letterbox *lb, int32_t *scratch);
+void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *scratch,
+                       int8_t *out, int y_begin, int y_end);
+
 #endif /* BF_LETTERBOX_H */
