@@ -8,7 +8,8 @@
  * 1..1024, the width made even for YUYV, as V4L2 gives them), then the frame
  * bytes exactly as a driver would hand them over (bytesused). The RGB
  * destination is sized from the negotiated width and height, as the capture
- * code does; ASan catches any write past it.
+ * code does; a guard zone after it catches writes past it, TurboJPEG's too
+ * (the system library is not instrumented, so ASan does not see those).
  */
 #include <linux/videodev2.h>
 #include <stdint.h>
@@ -34,13 +35,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *frame = data + 5;
     size_t bytes = size - 5;
     size_t dst_stride = (size_t)w * 3;
-    uint8_t *dst = malloc(dst_stride * (size_t)h);
+    size_t dst_bytes = dst_stride * (size_t)h;
+    /* TurboJPEG is the system library, not instrumented: ASan does not see its
+     * writes. A guard zone after the frame catches a write past the end. */
+    enum { GUARD = 256 };
+    uint8_t *dst = malloc(dst_bytes + GUARD);
     /* the frame in its own exact-size buffer, so over-reads are caught */
     uint8_t *src = malloc(bytes ? bytes : 1);
     if (!dst || !src)
         abort();
     if (bytes)
         memcpy(src, frame, bytes);
+    memset(dst + dst_bytes, 0xA5, GUARD);
     char why[128];
     int rc = cam_convert_to_rgb(conv, yuyv ? V4L2_PIX_FMT_YUYV : V4L2_PIX_FMT_MJPEG, src, bytes,
                                 w, h, src_stride, dst, dst_stride, why, sizeof why);
@@ -48,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (rc == CAM_CONVERT_CORRUPT && (!memchr(why, 0, sizeof why) || !why[0]))
         abort(); /* a corrupt frame always says why */
+    for (size_t i = 0; i < GUARD; i++)
+        if (dst[dst_bytes + i] != 0xA5)
+            abort(); /* written past the w x h x 3 destination */
     free(src);
     free(dst);
     return 0;
