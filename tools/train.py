@@ -194,6 +194,7 @@ def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: s
 
 
 def plot_map(csv_path: str, png: str) -> None:
+    """val mAP over images seen (top) and the training losses (bottom, log scale)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -201,23 +202,35 @@ def plot_map(csv_path: str, png: str) -> None:
     except Exception:
         return
     xs, ys, y50 = [], [], []
+    losses = {k: ([], []) for k in ("loss", "local", "local_head", "feat", "feat_all", "cls", "dfl", "gt")}
     with open(csv_path) as f:
         for row in csv.DictReader(f):
             if row.get("map"):
                 xs.append(int(row["images"]))
                 ys.append(float(row["map"]))
                 y50.append(float(row["map50"]))
-    if not xs:
+            for k, (lx, ly) in losses.items():
+                if row.get(k):
+                    lx.append(int(row["images"]))
+                    ly.append(float(row[k]))
+    if not xs and not losses["loss"][0]:
         return
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
     ax.plot(xs, ys, "o-", label="mAP50-95")
     ax.plot(xs, y50, "s--", label="mAP50")
-    ax.set_xlabel("training images seen")
     ax.set_ylabel("val mAP (ternary + int8)")
     ax.grid(True, alpha=0.3)
     ax.legend()
+    for k, (lx, ly) in losses.items():
+        if lx and max(ly) > 0:
+            ax2.plot(lx, ly, label=k, lw=1)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("training images seen")
+    ax2.set_ylabel("training loss")
+    ax2.grid(True, alpha=0.3)
+    ax2.legend(fontsize=7, ncol=4)
     fig.tight_layout()
-    fig.savefig(png + ".tmp.png", dpi=100)
+    fig.savefig(png + ".tmp.png", dpi=90)
     plt.close(fig)
     os.replace(png + ".tmp.png", png)
 
