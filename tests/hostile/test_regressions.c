@@ -8,6 +8,11 @@
  *     stb sees the file. Here: a valid PNG with empty IDAT chunks inserted
  *     (before, between and after the data) decodes to exactly the same
  *     pixels as the original.
+ *  2. fuzz_image: stb_image 2.27 allocates what a PNG claims before checking
+ *     it: an IDAT chunk's length (2 GB from a 100-byte file), the whole
+ *     inflated image. image.c refuses a chunk longer than the bytes left and
+ *     IDAT data too small to inflate to the image (deflate: at most 1032:1).
+ *     Here: both refused with a cause, before any large allocation.
  *   usage: hostile_test_regressions PNG (a valid PNG whose data is in one or more IDATs)
  */
 #include <stdio.h>
@@ -78,6 +83,32 @@ int main(int argc, char **argv)
         bfio_image_free(&b);
     }
     bfio_image_free(&a);
+
+    /* 2a. a chunk claiming more bytes than the file has */
+    uint8_t *big = malloc(n);
+    memcpy(big, png, n);
+    for (size_t pos = 8; pos + 12 <= n; pos += 12 + (size_t)be32(png + pos))
+        if (memcmp(png + pos + 4, "IDAT", 4) == 0) {
+            big[pos] = 0x7F; /* 2 GB */
+            break;
+        }
+    CHECK(bfio_image_decode(big, n, &b, &err) == -1);
+    CHECK(strstr(err.msg, "PNG is corrupt or truncated: a IDAT chunk of 2") != NULL);
+    free(big);
+    /* 2b. a 16000 x 6000 RGBA header over 40 bytes of IDAT: 384 MB of pixels
+     * cannot come out of 40 compressed bytes */
+    static const uint8_t hdr[] = {0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 13, 'I', 'H', 'D',
+                                  'R', 0, 0, 0x3E, 0x80, 0, 0, 0x17, 0x70, 8, 6, 0, 0, 0, 1, 2, 3, 4};
+    uint8_t tiny[sizeof hdr + 12 + 40 + 12];
+    memcpy(tiny, hdr, sizeof hdr);
+    uint8_t *c = tiny + sizeof hdr;
+    memcpy(c, "\0\0\0\x28IDAT", 8);
+    memset(c + 8, 0x78, 44);
+    memcpy(c + 52, "\0\0\0\0IEND\xae\x42\x60\x82", 12);
+    CHECK(bfio_image_decode(tiny, sizeof tiny, &b, &err) == -1);
+    CHECK(strstr(err.msg, "16000x6000 needs") != NULL);
+    if (!strstr(err.msg, "16000x6000 needs"))
+        fprintf(stderr, "2b: %s\n", err.msg);
     free(odd);
     free(png);
     return check_finish("test_regressions");
