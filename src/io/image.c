@@ -292,11 +292,12 @@ static int png_check(const uint8_t *d, size_t n, int w, int h, bfio_err *err)
 {
     unsigned long long idat = 0;
     size_t pos = 8;
-    while (pos + 12 <= n) {
+    /* stb acts on a chunk once its length and type (8 bytes) are there. */
+    while (pos + 8 <= n) {
         uint32_t len = be32(d + pos);
-        if (len > n - pos - 12)
+        if (n - pos < 12 || len > n - pos - 12)
             return bfio_fail(err, "PNG is corrupt or truncated: a %.4s chunk of %u bytes, "
-                             "%zu bytes left", (const char *)d + pos + 4, len, n - pos - 12);
+                             "%zu bytes left", (const char *)d + pos + 4, len, n - pos - 8);
         if (memcmp(d + pos + 4, "IDAT", 4) == 0)
             idat += len;
         if (memcmp(d + pos + 4, "IEND", 4) == 0)

@@ -10,7 +10,8 @@
  *     pixels as the original.
  *  2. fuzz_image: stb_image 2.27 allocates what a PNG claims before checking
  *     it: an IDAT chunk's length (2 GB from a 100-byte file), the whole
- *     inflated image. image.c refuses a chunk longer than the bytes left and
+ *     inflated image. image.c refuses a chunk longer than the bytes left
+ *     (also one whose header ends the file, which stb acts on) and
  *     IDAT data too small to inflate to the image (deflate: at most 1032:1).
  *     Here: both refused with a cause, before any large allocation.
  *   usage: hostile_test_regressions PNG (a valid PNG whose data is in one or more IDATs)
@@ -94,6 +95,14 @@ int main(int argc, char **argv)
         }
     CHECK(bfio_image_decode(big, n, &b, &err) == -1);
     CHECK(strstr(err.msg, "PNG is corrupt or truncated: a IDAT chunk of 2") != NULL);
+    /* ... and a file that ends just after an IDAT chunk's length and type */
+    for (size_t pos = 8; pos + 12 <= n; pos += 12 + (size_t)be32(png + pos))
+        if (memcmp(png + pos + 4, "IDAT", 4) == 0) {
+            big[pos] = 0x7F;
+            CHECK(bfio_image_decode(big, pos + 10, &b, &err) == -1);
+            CHECK(strstr(err.msg, "a IDAT chunk of 2") != NULL);
+            break;
+        }
     free(big);
     /* 2b. a 16000 x 6000 RGBA header over 40 bytes of IDAT: 384 MB of pixels
      * cannot come out of 40 compressed bytes */
