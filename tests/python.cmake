@@ -12,7 +12,9 @@ if(BF_PYTHON)
            COMMAND ${BF_PYTHON} ${BF_TOOLS}/teacher_check.py --expect-teacher-readme
                    --teacher ${BF_SHARED_DATA}/teacher/yolov8n_coco.npz
                    ${BF_SHARED_DATA}/samples/bus.jpg ${BF_SHARED_DATA}/samples/zidane.jpg)
+  # Two training steps, a resumed step and an export on generated images (~75 s; torch + teacher).
+  add_test(NAME python_train_smoke COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_train_smoke.py)
   set_tests_properties(python_format_roundtrip python_letterbox_fixture python_postprocess_units
-                       python_heads_fixture python_teacher_reproduces_readme
+                       python_heads_fixture python_teacher_reproduces_readme python_train_smoke
                        PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
 endif()
