@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "../kernels/cpu.h"
+#include "../kernels/peak.h"
 #include "../src/core/detector.h"
 #include "args.h"
 #include "bitfalcon.h"
@@ -101,45 +102,20 @@ static double percentile(double *v, int n, double q)
     return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
 }
 
-/* --- int8 peak (inline asm: no ISA flags on this file; only called when
+/* --- int8 peak (loops in kernels/peak.c; only called when
  *     the CPU has the instructions) ------------------------------------------ */
 #if defined(__x86_64__)
-#define R12(op, w)                                                                                                    \
-    op " %%" w "14, %%" w "15, %%" w "0\n\t" op " %%" w "14, %%" w "15, %%" w "1\n\t" op " %%" w "14, %%" w          \
-       "15, %%" w "2\n\t" op " %%" w "14, %%" w "15, %%" w "3\n\t" op " %%" w "14, %%" w "15, %%" w "4\n\t" op        \
-       " %%" w "14, %%" w "15, %%" w "5\n\t" op " %%" w "14, %%" w "15, %%" w "6\n\t" op " %%" w "14, %%" w "15, %%" \
-       w "7\n\t" op " %%" w "14, %%" w "15, %%" w "8\n\t" op " %%" w "14, %%" w "15, %%" w "9\n\t" op " %%" w        \
-       "14, %%" w "15, %%" w "10\n\t" op " %%" w "14, %%" w "15, %%" w "11\n\t"
-#define CLOBBER12 "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11"
-
-/* seconds of thread CPU time for `iters` x 12 instructions */
 static double peak_vnni_zmm(long iters)
 {
     const double t0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
-    __asm__ volatile("1:\n\t" R12("vpdpbusd", "zmm") "dec %0\n\tjnz 1b" : "+r"(iters) : : "cc", CLOBBER12);
+    bf_peak_vnni_zmm(iters);
     return (clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e-3;
 }
 
 static double peak_maddubs_ymm(long iters)
 {
     const double t0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
-    __asm__ volatile("1:\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm12\n\tvpaddw %%ymm12, %%ymm0, %%ymm0\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpaddw %%ymm13, %%ymm1, %%ymm1\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm12\n\tvpaddw %%ymm12, %%ymm2, %%ymm2\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpaddw %%ymm13, %%ymm3, %%ymm3\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm12\n\tvpaddw %%ymm12, %%ymm4, %%ymm4\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpaddw %%ymm13, %%ymm5, %%ymm5\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm12\n\tvpaddw %%ymm12, %%ymm6, %%ymm6\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpaddw %%ymm13, %%ymm7, %%ymm7\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm12\n\tvpaddw %%ymm12, %%ymm8, %%ymm8\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpaddw %%ymm13, %%ymm9, %%ymm9\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm12\n\tvpaddw %%ymm12, %%ymm10, %%ymm10\n\t"
-                     "vpmaddubsw %%ymm14, %%ymm15, %%ymm13\n\tvpaddw %%ymm13, %%ymm11, %%ymm11\n\t"
-                     "dec %0\n\tjnz 1b"
-                     : "+r"(iters)
-                     :
-                     : "cc", CLOBBER12, "xmm12", "xmm13");
+    bf_peak_maddubs_ymm(iters);
     return (clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e-3;
 }
 #endif
