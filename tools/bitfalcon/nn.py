@@ -7,6 +7,10 @@
                straight-through estimator, `quant_weights = False` runs full precision.
                Optional SiLU emulated exactly as the engine's int8 table when the
                activation quantizers are on.
+  With `terms = k > 1` the layer is multi-ternary (seed 004): W = alpha * q with q an integer
+               in [-L, L], L = (3^k - 1) / 2, i.e. q = sum_i 3^i T_i with ternary T_i (balanced
+               ternary digits); the engine runs k ternary kernels and sums them with weights 3^i.
+               Trained LSQ-style: q = clamp(round(w / alpha)), STE on the rounding, gradient to alpha.
 * `BitLinear`  the per-location linear of the detect head (a 1x1 BitConv2d, raw output).
 * `BitFFN`     the C2f bottleneck: BitConv 3x3 -> SiLU -> BitConv 3x3 -> SiLU (+ residual).
 
@@ -98,6 +102,25 @@ def ls_scale(w: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return num / den
 
 
+def mse_grid_scale(w: torch.Tensor, levels: int, steps: int = 64) -> torch.Tensor:
+    """Per-output-channel scale s minimising |w - s * clamp(round(w / s), -L, L)|^2, searched over
+    s = max|w| * f / L for f in (0, 1] (no gradient)."""
+    with torch.no_grad():
+        wf = w.reshape(w.shape[0], -1).double()
+        amax = wf.abs().max(dim=1).values.clamp_min(1e-12)
+        best_s, best_e = None, None
+        for f in torch.linspace(1.0 / steps, 1.0, steps, dtype=torch.float64):
+            s = amax * f / levels
+            e = ((torch.clamp(torch.floor(wf / s[:, None] + 0.5), -levels, levels) * s[:, None] - wf) ** 2).sum(dim=1)
+            if best_e is None:
+                best_s, best_e = s, e
+            else:
+                better = e < best_e
+                best_s = torch.where(better, s, best_s)
+                best_e = torch.where(better, e, best_e)
+        return best_s.to(w.dtype)
+
+
 class BitConv2d(nn.Module):
     """Ternary conv (OIHW weight + bias, BatchNorm already folded in).
 
@@ -124,6 +147,7 @@ class BitConv2d(nn.Module):
         self.register_buffer("in_scale", torch.zeros(()))
         self.quant_weights = False
         self.learn_scale = False
+        self.terms = 1                                  # k of the multi-ternary decomposition
         self.quant_bias = False
         if act == "silu":
             self.pre_q = ActQuant()
@@ -133,11 +157,36 @@ class BitConv2d(nn.Module):
         return (f"{self.c_in}, {self.c_out}, k={self.k}, stride={self.stride}, pad={self.pad}, "
                 f"act={self.act}, quant_weights={self.quant_weights}")
 
+    @property
+    def levels(self) -> int:
+        """L: the integer weights are in [-L, L] (1 for plain ternary)."""
+        return (3 ** self.terms - 1) // 2
+
     @torch.no_grad()
     def init_scale(self) -> None:
-        """Sets the learnable scale to the least-squares scale of the current weights."""
-        t, _ = ternarize(self.weight)
-        self.w_scale.copy_(ls_scale(self.weight, t))
+        """Sets the learnable scale to the least-squares scale of the current weights
+        (k > 1: the per-channel scale with the least squared error on the [-L, L] grid)."""
+        if self.terms == 1:
+            t, _ = ternarize(self.weight)
+            self.w_scale.copy_(ls_scale(self.weight, t))
+        else:
+            self.w_scale.copy_(mse_grid_scale(self.weight, self.levels))
+
+    def int_weights(self) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(q int32 OIHW in [-L, L], alpha [out_c] float): what the exporter writes
+        (for k = 1 the same as `ternary()`)."""
+        if self.terms == 1:
+            t, alpha = self.ternary()
+            return t.to(torch.int32), alpha
+        with torch.no_grad():
+            alpha = self._grid_scale()
+            q = torch.clamp(round_half_up(self.weight / alpha[:, None, None, None]), -self.levels, self.levels)
+        return q.to(torch.int32), alpha.detach().clone()
+
+    def _grid_scale(self) -> torch.Tensor:
+        if self.learn_scale:
+            return self.w_scale.clamp_min(1e-8)
+        return mse_grid_scale(self.weight.detach(), self.levels)
 
     def ternary(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """(t int8 OIHW in {-1,0,1}, alpha [out_c] float): what the exporter writes."""
@@ -153,11 +202,16 @@ class BitConv2d(nn.Module):
     def _effective(self) -> Tuple[torch.Tensor, torch.Tensor]:
         if not self.quant_weights:
             return self.weight, self.bias
-        t, gamma = ternarize(self.weight)
-        alpha = (self.w_scale if self.learn_scale else ls_scale(self.weight, t)).clamp_min(1e-8)
-        wn = self.weight / gamma[:, None, None, None]
-        t_ste = wn + (t - wn).detach()                   # straight-through estimator
-        w = t_ste * alpha[:, None, None, None]
+        if self.terms == 1:
+            t, gamma = ternarize(self.weight)
+            alpha = (self.w_scale if self.learn_scale else ls_scale(self.weight, t)).clamp_min(1e-8)
+            wn = self.weight / gamma[:, None, None, None]
+            t_ste = wn + (t - wn).detach()               # straight-through estimator
+            w = t_ste * alpha[:, None, None, None]
+        else:                                            # LSQ: gradient to w inside the grid and to alpha
+            alpha = self._grid_scale()
+            v = torch.clamp(self.weight / alpha[:, None, None, None], -self.levels, self.levels)
+            w = (v + (round_half_up(v) - v).detach()) * alpha[:, None, None, None]
         b = self.bias
         if self.quant_bias and float(self.in_scale) > 0:
             unit = self.in_scale * alpha                 # one accumulator step in real units
@@ -172,7 +226,7 @@ class BitConv2d(nn.Module):
             return self._effective()
         # inference: cache until the parameters or the switches change
         key = (self.weight._version, self.bias._version, self.w_scale._version, self.in_scale._version,
-               self.weight.data_ptr(), self.quant_weights, self.quant_bias, self.learn_scale)
+               self.weight.data_ptr(), self.quant_weights, self.quant_bias, self.learn_scale, self.terms)
         if getattr(self, "_cache_key", None) != key:
             self._cache = self._effective()
             self._cache_key = key

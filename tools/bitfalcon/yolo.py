@@ -106,7 +106,8 @@ class YOLOv8Bit(nn.Module):
     # Ultralytics' concat sources of the neck: layer -> (previous layer, skip layer)
     NECK_CONCATS = {11: 6, 14: 4, 17: 12, 20: 9}
 
-    def __init__(self, nc: int = 80, width: float = 0.25, depth: float = 0.33, reg_max: int = 16):
+    def __init__(self, nc: int = 80, width: float = 0.25, depth: float = 0.33, reg_max: int = 16,
+                 terms: Optional[Dict[str, int]] = None):
         super().__init__()
         self.config = {"nc": nc, "width": width, "depth": depth, "reg_max": reg_max}
         self.nc, self.reg_max = nc, reg_max
@@ -138,6 +139,24 @@ class YOLOv8Bit(nn.Module):
             Detect(nc, (W(256), W(512), W(1024)), reg_max),   # 22
         ]
         self.model = nn.ModuleList(layers)
+        if terms:
+            self.set_terms(terms)
+
+    def set_terms(self, terms: Dict[str, int]) -> None:
+        """Multi-ternary layers: {conv module name (as named_modules, e.g. "model.0"): k}; the
+        others stay plain ternary. Recorded in `config` (checkpoints carry it). Does not rescale:
+        call `init_scale()` on the changed layers when their weights are already loaded."""
+        convs = {n: m for n, m in self.named_modules() if isinstance(m, BitConv2d)}
+        for n, k in terms.items():
+            if n not in convs:
+                raise KeyError(f"terms: {n} is not a conv layer")
+            if not 1 <= int(k) <= 5:
+                raise ValueError(f"terms: {n}: k = {k} not in 1..5")
+            convs[n].terms = int(k)
+            convs[n]._cache_key = None
+        self.config["terms"] = {n: m.terms for n, m in convs.items() if m.terms != 1}
+        if not self.config["terms"]:
+            del self.config["terms"]
 
     # -- forward --------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> List[Tuple[torch.Tensor, torch.Tensor]]:
@@ -267,6 +286,8 @@ class YOLOv8Bit(nn.Module):
     def load_checkpoint(self, path: str) -> None:
         ck = torch.load(path, map_location="cpu")
         sd = ck["model"] if isinstance(ck, dict) and "model" in ck else ck
+        if isinstance(ck, dict) and isinstance(ck.get("config"), dict) and ck["config"].get("terms"):
+            self.set_terms(ck["config"]["terms"])
         self.load_state_dict(sd)
         if isinstance(ck, dict) and ck.get("learn_scale"):
             for m in self.modules():
