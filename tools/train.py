@@ -53,7 +53,8 @@ DEFAULTS = {
     "coco_frac": 0.25, "mosaic": 0.0, "hflip": 0.5, "scale": 0.3, "translate": 0.1, "hsv": [0.015, 0.5, 0.3],
     "lr": 1e-3, "lr_final": 0.02, "warmup_steps": 30, "weight_decay": 0.0,
     "lr_mult_scale": 1.0, "lr_mult_bias": 1.0, "grad_clip": 10.0,
-    "learn_scale": True, "min_scale": 1e-4,
+    "learn_scale": True, "min_scale": 1e-6,
+    "terms": None,                # {conv layer name: k}: multi-ternary layers (see tools/sensitivity.py)
     "blend": [0.0, 0.3],          # progress range over which weights go fp -> ternary
     "acts_at": 0.7,               # progress at which int8 activations are switched on (>1: never)
     "calib_images": 32, "calib_size": 320, "percentile": 99.99,
@@ -309,7 +310,7 @@ def main(argv=None) -> int:
     teacher = build_teacher(args.teacher).to(device)
     for p in teacher.parameters():
         p.requires_grad_(False)
-    student = YOLOv8Bit()
+    student = YOLOv8Bit(terms=cfg.get("terms") or None)
     ck_path = os.path.join(out, "last.pt")
     state = {"step": 0, "images": 0, "train_seconds": 0.0, "acts_on": False, "last_val": 0.0,
              "last_ckpt_export": 0.0}
@@ -322,6 +323,9 @@ def main(argv=None) -> int:
             f"{state['train_seconds'] / 60:.1f} min")
     elif args.init:
         student.load_checkpoint(args.init)
+        if cfg.get("terms") is not None:            # the config's multi-ternary layers win
+            changed = student.retarget_terms(cfg["terms"])
+            log(f"multi-ternary layers re-scaled for this config: {changed}")
         log(f"initialised from {args.init}")
     else:
         student.load_teacher(args.teacher)

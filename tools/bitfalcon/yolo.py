@@ -283,6 +283,19 @@ class YOLOv8Bit(nn.Module):
             if isinstance(m, BitConv2d):
                 m.init_scale()
 
+    def retarget_terms(self, terms: Dict[str, int]) -> List[str]:
+        """Sets every conv's k to `terms` (missing = 1) and re-initialises the scale of the layers
+        whose k changed. Returns their names."""
+        changed = []
+        for n, m in self.named_modules():
+            if isinstance(m, BitConv2d) and m.terms != int(terms.get(n, 1)):
+                changed.append(n)
+        self.set_terms({n: int(terms.get(n, 1)) for n in changed})
+        for n, m in self.named_modules():
+            if n in changed:
+                m.init_scale()
+        return changed
+
     def load_checkpoint(self, path: str) -> None:
         ck = torch.load(path, map_location="cpu")
         sd = ck["model"] if isinstance(ck, dict) and "model" in ck else ck
