@@ -344,7 +344,8 @@ int bf_detector_layer_info(const bf_detector *d, int i, bf_layer_info *info)
         info->m = (size_t)out.h * (size_t)out.w;
         info->n = (size_t)out.c;
         info->k = bf_conv_k(l);
-        info->ops = 2.0 * (double)info->m * (double)info->n * (double)info->k;
+        info->n_terms = l->params[BF_CONV_N_TERMS];
+        info->ops = 2.0 * (double)info->m * (double)info->n * (double)info->k * (double)info->n_terms;
     }
     return 0;
 }

@@ -54,9 +54,11 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         const bf_layer *l = &m->layers[i];
         if (l->op != BF_OP_CONV)
             continue;
+        /* n_terms planes, each packed on its own and aligned */
         size_t need = gemm->packed_size((size_t)l->params[BF_CONV_OUT_C], bf_conv_k(l));
         at[i] = total;
-        if (!bf_align_size(need, &need) || !bf_add_size(total, need, &total)) {
+        if (!bf_align_size(need, &need) || !bf_mul_size(need, (size_t)l->params[BF_CONV_N_TERMS], &need) ||
+            !bf_add_size(total, need, &total)) {
             free(at);
             bf_executor_free(ex);
             return bf_fail(err, BF_ERR_UNSUPPORTED, "packed weights too large");
@@ -122,7 +124,15 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         cp->packed = ex->packed + at[i];
         cp->tile_m = tile_m;
         cp->requant = requant;
-        gemm->pack((size_t)out.c, bf_conv_k(l), w->data, (size_t)w->dims[1], ex->packed + at[i]);
+        cp->n_terms = p[BF_CONV_N_TERMS];
+        size_t plane = gemm->packed_size((size_t)out.c, bf_conv_k(l));
+        bf_align_size(plane, &plane); /* checked above */
+        cp->plane_stride = plane;
+        /* The file's plane i is rows [i * out_c, (i + 1) * out_c) of the T2 tensor. */
+        const size_t row_bytes = (size_t)w->dims[1];
+        for (int k = 0; k < cp->n_terms; k++)
+            gemm->pack((size_t)out.c, bf_conv_k(l), w->data + (size_t)k * (size_t)out.c * row_bytes, row_bytes,
+                       ex->packed + at[i] + (size_t)k * plane);
     }
     free(at);
     return BF_OK;

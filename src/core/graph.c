@@ -143,11 +143,11 @@ bf_status bf_plan_build(const bf_model *m, int S, int reuse, size_t tile_m, bf_p
                 if (need > p.im2col_bytes)
                     p.im2col_bytes = need;
             }
-            if (l->params[BF_CONV_ACT] != BF_ACT_RAW) {
-                need = rows * (size_t)out.c * sizeof(int32_t); /* <= 4096 * 16384 * 4 */
-                if (need > p.acc_bytes)
-                    p.acc_bytes = need;
-            }
+            /* <= 2 * 4096 * 16384 * 4: no overflow */
+            need = bf_conv_acc_elems(l->params[BF_CONV_ACT], l->params[BF_CONV_N_TERMS], rows, (size_t)out.c) *
+                   sizeof(int32_t);
+            if (need > p.acc_bytes)
+                p.acc_bytes = need;
         }
     }
     for (uint32_t o = 0; o < m->n_outputs; o++)

@@ -32,7 +32,9 @@ typedef struct bf_plan {
     size_t naive_bytes;   /* sum of all value sizes: what the arena saves against */
     size_t tile_m;        /* conv rows per tile */
     size_t im2col_bytes;  /* one conv tile: tile_m rows of K int8 */
-    size_t acc_bytes;     /* one conv tile: tile_m rows of out_c int32 */
+    size_t acc_bytes;     /* one conv tile: bf_conv_acc_elems int32s (tile_m rows of out_c,
+                             twice that for a multi-ternary layer, none for a
+                             plain ternary raw head) */
 } bf_plan;
 
 /* Plans for input size S (a multiple of 32 in 32..4096, checked here) and

@@ -470,8 +470,9 @@ static bf_status check_conv(ctx *c, uint32_t li, uint32_t *out_c, uint32_t *out_
         return bad(c, "layer %u (conv): out_c %d outside 1..%u", li, oc, BF_MAX_CHANNELS);
     if (act < BF_ACT_LINEAR || act > BF_ACT_RAW)
         return bad(c, "layer %u (conv): unknown activation %d", li, act);
-    if (p[BF_CONV_N_TERMS] != 1)
-        return bad(c, "layer %u (conv): n_terms %d (version 1 has 1)", li, p[BF_CONV_N_TERMS]);
+    const int32_t terms = p[BF_CONV_N_TERMS];
+    if (terms < 1 || terms > BF_MAX_TERMS)
+        return bad(c, "layer %u (conv): n_terms %d outside 1..%d", li, terms, BF_MAX_TERMS);
     for (int i = 8; i < 16; i++)
         if (p[i] != 0)
             return bad(c, "layer %u (conv): unused param %d is %d, not 0", li, i, p[i]);
@@ -482,8 +483,15 @@ static bf_status check_conv(ctx *c, uint32_t li, uint32_t *out_c, uint32_t *out_
     bf_status st2;
     if (row_bytes > UINT32_MAX)
         return bad(c, "layer %u (conv): weight rows too long", li);
-    if ((st2 = check_role(c, li, "weights", t[BF_CONV_T_WEIGHTS], BF_DTYPE_T2, (uint32_t)oc,
-                          (uint32_t)row_bytes)) != BF_OK)
+    /* k planes of out_c rows each: k * out_c <= 5 * BF_MAX_CHANNELS, no overflow */
+    const uint32_t w_rows = (uint32_t)terms * (uint32_t)oc;
+    char w_role[48];
+    if (terms == 1)
+        snprintf(w_role, sizeof w_role, "weights");
+    else
+        snprintf(w_role, sizeof w_role, "weights (n_terms %d x out_c %d rows)", terms, oc);
+    if ((st2 = check_role(c, li, w_role, t[BF_CONV_T_WEIGHTS], BF_DTYPE_T2, w_rows, (uint32_t)row_bytes)) !=
+        BF_OK)
         return st2;
     if ((st2 = check_role(c, li, "bias", t[BF_CONV_T_BIAS], BF_DTYPE_I32, (uint32_t)oc, 0)) != BF_OK)
         return st2;
@@ -513,30 +521,45 @@ static bf_status check_conv(ctx *c, uint32_t li, uint32_t *out_c, uint32_t *out_
         if (t[i] != BF_NONE)
             return bad(c, "layer %u (conv): unused tensor slot %d is %u", li, i, t[i]);
 
-    /* Weight rows: codes 11 were refused per tensor; here the padding past K. */
+    /* Weight rows (every plane's): codes 11 were refused per tensor; here the
+     * padding past K. */
     const bf_tensor *w = &m->tensors[t[BF_CONV_T_WEIGHTS]];
-    for (uint32_t o = 0; o < (uint32_t)oc; o++) {
+    for (uint32_t o = 0; o < w_rows; o++) {
         const uint8_t *row = w->data + (uint64_t)o * row_bytes;
         uint64_t full = k / 4;
+        int dirty = 0;
         if (k % 4 != 0) {
             unsigned used_bits = (unsigned)(k % 4) * 2;
-            if ((row[full] >> used_bits) != 0)
-                return bad(c, "layer %u (conv): weights '%s' row %u has non-zero padding weights", li,
-                           w->name, o);
+            dirty = (row[full] >> used_bits) != 0;
             full++;
         }
-        if (!all_zero(row + full, (size_t)(row_bytes - full)))
-            return bad(c, "layer %u (conv): weights '%s' row %u has non-zero padding weights", li, w->name, o);
+        if (dirty || !all_zero(row + full, (size_t)(row_bytes - full))) {
+            if (terms == 1)
+                return bad(c, "layer %u (conv): weights '%s' row %u has non-zero padding weights", li, w->name,
+                           o);
+            return bad(c, "layer %u (conv): weights '%s' plane %u row %u has non-zero padding weights", li,
+                       w->name, o / (uint32_t)oc, o % (uint32_t)oc);
+        }
     }
-    /* acc = bias + sum of K terms each in [-128, 128]: keep it inside int32 so
-     * that every kernel's 32-bit accumulation is exact. */
+    /* acc = bias + sum of K terms q * x with |q| <= L = (3^k - 1) / 2 and x in
+     * [-128, 127]: |acc - bias| <= 128 * K * L. Keep it inside int32 so that
+     * every kernel's 32-bit accumulation is exact, and so is the engine's
+     * per-plane combination sum_i 3^i * plane_i (each partial sum of it is
+     * bounded by the same 128 * K * L). K <= 7 * 7 * 16384, L <= 121: the
+     * product fits easily in 64 bits. */
     const int32_t *bias = bf_tensor_i32(m, t[BF_CONV_T_BIAS]);
-    const int64_t reach = (int64_t)k * 128;
+    const int64_t levels = (bf_pow3(terms) - 1) / 2;
+    const int64_t reach = (int64_t)k * 128 * levels;
     for (int32_t o = 0; o < oc; o++) {
         int64_t b = bias[o];
-        if (b + reach > INT32_MAX || b - reach < INT32_MIN)
-            return bad(c, "layer %u (conv): bias[%d] = %lld lets the accumulator overflow int32", li, o,
-                       (long long)b);
+        if (b + reach > INT32_MAX || b - reach < INT32_MIN) {
+            if (terms == 1)
+                return bad(c, "layer %u (conv): bias[%d] = %lld lets the accumulator overflow int32", li, o,
+                           (long long)b);
+            return bad(c, "layer %u (conv): bias[%d] = %lld lets the accumulator overflow int32 "
+                          "(n_terms %d: |acc| <= |bias| + 128 * K %llu * L %lld)",
+                       li, o, (long long)b, terms, (unsigned long long)k, (long long)levels);
+        }
     }
     if (t[BF_CONV_T_MULT] != BF_NONE) {
         const int32_t *mult = bf_tensor_i32(m, t[BF_CONV_T_MULT]);

@@ -45,6 +45,9 @@
 #define BF_MIN_INPUT_SIZE 32
 #define BF_MAX_INPUT_SIZE 4096
 #define BF_MAX_VALUE_STRIDE 32u
+/* CONV n_terms: k balanced-ternary weight planes, integer weights in
+ * [-L, L] with L = (3^k - 1) / 2 (121 for k = 5). */
+#define BF_MAX_TERMS 5
 
 enum bf_dtype { BF_DTYPE_I8 = 1, BF_DTYPE_U8 = 2, BF_DTYPE_I32 = 3, BF_DTYPE_F32 = 4, BF_DTYPE_T2 = 5 };
 
@@ -131,6 +134,15 @@ static inline const float *bf_tensor_f32(const bf_model *m, uint32_t index)
 static inline const int8_t *bf_tensor_i8(const bf_model *m, uint32_t index)
 {
     return (const int8_t *)(const void *)m->tensors[index].data;
+}
+
+/* 3^i for i in 0..BF_MAX_TERMS (the weight of balanced-ternary plane i). */
+static inline int32_t bf_pow3(int i)
+{
+    int32_t v = 1;
+    while (i-- > 0)
+        v *= 3;
+    return v;
 }
 
 /* Size in bytes of one T2 weight row for a reduction length K. */

@@ -66,6 +66,30 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
     }
 }
 
+/* C (rows x n, ldc) = A times the layer's weights. A multi-ternary layer
+ * (k = n_terms > 1) runs the ternary GEMM once per plane, each call complete
+ * on its own (whatever constant a kernel folds in, e.g. avx512vnni's
+ * -128 * sum(w), is that plane's own), and adds plane i's int32 result times
+ * 3^i: C = sum_i 3^i * (A x T_i) = A x q exactly. Every partial sum is
+ * bounded by 128 * K * L, which the loader keeps inside int32 (with the bias).
+ * `tmp` holds rows x n int32s (used only when k > 1). */
+static void conv_gemm(const bf_conv_params *p, size_t rows, size_t n, size_t k, const int8_t *a, size_t lda,
+                      int32_t *c, size_t ldc, int32_t *tmp)
+{
+    p->gemm->gemm(rows, n, k, a, lda, p->packed, c, ldc);
+    int32_t weight = 1;
+    for (int i = 1; i < p->n_terms; i++) {
+        weight *= 3;
+        p->gemm->gemm(rows, n, k, a, lda, (const uint8_t *)p->packed + (size_t)i * p->plane_stride, tmp, n);
+        for (size_t r = 0; r < rows; r++) {
+            int32_t *restrict cr = c + r * ldc;
+            const int32_t *restrict tr = tmp + r * n;
+            for (size_t j = 0; j < n; j++)
+                cr[j] += weight * tr[j];
+        }
+    }
+}
+
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc)
 {
@@ -90,11 +114,11 @@ void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m
             /* The head: accumulate straight into the int32 output. The loader
              * guarantees bias + any sum stays inside int32. */
             int32_t *c = (int32_t *)out + m0 * n;
-            p->gemm->gemm(rows, n, k, a, lda, p->packed, c, n);
+            conv_gemm(p, rows, n, k, a, lda, c, n, acc);
             rq->bias_add(rows, n, c, n, p->bias);
         } else {
             /* acc (rows x N, without bias) -> int8 rows, per the activation */
-            p->gemm->gemm(rows, n, k, a, lda, p->packed, acc, n);
+            conv_gemm(p, rows, n, k, a, lda, acc, n, acc + rows * n);
             rq->requant(rows, n, acc, n, p->bias, p->mult, p->shift, p->act == BF_EPILOGUE_SILU ? p->silu : NULL,
                         (int8_t *)out + m0 * n, n);
         }

@@ -69,7 +69,12 @@ typedef struct bf_conv_params {
     const int32_t *shift; /* [out_c], act 0/1 */
     const int8_t *silu;   /* [256], act 1 */
     const bf_t2i8_gemm_config *gemm;
-    const void *packed; /* weights after gemm->pack(out_c, K, ...) */
+    const void *packed; /* weights after gemm->pack(out_c, K, ...): plane 0 */
+    /* Multi-ternary layers (CONV n_terms = k > 1): plane i is packed at
+     * packed + i * plane_stride bytes, and acc = sum_i 3^i * (plane i's GEMM).
+     * 0 or 1 = plain ternary (plane_stride unused). */
+    int n_terms;
+    size_t plane_stride;
     size_t tile_m;      /* rows per tile: bf_conv_tile_m(gemm->mr) */
     /* the epilogue (kernels/i32-requant/): bf_i32_requant_select(gemm->isa);
      * NULL = the reference */
@@ -87,6 +92,16 @@ static inline int bf_conv_params_direct(const bf_conv_params *p)
     return p->kh == 1 && p->kw == 1 && p->stride == 1 && p->pad == 0;
 }
 
+/* The int32 scratch bf_conv_rows needs for tiles of `rows` rows: one
+ * rows x out_c tile for the requantising activations (none for act 2, which
+ * accumulates in its output), plus one for the planes 1..k-1 of a
+ * multi-ternary layer. */
+static inline size_t bf_conv_acc_elems(int act, int n_terms, size_t rows, size_t out_c)
+{
+    size_t tiles = (act == BF_EPILOGUE_RAW ? 0 : 1) + (n_terms > 1 ? 1 : 0);
+    return tiles * rows * out_c;
+}
+
 /* Writes rows [m0, m0 + count) of the im2col matrix, K bytes each, in the
  * order k = (ky * kw + kx) * in_c + ic; taps outside the image are the
  * input's zero point. */
@@ -94,7 +109,7 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
 
 /* Output pixels [m_begin, m_end) of a convolution. `out` is int8 (act 0/1) or
  * int32 (act 2) NHWC. Scratch: `im2col` holds tile_m * K bytes (unused for
- * direct convs), `acc` tile_m * out_c int32s (unused for act 2). */
+ * direct convs), `acc` bf_conv_acc_elems(act, n_terms, tile_m, out_c) int32s. */
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc);
 
