@@ -74,21 +74,23 @@ class Exporter:
         name = self.names[id(mod)]
         vi = self.m.values[vin]
         s_in, zp = self.scale[vin], vi.zero_point
-        t, alpha = mod.ternary()
-        t = t.numpy().astype(np.int8)                       # OIHW
-        oc, ic, kh, kw = t.shape
-        tk = t.transpose(0, 2, 3, 1).reshape(oc, kh * kw * ic)   # k = (ky*kw + kx)*ic + c
-        K = tk.shape[1]
+        # integer weights q in [-L, L] (k = 1: the ternary t), written as k balanced-ternary planes
+        terms, levels = int(mod.terms), int(mod.levels)
+        q, alpha = mod.int_weights()
+        q = q.numpy().astype(np.int64)                       # OIHW
+        oc, ic, kh, kw = q.shape
+        qk = q.transpose(0, 2, 3, 1).reshape(oc, kh * kw * ic)   # k = (ky*kw + kx)*ic + c
+        K = qk.shape[1]
         alpha = alpha.double().numpy()
         alpha = np.where(alpha > 0, alpha, 1e-8)
         beta = mod.bias.detach().double().numpy()
         d = s_in * alpha                                     # real value of one accumulator unit
-        bias = round_half_up(beta / d) - zp * tk.sum(axis=1).astype(np.float64)
-        lim = INT32_MAX - 128 * K
+        bias = round_half_up(beta / d) - zp * qk.sum(axis=1).astype(np.float64)
+        lim = INT32_MAX - 128 * K * levels                   # |acc| <= |bias| + 128 K L
         if np.any(np.abs(bias) > lim):
             self.stats["bias_clamped"] += int(np.sum(np.abs(bias) > lim))
             bias = np.clip(bias, -lim, lim)
-        ti = [self.m.add_tensor(name + ".weight", bfm.T2, bfm.pack_t2(tk)),
+        ti = [self.m.add_tensor(name + ".weight", bfm.T2, bfm.pack_t2_planes(qk, terms)),
               self.m.add_tensor(name + ".bias", bfm.I32, bias.astype(np.int64))]
         stride = vi.stride * mod.stride
         if raw:
@@ -107,7 +109,7 @@ class Exporter:
                    self.m.add_tensor(name + ".silu", bfm.I8, silu_table(s_pre, s_out))]
             out = self._value(oc, stride, s_out)
             act = bfm.ACT_SILU
-        return self._layer(bfm.CONV, [vin], out, [kh, kw, mod.stride, mod.pad, ic, oc, act, 1], ti)
+        return self._layer(bfm.CONV, [vin], out, [kh, kw, mod.stride, mod.pad, ic, oc, act, terms], ti)
 
     def add(self, a: int, b: int, s_out: float) -> int:
         ma, mb = self.scale[a] / s_out, self.scale[b] / s_out

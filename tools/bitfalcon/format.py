@@ -1,4 +1,5 @@
-"""Reader and writer of the BitFalcon model file (`.bfm`), version 1.
+"""Reader and writer of the BitFalcon model file (`.bfm`), version 1 (with the multi-ternary
+CONV extension: n_terms 1..5 weight planes).
 
 The layout is defined in docs/model-format.md; this module follows it field by
 field. numpy only (no torch), so the integer simulation runs anywhere numpy does.
@@ -40,6 +41,9 @@ OP_NAME = {CONV: "CONV", ADD: "ADD", CONCAT: "CONCAT", SLICE: "SLICE", MAXPOOL: 
 
 # conv activations
 ACT_LINEAR, ACT_SILU, ACT_RAW = 0, 1, 2
+
+# CONV n_terms: k balanced-ternary weight planes, integer weights in [-L, L], L = (3^k - 1) / 2
+MAX_TERMS = 5
 
 # output kinds
 KIND_BOX, KIND_CLASS = 0, 1
@@ -178,6 +182,51 @@ def unpack_t2(packed: np.ndarray, k: int, check: bool = True) -> np.ndarray:
             raise FormatError("T2 padding weights are not zero")
     codes = codes[:, :k].astype(np.int8)
     return ((codes & 1) - (codes >> 1)).astype(np.int8)
+
+
+def term_levels(k: int) -> int:
+    """L = (3^k - 1) / 2: a k-term (multi-ternary) layer's integer weights lie in [-L, L]."""
+    return (3 ** int(k) - 1) // 2
+
+
+def ternary_planes(q: np.ndarray, k: int) -> np.ndarray:
+    """The k balanced-ternary digit planes of integer weights q (any shape, values in [-L, L]):
+    int8 [k, *q.shape] in {-1, 0, 1} with q = sum_i 3^i * planes[i] (least significant first;
+    the decomposition is unique)."""
+    if not 1 <= int(k) <= MAX_TERMS:
+        raise ValueError(f"n_terms {k} not in 1..{MAX_TERMS}")
+    r = np.asarray(q, dtype=np.int64)
+    lv = term_levels(k)
+    if r.size and (r.min() < -lv or r.max() > lv):
+        raise ValueError(f"weights outside [-{lv}, {lv}] for n_terms {k}")
+    planes = np.empty((int(k),) + r.shape, dtype=np.int8)
+    for i in range(int(k)):
+        d = (r + 1) % 3 - 1                   # r mod 3 as -1, 0 or 1
+        planes[i] = d
+        r = (r - d) // 3
+    assert not np.any(r), "balanced-ternary decomposition left a remainder"
+    return planes
+
+
+def pack_t2_planes(q: np.ndarray, k: int) -> np.ndarray:
+    """Packs integer weights [out_c, K] in [-L, L] as the file's k planes: uint8
+    [k * out_c, row_bytes], plane i (rows i*out_c .. (i+1)*out_c - 1) packed like pack_t2.
+    For k = 1 this is exactly pack_t2(q)."""
+    planes = ternary_planes(q, k)
+    return np.concatenate([pack_t2(p) for p in planes], axis=0)
+
+
+def unpack_t2_planes(packed: np.ndarray, k: int, kk: int, check: bool = True) -> np.ndarray:
+    """Inverse of pack_t2_planes: uint8 [k * out_c, row_bytes] -> int32 q [out_c, kk] with
+    q = sum_i 3^i * plane_i."""
+    p = np.asarray(packed, dtype=np.uint8)
+    if p.shape[0] % int(k):
+        raise FormatError(f"{p.shape[0]} weight rows are not n_terms {k} planes")
+    n = p.shape[0] // int(k)
+    q = np.zeros((n, kk), dtype=np.int32)
+    for i in range(int(k)):
+        q += np.int32(3 ** i) * unpack_t2(p[i * n:(i + 1) * n], kk, check).astype(np.int32)
+    return q
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,8 +455,10 @@ def validate(m: Model) -> None:
             if len(ins) != 1:
                 fail(f"layer {li}: CONV takes one input")
             kh, kw, s, pad, ic, oc, act, nterms = P[:8]
-            if min(kh, kw, s, ic, oc) < 1 or pad < 0 or nterms != 1 or act not in (0, 1, 2):
+            if min(kh, kw, s, ic, oc) < 1 or pad < 0 or act not in (0, 1, 2):
                 fail(f"layer {li}: bad CONV params {P[:8]}")
+            if not 1 <= nterms <= MAX_TERMS:
+                fail(f"layer {li}: n_terms {nterms} outside 1..{MAX_TERMS}")
             if ic != ins[0].channels:
                 fail(f"layer {li}: in_c {ic} != input channels {ins[0].channels}")
             if any(P[8:]):
@@ -417,10 +468,12 @@ def validate(m: Model) -> None:
                     fail(f"layer {li}: kernel {kk}, stride {s}, pad {pad} do not give input/stride outputs")
             k = kh * kw * ic
             slot = lambda j: L.tensors[j] if j < len(L.tensors) else NONE
-            tens(L, 0, T2, (oc, t2_row_bytes(k)), li)
+            wt = tens(L, 0, T2, (nterms * oc, t2_row_bytes(k)), li)      # n_terms planes of out_c rows
+            unpack_t2(wt.array(), k, check=True)                            # padding weights are zero
             bias = tens(L, 1, I32, (oc,), li).array().astype(np.int64)
-            if np.any(bias + 128 * k > 2**31 - 1) or np.any(bias - 128 * k < -2**31):
-                fail(f"layer {li}: bias lets the int32 accumulator overflow")
+            reach = 128 * k * term_levels(nterms)                           # |acc - bias| <= 128 K L
+            if np.any(bias + reach > 2**31 - 1) or np.any(bias - reach < -2**31):
+                fail(f"layer {li}: bias lets the int32 accumulator overflow (n_terms {nterms})")
             # mult/shift drive requant: required unless the conv is raw (then optional)
             for j in (2, 3):
                 if act != ACT_RAW or slot(j) != NONE:

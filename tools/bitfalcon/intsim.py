@@ -4,8 +4,13 @@
     outs = eng.run(network_input(canvas))     # list of (Output entry, int32 [H, W, C])
 
 Convolutions use im2col and a float matmul. That is exact: every partial sum is an
-integer whose magnitude is at most K * 128 (checked below 2^24 for float32, else
+integer whose magnitude is at most K * 128 * L (checked below 2^24 for float32, else
 float64 is used), and the bias is added in int64 afterwards.
+
+A multi-ternary conv (n_terms k > 1) stores k balanced-ternary planes T_i; the engine runs
+one ternary GEMM per plane and sums them with weights 3^i. Here the planes are folded into
+the integer weights q = sum_i 3^i T_i in [-L, L], L = (3^k - 1) / 2, once, and the conv is
+acc = bias + sum q * x: the same integers (the sum is exact either way).
 """
 from __future__ import annotations
 
@@ -73,11 +78,11 @@ class IntEngine:
         self._w: Dict[int, np.ndarray] = {}
         for li, L in enumerate(model.layers):
             if L.op == bfm.CONV:
-                kh, kw, _, _, ic, oc = L.params[:6]
+                kh, kw, _, _, ic, oc, _, nterms = L.params[:8]
                 k = kh * kw * ic
-                t = bfm.unpack_t2(model.tensor_array(L.tensors[0]), k)
-                dt = np.float32 if k * 128 < (1 << 24) else np.float64
-                self._w[li] = np.ascontiguousarray(t.T.astype(dt))     # [K, out_c]
+                q = bfm.unpack_t2_planes(model.tensor_array(L.tensors[0]), nterms, k)   # [out_c, K]
+                dt = np.float32 if k * 128 * bfm.term_levels(nterms) < (1 << 24) else np.float64
+                self._w[li] = np.ascontiguousarray(q.T.astype(dt))     # [K, out_c]
 
     def conv(self, li: int, x: np.ndarray, zp: int) -> np.ndarray:
         m, L = self.model, self.model.layers[li]
