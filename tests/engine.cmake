@@ -83,6 +83,19 @@ set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_matc
   engine_heads_vs_simulate
   PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")
 
+# Multi-ternary layers (CONV n_terms 1..5) end to end: a YOLOv8n model made
+# from random weights by the real exporter (needs torch; skips without it),
+# the engine on every kernel path with 1 and 2 threads against simulate.py.
+# In a cross build bf_dump_heads runs under the emulator.
+bf_engine_test(engine_multiterm_vs_simulate sh ${BF_ENGINE_DIR}/multiterm_vs_simulate.sh ${BF_ENGINE_PY}
+  ${CMAKE_SOURCE_DIR} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-multiterm-dump 64,96
+  ${BF_ENGINE_IMAGES})
+set_tests_properties(engine_multiterm_vs_simulate PROPERTIES TIMEOUT 900 LABELS "engine;python")
+if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+  string(REPLACE ";" " " BF_RUN_PREFIX "${CMAKE_CROSSCOMPILING_EMULATOR}")
+  set_tests_properties(engine_multiterm_vs_simulate PROPERTIES ENVIRONMENT "BF_RUN_PREFIX=${BF_RUN_PREFIX}")
+endif()
+
 # The whole-graph test under valgrind too (not in the sanitizer build: the
 # two do not mix; scripts/test.sh runs that build with -LE no-sanitizer).
 find_program(BF_VALGRIND valgrind)

@@ -2,12 +2,15 @@
  * bf_dump_heads - runs the engine on images and writes every head output as
  * raw int32 little-endian NHWC, the format tools/simulate.py --compare reads:
  *
- *     bf_dump_heads -m MODEL [--size S] [--isa ISA] [--values] -o DIR IMAGES...
+ *     bf_dump_heads -m MODEL [--size S] [--isa ISA] [--threads N] [--values] -o DIR IMAGES...
+ *     bf_dump_heads --list-isas
  *
  * writes DIR/<stem>.<size>.out<i>.i32 (i = output-table index). --values also
  * writes every intermediate value, DIR/<stem>.<size>.v<k>.i8 / .i32 (NHWC),
  * and the letterboxed input DIR/<stem>.<size>.input.i8, to find the first
- * layer where two implementations part.
+ * layer where two implementations part. --threads sets the detector's
+ * workers (default: 0, one per online CPU). --list-isas prints the kernel
+ * paths this build has and this CPU runs, one per line.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,12 +19,14 @@
 
 #include "bitfalcon.h"
 #include "detector.h"
+#include "dispatch.h"
 #include "model.h"
 #include "test_util.h"
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bf_dump_heads -m MODEL [--size S] [--isa ISA] [--values] -o DIR IMAGES...\n");
+    fprintf(stderr, "usage: bf_dump_heads -m MODEL [--size S] [--isa ISA] [--threads N] [--values] -o DIR IMAGES...\n"
+                    "       bf_dump_heads --list-isas\n");
     return 2;
 }
 
@@ -39,7 +44,15 @@ static int dump(const char *dir, const char *stem, int size, const char *name, c
 int main(int argc, char **argv)
 {
     const char *model_path = NULL, *dir = NULL, *isa = NULL;
-    int size = 0, values = 0, first_image = argc;
+    int size = 0, values = 0, threads = 0, first_image = argc;
+    if (argc == 2 && strcmp(argv[1], "--list-isas") == 0) {
+        char names[256], why[256];
+        snprintf(names, sizeof names, "%s", bf_t2i8_gemm_available());
+        for (char *tok = strtok(names, " "); tok != NULL; tok = strtok(NULL, " "))
+            if (bf_t2i8_gemm_select(tok, why, sizeof why) != NULL)
+                printf("%s\n", tok);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-m") == 0 && i + 1 < argc)
             model_path = argv[++i];
@@ -49,6 +62,8 @@ int main(int argc, char **argv)
             size = atoi(argv[++i]);
         else if (strcmp(argv[i], "--isa") == 0 && i + 1 < argc)
             isa = argv[++i];
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--values") == 0)
             values = 1;
         else if (argv[i][0] == '-')
@@ -74,6 +89,7 @@ int main(int argc, char **argv)
     bf_options_default(&opt);
     opt.input_size = size;
     opt.isa = isa;
+    opt.threads = threads;
     bf_detector *det = NULL;
     if (bf_detector_create_ex(model, &opt, values ? BF_DETECTOR_KEEP_ALL_VALUES : 0, &det, &err) != BF_OK) {
         fprintf(stderr, "bf_dump_heads: %s\n", err.message);
@@ -119,7 +135,8 @@ int main(int argc, char **argv)
         }
         size_t n;
         bf_detector_results(det, &n);
-        printf("%s %d: %zu detections\n", stem, size, n);
+        printf("%s %d [%s, %d thread(s)]: %zu detections\n", stem, size, bf_detector_isa(det),
+               bf_detector_threads(det), n);
         free(rgb);
     }
     bf_detector_destroy(det);

@@ -185,9 +185,39 @@ static void random_scale(rng *r, double target, int32_t *mult, int32_t *shift)
     *mult = (int32_t)m;
 }
 
+int mb_pack_planes(const int8_t *q, size_t n, size_t k, int terms, uint8_t *out)
+{
+    const size_t row_bytes = (k + 63) / 64 * 16;
+    for (size_t o = 0; o < n; o++)
+        for (size_t i = 0; i < k; i++) {
+            int v = q[o * k + i];
+            for (int t = 0; t < terms; t++) {
+                /* the balanced-ternary digit: d = v mod 3 in {-1, 0, 1} */
+                int d = ((v % 3) + 3) % 3;
+                if (d == 2)
+                    d = -1;
+                v = (v - d) / 3;
+                unsigned code = d == 0 ? 0u : d > 0 ? 1u : 2u;
+                out[((size_t)t * n + o) * row_bytes + i / 4] |= (uint8_t)(code << (2 * (i % 4)));
+            }
+            if (v != 0)
+                return -1;
+        }
+    return 0;
+}
+
 uint32_t mb_conv(mb_model *mb, uint32_t in, int kh, int kw, int stride, int pad, int out_c, int act)
 {
+    return mb_conv_terms(mb, in, kh, kw, stride, pad, out_c, act, 1);
+}
+
+uint32_t mb_conv_terms(mb_model *mb, uint32_t in, int kh, int kw, int stride, int pad, int out_c, int act,
+                       int terms)
+{
     rng *r = &mb->r;
+    int levels = 1;
+    for (int t = 1; t < terms; t++)
+        levels = 3 * levels + 1; /* (3^terms - 1) / 2 */
     const mb_value *iv = &mb->values[in];
     const int in_c = (int)iv->channels;
     const size_t k = (size_t)kh * (size_t)kw * (size_t)in_c;
@@ -195,11 +225,11 @@ uint32_t mb_conv(mb_model *mb, uint32_t in, int kh, int kw, int stride, int pad,
     uint32_t ins[1] = {in};
     mb_layer *l = new_layer(mb, MB_CONV, 1, ins);
     const uint32_t li = (uint32_t)(l - mb->layers);
-    int32_t p[8] = {kh, kw, stride, pad, in_c, out_c, act, 1};
+    int32_t p[8] = {kh, kw, stride, pad, in_c, out_c, act, terms};
     memcpy(l->params, p, sizeof p);
 
     l->w = malloc((size_t)out_c * k);
-    uint8_t *packed = calloc((size_t)out_c, row_bytes);
+    uint8_t *packed = calloc((size_t)terms * (size_t)out_c, row_bytes);
     int32_t *bias = malloc(sizeof(int32_t) * (size_t)out_c);
     int32_t *mult = malloc(sizeof(int32_t) * (size_t)out_c);
     int32_t *shift = malloc(sizeof(int32_t) * (size_t)out_c);
@@ -210,19 +240,23 @@ uint32_t mb_conv(mb_model *mb, uint32_t in, int kh, int kw, int stride, int pad,
     for (int o = 0; o < out_c; o++) {
         for (size_t i = 0; i < k; i++) {
             int w = rng_int(r, 0, 99) < mb->weight_zero_pct ? 0 : (rng_int(r, 0, 1) ? 1 : -1);
+            if (terms > 1 && w != 0) /* any magnitude, the extreme L often */
+                w *= rng_int(r, 0, 9) == 0 ? levels : rng_int(r, 1, levels);
             l->w[(size_t)o * k + i] = (int8_t)w;
-            unsigned code = w == 0 ? 0u : w > 0 ? 1u : 2u;
-            packed[(size_t)o * row_bytes + i / 4] |= (uint8_t)(code << (2 * (i % 4)));
         }
-        int span = (int)(40.0 * sk);
+        int span = (int)(40.0 * sk * levels);
         bias[o] = rng_int(r, -span, span);
-        random_scale(r, (0.5 + 0.8 * rng_unit(r)) / sk, &mult[o], &shift[o]);
+        /* outputs of a useful spread: |q| averages about L / 2 */
+        random_scale(r, (0.5 + 0.8 * rng_unit(r)) / sk / (terms > 1 ? 0.5 * levels : 1.0), &mult[o], &shift[o]);
         dq[o] = (float)(0.002 + 0.02 * rng_unit(r));
     }
+    if (mb_pack_planes(l->w, (size_t)out_c, k, terms, packed) != 0)
+        die("weight out of range");
     char name[64];
     uint32_t dims[2] = {(uint32_t)out_c, (uint32_t)row_bytes};
+    uint32_t wdims[2] = {(uint32_t)(terms * out_c), (uint32_t)row_bytes};
     snprintf(name, sizeof name, "layer%u.weight", li);
-    l->tensors[0] = mb_add_tensor(mb, name, MB_T2, 2, dims, packed);
+    l->tensors[0] = mb_add_tensor(mb, name, MB_T2, 2, wdims, packed);
     snprintf(name, sizeof name, "layer%u.bias", li);
     l->tensors[1] = mb_add_tensor(mb, name, MB_I32, 1, dims, bias);
     if (act != 2) {
@@ -493,7 +527,47 @@ static mb_model *graph_odd(uint64_t seed)
     return mb;
 }
 
+/* The YOLO-like graph with multi-ternary layers: k = 3 on the first conv
+ * (input zero point -128 on its padding), 2 on a stride-2 conv, 5 on a 3x3
+ * and on a 1x1 direct conv, 4 on a linear conv inside the residual, and k > 1
+ * on raw head convs (the int32 output accumulates the planes itself). */
+static mb_model *graph_terms(uint64_t seed)
+{
+    mb_model *mb = mb_create(5, 16, 64, seed);
+    uint32_t x1 = mb_conv_terms(mb, 0, 3, 3, 2, 1, 8, 1, 3);
+    uint32_t x2 = mb_conv_terms(mb, x1, 3, 3, 2, 1, 16, 1, 2);
+    uint32_t y = mb_conv_terms(mb, x2, 1, 1, 1, 0, 16, 1, 5);
+    uint32_t a = mb_slice(mb, y, 0, 8), b = mb_slice(mb, y, 8, 8);
+    uint32_t t = mb_conv_terms(mb, b, 3, 3, 1, 1, 8, 1, 5);
+    uint32_t t2 = mb_conv_terms(mb, t, 3, 3, 1, 1, 8, 0, 4);
+    uint32_t r = mb_add(mb, b, t2);
+    uint32_t c3[3] = {a, b, r};
+    uint32_t p2 = mb_conv(mb, mb_concat(mb, 3, c3), 1, 1, 1, 0, 16, 1);
+    uint32_t x3 = mb_conv_terms(mb, p2, 3, 3, 2, 1, 24, 1, 3);
+    uint32_t x4 = mb_conv(mb, x3, 3, 3, 2, 1, 32, 1);
+    uint32_t x5 = mb_conv_terms(mb, x4, 3, 3, 2, 1, 32, 1, 2);
+    uint32_t s = mb_conv(mb, x5, 1, 1, 1, 0, 16, 1);
+    uint32_t m1 = mb_maxpool(mb, s, 5, 1, 2), m2 = mb_maxpool(mb, m1, 5, 1, 2), m3 = mb_maxpool(mb, m2, 5, 1, 2);
+    uint32_t c4[4] = {s, m1, m2, m3};
+    uint32_t p5 = mb_conv_terms(mb, mb_concat(mb, 4, c4), 1, 1, 1, 0, 32, 1, 3);
+    uint32_t c5[2] = {mb_upsample(mb, p5, 2), x4};
+    uint32_t n4 = mb_conv_terms(mb, mb_concat(mb, 2, c5), 3, 3, 1, 1, 24, 1, 2);
+    uint32_t c6[2] = {mb_upsample(mb, n4, 2), x3};
+    uint32_t n3 = mb_conv(mb, mb_concat(mb, 2, c6), 3, 3, 1, 1, 16, 1);
+    /* heads: box raw with k = 3, class raw with k = 2 at stride 8; k = 5 and
+     * plain at 16; plain and k = 1 / 4 at 32 */
+    const int box_terms[3] = {3, 5, 1}, cls_terms[3] = {2, 1, 4};
+    const uint32_t from[3] = {n3, n4, p5};
+    for (int h = 0; h < 3; h++) {
+        uint32_t f = mb_conv_terms(mb, from[h], 3, 3, 1, 1, 16, 1, h == 1 ? 2 : 1);
+        uint32_t box = mb_conv_terms(mb, f, 1, 1, 1, 0, (int)(4 * mb->reg_max), 2, box_terms[h]);
+        uint32_t cls = mb_conv_terms(mb, f, 1, 1, 1, 0, (int)mb->num_classes, 2, cls_terms[h]);
+        mb_output_pair(mb, box, cls);
+    }
+    return mb;
+}
+
 mb_model *mb_build_test_graph(int variant, uint64_t seed)
 {
-    return variant == 0 ? graph_yolo(seed) : graph_odd(seed);
+    return variant == 0 ? graph_yolo(seed) : variant == 1 ? graph_odd(seed) : graph_terms(seed);
 }

@@ -39,7 +39,8 @@ typedef struct mb_layer {
     uint32_t op, n_inputs, inputs[8], output;
     int32_t params[16];
     uint32_t tensors[8];
-    int8_t *w; /* conv: unpacked weights [out_c][kh * kw * in_c], -1/0/+1 */
+    int8_t *w; /* conv: integer weights q [out_c][kh * kw * in_c], in [-L, L]
+                  (L = (3^n_terms - 1) / 2: -1/0/+1 for n_terms 1) */
 } mb_layer;
 
 typedef struct mb_output {
@@ -66,6 +67,18 @@ void mb_free(mb_model *mb);
 
 /* Each returns the new output value's index. act: 0 linear, 1 SiLU, 2 raw. */
 uint32_t mb_conv(mb_model *mb, uint32_t in, int kh, int kw, int stride, int pad, int out_c, int act);
+/* A multi-ternary conv (CONV n_terms = terms, 1..5): random integer weights in
+ * [-L, L] (the extremes included), stored as `terms` balanced-ternary planes. */
+uint32_t mb_conv_terms(mb_model *mb, uint32_t in, int kh, int kw, int stride, int pad, int out_c, int act,
+                       int terms);
+
+/* Packs integer weights q[n][k] in [-L, L] (L = (3^terms - 1) / 2) as the
+ * file's `terms` balanced-ternary T2 planes, written straight from
+ * docs/model-format.md: plane i (q = sum_i 3^i T_i, digits in -1..1) is rows
+ * [i * n, (i + 1) * n) of `out`, which holds terms * n * row_bytes zeroed
+ * bytes (row_bytes = ceil(k / 64) * 16). Returns 0, or -1 when a q is out of
+ * range. */
+int mb_pack_planes(const int8_t *q, size_t n, size_t k, int terms, uint8_t *out);
 uint32_t mb_add(mb_model *mb, uint32_t a, uint32_t b);
 uint32_t mb_concat(mb_model *mb, int n, const uint32_t *ins);
 uint32_t mb_slice(mb_model *mb, uint32_t in, int first, int count);
@@ -102,7 +115,10 @@ uint32_t mb_get_u32(const uint8_t *p);
  * 1x1/3x3, stride 1/2, pad, act 0/1/2, add, concat with rescale, slice,
  * maxpool, upsample), heads at strides 8, 16, 32. variant 1: odd shapes
  * (asymmetric and large kernels, stride 3/4 convs, odd channel counts, a
- * 1x1 stride-2 conv, 3 concat inputs), heads at 8 and 32. */
+ * 1x1 stride-2 conv, 3 concat inputs), heads at 8 and 32. variant 2: the
+ * YOLO-like graph with multi-ternary convs mixed in (n_terms 1, 2, 3, 4 and
+ * 5; the first conv with k = 3, stride-2, 1x1 direct and raw head convs with
+ * k > 1). */
 mb_model *mb_build_test_graph(int variant, uint64_t seed);
 
 #endif /* BF_MODEL_BUILDER_H */

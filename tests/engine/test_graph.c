@@ -1,8 +1,9 @@
 /*
  * test_graph.c - whole synthetic models (every op) through the public API,
  * compared value by value with the naive interpreter (naive_ref.c), at
- * several input sizes, with and without arena reuse; and the arena plan's
- * invariant (values alive at the same step never share bytes).
+ * several input sizes, with and without arena reuse, on every kernel path
+ * (the multi-ternary graph, variant 2, with 1 and 2 threads too); and the
+ * arena plan's invariant (values alive at the same step never share bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,12 +114,18 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
     bf_options_default(&opt);
     opt.input_size = S;
     opt.isa = "ref";
-    bf_detector *all = NULL, *reuse = NULL, *per_path[16] = {NULL};
-    for (int i = 0; i < n_paths; i++) {
-        bf_options po = opt;
-        po.isa = paths[i];
-        CHECK(bf_detector_create(model, &po, &per_path[i], &err) == BF_OK, "%s: %s: %s", what, paths[i], err.message);
-    }
+    /* Every path; the multi-ternary graph (variant 2) with 1 and 2 threads
+     * on each (the others with the default thread count). */
+    const int n_threads = variant == 2 ? 2 : 1;
+    bf_detector *all = NULL, *reuse = NULL, *per_path[16][2] = {{NULL}};
+    for (int i = 0; i < n_paths; i++)
+        for (int t = 0; t < n_threads; t++) {
+            bf_options po = opt;
+            po.isa = paths[i];
+            po.threads = n_threads == 1 ? 0 : t + 1;
+            CHECK(bf_detector_create(model, &po, &per_path[i][t], &err) == BF_OK, "%s: %s: %s", what, paths[i],
+                  err.message);
+        }
     CHECK(bf_detector_create_ex(model, &opt, BF_DETECTOR_KEEP_ALL_VALUES, &all, &err) == BF_OK, "%s: %s", what,
           err.message);
     CHECK(bf_detector_create(model, &opt, &reuse, &err) == BF_OK, "%s: %s", what, err.message);
@@ -145,14 +152,16 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
             size_t na, nr;
             const bf_detection *da = bf_detector_results(all, &na), *dr = bf_detector_results(reuse, &nr);
             CHECK(na == nr && memcmp(da, dr, na * sizeof *da) == 0, "%s: detections differ with reuse", what);
-            for (int i = 0; i < n_paths; i++) {
-                if (per_path[i] == NULL)
-                    continue;
-                char w2[160];
-                snprintf(w2, sizeof w2, "%s [%s]", what, paths[i]);
-                CHECK(bf_detector_run(per_path[i], img, w, h, stride, fmt, &err) == BF_OK, "%s: %s", w2, err.message);
-                compare(mb, per_path[i], ref, S, 0, w2);
-            }
+            for (int i = 0; i < n_paths; i++)
+                for (int t = 0; t < n_threads; t++) {
+                    bf_detector *d = per_path[i][t];
+                    if (d == NULL)
+                        continue;
+                    char w2[160];
+                    snprintf(w2, sizeof w2, "%s [%s, %d thread(s)]", what, paths[i], bf_detector_threads(d));
+                    CHECK(bf_detector_run(d, img, w, h, stride, fmt, &err) == BF_OK, "%s: %s", w2, err.message);
+                    compare(mb, d, ref, S, 0, w2);
+                }
             naive_free(mb, ref);
             free(img);
         }
@@ -160,7 +169,8 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
     bf_detector_destroy(all);
     bf_detector_destroy(reuse);
     for (int i = 0; i < n_paths; i++)
-        bf_detector_destroy(per_path[i]);
+        for (int t = 0; t < n_threads; t++)
+            bf_detector_destroy(per_path[i][t]);
     bf_model_close(model);
     free(file);
     mb_free(mb);
@@ -220,7 +230,7 @@ int main(void)
     rng_init(&r, seed);
     find_paths();
     const int sizes[] = {32, 64, 96};
-    for (int variant = 0; variant < 2; variant++) {
+    for (int variant = 0; variant < 3; variant++) {
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             run_case(variant, sizes[i], seed + (uint64_t)(variant * 10 + (int)i), &r);
             CHECK_LIMIT();
@@ -228,8 +238,8 @@ int main(void)
         check_plan(variant, 64);
     }
     /* a few more seeds at the default size */
-    for (int k = 0; k < 4; k++)
-        run_case(k & 1, 64, seed + 100 + (uint64_t)k, &r);
+    for (int k = 0; k < 6; k++)
+        run_case(k % 3, 64, seed + 100 + (uint64_t)k, &r);
     if (test_failures) {
         fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;

@@ -73,9 +73,9 @@ static int loads(const uint8_t *buf, size_t n, bf_error *err)
 /* Serialise, let `edit` change bytes, fix the CRC, expect a failure. */
 typedef void (*edit_fn)(mb_model *mb, uint8_t *buf, size_t n);
 
-static void corrupt_case(const char *what, edit_fn edit, const char *cause)
+static void corrupt_case_on(int variant, const char *what, edit_fn edit, const char *cause)
 {
-    mb_model *mb = mb_build_test_graph(0, 42);
+    mb_model *mb = mb_build_test_graph(variant, 42);
     size_t n;
     uint8_t *buf = mb_serialize(mb, &n);
     edit(mb, buf, n);
@@ -83,6 +83,11 @@ static void corrupt_case(const char *what, edit_fn edit, const char *cause)
     expect_fail_mem(what, buf, n, BF_ERR_FORMAT, cause);
     free(buf);
     mb_free(mb);
+}
+
+static void corrupt_case(const char *what, edit_fn edit, const char *cause)
+{
+    corrupt_case_on(0, what, edit, cause);
 }
 
 /* ---- the edits ------------------------------------------------------------ */
@@ -220,6 +225,69 @@ static void e_geometry(mb_model *mb, uint8_t *buf, size_t n)
 }
 static void e_act(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(first_conv(mb, 0)) + 48 + 24, 3); }
 static void e_n_terms(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(first_conv(mb, 0)) + 48 + 28, 2); }
+static void e_n_terms_0(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(first_conv(mb, 0)) + 48 + 28, 0); }
+static void e_n_terms_6(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(first_conv(mb, 0)) + 48 + 28, 6); }
+static void e_n_terms_negative(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(first_conv(mb, 0)) + 48 + 28, 0xFFFFFFFFu); }
+
+/* ---- multi-ternary edits (on graph variant 2) ----------------------------- */
+
+/* The first conv with n_terms == terms (skipping `skip` of them). */
+static uint32_t conv_with_terms(const mb_model *mb, int terms, int skip)
+{
+    for (uint32_t i = 0; i < mb->n_layers; i++)
+        if (mb->layers[i].op == MB_CONV && mb->layers[i].params[7] == terms && skip-- == 0)
+            return i;
+    abort();
+}
+static size_t conv_k(const mb_model *mb, uint32_t l)
+{
+    const int32_t *p = mb->layers[l].params;
+    return (size_t)p[0] * (size_t)p[1] * (size_t)p[4];
+}
+/* The weights (3 planes of out_c rows) read as 2 planes: rows != 2 x out_c. */
+static void e_terms_3_as_2(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(conv_with_terms(mb, 3, 0)) + 48 + 28, 2); }
+/* ... and 2 planes read as 3 (the tensor is too short). */
+static void e_terms_2_as_3(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(conv_with_terms(mb, 2, 0)) + 48 + 28, 3); }
+/* A k = 5 layer read as plain ternary. */
+static void e_terms_5_as_1(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(conv_with_terms(mb, 5, 0)) + 48 + 28, 1); }
+/* A bias inside the k = 1 bound (|b| + 128 K <= INT32_MAX) but not inside the
+ * k = 5 one (|b| + 128 K L, L = 121). */
+static int32_t bias_past_terms_bound(const mb_model *mb, uint32_t l, int levels, int sign)
+{
+    int64_t reach = (int64_t)128 * (int64_t)conv_k(mb, l) * levels;
+    return (int32_t)(sign > 0 ? (int64_t)INT32_MAX - reach + 1 : (int64_t)INT32_MIN + reach - 1);
+}
+static void e_terms_bias_overflow(mb_model *mb, uint8_t *buf, size_t n)
+{
+    (void)n;
+    uint32_t l = conv_with_terms(mb, 5, 0), t = mb->layers[l].tensors[1];
+    mb_put_u32(buf + mb->tensors[t].offset + 4 * 3, (uint32_t)bias_past_terms_bound(mb, l, 121, 1));
+}
+static void e_terms_bias_underflow(mb_model *mb, uint8_t *buf, size_t n)
+{
+    (void)n; /* the raw head conv with k = 3 (L = 13) */
+    uint32_t l = conv_with_terms(mb, 3, 3), t = mb->layers[l].tensors[1];
+    if (mb->layers[l].params[6] != 2)
+        abort();
+    mb_put_u32(buf + mb->tensors[t].offset, (uint32_t)bias_past_terms_bound(mb, l, 13, -1));
+}
+/* A non-zero padding weight in the last plane of the first (k = 3) conv:
+ * K = 27, row_bytes 16, weight 40 of row 2 * out_c. */
+static void e_terms_padding_weight(mb_model *mb, uint8_t *buf, size_t n)
+{
+    (void)n;
+    uint32_t l = conv_with_terms(mb, 3, 0), t = mb->layers[l].tensors[0];
+    size_t row = 2 * (size_t)mb->layers[l].params[5] + 1;
+    buf[mb->tensors[t].offset + row * 16 + 40 / 4] = 0x01;
+}
+/* Code 11 in the second plane. */
+static void e_terms_code_11(mb_model *mb, uint8_t *buf, size_t n)
+{
+    (void)n;
+    uint32_t l = conv_with_terms(mb, 2, 0), t = mb->layers[l].tensors[0];
+    size_t row = (size_t)mb->layers[l].params[5];
+    buf[mb->tensors[t].offset + row * mb->tensors[t].dims[1]] |= 0x03;
+}
 static void e_tensor_index(mb_model *mb, uint8_t *buf, size_t n) { (void)n; mb_put_u32(LAYER(first_conv(mb, 0)) + 112 + 4, 5000); }
 static void e_tensor_role_dtype(mb_model *mb, uint8_t *buf, size_t n)
 {
@@ -327,7 +395,10 @@ static const struct {
     {"stride 5", e_stride_5, "stride 5"},
     {"geometry not input/stride", e_geometry, "do not give"},
     {"activation 3", e_act, "activation"},
-    {"n_terms 2", e_n_terms, "n_terms"},
+    {"n_terms 2 on one plane of weights", e_n_terms, "weights (n_terms 2 x out_c 8 rows) tensor"},
+    {"n_terms 0", e_n_terms_0, "n_terms 0 outside 1..5"},
+    {"n_terms 6", e_n_terms_6, "n_terms 6 outside 1..5"},
+    {"n_terms -1", e_n_terms_negative, "n_terms -1 outside 1..5"},
     {"tensor index out of range", e_tensor_index, "out of range"},
     {"tensor of the wrong dtype", e_tensor_role_dtype, "is T2, expected I32"},
     {"tensor of the wrong shape", e_tensor_role_shape, "shape"},
@@ -362,6 +433,39 @@ static const struct {
     {"non-zero padding bytes", e_padding_bytes, "padding"},
     {"infinite dequant", e_dequant_nan, "non-finite"},
 };
+
+/* On the multi-ternary graph (mb_build_test_graph variant 2). */
+static const struct {
+    const char *what;
+    edit_fn edit;
+    const char *cause;
+} terms_cases[] = {
+    {"3 weight planes read as n_terms 2", e_terms_3_as_2, "expected [16, 16]"},
+    {"2 weight planes read as n_terms 3", e_terms_2_as_3, "weights (n_terms 3 x out_c 16 rows)"},
+    {"5 weight planes read as n_terms 1", e_terms_5_as_1, "weights tensor"},
+    {"bias overflows the n_terms 5 bound", e_terms_bias_overflow, "overflow int32 (n_terms 5"},
+    {"bias underflows the n_terms 3 bound", e_terms_bias_underflow, "overflow int32 (n_terms 3"},
+    {"non-zero padding weight in plane 2", e_terms_padding_weight, "plane 2 row 1 has non-zero padding weights"},
+    {"T2 code 11 in plane 1", e_terms_code_11, "invalid ternary code 11"},
+};
+
+/* The bias bound is exact: at |b| = INT32_MAX - 128 K L the k = 5 layer loads,
+ * and the multi-ternary graph loads as built. */
+static void terms_edges(void)
+{
+    mb_model *mb = mb_build_test_graph(2, 42);
+    size_t n;
+    uint8_t *buf = mb_serialize(mb, &n);
+    bf_error err;
+    CHECK(loads(buf, n, &err), "the multi-ternary graph must load: %s", err.message);
+    uint32_t l = conv_with_terms(mb, 5, 0), t = mb->layers[l].tensors[1];
+    mb_put_u32(buf + mb->tensors[t].offset, (uint32_t)(bias_past_terms_bound(mb, l, 121, 1) - 1));
+    mb_put_u32(buf + mb->tensors[t].offset + 4, (uint32_t)(bias_past_terms_bound(mb, l, 121, -1) + 1));
+    mb_fix_crc(buf, n);
+    CHECK(loads(buf, n, &err), "bias at the n_terms 5 bound must load: %s", err.message);
+    free(buf);
+    mb_free(mb);
+}
 
 /* ---- file-level cases ------------------------------------------------------ */
 
@@ -520,6 +624,9 @@ int main(int argc, char **argv)
     CHECK(loads(good, n, &err), "the unmodified model must load: %s", err.message);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         corrupt_case(cases[i].what, cases[i].edit, cases[i].cause);
+    for (size_t i = 0; i < sizeof terms_cases / sizeof terms_cases[0]; i++)
+        corrupt_case_on(2, terms_cases[i].what, terms_cases[i].edit, terms_cases[i].cause);
+    terms_edges();
     CHECK_LIMIT();
     file_cases(good, n);
     flipped_bytes(good, n, &r);
@@ -538,6 +645,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%d check(s) failed\n", test_failures);
         return 1;
     }
-    fprintf(stderr, "ok: %zu corrupted-field cases\n", sizeof cases / sizeof cases[0]);
+    fprintf(stderr, "ok: %zu corrupted-field cases\n",
+            sizeof cases / sizeof cases[0] + sizeof terms_cases / sizeof terms_cases[0]);
     return 0;
 }

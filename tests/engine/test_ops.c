@@ -2,13 +2,15 @@
  * test_ops.c - src/core/ops.c against naive per-element implementations
  * written here from docs/model-format.md: random shapes (odd channel counts,
  * rectangular maps, kernels 1..7, strides 1..4, any pad < k), non-zero zero
- * points on the padding, all three conv epilogues, and the conv run in
- * several M ranges (as a thread pool would split it).
+ * points on the padding, all three conv epilogues, multi-ternary convs
+ * (n_terms 1..5: one GEMM per plane, summed with weights 3^i), and the conv
+ * run in several M ranges (as a thread pool would split it).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
+#include "model_builder.h"
 #include "naive_ref.h"
 #include "ops.h"
 #include "test_util.h"
@@ -123,11 +125,16 @@ static void test_conv_case(rng *r, int iter)
         return; /* kernel larger than the padded input: not a valid layer */
     p.in_zero_point = (int8_t)rng_int(r, -128, 127);
     p.act = rng_int(r, 0, 2);
+    /* multi-ternary (n_terms k): integer weights in [-L, L], L = (3^k - 1) / 2 */
+    const int terms = iter % 3 == 0 ? 1 : rng_int(r, 1, 5);
+    int levels = 1;
+    for (int t = 1; t < terms; t++)
+        levels = 3 * levels + 1;
     const size_t k = bf_conv_params_k(&p), n = (size_t)p.out_c, m = (size_t)p.out_h * (size_t)p.out_w;
 
     int8_t *w = malloc(n * k);
     for (size_t i = 0; i < n * k; i++)
-        w[i] = (int8_t)rng_int(r, -1, 1);
+        w[i] = (int8_t)(rng_int(r, 0, 7) == 0 ? (rng_int(r, 0, 1) ? levels : -levels) : rng_int(r, -levels, levels));
     int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
     for (size_t o = 0; o < n; o++) {
         bias[o] = rng_int(r, -100000, 100000);
@@ -135,7 +142,7 @@ static void test_conv_case(rng *r, int iter)
         shift[o] = rng_int(r, 0, 62);
         if (rng_int(r, 0, 1)) { /* a useful scale rather than saturation */
             shift[o] = rng_int(r, 12, 24);
-            mult[o] = rng_int(r, 1, 1 << (shift[o] - 6));
+            mult[o] = rng_int(r, 1, ((1 << (shift[o] - 6)) + levels - 1) / levels);
         }
     }
     int8_t silu[256];
@@ -145,19 +152,30 @@ static void test_conv_case(rng *r, int iter)
     p.mult = mult;
     p.shift = shift;
     p.silu = silu;
-    size_t row_bytes;
-    uint8_t *file_w = pack_t2(w, n, k, &row_bytes);
+    size_t row_bytes = (k + 63) / 64 * 16;
+    uint8_t *file_w;
+    if (terms == 1) {
+        file_w = pack_t2(w, n, k, &row_bytes);
+    } else {
+        /* the file's k planes, each packed on its own as the executor does */
+        file_w = calloc((size_t)terms * n, row_bytes);
+        CHECK(mb_pack_planes(w, n, k, terms, file_w) == 0, "weights out of range");
+    }
     p.gemm = paths[iter % n_paths];
-    void *packed = malloc(p.gemm->packed_size(n, k) + 1);
-    p.gemm->pack(n, k, file_w, row_bytes, packed);
+    const size_t plane = (p.gemm->packed_size(n, k) + 63) / 64 * 64 + (size_t)rng_int(r, 0, 1) * 64;
+    uint8_t *packed = malloc(plane * (size_t)terms + 1);
+    for (int t = 0; t < terms; t++)
+        p.gemm->pack(n, k, file_w + (size_t)t * n * row_bytes, row_bytes, packed + (size_t)t * plane);
     p.packed = packed;
+    p.n_terms = terms == 1 && rng_int(r, 0, 1) ? 0 : terms; /* 0 means 1 */
+    p.plane_stride = plane;
 
     int8_t *in = random_i8(r, (size_t)p.in_h * (size_t)p.in_w * (size_t)p.in_c);
     size_t esz = p.act == 2 ? 4 : 1;
     uint8_t *out = malloc(m * n * esz);
     p.tile_m = (size_t)rng_int(r, 1, 200); /* any tile size gives the same result */
     int8_t *im2col = malloc(p.tile_m * k);
-    int32_t *acc = malloc(p.tile_m * n * 4);
+    int32_t *acc = malloc(bf_conv_acc_elems(p.act, terms, p.tile_m, n) * 4 + 4);
     /* Split M in up to three ranges, as workers would. */
     size_t a = (size_t)rng_int(r, 0, (int)m), b = (size_t)rng_int(r, 0, (int)m);
     if (a > b) {
@@ -198,10 +216,10 @@ static void test_conv_case(rng *r, int iter)
                 }
                 if (got != want && !reported) {
                     reported = 1;
-                    CHECK(0, "conv iter %d [%s] (%dx%dx%d -> %dx%dx%d, k %dx%d, stride %d, pad %d, zp %d, act %d): "
-                          "[%d][%d][%d] = %lld, want %lld",
+                    CHECK(0, "conv iter %d [%s] (%dx%dx%d -> %dx%dx%d, k %dx%d, stride %d, pad %d, zp %d, act %d, "
+                          "n_terms %d): [%d][%d][%d] = %lld, want %lld",
                           iter, p.gemm->isa, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.kh, p.kw, p.stride, p.pad,
-                          p.in_zero_point, p.act, oy, ox, o, (long long)got, (long long)want);
+                          p.in_zero_point, p.act, terms, oy, ox, o, (long long)got, (long long)want);
                 }
             }
     free(w);
