@@ -13,20 +13,35 @@
  * vpxor per row and group here, where the vector ALUs are the bottleneck;
  * the row sums cost K/32 vpsadbw per row.)
  *
- * Packed layout (`pack`): channels in blocks of 8 (N padded with zero
- * channels), K in groups of 4 (K4 = ceil(K/4)). Group g of block b is 32 bytes
- * at offset (b * K4 + g) * 32:
- *     byte 4*c + j  =  w[8b + c][4g + j] + 1,  or 0 past K or past N.
- * packed_size = ceil(N/8) * K4 * 32 bytes.
+ * Multi-ternary (max_terms 4): `pack_terms` folds k planes into
+ * q = sum_i 3^i T_i in [-L, L], L = (3^k - 1) / 2, and stores u = q + L in
+ * [0, 2L]; then C = sum_k u*a - L * rowsum(a). A pair sum now lies in
+ * [-512L, 508L]: vpmaddubsw does not saturate while 512L <= 32768 (L <= 64:
+ * k <= 4, L = 40; k = 5, L = 121, would saturate, so 5 planes must be split).
+ * The int16 lanes add pair sums modulo 2^16 (vpaddw), exact as long as the
+ * true sum of the G groups between two widenings stays in int16:
+ * G * 512L <= 32768, G = floor(64 / L) = 64, 16, 4, 1 groups for L = 1, 4,
+ * 13, 40 (k = 1..4). The int32 sums and the final subtraction wrap modulo
+ * 2^32: exact whenever |C| <= 128 * K * L < 2^31 (the loader's bound). The
+ * kernel reads L from the packed form.
+ *
+ * Packed layout (`pack`, `pack_terms`): channels in blocks of 8 (N padded
+ * with zero channels), K in groups of 4 (K4 = ceil(K/4)). Group g of block b
+ * is 32 bytes at offset (b * K4 + g) * 32:
+ *     byte 4*c + j  =  w[8b + c][4g + j] + L,  or 0 past K or past N
+ * (w ternary and L = 1 for `pack`; w = q for folded planes), then a 32-byte
+ * trailer at ceil(N/8) * K4 * 32: int32 L, 28 zero bytes.
+ * packed_size = ceil(N/8) * K4 * 32 + 32 bytes.
  *
  * Micro-kernel: 6 rows x 16 channels (2 blocks): 12 ymm int16 accumulators,
  * 2 weight vectors, a broadcast of 4 bytes of A, one product: all 16 ymm
- * registers. After every 64 groups (256 k) the int16 sums are widened into
- * int32 sums on the stack. The last block of 8 channels, if N/8 is odd, runs a
- * 6 x 8 tile. Rows: the last short row block aliases missing rows to the last
- * real one (computed, never stored); K % 4 tail: the last 1..3 bytes of each
- * row are read one by one; N tail: vpmaskmovd stores. A is read only within
- * M x K, C written only within M x N; no state outside the stack.
+ * registers. After every 64 / L groups (256 k for ternary weights) the int16
+ * sums are widened into int32 sums on the stack. The last block of 8
+ * channels, if N/8 is odd, runs a 6 x 8 tile. Rows: the last short row block
+ * aliases missing rows to the last real one (computed, never stored); K % 4
+ * tail: the last 1..3 bytes of each row are read one by one; N tail:
+ * vpmaskmovd stores. A is read only within M x K, C written only within
+ * M x N; no state outside the stack.
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -38,7 +53,9 @@
 #ifndef BF_AVX2_MR
 #define BF_AVX2_MR 6
 #endif
-#define BF_AVX2_GROUPS_PER_FLUSH 64
+#define BF_AVX2_GROUPS_PER_FLUSH 64 /* for L = 1; 64 / L in general (see the header) */
+#define BF_AVX2_MAX_TERMS 4          /* L = 40: vpmaddubsw's pair sums fit int16 */
+#define BF_AVX2_TRAILER 32
 #if defined(__clang__)
 #define BF_UNROLL _Pragma("unroll")
 #else
@@ -47,20 +64,29 @@
 
 static size_t avx2_packed_size(size_t n, size_t k)
 {
-    return (n + 7) / 8 * ((k + 3) / 4) * 32;
+    return (n + 7) / 8 * ((k + 3) / 4) * 32 + BF_AVX2_TRAILER;
 }
 
-static void avx2_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+static void avx2_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
+                            size_t plane_stride, void *packed)
 {
+    assert(nterms >= 1 && nterms <= BF_AVX2_MAX_TERMS);
     const size_t k4 = (k + 3) / 4, nb = (n + 7) / 8;
+    const int32_t levels = bf_t2_levels(nterms);
     uint8_t *out = packed;
-    memset(out, 0, nb * k4 * 32);
+    memset(out, 0, nb * k4 * 32 + BF_AVX2_TRAILER);
+    memcpy(out + nb * k4 * 32, &levels, sizeof levels);
     for (size_t ch = 0; ch < n; ch++) {
         const uint8_t *row = w + ch * w_row_bytes;
         uint8_t *blk = out + (ch / 8) * k4 * 32 + (ch % 8) * 4;
         for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 4) * 32 + (kk % 4)] = (uint8_t)(bf_t2_decode(row, kk) + 1);
+            blk[(kk / 4) * 32 + (kk % 4)] = (uint8_t)(bf_t2_decode_terms(row, kk, nterms, plane_stride) + levels);
     }
+}
+
+static void avx2_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+{
+    avx2_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
 }
 
 static int32_t avx2_rowsum(const int8_t *a, size_t k)
@@ -98,8 +124,8 @@ static inline int32_t avx2_tail4(const int8_t *p, size_t krem)
 static inline __attribute__((always_inline)) void avx2_tile(const int NR, const int TAIL, size_t mr, size_t kfull,
                                                             size_t krem, const int8_t *a, size_t lda,
                                                             const uint8_t *w, size_t bstride,
-                                                            const int32_t *rowsum, int32_t *c, size_t ldc,
-                                                            size_t ncols)
+                                                            const int32_t *rowsum, size_t gpf, int32_t *c,
+                                                            size_t ldc, size_t ncols)
 {
     enum { MR = BF_AVX2_MR };
     const int8_t *ap[MR];
@@ -109,7 +135,7 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
     for (int i = 0; i < MR; i++)
         ap[i] = a + ((size_t)i < mr ? (size_t)i : mr - 1) * lda;
     memset(sum32, 0, sizeof sum32);
-    size_t budget = BF_AVX2_GROUPS_PER_FLUSH;
+    size_t budget = gpf; /* groups until the int16 sums must be widened */
     if (TAIL) {
         __m256i wv[2];
         BF_UNROLL
@@ -192,7 +218,7 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
         }
         if (g >= kfull)
             break;
-        budget = BF_AVX2_GROUPS_PER_FLUSH;
+        budget = gpf;
     }
     const size_t last = ncols - (size_t)(NR - 1) * 8;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -201,7 +227,7 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
     for (int i = 0; i < MR; i++) {
         if ((size_t)i >= mr)
             break;
-        const __m256i rs = _mm256_set1_epi32(rowsum[i]);
+        const __m256i rs = _mm256_set1_epi32(rowsum[i]); /* L * rowsum */
         int32_t *ci = c + (size_t)i * ldc;
         BF_UNROLL
         for (int j = 0; j < NR - 1; j++)
@@ -218,12 +244,12 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
 #define BF_AVX2_TILE(NR, NC)                                                                                          \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_6x##NC##__avx2(                                        \
         size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
-        const int32_t *rowsum, int32_t *c, size_t ldc, size_t ncols)                                                  \
+        const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)                                      \
     {                                                                                                                 \
         if (krem != 0)                                                                                                \
-            avx2_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                             \
+            avx2_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, gpf, c, ldc, ncols);                        \
         else                                                                                                          \
-            avx2_tile(NR, 0, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                             \
+            avx2_tile(NR, 0, mr, kfull, krem, a, lda, w, bstride, rowsum, gpf, c, ldc, ncols);                        \
     }
 BF_AVX2_TILE(2, 16)
 BF_AVX2_TILE(1, 8)
@@ -235,22 +261,26 @@ static void avx2_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
     const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
     const size_t nb = (n + 7) / 8, bstride = k4 * 32;
     const uint8_t *w = packed;
+    int32_t levels;
+    memcpy(&levels, w + nb * bstride, sizeof levels);
+    assert(levels >= 1 && levels <= bf_t2_levels(BF_AVX2_MAX_TERMS));
+    const size_t gpf = BF_AVX2_GROUPS_PER_FLUSH / (size_t)levels;
     int32_t rowsum[BF_AVX2_MR];
     for (size_t m0 = 0; m0 < m; m0 += BF_AVX2_MR) {
         const size_t mr = m - m0 < BF_AVX2_MR ? m - m0 : BF_AVX2_MR;
         const int8_t *am = a + m0 * lda;
         int32_t *cm = c + m0 * ldc;
-        for (size_t i = 0; i < mr; i++)
-            rowsum[i] = avx2_rowsum(am + i * lda, k);
+        for (size_t i = 0; i < mr; i++) /* L * rowsum, modulo 2^32 like the sums */
+            rowsum[i] = (int32_t)((uint32_t)levels * (uint32_t)avx2_rowsum(am + i * lda, k));
         size_t b = 0;
         for (; b + 2 <= nb; b += 2) {
             const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
-            bf_t2i8_gemm_ukernel_6x16__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, cm + b * 8,
-                                            ldc, cols);
+            bf_t2i8_gemm_ukernel_6x16__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, gpf,
+                                            cm + b * 8, ldc, cols);
         }
         if (b < nb)
-            bf_t2i8_gemm_ukernel_6x8__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, cm + b * 8,
-                                           ldc, n - b * 8);
+            bf_t2i8_gemm_ukernel_6x8__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, gpf,
+                                           cm + b * 8, ldc, n - b * 8);
     }
 }
 
@@ -260,4 +290,6 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_avx2 = {
     .pack = avx2_pack,
     .gemm = avx2_gemm,
     .mr = BF_AVX2_MR,
+    .max_terms = BF_AVX2_MAX_TERMS,
+    .pack_terms = avx2_pack_terms,
 };

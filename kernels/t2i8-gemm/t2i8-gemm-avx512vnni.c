@@ -6,17 +6,28 @@
  * 128 (an XOR of the sign bit), the weights stay signed {-1, 0, +1}:
  *     sum_k (a[k] + 128) * w[k] = sum_k a[k] * w[k] + 128 * sum_k w[k]
  * and C = dot(a ^ 0x80, w) - 128 * wsum[n], with wsum[n] = sum of row n's
- * weights, computed once by `pack`. Every step is exact int32 arithmetic
- * (|(a+128) * w| <= 255), so the result equals the reference for all
- * K < 2^23. The XOR runs on a vector port vpdpbusd does not use, once per
- * row and 4 k, shared by all channels of the tile; no per-row pass over A.
+ * weights, computed once by `pack`. The XOR runs on a vector port vpdpbusd
+ * does not use, once per row and 4 k, shared by all channels of the tile; no
+ * per-row pass over A.
  *
- * Packed layout (`pack`): channels in blocks of 16 (N padded with zero
- * channels), K in groups of 4 (K4 = ceil(K/4); padding weights are 0).
- * Block b occupies (K4 + 1) * 64 bytes from offset b * (K4 + 1) * 64:
+ * Multi-ternary (max_terms 5): `pack_terms` stores the integer weight
+ * q = sum_i 3^i T_i (|q| <= L = 121 for 5 planes) as the signed byte and
+ * wsum = sum_k q. Exactness for any |w| <= L <= 127: vpdpbusd forms each
+ * product (a+128) * q exactly (|.| <= 255 * 121 = 30855, it widens before
+ * adding) and adds the four into the int32 lane modulo 2^32 (the non-
+ * saturating form), as does the final add of -128 * wsum (formed modulo 2^32
+ * in pack too). So C is the true sum modulo 2^32, i.e. exactly the true sum
+ * whenever |sum_k a * q| <= 128 * K * L < 2^31 (the loader's bound; for
+ * ternary weights K < 2^24). Same layout and size for every k.
+ *
+ * Packed layout (`pack`, `pack_terms`): channels in blocks of 16 (N padded
+ * with zero channels), K in groups of 4 (K4 = ceil(K/4); padding weights are
+ * 0). w is the ternary weight, or q for folded planes. Block b occupies
+ * (K4 + 1) * 64 bytes from offset b * (K4 + 1) * 64:
  *     group g (0 <= g < K4), 64 bytes:  byte 4*c + j = w[16b + c][4g + j]
  *                                        as int8, or 0 past K or past N;
- *     then 64 bytes:                     int32 lane c = -128 * wsum[16b + c].
+ *     then 64 bytes:                     int32 lane c = -128 * wsum[16b + c]
+ *                                        (modulo 2^32).
  * One zmm load is 16 channels x 4 k, exactly vpdpbusd's operand, and a
  * padding weight of 0 cancels the 128 that a zero (masked) A byte becomes.
  * packed_size = ceil(N/16) * (K4 + 1) * 64 bytes.
@@ -49,23 +60,32 @@ static size_t vnni_packed_size(size_t n, size_t k)
     return (n + 15) / 16 * ((k + 3) / 4 + 1) * 64;
 }
 
-static void vnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+#define BF_VNNI_MAX_TERMS 5 /* |q| <= 121 fits the signed byte; see the header */
+
+static void vnni_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
+                            size_t plane_stride, void *packed)
 {
+    assert(nterms >= 1 && nterms <= BF_VNNI_MAX_TERMS);
     const size_t k4 = (k + 3) / 4, nb = (n + 15) / 16;
     uint8_t *out = packed;
     memset(out, 0, nb * (k4 + 1) * 64);
     for (size_t ch = 0; ch < n; ch++) {
         const uint8_t *row = w + ch * w_row_bytes;
         uint8_t *blk = out + (ch / 16) * (k4 + 1) * 64;
-        int32_t wsum = 0;
+        uint32_t wsum = 0; /* modulo 2^32, as the kernel adds it */
         for (size_t kk = 0; kk < k; kk++) {
-            const int t = bf_t2_decode(row, kk);
-            blk[(kk / 4) * 64 + (ch % 16) * 4 + (kk % 4)] = (uint8_t)(int8_t)t;
-            wsum += t;
+            const int q = bf_t2_decode_terms(row, kk, nterms, plane_stride);
+            blk[(kk / 4) * 64 + (ch % 16) * 4 + (kk % 4)] = (uint8_t)(int8_t)q;
+            wsum += (uint32_t)q;
         }
-        const int32_t corr = -128 * wsum;
+        const uint32_t corr = 0u - 128u * wsum;
         memcpy(blk + k4 * 64 + (ch % 16) * 4, &corr, sizeof corr);
     }
+}
+
+static void vnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+{
+    vnni_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
 }
 
 /* One MR x (16*NR) tile. MR, NR and TAIL are constants after inlining. `a`
@@ -225,4 +245,6 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_avx512vnni = {
      * cache-hot tiles: 144-row tiles 94% of peak, 132-row (a multiple of 6)
      * 92%, the 16-channel layers 77% against 69%. */
     .mr = 48,
+    .max_terms = BF_VNNI_MAX_TERMS,
+    .pack_terms = vnni_pack_terms,
 };

@@ -9,9 +9,17 @@
  * At the end the 4 lanes of each accumulator are added (addp), 4 channels at a
  * time. Exact, no offsets.
  *
- * Packed layout (`pack`): channels in blocks of 4 (N padded with zero
- * channels), K in groups of 16 (K16 = ceil(K/16); padding weights are 0).
- * Group g of block b is 64 bytes at offset (b * K16 + g) * 64:
+ * Multi-ternary (max_terms 5): `pack_terms` stores the integer weight
+ * q = sum_i 3^i T_i as the signed byte instead (|q| <= L = 121 for 5 planes).
+ * smull's products are exact int16 (|a * q| <= 128 * 121 = 15488); the int16
+ * lane after smlal2 holds two of them, |sum| <= 2 * 128 * L = 30976 <= 32767
+ * (so for any L <= 127): no wrap. sadalp and the final addp add into int32
+ * modulo 2^32, exact whenever |C| <= 128 * K * L < 2^31 (the loader's bound).
+ *
+ * Packed layout (`pack`, `pack_terms`): channels in blocks of 4 (N padded
+ * with zero channels), K in groups of 16 (K16 = ceil(K/16); padding weights
+ * are 0). w is the ternary weight, or q for folded planes. Group g of block b
+ * is 64 bytes at offset (b * K16 + g) * 64:
  *     byte 16*c + j  =  w[4b + c][16g + j] as int8, or 0 past K or past N.
  * packed_size = ceil(N/4) * K16 * 64 bytes.
  *
@@ -35,8 +43,12 @@ static size_t neon_packed_size(size_t n, size_t k)
     return (n + 3) / 4 * ((k + 15) / 16) * 64;
 }
 
-static void neon_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+#define BF_NEON_MAX_TERMS 5 /* |q| <= 121: the int16 pair sums stay below 2^15; see the header */
+
+static void neon_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
+                            size_t plane_stride, void *packed)
 {
+    assert(nterms >= 1 && nterms <= BF_NEON_MAX_TERMS);
     const size_t k16 = (k + 15) / 16, nb = (n + 3) / 4;
     int8_t *out = packed;
     memset(out, 0, nb * k16 * 64);
@@ -44,8 +56,13 @@ static void neon_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, 
         const uint8_t *row = w + ch * w_row_bytes;
         int8_t *blk = out + (ch / 4) * k16 * 64 + (ch % 4) * 16;
         for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 16) * 64 + (kk % 16)] = (int8_t)bf_t2_decode(row, kk);
+            blk[(kk / 16) * 64 + (kk % 16)] = (int8_t)bf_t2_decode_terms(row, kk, nterms, plane_stride);
     }
+}
+
+static void neon_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+{
+    neon_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
 }
 
 static inline int32x4_t neon_mac16(int32x4_t acc, int8x16_t a, int8x16_t w)
@@ -131,4 +148,6 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_neon = {
     .pack = neon_pack,
     .gemm = neon_gemm,
     .mr = BF_NEON_MR,
+    .max_terms = BF_NEON_MAX_TERMS,
+    .pack_terms = neon_pack_terms,
 };

@@ -6,10 +6,17 @@
  * signed by signed bytes, 4 at a time, into int32 lanes: exact, no offsets
  * (unlike x86 vpdpbusd, which needs an unsigned operand).
  *
- * Packed layout (`pack`): channels in blocks of 16 (N padded with zero
- * channels), K in groups of 4, the number of groups rounded up to a multiple
- * of 4 (K4P = ceil(K/16) * 4; padding weights are 0). Group g of block b is 64
- * bytes at offset (b * K4P + g) * 64:
+ * Multi-ternary (max_terms 5): `pack_terms` stores the integer weight
+ * q = sum_i 3^i T_i as the signed byte instead (|q| <= L = 121 for 5 planes).
+ * sdot forms each product exactly (|a * q| <= 15488) and adds the four into
+ * the int32 lane modulo 2^32: exact whenever |C| <= 128 * K * L < 2^31 (the
+ * loader's bound), for any |q| <= 127. No int16 stage.
+ *
+ * Packed layout (`pack`, `pack_terms`): channels in blocks of 16 (N padded
+ * with zero channels), K in groups of 4, the number of groups rounded up to a
+ * multiple of 4 (K4P = ceil(K/16) * 4; padding weights are 0); w is the
+ * ternary weight, or q for folded planes. Group g of block b is 64 bytes at
+ * offset (b * K4P + g) * 64:
  *     byte 4*c + j  =  w[16b + c][4g + j] as int8, or 0 past K or past N.
  * Four q registers = 16 channels x 4 k, the operand of 4 sdot by element.
  * packed_size = ceil(N/16) * K4P * 64 bytes.
@@ -35,8 +42,12 @@ static size_t neondot_packed_size(size_t n, size_t k)
     return (n + 15) / 16 * ((k + 15) / 16 * 4) * 64;
 }
 
-static void neondot_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+#define BF_NEONDOT_MAX_TERMS 5 /* |q| <= 121 fits the signed byte; see the header */
+
+static void neondot_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
+                               size_t plane_stride, void *packed)
 {
+    assert(nterms >= 1 && nterms <= BF_NEONDOT_MAX_TERMS);
     const size_t k4p = (k + 15) / 16 * 4, nb = (n + 15) / 16;
     int8_t *out = packed;
     memset(out, 0, nb * k4p * 64);
@@ -44,8 +55,13 @@ static void neondot_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_byte
         const uint8_t *row = w + ch * w_row_bytes;
         int8_t *blk = out + (ch / 16) * k4p * 64 + (ch % 16) * 4;
         for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 4) * 64 + (kk % 4)] = (int8_t)bf_t2_decode(row, kk);
+            blk[(kk / 4) * 64 + (kk % 4)] = (int8_t)bf_t2_decode_terms(row, kk, nterms, plane_stride);
     }
+}
+
+static void neondot_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
+{
+    neondot_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
 }
 
 static void bf_t2i8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda,
@@ -137,4 +153,6 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_neondot = {
     .pack = neondot_pack,
     .gemm = neondot_gemm,
     .mr = BF_NEONDOT_MR,
+    .max_terms = BF_NEONDOT_MAX_TERMS,
+    .pack_terms = neondot_pack_terms,
 };

@@ -1,4 +1,6 @@
-/* Reference ternary x int8 GEMM: plain C, one multiply-free add per weight. */
+/* Reference ternary x int8 GEMM: plain C, one multiply-free add per weight.
+ * It stays ternary (max_terms 1, no pack_terms): a multi-ternary layer runs it
+ * once per plane, the oracle for the other paths' folded packs. */
 #include "t2i8-gemm.h"
 
 #include <assert.h>
@@ -47,4 +49,6 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_ref = {
     .pack = ref_pack,
     .gemm = ref_gemm,
     .mr = 1,
+    .max_terms = 1,
+    .pack_terms = NULL,
 };

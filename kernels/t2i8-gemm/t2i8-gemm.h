@@ -14,6 +14,19 @@
  * bit-identical to the reference for all M, N, K >= 1 (M = 0 does nothing).
  * Every path asserts N, K >= 1, lda >= K and ldc >= N (debug builds).
  *
+ * Multi-ternary weights (docs/model-format.md, CONV n_terms = k): integer
+ * weights q = sum_i 3^i T_i in [-L, L], L = (3^k - 1) / 2, stored as k
+ * ternary planes T_0 .. T_{k-1}. `pack_terms` folds 1..max_terms planes (plane
+ * i at w + i * plane_stride, each N rows of T2 codes w_row_bytes apart) into
+ * one packed matrix of the integer weights q, in the same layout and
+ * packed_size as `pack` (which is pack_terms with one plane); `gemm` then
+ * computes C = sum_k A * q in ONE call, bit-identical to the sum over planes
+ * of 3^i * (the plane's ternary GEMM). max_terms is the largest k for which
+ * the path's intermediate sums provably neither overflow nor saturate (each
+ * file's header derives its bound); larger k must be split into groups of at
+ * most max_terms planes, one GEMM each. Exactness of the int32 result for any
+ * k assumes |C| <= 128 * K * L < 2^31, which the loader enforces.
+ *
  * Concurrency: `gemm` keeps no state outside its stack and writes only C, so
  * threads may call it at once on disjoint row ranges (a + m0 * lda,
  * c + m0 * ldc) with the same packed weights. `pack` writes only `packed`.
@@ -21,11 +34,12 @@
  * the engine allocates it) keeps vector loads of weights within cache lines.
  *
  * Paths (docs/model-format.md, "Kernel packings", and each file's header):
- *   ref         t2i8-gemm-ref.c         plain C, the oracle
- *   avx2        t2i8-gemm-avx2.c        vpmaddubsw, 6 rows x 16 channels
- *   avx512vnni  t2i8-gemm-avx512vnni.c  vpdpbusd, up to 16 rows x 16..80 channels
- *   neon        t2i8-gemm-neon.c        smull/smlal2/sadalp, 4 rows x 4 channels x 16 k
- *   neondot     t2i8-gemm-neondot.c     sdot (by element), 4 rows x 16 channels
+ *   path        file                    arithmetic, register tile            max_terms
+ *   ref         t2i8-gemm-ref.c         plain C, the oracle                  1
+ *   avx2        t2i8-gemm-avx2.c        vpmaddubsw, 6 rows x 16 channels     4
+ *   avx512vnni  t2i8-gemm-avx512vnni.c  vpdpbusd, up to 16 rows x 16..80 ch. 5
+ *   neon        t2i8-gemm-neon.c        smull/smlal2/sadalp, 4 x 4 x 16 k    5
+ *   neondot     t2i8-gemm-neondot.c     sdot (by element), 4 rows x 16 ch.   5
  * The list for tests and benchmarks is t2i8-gemm.inc.
  */
 #ifndef BF_T2I8_GEMM_H
@@ -46,7 +60,27 @@ typedef struct bf_t2i8_gemm_config {
      * or their common multiple when the tile depends on N: 48 for
      * avx512vnni). 1 for the reference. */
     size_t mr;
+    /* The most balanced-ternary planes pack_terms folds into one GEMM exactly
+     * (1..BF_T2I8_MAX_TERMS); 0 or 1 = none: one GEMM per plane (pack_terms
+     * may then be NULL, as in the b1-gemm family). */
+    int max_terms;
+    /* pack for nterms in 1..max(1, max_terms) planes, plane i at
+     * w + i * plane_stride (unused when nterms == 1); writes packed_size(n, k)
+     * bytes, the same layout as `pack` with the integer weights q. */
+    void (*pack_terms)(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes, size_t plane_stride,
+                       void *packed);
 } bf_t2i8_gemm_config;
+
+/* The file format's largest n_terms (docs/model-format.md). */
+#define BF_T2I8_MAX_TERMS 5
+
+/* How many planes one GEMM of `cfg` may fold: max_terms, at least 1. */
+static inline int bf_t2i8_gemm_fold(const bf_t2i8_gemm_config *cfg)
+{
+    if (cfg->pack_terms == NULL || cfg->max_terms < 1)
+        return 1;
+    return cfg->max_terms < BF_T2I8_MAX_TERMS ? cfg->max_terms : BF_T2I8_MAX_TERMS;
+}
 
 /* The plain C reference, always available: the oracle for every other path. */
 extern const bf_t2i8_gemm_config bf_t2i8_gemm_ref;
@@ -67,6 +101,25 @@ static inline int bf_t2_decode(const uint8_t *row, size_t k)
 {
     unsigned code = (row[k >> 2] >> ((k & 3) * 2)) & 3u;
     return (int)(code & 1u) - (int)(code >> 1);
+}
+
+/* The integer weight q = sum_{i < nterms} 3^i T_i of weight k, plane i's row
+ * at row + i * plane_stride (Horner, most significant plane first). */
+static inline int bf_t2_decode_terms(const uint8_t *row, size_t k, int nterms, size_t plane_stride)
+{
+    int q = 0;
+    for (int i = nterms - 1; i >= 0; i--)
+        q = 3 * q + bf_t2_decode(row + (size_t)i * plane_stride, k);
+    return q;
+}
+
+/* L = (3^nterms - 1) / 2, the largest |q| of nterms planes. */
+static inline int bf_t2_levels(int nterms)
+{
+    int l = 0;
+    for (int i = 0; i < nterms; i++)
+        l = 3 * l + 1;
+    return l;
 }
 
 #endif /* BF_T2I8_GEMM_H */

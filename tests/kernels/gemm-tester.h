@@ -362,4 +362,296 @@ done:
 #undef BF_RUN
 }
 
+/* --- multi-ternary weights (pack_terms) ----------------------------------
+ *
+ * A case of `nterms` balanced-ternary planes: integer weights q in [-L, L],
+ * L = (3^nterms - 1) / 2, written as planes T_0..T_{nterms-1} (q = sum 3^i T_i),
+ * plane i at w + i * plane_stride (the bytes between planes random). The path
+ * under test folds its planes as the engine does (src/core/ops.c
+ * bf_conv_pack): ceil(nterms / fold) parts of consecutive planes, as even as
+ * possible, fold = bf_t2i8_gemm_fold(cfg) or a smaller `fold`; a part of one
+ * plane goes through `pack`, of several through `pack_terms`, and the parts'
+ * GEMMs are added with weights 3^(first plane) in int32. That must equal,
+ * element by element, both the oracle's GEMM run once per plane and summed
+ * with weights 3^i, and the plain sum of a * q (int64, q decoded here). Guard
+ * pages and sentinels as in bf_gemm_check, for every part's GEMM. */
+enum {
+    BF_TFILL_RANDOM = 0,   /* A random with extra -128/127; q uniform, extra +-L, random sparsity */
+    BF_TFILL_NEG = 1,      /* A all -128, q all -L: the largest positive sums */
+    BF_TFILL_POS = 2,      /* q all +L; A -128 on even rows, 127 on odd rows */
+    BF_TFILL_EXTREMES = 3, /* A and q random extremes only: -128/127 and -L/+L */
+    BF_TFILL_COUNT = 4
+};
+
+static inline int bf_terms_levels(int nterms)
+{
+    int l = 0;
+    for (int i = 0; i < nterms; i++)
+        l = 3 * l + 1;
+    return l;
+}
+
+/* q -> its balanced-ternary digits (least significant first), as 2-bit codes */
+static inline void bf_terms_digits(int q, int nterms, unsigned *codes)
+{
+    for (int i = 0; i < nterms; i++) {
+        int d = ((q % 3) + 3) % 3; /* 0, 1, 2 */
+        if (d == 2)
+            d = -1;
+        codes[i] = d == 0 ? 0u : d == 1 ? 1u : 2u;
+        q = (q - d) / 3;
+    }
+}
+
+static inline bool bf_gemm_check_terms(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
+                                       const bf_gemm_case *t, int nterms, int fold, size_t plane_gap, bf_rng *rng)
+{
+    if (t->m < 1 || t->n < 1 || t->k < 1 || t->lda < t->k || t->ldc < t->n || t->w_row_bytes < (t->k + 3) / 4 ||
+        nterms < 1 || nterms > BF_T2I8_MAX_TERMS) {
+        fprintf(stderr, "tester bug: invalid terms case\n");
+        exit(2);
+    }
+    const int fold_max = bf_t2i8_gemm_fold(cfg);
+    if (fold < 1 || fold > fold_max)
+        fold = fold_max;
+    const int parts = (nterms + fold - 1) / fold;
+    const int levels = bf_terms_levels(nterms);
+    const size_t plane_stride = t->n * t->w_row_bytes + plane_gap;
+    const size_t a_size = (t->m - 1) * t->lda + t->k;
+    const size_t w_size = (size_t)(nterms - 1) * plane_stride + t->n * t->w_row_bytes;
+    const size_t c_elems = (t->m - 1) * t->ldc + t->n;
+    bf_gemm_catch_faults();
+    const uint64_t case_state = rng->state;
+    snprintf(bf_gemm_current, sizeof bf_gemm_current,
+             "%s: %d terms in %d GEMM(s) (fold %d): m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu plane_gap=%zu "
+             "fill=%d (BF_TEST_SEED=0x%" PRIx64 ", case rng state 0x%" PRIx64 ")\n",
+             cfg->isa, nterms, parts, fold, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, plane_gap, t->fill,
+             bf_test_seed(), case_state);
+    bf_guarded ga = {0}, gw = {0}, gp = {0}, gc = {0};
+    int8_t *a = bf_guarded_alloc(&ga, a_size);
+    uint8_t *w = bf_guarded_alloc(&gw, w_size);
+    int16_t *q = malloc(t->n * t->k * sizeof *q);
+    int64_t *want = malloc(c_elems * sizeof *want), *direct = malloc(c_elems * sizeof *direct);
+    uint32_t *got = malloc(c_elems * sizeof *got);
+    int32_t *c_or = malloc(c_elems * sizeof *c_or);
+    if (q == NULL || want == NULL || direct == NULL || got == NULL || c_or == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    /* A */
+    for (size_t i = 0; i < t->m; i++) {
+        const size_t row_len = i + 1 < t->m ? t->lda : t->k;
+        for (size_t kk = 0; kk < row_len; kk++) {
+            const uint64_t r = bf_rng_next(rng);
+            int8_t v;
+            switch (t->fill) {
+            case BF_TFILL_NEG: v = -128; break;
+            case BF_TFILL_POS: v = (i & 1) ? 127 : -128; break;
+            case BF_TFILL_EXTREMES: v = (r & 1) ? 127 : -128; break;
+            default: v = (r & 7) == 0 ? -128 : (r & 7) == 1 ? 127 : (int8_t)(r >> 8);
+            }
+            a[i * t->lda + kk] = v;
+        }
+    }
+    /* q and its planes; the padding codes (k >= K, any of the four) and the
+     * bytes between rows and planes stay random */
+    for (size_t i = 0; i < w_size; i++)
+        w[i] = (uint8_t)bf_rng_next(rng);
+    const unsigned sparsity = (unsigned)bf_rng_range(rng, 0, 4);
+    for (size_t j = 0; j < t->n; j++)
+        for (size_t kk = 0; kk < t->k; kk++) {
+            const uint64_t r = bf_rng_next(rng);
+            int v;
+            switch (t->fill) {
+            case BF_TFILL_NEG: v = -levels; break;
+            case BF_TFILL_POS: v = levels; break;
+            case BF_TFILL_EXTREMES: v = (r & 1) ? levels : -levels; break;
+            default:
+                if ((r % 5) < sparsity)
+                    v = 0;
+                else if ((r >> 8) % 6 == 0)
+                    v = ((r >> 16) & 1) ? levels : -levels;
+                else
+                    v = (int)((r >> 16) % (uint64_t)(2 * levels + 1)) - levels;
+            }
+            q[j * t->k + kk] = (int16_t)v;
+            unsigned codes[BF_T2I8_MAX_TERMS];
+            bf_terms_digits(v, nterms, codes);
+            for (int p = 0; p < nterms; p++)
+                bf_t2_put(w + (size_t)p * plane_stride + j * t->w_row_bytes, kk, codes[p]);
+        }
+    /* the direct sum of a * q */
+    for (size_t i = 0; i < t->m; i++)
+        for (size_t j = 0; j < t->n; j++) {
+            int64_t s = 0;
+            for (size_t kk = 0; kk < t->k; kk++)
+                s += (int64_t)a[i * t->lda + kk] * q[j * t->k + kk];
+            direct[i * t->ldc + j] = s;
+        }
+    /* the oracle once per plane, weights 3^p */
+    for (size_t i = 0; i < c_elems; i++)
+        want[i] = 0;
+    {
+        bf_guarded go = {0};
+        void *po = bf_guarded_alloc(&go, oracle->packed_size(t->n, t->k));
+        int64_t weight = 1;
+        for (int p = 0; p < nterms; p++, weight *= 3) {
+            oracle->pack(t->n, t->k, w + (size_t)p * plane_stride, t->w_row_bytes, po);
+            oracle->gemm(t->m, t->n, t->k, a, t->lda, po, c_or, t->ldc);
+            for (size_t i = 0; i < t->m; i++)
+                for (size_t j = 0; j < t->n; j++)
+                    want[i * t->ldc + j] += weight * c_or[i * t->ldc + j];
+        }
+        bf_guarded_free(&go);
+    }
+    /* the path: parts, as the engine splits them */
+    int32_t *c = bf_guarded_alloc(&gc, c_elems * sizeof(int32_t));
+    void *packed = bf_guarded_alloc(&gp, cfg->packed_size(t->n, t->k));
+    for (size_t i = 0; i < c_elems; i++)
+        got[i] = 0;
+    bool ok = true;
+    for (int part = 0; part < parts && ok; part++) {
+        const int base = nterms / parts, extra = nterms % parts;
+        const int first = part * base + (part < extra ? part : extra), terms = base + (part < extra ? 1 : 0);
+        uint32_t weight = 1;
+        for (int i = 0; i < first; i++)
+            weight *= 3;
+        const uint8_t *src = w + (size_t)first * plane_stride;
+        if (terms == 1)
+            cfg->pack(t->n, t->k, src, t->w_row_bytes, packed);
+        else
+            cfg->pack_terms(t->n, t->k, terms, src, t->w_row_bytes, plane_stride, packed);
+        for (size_t i = 0; i < c_elems; i++)
+            c[i] = BF_C_SENTINEL;
+        cfg->gemm(t->m, t->n, t->k, a, t->lda, packed, c, t->ldc);
+        for (size_t i = 0; i < t->m && ok; i++)
+            for (size_t j = t->n; j < t->ldc && i * t->ldc + j < c_elems; j++)
+                if (c[i * t->ldc + j] != BF_C_SENTINEL) {
+                    fprintf(stderr, "FAIL %s: C[%zu][%zu] written outside M x N in %s", cfg->isa, i, j,
+                            bf_gemm_current);
+                    ok = false;
+                    break;
+                }
+        for (size_t i = 0; i < t->m; i++)
+            for (size_t j = 0; j < t->n; j++)
+                got[i * t->ldc + j] += weight * (uint32_t)c[i * t->ldc + j];
+    }
+    for (size_t i = 0; i < t->m && ok; i++)
+        for (size_t j = 0; j < t->n && ok; j++) {
+            const size_t at = i * t->ldc + j;
+            if (want[at] != direct[at] || want[at] < INT32_MIN || want[at] > INT32_MAX) {
+                fprintf(stderr, "tester bug: oracle %" PRId64 " vs direct %" PRId64 " at [%zu][%zu] in %s", want[at],
+                        direct[at], i, j, bf_gemm_current);
+                exit(2);
+            }
+            if ((int32_t)got[at] != want[at]) {
+                fprintf(stderr, "FAIL %s vs %s per plane: C[%zu][%zu] = %" PRId32 ", expected %" PRId64 " in %s",
+                        cfg->isa, oracle->isa, i, j, (int32_t)got[at], want[at], bf_gemm_current);
+                ok = false;
+            }
+        }
+    free(q);
+    free(want);
+    free(direct);
+    free(got);
+    free(c_or);
+    bf_guarded_free(&gc);
+    bf_guarded_free(&gp);
+    bf_guarded_free(&gw);
+    bf_guarded_free(&ga);
+    return ok;
+}
+
+/* Every n_terms 1..5 on shapes around the tiles, every K tail (and the
+ * K = 64 / 16 / 4 spans between avx2's int16 widenings for L = 4, 13, 40),
+ * N tails, strides, gaps between planes, the extremes of A and q, the
+ * network's shapes and random ones; each at the path's full fold, random
+ * cases at a random smaller fold too. Returns the number of failing cases. */
+static inline int bf_gemm_sweep_terms(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
+                                      bf_rng *rng, bool quick)
+{
+    int failures = 0, cases = 0;
+    const size_t mr = cfg->mr ? cfg->mr : 1;
+    const int fold_max = bf_t2i8_gemm_fold(cfg);
+#define BF_RUN_T(tc, nt, fold, gap)                                                                                   \
+    do {                                                                                                              \
+        cases++;                                                                                                      \
+        if (!bf_gemm_check_terms(cfg, oracle, &(tc), (nt), (fold), (gap), rng) && ++failures >= 10)                   \
+            goto done;                                                                                                \
+    } while (0)
+    static const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 63, 64, 65, 79, 80, 81,
+                                96, 127, 129};
+    static const size_t ks[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,   13,  15,  16,  17,  19,  31,  32,  33,
+                                47, 63, 64, 65, 67, 127, 128, 129, 191, 255, 256, 257, 259, 383, 513, 1031, 2311};
+    static const size_t net[][2] = {{16, 27},  {32, 144}, {32, 32},   {64, 288},  {64, 64},   {128, 576},
+                                    {128, 128}, {256, 1152}, {256, 256}, {80, 576}, {80, 720}, {64, 2304}};
+    for (int nt = 1; nt <= BF_T2I8_MAX_TERMS; nt++) {
+        /* M around the tile, every tile the paths pick from N */
+        for (size_t d = 0; d < (quick ? 2 * mr : 3 * mr + 2); d++) {
+            bf_gemm_case t = bf_gemm_case_default(d + 1, 37, 71);
+            BF_RUN_T(t, nt, fold_max, 0);
+        }
+        static const size_t tile_ns[] = {8, 16, 24, 32, 48, 64, 80, 96};
+        for (size_t i = 0; i < sizeof tile_ns / sizeof tile_ns[0]; i++) {
+            bf_gemm_case t = bf_gemm_case_default(quick ? mr + 1 : 2 * mr + 3, tile_ns[i], 45);
+            BF_RUN_T(t, nt, fold_max, 0);
+        }
+        for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+            bf_gemm_case t = bf_gemm_case_default(mr + 1, ns[i], 37);
+            BF_RUN_T(t, nt, fold_max, 0);
+        }
+        for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+            bf_gemm_case t = bf_gemm_case_default(mr + 2, 19, ks[i]);
+            BF_RUN_T(t, nt, fold_max, 0);
+            if (!quick) {
+                t = bf_gemm_case_default(3, 64, ks[i]);
+                BF_RUN_T(t, nt, fold_max, 0);
+            }
+        }
+        /* strides and gaps between the planes */
+        for (size_t s = 1; s < 40; s += 9) {
+            bf_gemm_case t = bf_gemm_case_default(2 * mr + 3, 33, 45);
+            t.lda = 45 + s;
+            t.ldc = 33 + s;
+            t.w_row_bytes = (45 + 3) / 4 + (s % 3);
+            BF_RUN_T(t, nt, fold_max, s * 5);
+        }
+        /* extremes, up to large K */
+        static const size_t kx[] = {1, 3, 4, 16, 64, 255, 256, 257, 1031, 2304, 4099};
+        for (size_t i = 0; i < sizeof kx / sizeof kx[0]; i++)
+            for (int f = BF_TFILL_NEG; f < BF_TFILL_COUNT; f++) {
+                bf_gemm_case t = bf_gemm_case_default(mr + 1, 35, kx[i]);
+                t.fill = f;
+                BF_RUN_T(t, nt, fold_max, 0);
+            }
+        for (size_t i = 0; i < sizeof net / sizeof net[0]; i++) {
+            bf_gemm_case t = bf_gemm_case_default(quick ? mr : 2 * mr + 1, net[i][0], net[i][1]);
+            BF_RUN_T(t, nt, fold_max, 0);
+        }
+        /* random shapes, strides and gaps, any fill; half at a random fold */
+        const int n_random = quick ? 12 : 50;
+        for (int r = 0; r < n_random; r++) {
+            const size_t m = bf_rng_range(rng, 1, 3 * mr + 5);
+            const size_t n = bf_rng_range(rng, 1, (r & 3) == 0 ? 200 : 90);
+            const size_t k = bf_rng_range(rng, 1, (r & 7) == 0 ? 3000 : 400);
+            bf_gemm_case t = bf_gemm_case_default(m, n, k);
+            t.fill = (r & 7) == 5 ? (int)bf_rng_range(rng, 1, BF_TFILL_COUNT - 1) : BF_TFILL_RANDOM;
+            size_t gap = 0;
+            if (r & 1) {
+                t.lda = k + bf_rng_range(rng, 0, 80);
+                t.ldc = n + bf_rng_range(rng, 0, 20);
+                t.w_row_bytes = (k + 3) / 4 + bf_rng_range(rng, 0, 40);
+                gap = bf_rng_range(rng, 0, 100);
+            }
+            const int fold = (r & 2) ? (int)bf_rng_range(rng, 1, (size_t)fold_max) : fold_max;
+            BF_RUN_T(t, nt, fold, gap);
+        }
+    }
+done:
+    fprintf(stderr, "%s: multi-ternary (n_terms 1..%d, one GEMM folds up to %d): %d cases, %d failed\n", cfg->isa,
+            BF_T2I8_MAX_TERMS, fold_max, cases, failures);
+    return failures;
+#undef BF_RUN_T
+}
+
 #endif /* BF_GEMM_TESTER_H */

@@ -129,6 +129,8 @@ static int contract(void)
     for (size_t i = 0; i < N_LADDER; i++) {
         const bf_t2i8_gemm_config *c = ladder[i].config;
         CHECK(c->isa && c->packed_size && c->pack && c->gemm && c->mr >= 1, "incomplete config %s", ladder[i].name);
+        CHECK(c->max_terms >= 1 && c->max_terms <= BF_T2I8_MAX_TERMS && (c->max_terms == 1 || c->pack_terms),
+              "config %s: max_terms %d without pack_terms", ladder[i].name, c->max_terms);
     }
     return failures ? 1 : 0;
 }

@@ -6,8 +6,12 @@
  *
  * t2i8 ref is checked against a naive oracle written here (decoded weights,
  * one multiply per term); every other t2i8 path and every b1 path (ref
- * included) against the t2i8 reference. Exits 77 (skip) when this CPU cannot
- * run the path, 1 on any difference. BF_TEST_SEED replays a run.
+ * included) against the t2i8 reference. t2i8 paths then run the
+ * multi-ternary sweep (gemm-tester.h bf_gemm_sweep_terms: n_terms 1..5, the
+ * planes folded by pack_terms up to the path's max_terms, split into several
+ * GEMMs above it) against the oracle run once per plane. Exits 77 (skip) when
+ * this CPU cannot run the path, 1 on any difference. BF_TEST_SEED replays a
+ * run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +53,8 @@ static void naive_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda
         }
 }
 
-static const bf_t2i8_gemm_config naive = {"naive", naive_packed_size, naive_pack, naive_gemm, 1};
+static const bf_t2i8_gemm_config naive = {
+    .isa = "naive", .packed_size = naive_packed_size, .pack = naive_pack, .gemm = naive_gemm, .mr = 1, .max_terms = 1};
 
 typedef struct entry {
     const char *name;
@@ -109,6 +114,21 @@ int main(int argc, char **argv)
     bf_rng rng = {bf_test_seed()};
     fprintf(stderr, "%s vs %s, BF_TEST_SEED=0x%llx%s\n", e->config->isa, oracle->isa,
             (unsigned long long)bf_test_seed(), quick ? " (quick)" : "");
-    const int failures = bf_gemm_sweep(e->config, oracle, &rng, quick);
+    int failures = bf_gemm_sweep(e->config, oracle, &rng, quick);
+    if (!b1) {
+        /* the fold each path promises (t2i8-gemm.h): a path folding fewer
+         * planes than it could is slow, one folding more is not exact */
+        static const struct {
+            const char *isa;
+            int max_terms;
+        } promised[] = {{"ref", 1}, {"avx2", 4}, {"avx512vnni", 5}, {"neon", 5}, {"neondot", 5}};
+        for (size_t i = 0; i < sizeof promised / sizeof promised[0]; i++)
+            if (strcmp(e->config->isa, promised[i].isa) == 0 && bf_t2i8_gemm_fold(e->config) != promised[i].max_terms) {
+                fprintf(stderr, "FAIL %s: folds %d planes per GEMM, expected %d\n", e->config->isa,
+                        bf_t2i8_gemm_fold(e->config), promised[i].max_terms);
+                failures++;
+            }
+        failures += bf_gemm_sweep_terms(e->config, oracle, &rng, quick);
+    }
     return failures == 0 ? 0 : 1;
 }
