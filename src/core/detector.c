@@ -345,7 +345,8 @@ int bf_detector_layer_info(const bf_detector *d, int i, bf_layer_info *info)
         info->n = (size_t)out.c;
         info->k = bf_conv_k(l);
         info->n_terms = l->params[BF_CONV_N_TERMS];
-        info->ops = 2.0 * (double)info->m * (double)info->n * (double)info->k * (double)info->n_terms;
+        info->n_gemms = bf_conv_parts(info->n_terms, d->ex.fold);
+        info->ops = 2.0 * (double)info->m * (double)info->n * (double)info->k * (double)info->n_gemms;
     }
     return 0;
 }

@@ -60,9 +60,10 @@ typedef struct bf_layer_info {
     int in_h, in_w, in_c, out_h, out_w, out_c, n_inputs;
     int kh, kw, stride, act; /* conv only */
     size_t m, n, k;          /* conv: the GEMM's M = out pixels, N = out_c, K = kh*kw*in_c */
-    int n_terms;             /* conv: ternary planes (GEMMs run per tile), 1..5 */
-    double ops;              /* conv: 2*M*N*K*n_terms (a multiply-add counts two; the
-                                ternary kernel's work); else 0 */
+    int n_terms;             /* conv: ternary weight planes, 1..5 */
+    int n_gemms;             /* conv: GEMMs run per tile (the planes folded as the path allows) */
+    double ops;              /* conv: 2*M*N*K*n_gemms (a multiply-add counts two; the
+                                kernel's work); else 0 */
 } bf_layer_info;
 int bf_detector_num_layers(const bf_detector *detector);
 int bf_detector_layer_info(const bf_detector *detector, int i, bf_layer_info *info);

@@ -27,6 +27,17 @@ void bf_executor_free(bf_executor *ex)
     memset(ex, 0, sizeof *ex);
 }
 
+/* The planes one GEMM of `gemm` folds: bf_t2i8_gemm_fold, capped by
+ * BITFALCON_MAX_TERMS (1..5) when set (benchmarks: 1 = the per-plane path). */
+static int executor_fold(const bf_t2i8_gemm_config *gemm)
+{
+    int fold = bf_t2i8_gemm_fold(gemm);
+    const char *env = getenv("BITFALCON_MAX_TERMS");
+    if (env != NULL && env[0] >= '1' && env[0] <= '5' && env[1] == '\0' && env[0] - '0' < fold)
+        fold = env[0] - '0';
+    return fold;
+}
+
 bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, int reuse,
                            const bf_t2i8_gemm_config *gemm, int threads, bf_error *err)
 {
@@ -34,10 +45,11 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     ex->model = m;
     ex->gemm = gemm;
     ex->n_workers = threads < 1 ? 1 : threads;
+    ex->fold = executor_fold(gemm);
     const bf_i32_requant_config *requant = bf_i32_requant_select(gemm->isa);
     ex->requant = requant;
     const size_t tile_m = bf_conv_tile_m(gemm->mr);
-    bf_status st = bf_plan_build(m, input_size, reuse, tile_m, &ex->plan, err);
+    bf_status st = bf_plan_build(m, input_size, reuse, tile_m, ex->fold, &ex->plan, err);
     if (st != BF_OK)
         return st;
 
@@ -54,10 +66,11 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         const bf_layer *l = &m->layers[i];
         if (l->op != BF_OP_CONV)
             continue;
-        /* n_terms planes, each packed on its own and aligned */
+        /* n_terms planes in bf_conv_parts parts, each packed on its own and aligned */
         size_t need = gemm->packed_size((size_t)l->params[BF_CONV_OUT_C], bf_conv_k(l));
         at[i] = total;
-        if (!bf_align_size(need, &need) || !bf_mul_size(need, (size_t)l->params[BF_CONV_N_TERMS], &need) ||
+        const int parts = bf_conv_parts(l->params[BF_CONV_N_TERMS], ex->fold);
+        if (!bf_align_size(need, &need) || !bf_mul_size(need, (size_t)parts, &need) ||
             !bf_add_size(total, need, &total)) {
             free(at);
             bf_executor_free(ex);
@@ -125,14 +138,13 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         cp->tile_m = tile_m;
         cp->requant = requant;
         cp->n_terms = p[BF_CONV_N_TERMS];
-        size_t plane = gemm->packed_size((size_t)out.c, bf_conv_k(l));
-        bf_align_size(plane, &plane); /* checked above */
-        cp->plane_stride = plane;
+        cp->fold = ex->fold;
+        size_t part = gemm->packed_size((size_t)out.c, bf_conv_k(l));
+        bf_align_size(part, &part); /* checked above */
+        cp->part_stride = part;
         /* The file's plane i is rows [i * out_c, (i + 1) * out_c) of the T2 tensor. */
-        const size_t row_bytes = (size_t)w->dims[1];
-        for (int k = 0; k < cp->n_terms; k++)
-            gemm->pack((size_t)out.c, bf_conv_k(l), w->data + (size_t)k * (size_t)out.c * row_bytes, row_bytes,
-                       ex->packed + at[i] + (size_t)k * plane);
+        bf_conv_pack(gemm, (size_t)out.c, bf_conv_k(l), cp->n_terms, cp->fold, w->data, (size_t)w->dims[1], part,
+                     ex->packed + at[i]);
     }
     free(at);
     return BF_OK;

@@ -4,9 +4,13 @@
  * Created once per detector: plans the memory (graph.h), allocates the arena
  * and the conv scratch tiles (one im2col + accumulator pair per worker),
  * starts the thread pool (threadpool.h) and packs every conv's ternary
- * weights with the selected GEMM config. Running then walks the layers in
- * file order (the loader proved that order is a valid schedule) and
- * allocates nothing.
+ * weights with the selected GEMM config, a multi-ternary conv's planes folded
+ * into as few GEMMs as the path keeps exact (bf_t2i8_gemm_fold; ops.h
+ * bf_conv_pack). Benchmark and test hook: BITFALCON_MAX_TERMS=1..5 in the
+ * environment caps the planes one GEMM folds (1 = one GEMM per plane, the
+ * unfolded path); results are identical either way. Running then walks the
+ * layers in file order (the loader proved that order is a valid schedule)
+ * and allocates nothing.
  *
  * Threads: each convolution's output pixels (GEMM rows) are cut into chunks
  * (whole tiles, or smaller multiples of the kernel's register tile when M is
@@ -43,6 +47,7 @@ typedef struct bf_executor {
     int n_workers;
     bf_pool *pool;
     uint64_t *layer_ns;   /* NULL, or per-layer accumulated wall time */
+    int fold;             /* planes one GEMM folds: bf_t2i8_gemm_fold, capped by BITFALCON_MAX_TERMS */
     uint8_t *packed;      /* every conv's packed weights */
     size_t packed_bytes;
     bf_conv_params *convs; /* per layer (filled for conv layers) */

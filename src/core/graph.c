@@ -65,7 +65,7 @@ static int window_out(int n, int k, int stride, int pad)
     return (n + 2 * pad - k) / stride + 1;
 }
 
-bf_status bf_plan_build(const bf_model *m, int S, int reuse, size_t tile_m, bf_plan *plan, bf_error *err)
+bf_status bf_plan_build(const bf_model *m, int S, int reuse, size_t tile_m, int fold, bf_plan *plan, bf_error *err)
 {
     if (S < BF_MIN_INPUT_SIZE || S > BF_MAX_INPUT_SIZE || S % 32 != 0)
         return bf_fail(err, BF_ERR_ARGUMENT, "input size %d is not a multiple of 32 in %d..%d", S,
@@ -144,7 +144,8 @@ bf_status bf_plan_build(const bf_model *m, int S, int reuse, size_t tile_m, bf_p
                     p.im2col_bytes = need;
             }
             /* <= 2 * 4096 * 16384 * 4: no overflow */
-            need = bf_conv_acc_elems(l->params[BF_CONV_ACT], l->params[BF_CONV_N_TERMS], rows, (size_t)out.c) *
+            need = bf_conv_acc_elems(l->params[BF_CONV_ACT], bf_conv_parts(l->params[BF_CONV_N_TERMS], fold), rows,
+                                     (size_t)out.c) *
                    sizeof(int32_t);
             if (need > p.acc_bytes)
                 p.acc_bytes = need;

@@ -33,16 +33,18 @@ typedef struct bf_plan {
     size_t tile_m;        /* conv rows per tile */
     size_t im2col_bytes;  /* one conv tile: tile_m rows of K int8 */
     size_t acc_bytes;     /* one conv tile: bf_conv_acc_elems int32s (tile_m rows of out_c,
-                             twice that for a multi-ternary layer, none for a
-                             plain ternary raw head) */
+                             twice that for a multi-ternary layer that runs
+                             more than one GEMM, none for a one-GEMM raw head) */
 } bf_plan;
 
 /* Plans for input size S (a multiple of 32 in 32..4096, checked here) and
- * conv tiles of tile_m rows (ops.h: bf_conv_tile_m); reuse = 0 keeps every
- * value in memory of its own (debug dumps).
+ * conv tiles of tile_m rows (ops.h: bf_conv_tile_m) whose GEMMs fold up to
+ * `fold` weight planes (bf_executor_fold; a multi-ternary layer with more
+ * planes needs a second accumulator tile); reuse = 0 keeps every value in
+ * memory of its own (debug dumps).
  * BF_ERR_ARGUMENT for a bad size, BF_ERR_NOMEM on allocation failure,
  * BF_ERR_UNSUPPORTED when the sizes do not fit in memory arithmetic. */
-bf_status bf_plan_build(const bf_model *model, int input_size, int reuse, size_t tile_m, bf_plan *plan,
+bf_status bf_plan_build(const bf_model *model, int input_size, int reuse, size_t tile_m, int fold, bf_plan *plan,
                         bf_error *err);
 void bf_plan_free(bf_plan *plan);
 

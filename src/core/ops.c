@@ -66,26 +66,47 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
     }
 }
 
+void bf_conv_pack(const bf_t2i8_gemm_config *gemm, size_t n, size_t k, int n_terms, int fold, const uint8_t *w,
+                  size_t row_bytes, size_t part_stride, void *packed)
+{
+    n_terms = n_terms < 1 ? 1 : n_terms;
+    const int parts = bf_conv_parts(n_terms, fold);
+    for (int j = 0; j < parts; j++) {
+        const int first = bf_conv_part_first(n_terms, parts, j), terms = bf_conv_part_terms(n_terms, parts, j);
+        const uint8_t *src = w + (size_t)first * n * row_bytes;
+        void *dst = (uint8_t *)packed + (size_t)j * part_stride;
+        if (terms == 1)
+            gemm->pack(n, k, src, row_bytes, dst);
+        else
+            gemm->pack_terms(n, k, terms, src, row_bytes, n * row_bytes, dst);
+    }
+}
+
 /* C (rows x n, ldc) = A times the layer's weights. A multi-ternary layer
- * (k = n_terms > 1) runs the ternary GEMM once per plane, each call complete
- * on its own (whatever constant a kernel folds in, e.g. avx512vnni's
- * -128 * sum(w), is that plane's own), and adds plane i's int32 result times
- * 3^i: C = sum_i 3^i * (A x T_i) = A x q exactly. Every partial sum is
- * bounded by 128 * K * L, which the loader keeps inside int32 (with the bias).
- * `tmp` holds rows x n int32s (used only when k > 1). */
+ * (k = n_terms > 1) runs one GEMM per part (bf_conv_pack): a part of planes
+ * s .. s + t - 1 folded into q_j = sum_{i < t} 3^i T_{s+i} gives A x q_j, and
+ * C = sum_j 3^s * (A x q_j) = A x q exactly. With fold >= k that is a single
+ * GEMM of A x q; with fold 1, one per plane. Each call is complete on its own
+ * (whatever constant a kernel folds in, e.g. avx512vnni's -128 * sum(w), is
+ * that part's own). Every partial sum is bounded by 128 * K * L, which the
+ * loader keeps inside int32 (with the bias). `tmp` holds rows x n int32s
+ * (used only when there is more than one part). */
 static void conv_gemm(const bf_conv_params *p, size_t rows, size_t n, size_t k, const int8_t *a, size_t lda,
                       int32_t *c, size_t ldc, int32_t *tmp)
 {
     p->gemm->gemm(rows, n, k, a, lda, p->packed, c, ldc);
-    int32_t weight = 1;
-    for (int i = 1; i < p->n_terms; i++) {
-        weight *= 3;
-        p->gemm->gemm(rows, n, k, a, lda, (const uint8_t *)p->packed + (size_t)i * p->plane_stride, tmp, n);
+    const int terms = p->n_terms < 1 ? 1 : p->n_terms;
+    const int parts = bf_conv_parts(terms, p->fold);
+    for (int j = 1; j < parts; j++) {
+        int32_t weight = 1;
+        for (int i = bf_conv_part_first(terms, parts, j); i > 0; i--)
+            weight *= 3;
+        p->gemm->gemm(rows, n, k, a, lda, (const uint8_t *)p->packed + (size_t)j * p->part_stride, tmp, n);
         for (size_t r = 0; r < rows; r++) {
             int32_t *restrict cr = c + r * ldc;
             const int32_t *restrict tr = tmp + r * n;
-            for (size_t j = 0; j < n; j++)
-                cr[j] += weight * tr[j];
+            for (size_t jj = 0; jj < n; jj++)
+                cr[jj] += weight * tr[jj];
         }
     }
 }

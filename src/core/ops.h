@@ -69,12 +69,16 @@ typedef struct bf_conv_params {
     const int32_t *shift; /* [out_c], act 0/1 */
     const int8_t *silu;   /* [256], act 1 */
     const bf_t2i8_gemm_config *gemm;
-    const void *packed; /* weights after gemm->pack(out_c, K, ...): plane 0 */
-    /* Multi-ternary layers (CONV n_terms = k > 1): plane i is packed at
-     * packed + i * plane_stride bytes, and acc = sum_i 3^i * (plane i's GEMM).
-     * 0 or 1 = plain ternary (plane_stride unused). */
+    const void *packed; /* weights after bf_conv_pack: part 0 */
+    /* Multi-ternary layers (CONV n_terms = k > 1): the k planes are packed in
+     * bf_conv_parts(k, fold) parts of consecutive planes (bf_conv_pack), part
+     * j at packed + j * part_stride bytes, and acc = sum_j 3^(part j's first
+     * plane) * (part j's GEMM). n_terms 0 or 1 = plain ternary (part_stride
+     * unused); fold = the planes one GEMM folds, <= bf_t2i8_gemm_fold(gemm)
+     * (0 or 1 = one GEMM per plane). */
     int n_terms;
-    size_t plane_stride;
+    int fold;
+    size_t part_stride;
     size_t tile_m;      /* rows per tile: bf_conv_tile_m(gemm->mr) */
     /* the epilogue (kernels/i32-requant/): bf_i32_requant_select(gemm->isa);
      * NULL = the reference */
@@ -92,15 +96,46 @@ static inline int bf_conv_params_direct(const bf_conv_params *p)
     return p->kh == 1 && p->kw == 1 && p->stride == 1 && p->pad == 0;
 }
 
+/* The GEMMs per tile of a layer with n_terms planes when one GEMM folds at
+ * most `fold` of them: ceil(k / fold) parts (k, fold < 1 count as 1). */
+static inline int bf_conv_parts(int n_terms, int fold)
+{
+    n_terms = n_terms < 1 ? 1 : n_terms;
+    fold = fold < 1 ? 1 : fold;
+    return (n_terms + fold - 1) / fold;
+}
+
+/* Part j (< parts) of n_terms planes: its first plane and its plane count.
+ * The parts take consecutive planes, as evenly as possible (the first
+ * n_terms % parts one more): 5 planes in 2 parts are 3 + 2, whose largest
+ * |q| (13) is cheaper for some paths than 4 + 1's (40). */
+static inline int bf_conv_part_first(int n_terms, int parts, int j)
+{
+    const int base = n_terms / parts, extra = n_terms % parts;
+    return j * base + (j < extra ? j : extra);
+}
+static inline int bf_conv_part_terms(int n_terms, int parts, int j)
+{
+    return n_terms / parts + (j < n_terms % parts ? 1 : 0);
+}
+
 /* The int32 scratch bf_conv_rows needs for tiles of `rows` rows: one
  * rows x out_c tile for the requantising activations (none for act 2, which
- * accumulates in its output), plus one for the planes 1..k-1 of a
- * multi-ternary layer. */
-static inline size_t bf_conv_acc_elems(int act, int n_terms, size_t rows, size_t out_c)
+ * accumulates in its output), plus one for the parts 1.. of a multi-ternary
+ * layer that runs more than one GEMM (parts = bf_conv_parts). */
+static inline size_t bf_conv_acc_elems(int act, int parts, size_t rows, size_t out_c)
 {
-    size_t tiles = (act == BF_EPILOGUE_RAW ? 0 : 1) + (n_terms > 1 ? 1 : 0);
+    size_t tiles = (act == BF_EPILOGUE_RAW ? 0 : 1) + (parts > 1 ? 1 : 0);
     return tiles * rows * out_c;
 }
+
+/* Packs a conv's weights for bf_conv_rows: the file's n_terms planes (plane
+ * i = rows [i * n, (i + 1) * n) of T2 rows row_bytes apart, K weights each)
+ * in bf_conv_parts(n_terms, fold) parts, part j at packed + j * part_stride
+ * (part_stride >= gemm->packed_size(n, k)), each by gemm->pack_terms (or
+ * gemm->pack for a single plane). fold <= bf_t2i8_gemm_fold(gemm). */
+void bf_conv_pack(const bf_t2i8_gemm_config *gemm, size_t n, size_t k, int n_terms, int fold, const uint8_t *w,
+                  size_t row_bytes, size_t part_stride, void *packed);
 
 /* Writes rows [m0, m0 + count) of the im2col matrix, K bytes each, in the
  * order k = (ky * kw + kx) * in_c + ic; taps outside the image are the
@@ -109,7 +144,8 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
 
 /* Output pixels [m_begin, m_end) of a convolution. `out` is int8 (act 0/1) or
  * int32 (act 2) NHWC. Scratch: `im2col` holds tile_m * K bytes (unused for
- * direct convs), `acc` bf_conv_acc_elems(act, n_terms, tile_m, out_c) int32s. */
+ * direct convs), `acc` bf_conv_acc_elems(act, bf_conv_parts(n_terms, fold),
+ * tile_m, out_c) int32s. */
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc);
 

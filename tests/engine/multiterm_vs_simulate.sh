@@ -3,12 +3,15 @@
 # (CONV n_terms 1..5, made by tools/tests/make_multiterm_model.py from random
 # weights through the real exporter; no teacher, no ../shared) run by the C
 # engine on every kernel path this CPU has, with 1 and 2 threads, against the
-# numpy integer simulation, element by element.
+# numpy integer simulation, element by element. Each path runs its planes
+# folded as it allows (one GEMM per layer where exact), then one GEMM per
+# plane (BITFALCON_MAX_TERMS=1, 1 thread) and at most two planes per GEMM
+# (BITFALCON_MAX_TERMS=2, 2 threads).
 #
 #   multiterm_vs_simulate.sh PYTHON SOURCE_DIR DUMP_TOOL OUT_DIR SIZES IMAGES...
 #
-# For each path P (bf_dump_heads --list-isas), thread count T and size S in
-# SIZES (comma-separated): bf_dump_heads --isa P --threads T writes the head
+# For each path P (bf_dump_heads --list-isas), thread count T (and fold cap)
+# and size S in SIZES (comma-separated): bf_dump_heads --isa P --threads T writes the head
 # outputs, tools/simulate.py --compare checks them (exit 0 = every element
 # equal). BF_RUN_PREFIX (e.g. the qemu command of a cross build) is put in
 # front of DUMP_TOOL. Exits 77 (skipped) without python3 + numpy/PIL/torch.
@@ -31,15 +34,17 @@ if [ -z "$ISAS" ]; then echo "no kernel path"; exit 1; fi
 echo "kernel paths: $(echo $ISAS)"
 for S in $(echo "$SIZES" | tr ',' ' '); do
     for P in $ISAS; do
-        for T in 1 2; do
-            D=$OUT/$P.$T
-            echo "== size $S, $P, $T thread(s)"
+        # threads:BITFALCON_MAX_TERMS (empty = the path's own fold)
+        for TC in 1: 2: 1:1 2:2; do
+            T=${TC%%:*} C=${TC#*:}
+            D=$OUT/$P.$T.$C
+            echo "== size $S, $P, $T thread(s)${C:+, BITFALCON_MAX_TERMS=$C}"
             # shellcheck disable=SC2086
-            $RUN "$DUMP" -m "$MODEL" --size "$S" --isa "$P" --threads "$T" -o "$D" "$@" ||
+            BITFALCON_MAX_TERMS=$C $RUN "$DUMP" -m "$MODEL" --size "$S" --isa "$P" --threads "$T" -o "$D" "$@" ||
                 { echo "bf_dump_heads failed"; exit 1; }
             "$PY" "$SRC/tools/simulate.py" -m "$MODEL" --size "$S" --compare "$D" -q "$@" || {
-                echo "MISMATCH at size $S on $P with $T thread(s) (model kept in $MODEL;" \
-                     "bf_dump_heads --values dumps every intermediate value)"
+                echo "MISMATCH at size $S on $P with $T thread(s)${C:+, BITFALCON_MAX_TERMS=$C} (model kept in" \
+                     "$MODEL; bf_dump_heads --values dumps every intermediate value)"
                 exit 1
             }
             rm -rf "$D"

@@ -2,8 +2,11 @@
  * test_graph.c - whole synthetic models (every op) through the public API,
  * compared value by value with the naive interpreter (naive_ref.c), at
  * several input sizes, with and without arena reuse, on every kernel path
- * (the multi-ternary graph, variant 2, with 1 and 2 threads too); and the
- * arena plan's invariant (values alive at the same step never share bytes).
+ * (the multi-ternary graph, variant 2, with 1 and 2 threads too, and with
+ * the planes folded per GEMM as the path allows, one GEMM per plane and at
+ * most two planes per GEMM: BITFALCON_MAX_TERMS); and the arena plan's
+ * invariant (values alive at the same step never share bytes) and its
+ * accumulator sizing per fold.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,16 +118,37 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
     opt.input_size = S;
     opt.isa = "ref";
     /* Every path; the multi-ternary graph (variant 2) with 1 and 2 threads
-     * on each (the others with the default thread count). */
-    const int n_threads = variant == 2 ? 2 : 1;
-    bf_detector *all = NULL, *reuse = NULL, *per_path[16][2] = {{NULL}};
+     * on each, its planes folded as the path allows, one per GEMM, and at
+     * most two per GEMM (the others with the default thread count). */
+    static const struct {
+        int threads;
+        const char *max_terms; /* BITFALCON_MAX_TERMS while creating; NULL = unset */
+    } runs[] = {{1, NULL}, {2, NULL}, {1, "1"}, {2, "2"}};
+    const int n_threads = variant == 2 ? (int)(sizeof runs / sizeof runs[0]) : 1;
+    bf_detector *all = NULL, *reuse = NULL, *per_path[16][4] = {{NULL}};
     for (int i = 0; i < n_paths; i++)
         for (int t = 0; t < n_threads; t++) {
             bf_options po = opt;
             po.isa = paths[i];
-            po.threads = n_threads == 1 ? 0 : t + 1;
+            po.threads = n_threads == 1 ? 0 : runs[t].threads;
+            if (n_threads > 1 && runs[t].max_terms != NULL)
+                setenv("BITFALCON_MAX_TERMS", runs[t].max_terms, 1);
             CHECK(bf_detector_create(model, &po, &per_path[i][t], &err) == BF_OK, "%s: %s: %s", what, paths[i],
                   err.message);
+            unsetenv("BITFALCON_MAX_TERMS");
+            /* each conv runs ceil(n_terms / fold) GEMMs, fold = what the path
+             * folds exactly, capped by the hook */
+            char why[256];
+            int fold = bf_t2i8_gemm_fold(bf_t2i8_gemm_select(paths[i], why, sizeof why));
+            if (n_threads > 1 && runs[t].max_terms != NULL && runs[t].max_terms[0] - '0' < fold)
+                fold = runs[t].max_terms[0] - '0';
+            for (int li = 0; per_path[i][t] != NULL && li < bf_detector_num_layers(per_path[i][t]); li++) {
+                bf_layer_info info;
+                bf_detector_layer_info(per_path[i][t], li, &info);
+                if (info.op == BF_OP_CONV)
+                    CHECK(info.n_gemms == (info.n_terms + fold - 1) / fold, "%s: %s: layer %d: %d planes in %d GEMMs",
+                          what, paths[i], li, info.n_terms, info.n_gemms);
+            }
         }
     CHECK(bf_detector_create_ex(model, &opt, BF_DETECTOR_KEEP_ALL_VALUES, &all, &err) == BF_OK, "%s: %s", what,
           err.message);
@@ -157,8 +181,9 @@ static void run_case(int variant, int S, uint64_t seed, rng *r)
                     bf_detector *d = per_path[i][t];
                     if (d == NULL)
                         continue;
-                    char w2[160];
-                    snprintf(w2, sizeof w2, "%s [%s, %d thread(s)]", what, paths[i], bf_detector_threads(d));
+                    char w2[192];
+                    snprintf(w2, sizeof w2, "%s [%s, %d thread(s), BITFALCON_MAX_TERMS=%s]", what, paths[i],
+                             bf_detector_threads(d), n_threads > 1 && runs[t].max_terms ? runs[t].max_terms : "");
                     CHECK(bf_detector_run(d, img, w, h, stride, fmt, &err) == BF_OK, "%s: %s", w2, err.message);
                     compare(mb, d, ref, S, 0, w2);
                 }
@@ -191,8 +216,35 @@ static void check_plan(int variant, int S)
         mb_free(mb);
         return;
     }
+    /* The accumulator scratch: one rows x out_c int32 tile per conv, none
+     * for a raw head, plus one for a conv that runs more than one GEMM (a
+     * multi-ternary conv with more planes than one GEMM folds). */
+    for (int fold = 1; fold <= BF_T2I8_MAX_TERMS; fold++) {
+        bf_plan pf;
+        if (bf_plan_build(model, S, 1, 128, fold, &pf, &err) != BF_OK) {
+            CHECK(0, "plan (fold %d): %s", fold, err.message);
+            continue;
+        }
+        size_t want = 0;
+        for (uint32_t i = 0; i < model->n_layers; i++) {
+            const bf_layer *l = &model->layers[i];
+            if (l->op != BF_OP_CONV)
+                continue;
+            const bf_shape out = pf.shapes[l->output];
+            size_t rows = (size_t)out.h * (size_t)out.w;
+            rows = rows < 128 ? rows : 128;
+            const int gemms = (l->params[BF_CONV_N_TERMS] + fold - 1) / fold;
+            const size_t tiles = (l->params[BF_CONV_ACT] == 2 ? 0 : 1) + (gemms > 1 ? 1 : 0);
+            if (tiles * rows * (size_t)out.c * 4 > want)
+                want = tiles * rows * (size_t)out.c * 4;
+        }
+        CHECK(pf.acc_bytes == want, "variant %d, fold %d: acc_bytes %zu, want %zu", variant, fold, pf.acc_bytes,
+              want);
+        fprintf(stderr, "variant %d size %d fold %d: acc %zu\n", variant, S, fold, pf.acc_bytes);
+        bf_plan_free(&pf);
+    }
     bf_plan plan;
-    CHECK(bf_plan_build(model, S, 1, 128, &plan, &err) == BF_OK, "plan: %s", err.message);
+    CHECK(bf_plan_build(model, S, 1, 128, 1, &plan, &err) == BF_OK, "plan: %s", err.message);
     uint32_t nv = mb->n_values;
     uint32_t *first = calloc(nv, sizeof *first), *last = calloc(nv, sizeof *last);
     for (uint32_t v = 1; v < nv; v++)

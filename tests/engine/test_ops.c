@@ -3,7 +3,8 @@
  * written here from docs/model-format.md: random shapes (odd channel counts,
  * rectangular maps, kernels 1..7, strides 1..4, any pad < k), non-zero zero
  * points on the padding, all three conv epilogues, multi-ternary convs
- * (n_terms 1..5: one GEMM per plane, summed with weights 3^i), and the conv
+ * (n_terms 1..5, the planes folded into 1..max_terms per GEMM: bf_conv_pack
+ * with a random fold, from one GEMM per plane to one for all), and the conv
  * run in several M ranges (as a thread pool would split it).
  */
 #include <stdlib.h>
@@ -162,20 +163,24 @@ static void test_conv_case(rng *r, int iter)
         CHECK(mb_pack_planes(w, n, k, terms, file_w) == 0, "weights out of range");
     }
     p.gemm = paths[iter % n_paths];
-    const size_t plane = (p.gemm->packed_size(n, k) + 63) / 64 * 64 + (size_t)rng_int(r, 0, 1) * 64;
-    uint8_t *packed = malloc(plane * (size_t)terms + 1);
-    for (int t = 0; t < terms; t++)
-        p.gemm->pack(n, k, file_w + (size_t)t * n * row_bytes, row_bytes, packed + (size_t)t * plane);
-    p.packed = packed;
+    /* planes per GEMM: 1 .. what the path folds, its maximum half the time */
+    const int fold_max = bf_t2i8_gemm_fold(p.gemm);
+    const int fold = rng_int(r, 0, 1) ? fold_max : rng_int(r, 0, fold_max); /* 0 means 1 */
+    const int parts = bf_conv_parts(terms, fold);
+    const size_t part = (p.gemm->packed_size(n, k) + 63) / 64 * 64 + (size_t)rng_int(r, 0, 1) * 64;
+    uint8_t *packed = malloc(part * (size_t)parts + 1);
     p.n_terms = terms == 1 && rng_int(r, 0, 1) ? 0 : terms; /* 0 means 1 */
-    p.plane_stride = plane;
+    p.fold = fold;
+    p.part_stride = part;
+    bf_conv_pack(p.gemm, n, k, p.n_terms, fold, file_w, row_bytes, part, packed);
+    p.packed = packed;
 
     int8_t *in = random_i8(r, (size_t)p.in_h * (size_t)p.in_w * (size_t)p.in_c);
     size_t esz = p.act == 2 ? 4 : 1;
     uint8_t *out = malloc(m * n * esz);
     p.tile_m = (size_t)rng_int(r, 1, 200); /* any tile size gives the same result */
     int8_t *im2col = malloc(p.tile_m * k);
-    int32_t *acc = malloc(bf_conv_acc_elems(p.act, terms, p.tile_m, n) * 4 + 4);
+    int32_t *acc = malloc(bf_conv_acc_elems(p.act, parts, p.tile_m, n) * 4 + 4);
     /* Split M in up to three ranges, as workers would. */
     size_t a = (size_t)rng_int(r, 0, (int)m), b = (size_t)rng_int(r, 0, (int)m);
     if (a > b) {
@@ -217,9 +222,9 @@ static void test_conv_case(rng *r, int iter)
                 if (got != want && !reported) {
                     reported = 1;
                     CHECK(0, "conv iter %d [%s] (%dx%dx%d -> %dx%dx%d, k %dx%d, stride %d, pad %d, zp %d, act %d, "
-                          "n_terms %d): [%d][%d][%d] = %lld, want %lld",
+                          "n_terms %d, fold %d: %d GEMMs): [%d][%d][%d] = %lld, want %lld",
                           iter, p.gemm->isa, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.kh, p.kw, p.stride, p.pad,
-                          p.in_zero_point, p.act, terms, oy, ox, o, (long long)got, (long long)want);
+                          p.in_zero_point, p.act, terms, fold, parts, oy, ox, o, (long long)got, (long long)want);
                 }
             }
     free(w);
