@@ -10,6 +10,9 @@ padding, stride 2) with k = 3, stride-2 convs, 1x1 (direct) convs and raw head c
 written file is checked against the student: every conv's planes rebuild the integer weights
 `int_weights()` gives, n_terms and the bias follow the exporter's formula (bias over q).
 Exit 77 (ctest SKIP) when torch, numpy or PIL is missing.
+
+For benchmarks, other mixes: --all-terms K (every conv k = K), --terms-config CONFIG.json
+(the "terms" of a training config, e.g. tools/train_configs/v8n_mt32.json; others k = 1).
 """
 from __future__ import annotations
 
@@ -38,13 +41,13 @@ TERMS = {
 }
 
 
-def build(size: int, images, seed: int = 0):
+def build(size: int, images, seed: int = 0, terms=None):
     import torch
     from bitfalcon.letterbox import letterbox, load_rgb
     from bitfalcon.nn import BitConv2d
     from bitfalcon.yolo import YOLOv8Bit
     torch.manual_seed(seed)
-    model = YOLOv8Bit(terms=TERMS)
+    model = YOLOv8Bit(terms=TERMS if terms is None else terms)
     with torch.no_grad():
         for mod in model.modules():
             if isinstance(mod, BitConv2d):
@@ -63,8 +66,9 @@ def build(size: int, images, seed: int = 0):
     return model
 
 
-def check_export(model, m) -> int:
+def check_export(model, m, terms=None) -> int:
     """The file's conv layers against the student's integer weights; returns the k > 1 count."""
+    terms = TERMS if terms is None else terms
     import numpy as np
     from bitfalcon import format as bfm
     from bitfalcon.nn import BitConv2d
@@ -76,7 +80,7 @@ def check_export(model, m) -> int:
         name = m.tensors[L.tensors[0]].name[:-len(".weight")]
         mod = convs[name]
         kh, kw, _, _, ic, oc, _, nterms = L.params[:8]
-        assert nterms == mod.terms == TERMS.get(name, 1), (name, nterms, mod.terms)
+        assert nterms == mod.terms == terms.get(name, 1), (name, nterms, mod.terms)
         q = bfm.unpack_t2_planes(m.tensor_array(L.tensors[0]), nterms, kh * kw * ic)
         want = mod.int_weights()[0].numpy().transpose(0, 2, 3, 1).reshape(oc, -1)
         assert np.array_equal(q, want), f"{name}: planes do not rebuild int_weights()"
@@ -99,18 +103,32 @@ def main(argv=None) -> int:
     ap.add_argument("images", nargs="+", help="calibration images")
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
+    mix = ap.add_mutually_exclusive_group()
+    mix.add_argument("--all-terms", type=int, choices=range(1, 6), metavar="K",
+                     help="every conv with n_terms K (instead of the test mix)")
+    mix.add_argument("--terms-config", metavar="CONFIG.json",
+                     help="n_terms from a training config's \"terms\" (other convs k = 1)")
     args = ap.parse_args(argv)
 
+    import json
     import torch
     from bitfalcon import format as bfm
     from bitfalcon.coco import COCO80
     from bitfalcon.export import export_model
+    from bitfalcon.nn import BitConv2d
+    from bitfalcon.yolo import YOLOv8Bit
     torch.set_num_threads(1)
-    model = build(args.size, args.images, args.seed)
+    terms = TERMS
+    if args.all_terms is not None:
+        terms = {n: args.all_terms for n, mod in YOLOv8Bit().named_modules() if isinstance(mod, BitConv2d)}
+    elif args.terms_config is not None:
+        with open(args.terms_config) as f:
+            terms = {str(k): int(v) for k, v in json.load(f)["terms"].items()}
+    model = build(args.size, args.images, args.seed, terms)
     m, stats = export_model(model, COCO80, args.size)
     n = bfm.write_model(m, args.output)
     m = bfm.read_model(args.output)
-    multi = check_export(model, m)
+    multi = check_export(model, m, terms)
     print(f"wrote {args.output}: {n} bytes, {len(m.layers)} layers, {multi} with n_terms > 1 "
           f"({sorted(set(L.params[7] for L in m.layers if L.op == bfm.CONV))}); {stats}")
     return 0
