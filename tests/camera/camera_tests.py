@@ -200,7 +200,9 @@ def t_latest(a):
     check(rc == 0, "exit status %d" % rc)
     recs = parse_lines(out)
     gaps = [q["sequence"] - p["sequence"] for p, q in zip(recs, recs[1:])]
-    check(min(gaps) >= 3, "sequence gaps %r: frames were queued, not skipped" % gaps)
+    # A queue would deliver consecutive frames (gap 1). Expect ~10 per result; allow 2 because a
+    # loaded machine can starve the capture thread for part of a 100 ms detection.
+    check(min(gaps) >= 2, "sequence gaps %r: frames were queued, not skipped" % gaps)
     s = summary_numbers(err)
     check(s["skipped"] >= 20, "only %d frames skipped" % s["skipped"])
     m = re.search(r"capture-to-result latency ([\d.]+) ms", err)
