@@ -80,7 +80,8 @@ class ActQuant(nn.Module):
         if self.observing:
             self.observe(x)
         if self.enabled and float(self.scale) > 0:
-            return fake_quant(x, self.scale)
+            # fp32 whatever the autocast dtype: the grid must be the engine's exactly
+            return fake_quant(x.float(), self.scale)
         return x
 
 
@@ -238,7 +239,8 @@ class BitConv2d(nn.Module):
         if self.act == "silu":
             # with the quantizers on this is exactly the engine's table:
             # out = clamp(round(silu(p * s_pre) / s_out)) for the int8 pre-activation p
-            y = self.out_q(F.silu(self.pre_q(y)))
+            # (fp32 here under bf16 autocast: the table emulation is not bf16-exact)
+            y = self.out_q(F.silu(self.pre_q(y.float())))
         return y
 
 

@@ -27,6 +27,16 @@ def list_images(d: str) -> List[str]:
     return sorted(os.path.join(d, f) for f in os.listdir(d) if f.lower().endswith(IMG_EXT))
 
 
+def list_images_recursive(d: str) -> List[str]:
+    """Every image under d (sub-folders too, e.g. one folder per class), sorted."""
+    out = []
+    if d and os.path.isdir(d):
+        for root, dirs, files in os.walk(d, followlinks=True):
+            dirs.sort()
+            out += [os.path.join(root, f) for f in files if f.lower().endswith(IMG_EXT)]
+    return sorted(out)
+
+
 def read_yolo_labels(path: str) -> np.ndarray:
     """[N, 5] class, cx, cy, w, h (normalised); empty when the file is missing or empty."""
     rows = []

@@ -30,13 +30,19 @@ def flatten_heads(outs: Heads, reg_max: int = 16) -> Tuple[torch.Tensor, torch.T
     return box, cls
 
 
-def cls_distill(s: Heads, t: Heads) -> torch.Tensor:
+def cls_distill(s: Heads, t: Heads, norm: str = "anchors") -> torch.Tensor:
+    """norm "anchors": mean over every anchor (a batch's ~160 confident anchors among 16,800
+    then carry ~3% of the gradient); "mass": divided by the teacher's confident mass (sum over
+    anchors of its max class probability), the normalisation of `dfl_distill`."""
     _, sc = flatten_heads(s)
     _, tc = flatten_heads(t)
     p = torch.sigmoid(tc.float())
     bce = F.binary_cross_entropy_with_logits(sc.float(), p, reduction="none")
     ent = F.binary_cross_entropy_with_logits(tc.float(), p, reduction="none")
-    return (bce - ent).sum(-1).mean()
+    kl = (bce - ent).sum(-1)                                      # [B, A]
+    if norm == "mass":
+        return kl.sum() / p.amax(-1).sum().clamp_min(1.0)
+    return kl.mean()
 
 
 def dfl_distill(s: Heads, t: Heads, reg_max: int = 16, temperature: float = 1.0) -> torch.Tensor:

@@ -71,6 +71,43 @@ def unit_checks() -> None:
     assert comp["gt_box"] < 0.2, comp
 
 
+def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
+    """One step from init_ck with lr_grid, EMA, bf16 autocast (where the CPU has it), NHWC and
+    mass-normalised class distillation: Adam's first step moves every weight by lr_grid grid
+    units (|dw| = lr_grid * alpha of its channel, whatever the layer), and the exported small
+    checkpoint is the EMA (decay warm-up: 2/11 of the start, 9/11 of the stepped weights)."""
+    import torch
+    lr_grid = 0.05
+    out = os.path.join(tmp, "grid")
+    r = subprocess.run(base[:base.index("--out")] + ["--out", out] + base[base.index("--out") + 2:] +
+                       ["--max-steps", "1", "--init", init_ck, "--export-dir", os.path.join(tmp, "ck2"),
+                        "--set", f"lr_grid={lr_grid}", "--set", "warmup_steps=1", "--set", "ema=0.999",
+                        "--set", 'amp="bf16"', "--set", "channels_last=true", "--set", 'cls_norm="mass"'],
+                       capture_output=True, text=True, timeout=900)
+    print(r.stderr[-2000:])
+    assert r.returncode == 0, r.returncode
+    w0 = torch.load(init_ck)["model"]
+    full = torch.load(os.path.join(out, "last.pt"))
+    w1, ema_state = full["model"], full["ema"]
+    assert ema_state is not None and ema_state["n"] == 1
+    ratios = []
+    for k in w1:
+        if not k.endswith(".weight"):
+            continue
+        alpha = w0[k[:-len("weight")] + "w_scale"].float()
+        dw = (w1[k].float() - w0[k].float()).abs().flatten(1)
+        moved = dw[dw > 0] / (lr_grid * alpha[:, None].expand_as(dw)[dw > 0])
+        if moved.numel():
+            ratios.append(float(moved.median()))
+    assert len(ratios) > 50, len(ratios)
+    assert all(0.9 < q < 1.1 for q in ratios), ratios      # the same grid step in every layer
+    small = torch.load(os.path.join(tmp, "ck2", "smoke.pt"))["model"]
+    k = "model.0.weight"
+    want = (2 / 11) * w0[k].float() + (9 / 11) * w1[k].float()
+    assert torch.allclose(small[k].float(), want, rtol=2e-3, atol=1e-4)
+    assert not torch.allclose(small[k].float(), w1[k].float().half().float())
+
+
 def main() -> int:
     need("numpy", "torch", "PIL")
     if not os.path.exists(TEACHER):
@@ -111,6 +148,7 @@ def main() -> int:
         assert torch.load(ck)["learn_scale"] is True
         model, stats = export_model(m, COCO80, 64)
         assert len(model.outputs) == 6
+        grid_step_and_ema(base, ck, tmp)
     print("ok")
     return 0
 
