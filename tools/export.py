@@ -58,7 +58,13 @@ def main(argv=None) -> int:
     ap.add_argument("--calib-images", type=int, default=128, help="number of calibration images (default 128)")
     ap.add_argument("--percentile", type=float, default=99.99, help="robust max percentile of |x| (default 99.99)")
     ap.add_argument("--size", type=int, default=640, help="calibration letterbox size and the file's default input size")
-    ap.add_argument("--no-calibrate", action="store_true", help="keep the checkpoint's activation scales")
+    ap.add_argument("--no-calibrate", action="store_true",
+                    help="keep the checkpoint's activation scales (the default for a checkpoint trained with "
+                         "int8 activations)")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="recalibrate the activation scales even when the checkpoint trained them")
+    ap.add_argument("--live", action="store_true",
+                    help="for a full training checkpoint (last.pt) with an EMA: export the live weights, not the EMA")
     ap.add_argument("--save-checkpoint", help="also save the calibrated student as a torch checkpoint")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("-o", "--output", default=os.path.join(_common.REPO, "models", "bitfalcon-v8n.bfm"))
@@ -72,14 +78,27 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     model = YOLOv8Bit()
+    acts_trained = False
     if args.checkpoint:
         print(f"loading checkpoint {args.checkpoint}")
         model.load_checkpoint(args.checkpoint)
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        acts_trained = bool((ck.get("meta") or {}).get("acts_trained") or (ck.get("state") or {}).get("acts_on"))
+        if ck.get("ema") and not args.live:             # a full last.pt of tools/train.py
+            sd = model.state_dict()
+            sd.update({k: v.to(sd[k].dtype) for k, v in ck["ema"]["shadow"].items()})
+            model.load_state_dict(sd)
+            print(f"using the EMA weights ({ck['ema']['n']} updates)")
+        del ck
     else:
         print(f"ternarizing the teacher {args.teacher}")
         model.load_teacher(args.teacher)
     model.eval()
-    if not args.no_calibrate:
+    if args.calibrate and args.no_calibrate:
+        ap.error("--calibrate and --no-calibrate exclude each other")
+    if acts_trained and not args.calibrate:
+        print("keeping the activation scales the checkpoint was trained with")
+    if not args.no_calibrate and (args.calibrate or not acts_trained):
         files = pick_evenly(list_images(args.calib), args.calib_images)
         if not files:
             ap.error(f"no images in {args.calib}")

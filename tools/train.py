@@ -67,6 +67,7 @@ DEFAULTS = {
     "channels_last": False,       # model and input in NHWC (with bf16: 1.7x measured on AVX512-BF16)
     "cls_norm": "anchors",        # class distillation: mean over anchors, or "mass" (teacher's confident mass)
     "lr_grid": 0.0,               # > 0: weight and scale steps in grid units (x alpha per channel) at this lr
+    "keep_init_acts": True,       # --init from a checkpoint trained with int8 acts: keep its scales
     "ema": 0.0,                   # > 0: EMA decay of the latent weights; validation and export use the EMA
 }
 
@@ -153,10 +154,31 @@ def atomic_save(obj, path: str) -> None:
 
 
 def small_checkpoint(model, meta, sd=None) -> dict:
-    """fp16 tensors (0-d buffers stay fp32): what tools/export.py --checkpoint reads."""
+    """What tools/export.py --checkpoint reads: fp16 tensors, but the per-channel scales
+    (w_scale) and 0-d buffers in fp32, and every multi-ternary weight whose integer level
+    q = round(w / alpha) the fp16 rounding would change put on its grid point alpha * q, so
+    that the file exports exactly the integer weights of the fp32 model (about 1.3% of the
+    levels moved otherwise)."""
+    import torch
+    from bitfalcon.nn import BitConv2d, round_half_up
     sd = model.state_dict() if sd is None else sd
-    sd = {k: (v.detach().cpu().half() if v.is_floating_point() and v.dim() > 0 else v.detach().cpu())
-          for k, v in sd.items()}
+    out = {}
+    for k, v in sd.items():
+        v = v.detach().cpu()
+        out[k] = v.half() if v.is_floating_point() and v.dim() > 0 and not k.endswith("w_scale") else v
+    for name, m in model.named_modules():
+        if isinstance(m, BitConv2d) and m.terms > 1 and m.learn_scale:
+            w = sd[name + ".weight"].detach().cpu().float()
+            a = sd[name + ".w_scale"].detach().cpu().float().clamp_min(1e-8).view(-1, 1, 1, 1)
+            L = m.levels
+            q = torch.clamp(round_half_up(w / a), -L, L)
+            w16 = out[name + ".weight"]
+            flipped = torch.clamp(round_half_up(w16.float() / a), -L, L) != q
+            if bool(flipped.any()):
+                fixed = torch.where(flipped, (q * a).half(), w16)
+                assert bool((torch.clamp(round_half_up(fixed.float() / a), -L, L) == q).all()), name
+                out[name + ".weight"] = fixed
+    sd = out
     return {"model": sd, "config": model.config, "learn_scale": bool(meta.get("learn_scale", True)), "meta": meta}
 
 
@@ -377,6 +399,11 @@ def main(argv=None) -> int:
             changed = student.retarget_terms(cfg["terms"])
             log(f"multi-ternary layers re-scaled for this config: {changed}")
         log(f"initialised from {args.init}")
+        init_meta = (torch.load(args.init, map_location="cpu").get("meta") or {})
+        if cfg["keep_init_acts"] and init_meta.get("acts_trained"):
+            # the checkpoint was trained with these int8 scales: recalibrating would move them
+            state["acts_on"] = True
+            log("int8 activations on with the checkpoint's trained scales")
     else:
         student.load_teacher(args.teacher)
     student = student.to(device)
