@@ -19,8 +19,8 @@
  *                   [--reps N] [--min-time S] [--tile ROWS] [--ref-rows ROWS]
  *                   [--unique] [--hot] [--wall] [--smoke]
  *
- *   --isa LIST     comma-separated from ref,avx2,avx512vnni,neon,neondot,
- *                  b1-ref,b1-avx512,b1-neon (default: all this CPU runs)
+ *   --isa LIST     comma-separated from ref, the t2i8-gemm.inc names, b1-ref and
+ *                  b1- + the b1-gemm.inc names (default: all this CPU runs)
  *   --tile ROWS    call the GEMM on row blocks of ROWS, as the engine does
  *                  (its im2col tile, BF_CONV_TILE_M = 128); 0 = all M at once
  *   --ref-rows R   the reference paths run only the first R rows (they are
@@ -65,8 +65,8 @@ static bool always(const bf_cpu_flags *f)
     return true;
 }
 
-#define BF_T2I8_GEMM(name, config, check) {#name, &config, check, false},
-#define BF_B1_GEMM(name, config, check) {"b1-" #name, &config, check, false},
+#define BF_T2I8_GEMM(arch, name, config, check, feature, max_terms) BF_ON_##arch({#name, &config, check, false}, )
+#define BF_B1_GEMM(arch, name, config, check, feature) BF_ON_##arch({"b1-" #name, &config, check, false}, )
 static const path all_paths[] = {
 #include "t2i8-gemm/t2i8-gemm.inc"
     {"ref", &bf_t2i8_gemm_ref, always, true},
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
     /* peak */
     double peak = 0;
 #if defined(__x86_64__)
-    if (bf_cpu_can_avx512(flags)) {
+    if (bf_cpu_can_avx512vnni(flags)) {
         peak = measure_peak(peak_vnni_zmm, 128, reps, smoke ? 0.001 : 0.2);
         printf("# int8 peak, vpdpbusd zmm x12 independent: %.1f GOPS (the 100%% below)\n", peak);
         printf("# int8 peak, vpdpbusd ymm x12 independent: %.1f GOPS\n",

@@ -38,16 +38,21 @@ static void bf_cpu_probe(bf_cpu_flags *f)
         f->avx512dq = (ebx >> 17) & 1;
         f->avx512bw = (ebx >> 30) & 1;
         f->avx512vl = (ebx >> 31) & 1;
+        f->avx512vbmi = (ecx >> 1) & 1;
         f->avx512vnni = (ecx >> 11) & 1;
         f->avx512vpopcntdq = (ecx >> 14) & 1;
+        if (eax >= 1) { /* leaf 7's subleaf count */
+            __cpuid_count(7, 1, eax, ebx, ecx, edx);
+            f->avxvnni = (eax >> 4) & 1;
+        }
     }
     /* Without OS support the instructions fault: report them absent. */
     if (!f->os_avx) {
-        f->avx2 = f->fma = f->f16c = false;
+        f->avx2 = f->fma = f->f16c = f->avxvnni = false;
     }
     if (!f->os_avx512) {
         f->avx512f = f->avx512dq = f->avx512bw = f->avx512vl = false;
-        f->avx512vnni = f->avx512vpopcntdq = false;
+        f->avx512vnni = f->avx512vpopcntdq = f->avx512vbmi = false;
     }
 }
 
@@ -87,12 +92,14 @@ static const struct {
     {offsetof(bf_cpu_flags, avx2), "avx2"},
     {offsetof(bf_cpu_flags, fma), "fma"},
     {offsetof(bf_cpu_flags, f16c), "f16c"},
+    {offsetof(bf_cpu_flags, avxvnni), "avxvnni"},
     {offsetof(bf_cpu_flags, avx512f), "avx512f"},
     {offsetof(bf_cpu_flags, avx512bw), "avx512bw"},
     {offsetof(bf_cpu_flags, avx512vl), "avx512vl"},
     {offsetof(bf_cpu_flags, avx512dq), "avx512dq"},
     {offsetof(bf_cpu_flags, avx512vnni), "avx512vnni"},
     {offsetof(bf_cpu_flags, avx512vpopcntdq), "avx512vpopcntdq"},
+    {offsetof(bf_cpu_flags, avx512vbmi), "avx512vbmi"},
     {offsetof(bf_cpu_flags, neon), "neon"},
     {offsetof(bf_cpu_flags, dotprod), "dotprod"},
 };
@@ -143,10 +150,31 @@ bool bf_cpu_can_avx2(const bf_cpu_flags *f)
     return f->avx2 && f->fma && f->f16c;
 }
 
+bool bf_cpu_can_avxvnni(const bf_cpu_flags *f)
+{
+    return bf_cpu_can_avx2(f) && f->avxvnni;
+}
+
+/* -mavx512f implies -mavx2 only; the files also get -mfma -mf16c, which every
+ * AVX-512 CPU has, so the AVX2 rung's check is part of each AVX-512 one. */
 bool bf_cpu_can_avx512(const bf_cpu_flags *f)
 {
-    return bf_cpu_can_avx2(f) && f->avx512f && f->avx512bw && f->avx512vl && f->avx512dq &&
-           f->avx512vnni && f->avx512vpopcntdq;
+    return bf_cpu_can_avx2(f) && f->avx512f && f->avx512bw && f->avx512vl;
+}
+
+bool bf_cpu_can_avx512vnni(const bf_cpu_flags *f)
+{
+    return bf_cpu_can_avx512(f) && f->avx512vnni;
+}
+
+bool bf_cpu_can_avx512vpopcnt(const bf_cpu_flags *f)
+{
+    return bf_cpu_can_avx512(f) && f->avx512vpopcntdq;
+}
+
+bool bf_cpu_can_avx512vbmi(const bf_cpu_flags *f)
+{
+    return bf_cpu_can_avx512(f) && f->avx512vbmi;
 }
 
 bool bf_cpu_can_neon(const bf_cpu_flags *f)

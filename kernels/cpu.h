@@ -7,9 +7,10 @@
  * the kernel's HWCAP word (getauxval) is the authority.
  *
  * The bf_cpu_can_* predicates say whether a kernel file of that suffix may
- * run: they check every instruction set the file is compiled with (see
- * CMakeLists.txt), not only the one it is named after, since the compiler may
- * use any enabled extension.
+ * run: one predicate per suffix, checking exactly the instruction sets that
+ * CMakeLists.txt compiles the file with (the compiler may use any enabled
+ * extension, and none more, so that a CPU lacking an unused one, e.g. a
+ * Cascade Lake without VPOPCNTDQ, still gets the path).
  *
  * Test hook: BITFALCON_CPU_DISABLE="avx512vnni,dotprod" (names as printed by
  * bf_cpu_describe, or "all"), read once at detection, forces features off. */
@@ -23,7 +24,8 @@ typedef struct bf_cpu_flags {
     bool os_avx;    /* XCR0 has SSE and AVX state (and CPUID.1:ECX.OSXSAVE) */
     bool os_avx512; /* XCR0 also has opmask, ZMM_Hi256 and Hi16_ZMM state */
     bool avx2, fma, f16c;
-    bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512vpopcntdq;
+    bool avxvnni; /* VEX vpdpbusd on xmm/ymm (CPUID.(7,1):EAX[4]), Alder Lake, Zen 5 */
+    bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512vpopcntdq, avx512vbmi;
     /* aarch64 (all false elsewhere) */
     bool neon;    /* HWCAP_ASIMD */
     bool dotprod; /* HWCAP_ASIMDDP: sdot/udot */
@@ -34,8 +36,16 @@ const bf_cpu_flags *bf_cpu_detect(void);
 
 /* `*-avx2.c`: -mavx2 -mfma -mf16c */
 bool bf_cpu_can_avx2(const bf_cpu_flags *f);
-/* `*-avx512*.c`: -mavx512f/bw/vl/dq/vnni/vpopcntdq (and avx2, fma) */
+/* `*-avxvnni.c`: the avx2 flags and -mavxvnni */
+bool bf_cpu_can_avxvnni(const bf_cpu_flags *f);
+/* `*-avx512.c`: the avx2 flags and -mavx512f -mavx512bw -mavx512vl */
 bool bf_cpu_can_avx512(const bf_cpu_flags *f);
+/* `*-avx512vnni.c`: the avx512 flags and -mavx512vnni */
+bool bf_cpu_can_avx512vnni(const bf_cpu_flags *f);
+/* `*-avx512vpopcnt.c`: the avx512 flags and -mavx512vpopcntdq */
+bool bf_cpu_can_avx512vpopcnt(const bf_cpu_flags *f);
+/* `*-avx512vbmi.c`: the avx512 flags and -mavx512vbmi */
+bool bf_cpu_can_avx512vbmi(const bf_cpu_flags *f);
 /* `*-neon.c`: baseline aarch64 */
 bool bf_cpu_can_neon(const bf_cpu_flags *f);
 /* `*-neondot.c`: -march=armv8.2-a+dotprod */

@@ -19,37 +19,53 @@ static bool bf_cpu_can_any(const bf_cpu_flags *f)
     return true;
 }
 
+/* What each kernels/cpu.h predicate checks, for the "lacks" message. */
+static const struct {
+    bool (*can_run)(const bf_cpu_flags *);
+    const char *needs;
+} bf_needs_text[] = {
+    {bf_cpu_can_avx512vnni, "AVX-512 F/BW/VL/VNNI (with OS-enabled ZMM state) and AVX2/FMA/F16C"},
+    {bf_cpu_can_avx512vpopcnt, "AVX-512 F/BW/VL/VPOPCNTDQ (with OS-enabled ZMM state) and AVX2/FMA/F16C"},
+    {bf_cpu_can_avxvnni, "AVX-VNNI, AVX2, FMA and F16C (with OS-enabled YMM state)"},
+    {bf_cpu_can_avx2, "AVX2, FMA and F16C (with OS-enabled YMM state)"},
+    {bf_cpu_can_neondot, "the Armv8.2 dot-product extension (HWCAP_ASIMDDP)"},
+    {bf_cpu_can_neon, "Advanced SIMD (HWCAP_ASIMD)"},
+};
+
 static const char *bf_needs(bool (*can_run)(const bf_cpu_flags *))
 {
-    if (can_run == bf_cpu_can_avx512)
-        return "AVX-512 F/BW/VL/DQ/VNNI/VPOPCNTDQ (with OS-enabled ZMM state) and AVX2/FMA/F16C";
-    if (can_run == bf_cpu_can_avx2)
-        return "AVX2, FMA and F16C (with OS-enabled YMM state)";
-    if (can_run == bf_cpu_can_neondot)
-        return "the Armv8.2 dot-product extension (HWCAP_ASIMDDP)";
-    if (can_run == bf_cpu_can_neon)
-        return "Advanced SIMD (HWCAP_ASIMD)";
-    return "nothing";
+    for (size_t i = 0; i < sizeof bf_needs_text / sizeof bf_needs_text[0]; i++)
+        if (can_run == bf_needs_text[i].can_run)
+            return bf_needs_text[i].needs;
+    return "an instruction set this CPU lacks";
 }
 
-#define BF_T2I8_GEMM(name, config, check) {#name, &config, check},
+#define BF_T2I8_GEMM(arch, name, config, check, feature, max_terms) BF_ON_##arch({#name, &config, check}, )
 static const bf_kernel_entry bf_t2i8_table[] = {
 #include "t2i8-gemm/t2i8-gemm.inc"
     {"ref", &bf_t2i8_gemm_ref, bf_cpu_can_any},
 };
 #undef BF_T2I8_GEMM
 
-#define BF_B1_GEMM(name, config, check) {#name, &config, check},
+#define BF_B1_GEMM(arch, name, config, check, feature) BF_ON_##arch({#name, &config, check}, )
 static const bf_kernel_entry bf_b1_table[] = {
 #include "b1-gemm/b1-gemm.inc"
     {"ref", &bf_b1_gemm_ref, bf_cpu_can_any},
 };
 #undef BF_B1_GEMM
 
-/* Every name either family knows on any architecture, to tell "unknown" from
- * "not in this build". */
-static const char *const bf_t2i8_all_names[] = {"ref", "avx2", "avx512vnni", "neon", "neondot"};
-static const char *const bf_b1_all_names[] = {"ref", "avx512", "neon"};
+/* Every name either family knows on any architecture (the enumerators list
+ * all of them), to tell "unknown" from "not in this build". */
+#define BF_T2I8_GEMM(arch, name, ...) #name,
+static const char *const bf_t2i8_all_names[] = {
+#include "t2i8-gemm/t2i8-gemm.inc"
+    "ref"};
+#undef BF_T2I8_GEMM
+#define BF_B1_GEMM(arch, name, ...) #name,
+static const char *const bf_b1_all_names[] = {
+#include "b1-gemm/b1-gemm.inc"
+    "ref"};
+#undef BF_B1_GEMM
 
 /* Space-separated names of the entries; with `f`, only those it can run. */
 static void bf_table_names(const bf_kernel_entry *t, size_t n, const bf_cpu_flags *f, char *buf, size_t size)
@@ -131,7 +147,7 @@ const bf_t2i8_gemm_config *bf_b1_gemm_select(const char *isa, char *err, size_t 
 const char *bf_t2i8_gemm_available(void)
 {
     static const char names[] =
-#define BF_T2I8_GEMM(name, config, check) #name " "
+#define BF_T2I8_GEMM(arch, name, ...) BF_ON_##arch(#name " ")
 #include "t2i8-gemm/t2i8-gemm.inc"
 #undef BF_T2I8_GEMM
         "ref";

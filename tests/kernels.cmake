@@ -21,41 +21,43 @@ endfunction()
 bf_kernel_program(kernels_test_gemm ${BF_KERNEL_TEST_DIR}/test_gemm.c)
 bf_kernel_program(kernels_test_dispatch ${BF_KERNEL_TEST_DIR}/test_dispatch.c)
 
-if(BF_ARCH_ARM64 OR CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
-  set(BF_T2I8_PATHS ref neon neondot)
-  set(BF_B1_PATHS ref neon)
-  set(BF_LADDER_TOP neondot)
-  set(BF_LADDER_FLAG dotprod)
-  set(BF_LADDER_NEXT neon)
-else()
-  set(BF_T2I8_PATHS ref avx2 avx512vnni)
-  set(BF_B1_PATHS ref avx512)
-  set(BF_LADDER_TOP avx512vnni)
-  set(BF_LADDER_FLAG avx512vnni)
-  set(BF_LADDER_NEXT avx2)
-endif()
+# The paths come from the enumerators (CMakeLists.txt: BF_T2I8_PATHS ...).
+list(GET BF_T2I8_PATHS 0 BF_LADDER_TOP)
+list(GET BF_T2I8_FEATURES 0 BF_LADDER_FLAG)
 
 # (The full sweep takes a few seconds per path, under qemu too; --quick
 # exists for slower emulators.)
 set(BF_KERNEL_TEST_MODE "")
 
-foreach(isa ${BF_T2I8_PATHS})
+foreach(isa ref ${BF_T2I8_PATHS})
   bf_kernel_test(kernels_t2i8_gemm_${isa} kernels_test_gemm t2i8 ${isa} ${BF_KERNEL_TEST_MODE})
   set_tests_properties(kernels_t2i8_gemm_${isa} PROPERTIES TIMEOUT 900)
 endforeach()
-foreach(isa ${BF_B1_PATHS})
+foreach(isa ref ${BF_B1_PATHS})
   bf_kernel_test(kernels_b1_gemm_${isa} kernels_test_gemm b1 ${isa} ${BF_KERNEL_TEST_MODE})
   set_tests_properties(kernels_b1_gemm_${isa} PROPERTIES TIMEOUT 900)
 endforeach()
 
 bf_kernel_test(kernels_dispatch kernels_test_dispatch)
-# The ladder, walked down with the test hook that forces CPU features off.
-bf_kernel_test(kernels_dispatch_ladder_next kernels_test_dispatch auto ${BF_LADDER_NEXT})
-set_tests_properties(kernels_dispatch_ladder_next PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=${BF_LADDER_FLAG};BITFALCON_ISA=")
+# The ladder, walked down with the test hook that forces CPU features off:
+# with the features of every wider rung off, auto must pick each rung in turn
+# (skips where this CPU lacks the rung itself); with a rung's own feature
+# off, naming it must fail.
+set(BF_LADDER_OFF "")
+list(LENGTH BF_T2I8_PATHS BF_N_RUNGS)
+math(EXPR BF_LAST_RUNG "${BF_N_RUNGS} - 1")
+foreach(i RANGE ${BF_LAST_RUNG})
+  list(GET BF_T2I8_PATHS ${i} isa)
+  list(GET BF_T2I8_FEATURES ${i} feature)
+  bf_kernel_test(kernels_dispatch_ladder_${isa} kernels_test_dispatch auto ${isa})
+  set_tests_properties(kernels_dispatch_ladder_${isa} PROPERTIES
+    ENVIRONMENT "BITFALCON_CPU_DISABLE=${BF_LADDER_OFF};BITFALCON_ISA=")
+  bf_kernel_test(kernels_dispatch_lacks_${isa} kernels_test_dispatch lacks ${isa})
+  set_tests_properties(kernels_dispatch_lacks_${isa} PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=${feature}")
+  string(APPEND BF_LADDER_OFF "${feature},")
+endforeach()
 bf_kernel_test(kernels_dispatch_ladder_ref kernels_test_dispatch auto ref)
 set_tests_properties(kernels_dispatch_ladder_ref PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=all;BITFALCON_ISA=")
-bf_kernel_test(kernels_dispatch_lacks_top kernels_test_dispatch lacks ${BF_LADDER_TOP})
-set_tests_properties(kernels_dispatch_lacks_top PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=${BF_LADDER_FLAG}")
 # BITFALCON_ISA naming an unknown path: NULL and a message, never a fallback.
 bf_kernel_test(kernels_dispatch_env_bogus kernels_test_dispatch env-error)
 set_tests_properties(kernels_dispatch_env_bogus PROPERTIES ENVIRONMENT "BITFALCON_ISA=bogus")

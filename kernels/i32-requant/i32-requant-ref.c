@@ -76,16 +76,6 @@ const bf_i32_requant_config bf_i32_requant_ref = {
     .add8 = bf_i32_add8_scalar,
 };
 
-bool bf_i32_requant_can_avx512vbmi(const bf_cpu_flags *f)
-{
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return bf_cpu_can_avx512(f) && __builtin_cpu_supports("avx512vbmi");
-#else
-    (void)f;
-    return false;
-#endif
-}
-
 static bool can_any(const bf_cpu_flags *f)
 {
     (void)f;
@@ -98,7 +88,7 @@ typedef struct entry {
     bool (*can_run)(const bf_cpu_flags *);
 } entry;
 
-#define BF_I32_REQUANT(name, config, check) {#name, &config, check},
+#define BF_I32_REQUANT(arch, name, config, check) BF_ON_##arch({#name, &config, check}, )
 static const entry table[] = {
 #include "i32-requant/i32-requant.inc"
     {"ref", &bf_i32_requant_ref, can_any},
@@ -127,7 +117,7 @@ const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa)
     size_t first = 0; /* auto: the widest */
     if (gemm_isa != NULL && gemm_isa[0] != '\0' && strcmp(gemm_isa, "auto") != 0) {
         /* the widest entry of the GEMM's family, then down the ladder */
-        const char *want = strstr(gemm_isa, "avx512") ? "avx512" : strstr(gemm_isa, "avx2") ? "avx2" : "ref";
+        const char *want = strstr(gemm_isa, "avx512") ? "avx512" : strstr(gemm_isa, "avx") ? "avx2" : "ref";
         first = N_ENTRIES - 1;
         for (size_t i = N_ENTRIES; i-- > 0;)
             if (strncmp(want, table[i].isa, strlen(want)) == 0)

@@ -16,8 +16,9 @@
  * never in 32. Reads only the rows x n block (tails are masked or scalar),
  * writes only rows x n of `out`; no state, so threads may run disjoint rows.
  *
- * Paths: ref (plain C, the oracle), avx2, avx512 (F/BW/VL/DQ), avx512vbmi
- * (the same plus a VBMI table lookup for SiLU instead of a gather). The engine
+ * Paths: ref (plain C, the oracle), avx2, avx512 (F/BW/VL), avx512vbmi
+ * (the same plus a VBMI table lookup for SiLU instead of a gather, in its
+ * own file). The engine
  * picks one with bf_i32_requant_select() from the name of its GEMM path, so
  * `--isa ref` runs the reference epilogue too. List: i32-requant.inc.
  */
@@ -57,15 +58,10 @@ extern const bf_i32_requant_config bf_i32_requant_avx512;
 extern const bf_i32_requant_config bf_i32_requant_avx512vbmi; /* + AVX512_VBMI (vpermi2b SiLU lookup) */
 #endif
 
-#include "cpu.h"
-
-/* VBMI is not among kernels/cpu.h's flags: this adds it (CPUID) to
- * bf_cpu_can_avx512, which checks the OS's ZMM state. */
-bool bf_i32_requant_can_avx512vbmi(const bf_cpu_flags *f);
-
 /* The epilogue for a GEMM path name (bf_t2i8_gemm_config.isa): a name
- * containing "avx512" -> avx512vbmi, else avx512; "avx2" -> avx2; anything
- * else (ref, neon, b1-ref, ...) -> ref; each only when this CPU runs it,
+ * containing "avx512" -> avx512vbmi, else avx512; any other "avx" name
+ * (avx2, avxvnni: AVX2 CPUs) -> avx2; anything else (ref, neon, b1-ref, ...)
+ * -> ref; each only when this CPU runs it,
  * else the next one down. "" or NULL = the best this CPU runs. Never NULL. The environment
  * variable BITFALCON_REQUANT=ref|avx2|avx512 (a benchmark hook) overrides
  * the choice when that path runs here.

@@ -12,7 +12,8 @@
  * Optional trailing "--sizes 320,640" limits the input sizes checked (the
  * sanitizer build runs unoptimised and checks 320 only), and "--isa NAME"
  * picks the kernel path (default: the best this CPU runs).
- * Exits 77 (skipped) when the model or the fixture file does not exist.
+ * Exits 77 (skipped) when the model or the fixture file does not exist, or
+ * when this CPU lacks the named path.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "bitfalcon.h"
 #include "detector.h"
+#include "dispatch.h"
 #include "letterbox.h"
 #include "test_util.h"
 
@@ -389,6 +391,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[1], *model_path = argv[2], *expected = argv[3], *dir = argv[4];
+    char why[256];
+    if (isa != NULL && bf_t2i8_gemm_select(isa, why, sizeof why) == NULL && strstr(why, "lacks") != NULL) {
+        fprintf(stderr, "SKIP: %s\n", why); /* a rung of the ladder this CPU does not have */
+        return TEST_SKIP;
+    }
     if (file_exists(model_path)) {
         bf_error err;
         if (bf_model_open(model_path, &model, &err) != BF_OK) {

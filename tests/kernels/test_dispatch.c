@@ -37,7 +37,7 @@ typedef struct entry {
     bool (*can_run)(const bf_cpu_flags *);
 } entry;
 
-#define BF_T2I8_GEMM(name, config, check) {#name, &config, check},
+#define BF_T2I8_GEMM(arch, name, config, check, feature, max_terms) BF_ON_##arch({#name, &config, check}, )
 static const entry ladder[] = {
 #include "t2i8-gemm/t2i8-gemm.inc"
     {"ref", &bf_t2i8_gemm_ref, NULL},
@@ -45,12 +45,12 @@ static const entry ladder[] = {
 #undef BF_T2I8_GEMM
 #define N_LADDER (sizeof ladder / sizeof ladder[0])
 
-/* An ISA name of the other architecture: "not built here". */
-#if defined(__x86_64__) || defined(_M_X64)
-static const char *foreign = "neondot";
-#else
-static const char *foreign = "avx512vnni";
-#endif
+/* Every path name of the other architectures: "not built here". */
+#define BF_T2I8_GEMM(arch, name, ...) BF_OFF_##arch(#name, )
+static const char *const foreign_names[] = {
+#include "t2i8-gemm/t2i8-gemm.inc"
+    NULL};
+#undef BF_T2I8_GEMM
 
 static const bf_t2i8_gemm_config *expected_auto(void)
 {
@@ -91,10 +91,14 @@ static int contract(void)
     CHECK(strstr(err, "bogus") && strstr(err, "unknown"), "unclear error for 'bogus': %s", err);
     fprintf(stderr, "bogus: %s\n", err);
 
-    err[0] = '\0';
-    CHECK(bf_t2i8_gemm_select(foreign, err, sizeof err) == NULL, "'%s' selected on this architecture", foreign);
-    CHECK(strstr(err, foreign) && strstr(err, "not built"), "unclear error for '%s': %s", foreign, err);
-    fprintf(stderr, "foreign: %s\n", err);
+    for (size_t i = 0; foreign_names[i] != NULL; i++) {
+        const char *foreign = foreign_names[i];
+        err[0] = '\0';
+        CHECK(bf_t2i8_gemm_select(foreign, err, sizeof err) == NULL, "'%s' selected on this architecture", foreign);
+        CHECK(strstr(err, foreign) && strstr(err, "not built"), "unclear error for '%s': %s", foreign, err);
+        fprintf(stderr, "foreign: %s\n", err);
+    }
+    const char *foreign = foreign_names[0] != NULL ? foreign_names[0] : "bogus";
 
     CHECK(bf_t2i8_gemm_select("AVX2", err, sizeof err) == NULL, "names are case-sensitive");
     CHECK(bf_t2i8_gemm_select("bogus", NULL, 0) == NULL, "NULL err buffer");

@@ -184,7 +184,11 @@ int main(void)
 {
     rng r;
     rng_init(&r, test_seed(0x5EED1234));
-    const char *names[] = {"ref", "avx2", "avx512", "avx512vbmi"};
+#define BF_I32_REQUANT(arch, name, ...) BF_ON_##arch(#name, )
+    const char *names[] = {
+#include "i32-requant/i32-requant.inc"
+        "ref"};
+#undef BF_I32_REQUANT
     int ran = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const bf_i32_requant_config *cfg = bf_i32_requant_by_name(names[i]);
@@ -201,8 +205,10 @@ int main(void)
     CHECK(bf_i32_requant_select(NULL) != NULL && bf_i32_requant_select("neon") != NULL, "never NULL");
     if (bf_i32_requant_by_name("avx512") != NULL)
         CHECK(strncmp(bf_i32_requant_select("avx512vnni")->isa, "avx512", 6) == 0, "avx512vnni -> avx512*");
-    if (bf_i32_requant_by_name("avx2") != NULL)
+    if (bf_i32_requant_by_name("avx2") != NULL) {
         CHECK(strcmp(bf_i32_requant_select("avx2")->isa, "avx2") == 0, "avx2 -> avx2");
+        CHECK(strcmp(bf_i32_requant_select("avxvnni")->isa, "avx2") == 0, "avxvnni -> avx2");
+    }
     CHECK(bf_i32_requant_by_name("nope") == NULL, "unknown name");
     CHECK(ran >= 1, "no path ran");
     return test_failures ? 1 : 0;

@@ -1,0 +1,30 @@
+/* Shared by the AVX-512 requant files (i32-requant-avx512.c, -avx512vbmi.c),
+ * which are compiled with at least the `avx512` flag set (CMakeLists.txt);
+ * not for any other file. */
+#ifndef BF_I32_REQUANT_AVX512_H
+#define BF_I32_REQUANT_AVX512_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 16 lanes of clamp8(rshift_round((int64)v * mult, shift)) as int32 (the
+ * exactness argument: i32-requant-avx512.c's header). */
+static inline __m512i bf_requant16_avx512(__m512i v, __m512i m_even, __m512i m_odd, __m512i s_even, __m512i s_odd,
+                                          __m512i r_even, __m512i r_odd, __m512i lo, __m512i hi)
+{
+    __m512i pe = _mm512_mul_epi32(v, m_even);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), m_odd);
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, r_even), s_even);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, r_odd), s_odd);
+    pe = _mm512_min_epi64(_mm512_max_epi64(pe, lo), hi);
+    po = _mm512_min_epi64(_mm512_max_epi64(po, lo), hi);
+    return _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
+}
+
+/* The avx512 path's bias_add and add8, which the VBMI path reuses. */
+void bf_i32_bias_add_avx512(size_t rows, size_t n, int32_t *acc, size_t ld_acc, const int32_t *bias);
+void bf_i32_add8_avx512(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a, int32_t mult_b, int32_t shift,
+                        int8_t *out);
+
+#endif /* BF_I32_REQUANT_AVX512_H */
