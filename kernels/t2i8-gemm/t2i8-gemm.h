@@ -38,6 +38,7 @@
  *   ref         t2i8-gemm-ref.c         plain C, the oracle                  1
  *   avx2        t2i8-gemm-avx2.c        vpmaddubsw, 6 rows x 16 channels     4
  *   avx512vnni  t2i8-gemm-avx512vnni.c  vpdpbusd, up to 16 rows x 16..80 ch. 5
+ *   avxvnni     t2i8-gemm-avxvnni.c     vpdpbusd (VEX, ymm), 6 rows x 16 ch. 5
  *   neon        t2i8-gemm-neon.c        smull/smlal2/sadalp, 4 x 4 x 16 k    5
  *   neondot     t2i8-gemm-neondot.c     sdot (by element), 4 rows x 16 ch.   5
  * The list for tests and benchmarks is t2i8-gemm.inc.
@@ -49,7 +50,7 @@
 #include <stdint.h>
 
 typedef struct bf_t2i8_gemm_config {
-    const char *isa; /* "ref", "avx2", "avx512vnni", "neon", "neondot" (b1-gemm: "b1-...") */
+    const char *isa; /* "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot" (b1-gemm: "b1-...") */
     /* Bytes needed for the packed form of an N x K weight matrix. */
     size_t (*packed_size)(size_t n, size_t k);
     void (*pack)(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed);
@@ -90,6 +91,7 @@ extern const bf_t2i8_gemm_config bf_t2i8_gemm_ref;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const bf_t2i8_gemm_config bf_t2i8_gemm_avx2;
 extern const bf_t2i8_gemm_config bf_t2i8_gemm_avx512vnni;
+extern const bf_t2i8_gemm_config bf_t2i8_gemm_avxvnni;
 #endif
 #if defined(__aarch64__)
 extern const bf_t2i8_gemm_config bf_t2i8_gemm_neon;
