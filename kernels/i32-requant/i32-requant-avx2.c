@@ -7,7 +7,11 @@
  * floor(x / 2^s) = ~floor(~x / 2^s) for negative x. The 64-bit clamp uses
  * vpcmpgtq + vpblendvb; the merged dwords (now in [-128, 127]) are narrowed
  * with signed packs, which are then exact. SiLU: vpgatherdd from an int32
- * copy of the table. Channel tails (n % 8) run the scalar formula. ADD
+ * copy of the table. Channel tails (n % 8) run the scalar formula.
+ * Blocks of 8 channels whose shifts are all >= 32 (every one of the shipped
+ * model's) skip the 64-bit shift and clamp: floor(x / 2^s) =
+ * floor(floor(x / 2^32) / 2^(s-32)), and floor(x / 2^32) is x's high dword
+ * (|x| < 2^63, so it fits), so one vpsravd and an int32 clamp do it. ADD
  * (add8) the same way, 8 elements per step; lut8 stays scalar.
  */
 #include <assert.h>
@@ -55,6 +59,28 @@ static void requant_avx2(size_t rows, size_t n, const int32_t *acc, size_t ld_ac
         const __m256i s_even = _mm256_and_si256(s, low32), s_odd = _mm256_srli_epi64(s, 32);
         const __m256i r_even = _mm256_srli_epi64(_mm256_sllv_epi64(one, s_even), 1);
         const __m256i r_odd = _mm256_srli_epi64(_mm256_sllv_epi64(one, s_odd), 1);
+        /* every shift of the block >= 32 (the shipped model's are 32..39):
+         * the 32-bit form below */
+        const __m256i s32 = _mm256_sub_epi32(s, _mm256_set1_epi32(32));
+        if (_mm256_movemask_ps(_mm256_castsi256_ps(s32)) == 0) {
+            const __m256i lo32 = _mm256_set1_epi32(-128), hi32 = _mm256_set1_epi32(127);
+            for (size_t r = 0; r < rows; r++) {
+                const __m256i v =
+                    _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ld_acc + j)), b);
+                const __m256i xe = _mm256_add_epi64(_mm256_mul_epi32(v, m), r_even);
+                const __m256i xo = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), m_odd), r_odd);
+                /* the high dwords floor(x / 2^32), in order, then >> (s - 32) */
+                __m256i q = _mm256_blend_epi32(_mm256_srli_epi64(xe, 32), xo, 0xAA);
+                q = _mm256_min_epi32(_mm256_max_epi32(_mm256_srav_epi32(q, s32), lo32), hi32);
+                if (silu != NULL)
+                    q = _mm256_i32gather_epi32(table, _mm256_add_epi32(q, c128), 4);
+                __m256i p16 = _mm256_packs_epi32(q, q);
+                __m256i p8 = _mm256_packs_epi16(p16, p16);
+                __m128i lo4 = _mm256_castsi256_si128(p8), hi4 = _mm256_extracti128_si256(p8, 1);
+                _mm_storel_epi64((__m128i *)(out + r * ld_out + j), _mm_unpacklo_epi32(lo4, hi4));
+            }
+            continue;
+        }
         for (size_t r = 0; r < rows; r++) {
             const __m256i v =
                 _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ld_acc + j)), b);

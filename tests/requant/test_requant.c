@@ -95,6 +95,8 @@ static void check_path(const bf_i32_requant_config *cfg, rng *r)
                 bias[j] = rng_int(r, 0, 3) == 0 ? (int32_t)rng_u64(r) : rng_int(r, -100000, 100000);
                 mult[j] = pick_mult(r);
                 shift[j] = pick_shift(r, mult[j]);
+                if (rep % 2 == 1 && shift[j] < 32) /* whole blocks of shifts >= 32: the avx2 32-bit form */
+                    shift[j] = 32 + rng_int(r, 0, 8);
             }
             for (size_t i = 0; i < rows * ld_acc; i++)
                 acc[i] = (int32_t)rng_u64(r);
