@@ -22,6 +22,19 @@ static inline __m512i bf_requant16_avx512(__m512i v, __m512i m_even, __m512i m_o
     return _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
 }
 
+/* The same when every lane's shift is >= 32 (s32 = shift - 32 >= 0; all of
+ * the shipped model's are): floor(x / 2^s) = floor(floor(x / 2^32) / 2^(s-32))
+ * and floor(x / 2^32) is x's high dword (|x| < 2^63), so one vpsravd and an
+ * int32 clamp replace the two 64-bit shifts and clamps. */
+static inline __m512i bf_requant16_avx512_hi(__m512i v, __m512i m_even, __m512i m_odd, __m512i r_even,
+                                             __m512i r_odd, __m512i s32)
+{
+    const __m512i xe = _mm512_add_epi64(_mm512_mul_epi32(v, m_even), r_even);
+    const __m512i xo = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), m_odd), r_odd);
+    const __m512i q = _mm512_srav_epi32(_mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(xe, 32), xo), s32);
+    return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-128)), _mm512_set1_epi32(127));
+}
+
 /* The avx512 path's bias_add and add8, which the VBMI path reuses. */
 void bf_i32_bias_add_avx512(size_t rows, size_t n, int32_t *acc, size_t ld_acc, const int32_t *bias);
 void bf_i32_add8_avx512(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a, int32_t mult_b, int32_t shift,
