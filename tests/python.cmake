@@ -14,7 +14,12 @@ if(BF_PYTHON)
                    ${BF_SHARED_DATA}/samples/bus.jpg ${BF_SHARED_DATA}/samples/zidane.jpg)
   # Two training steps, a resumed step and an export on generated images (~75 s; torch + teacher).
   add_test(NAME python_train_smoke COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_train_smoke.py)
+  # tools/import_onnx.py: 3-class YOLOv8n/s exports (fixed, dynamic, opsets 11-17) built by the test,
+  # refused graphs; and the COCO teacher through export_onnx + import_onnx = the npz (needs ../shared).
+  add_test(NAME python_import_onnx_custom COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py custom)
+  add_test(NAME python_import_onnx_coco COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py coco)
   set_tests_properties(python_format_roundtrip python_letterbox_fixture python_postprocess_units
                        python_heads_fixture python_teacher_reproduces_readme python_train_smoke
+                       python_import_onnx_custom python_import_onnx_coco
                        PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
 endif()

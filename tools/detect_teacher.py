@@ -6,7 +6,8 @@
 
 Writes a JSON array of {"file": <DIR joined with the name>, "class": id, "name": str,
 "score": float, "bbox": [x, y, w, h]} in original-image pixels (the format of
-`bitfalcon detect --json`), conf 0.001, IoU 0.7, at most 100 boxes per image.
+`bitfalcon detect --json`), conf 0.001, IoU 0.7, at most 100 boxes per image. Any teacher
+npz: an imported one (tools/import_onnx.py) brings its own classes, names and scale.
 """
 from __future__ import annotations
 
@@ -23,31 +24,31 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", required=True, help="directory of images (.jpg/.jpeg/.png)")
     ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER, help="teacher npz (default: %(default)s)")
-    ap.add_argument("--size", type=int, default=640)
-    ap.add_argument("--conf", type=float, default=0.001)
-    ap.add_argument("--iou", type=float, default=0.7)
-    ap.add_argument("--max-det", type=int, default=100)
+    ap.add_argument("--size", type=int, default=640, help="input size (default 640)")
+    ap.add_argument("--conf", type=float, default=0.001, help="score threshold (default 0.001)")
+    ap.add_argument("--iou", type=float, default=0.7, help="NMS IoU (default 0.7)")
+    ap.add_argument("--max-det", type=int, default=100, help="boxes per image (default 100)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images (sorted by name)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     ap.add_argument("-o", "--output", required=True, help="output JSON file")
     args = ap.parse_args(argv)
 
     import torch
-    from bitfalcon.coco import COCO80
     from teacher_check import run_teacher
-    from bitfalcon.yolo import build_teacher
+    from bitfalcon.yolo import build_teacher, teacher_names
     torch.set_num_threads(args.threads)
     names = sorted(f for f in os.listdir(args.images) if f.lower().endswith((".jpg", ".jpeg", ".png")))
     if args.limit:
         names = names[:args.limit]
     model = build_teacher(args.teacher)
+    class_names = teacher_names(args.teacher)
     out = []
     t0 = time.time()
     for i, n in enumerate(names):
         path = os.path.join(args.images, n)
         _, dets = run_teacher(model, path, args.size, args.conf, args.iou, args.max_det)
         for d in dets:
-            out.append({"file": path, "class": d.class_id, "name": COCO80[d.class_id], "score": round(d.score, 6),
+            out.append({"file": path, "class": d.class_id, "name": class_names[d.class_id], "score": round(d.score, 6),
                         "bbox": [round(d.x0, 3), round(d.y0, 3), round(d.x1 - d.x0, 3), round(d.y1 - d.y0, 3)]})
         if (i + 1) % 10 == 0 or i + 1 == len(names):
             print(f"{i + 1}/{len(names)} images, {len(out)} detections, {time.time() - t0:.0f} s", flush=True)

@@ -17,7 +17,14 @@ with torch.onnx (opset 12 by default), the same interface as Ultralytics' export
 
 Anchors are at cell centres (gx + 0.5, gy + 0.5) of each stride's grid, in
 stride order 8, 16, 32, row-major, like Ultralytics. The size is fixed (no
-dynamic axes), as Ultralytics exports by default.
+dynamic axes), as Ultralytics exports by default; --dynamic makes batch, height
+and width dynamic (anchors computed in the graph, as Ultralytics' dynamic export).
+
+Any teacher npz loads: an imported one (tools/import_onnx.py) brings its own
+classes, names and scale (rows 4..4+nc-1 are then its classes). Ultralytics'
+metadata_props are written: description, stride, task, batch, imgsz, names
+(the Python dict literal Ultralytics writes), so the file is in Ultralytics'
+export layout for tools/import_onnx.py.
 
 Checks after export: onnx.checker, and (with --check-image, or by default
 tests/data/astronaut.png) torch's output vs onnxruntime's on one letterboxed
@@ -47,10 +54,11 @@ def build_wrapper(npz: str):
     class YOLOv8Export(nn.Module):
         """The teacher plus Ultralytics' Detect decode (DFL, dist2bbox xywh, sigmoid)."""
 
-        def __init__(self, model, size: int):
+        def __init__(self, model, size: int, dynamic: bool = False):
             super().__init__()
             self.model = model
-            self.reg_max = 16
+            self.dynamic = dynamic
+            self.reg_max = model.reg_max
             anchors, strides = [], []
             for s in (8, 16, 32):
                 n = size // s
@@ -60,20 +68,32 @@ def build_wrapper(npz: str):
                 strides.append(torch.full((1, n * n), float(s)))
             self.register_buffer("anchors", torch.cat(anchors, 1).unsqueeze(0))   # [1, 2, N]
             self.register_buffer("strides", torch.cat(strides, 1).unsqueeze(0))   # [1, 1, N]
-            self.register_buffer("bins", torch.arange(16, dtype=torch.float32).view(1, 1, 16, 1))
+            self.register_buffer("bins", torch.arange(self.reg_max, dtype=torch.float32).view(1, 1, self.reg_max, 1))
+
+        def make_anchors(self, levels):
+            """Anchors [1, 2, N] and strides [1, 1, N] from the feature maps' own shapes."""
+            anchors, strides = [], []
+            for (bx, _), s in zip(levels, (8, 16, 32)):
+                h, w = bx.shape[2], bx.shape[3]
+                ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32) + 0.5,
+                                        torch.arange(w, dtype=torch.float32) + 0.5, indexing="ij")
+                anchors.append(torch.stack((xs.reshape(-1), ys.reshape(-1)), 0))
+                strides.append(torch.ones_like(xs).reshape(1, -1) * float(s))
+            return torch.cat(anchors, 1).unsqueeze(0), torch.cat(strides, 1).unsqueeze(0)
 
         def forward(self, images):
             levels = self.model(images)
             b = images.shape[0]
             box = torch.cat([bx.reshape(b, 4 * self.reg_max, -1) for bx, _ in levels], 2)   # [B, 64, N]
-            cls = torch.cat([c.reshape(b, c.shape[1], -1) for _, c in levels], 2)           # [B, 80, N]
+            cls = torch.cat([c.reshape(b, c.shape[1], -1) for _, c in levels], 2)           # [B, nc, N]
             # DFL: [B, 4, 16, N] softmax over the bins, expectation = distance in cells
             d = box.view(b, 4, self.reg_max, -1).softmax(2)
             d = (d * self.bins).sum(2)                                                       # [B, 4, N]
             lt, rb = d[:, :2], d[:, 2:]
-            x1y1 = self.anchors - lt
-            x2y2 = self.anchors + rb
-            xywh = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * self.strides
+            anchors, strides = self.make_anchors(levels) if self.dynamic else (self.anchors, self.strides)
+            x1y1 = anchors - lt
+            x2y2 = anchors + rb
+            xywh = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * strides
             return torch.cat((xywh, cls.sigmoid()), 1)
 
     return YOLOv8Export, build_teacher(npz)
@@ -126,9 +146,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-o", "--output", required=True, help="ONNX file to write")
     ap.add_argument("--size", type=int, default=640, help="input size S, a multiple of 32 (default 640)")
-    ap.add_argument("--opset", type=int, default=12)
+    ap.add_argument("--opset", type=int, default=12, help="ONNX opset, 12..17 (default 12)")
+    ap.add_argument("--dynamic", action="store_true",
+                    help="dynamic batch, height and width (anchors computed in the graph)")
     ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER, help="teacher npz (default: %(default)s)")
-    ap.add_argument("--check-image", default=os.path.join(_common.REPO, "tests", "data", "astronaut.png"))
+    ap.add_argument("--check-image", default=os.path.join(_common.REPO, "tests", "data", "astronaut.png"),
+                    help="image for the onnxruntime comparison (default: %(default)s)")
     ap.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
     args = ap.parse_args(argv)
     if args.size % 32 or args.size < 32:
@@ -144,24 +167,31 @@ def main(argv=None) -> int:
     import torch
     torch.set_num_threads(2)
     wrapper_cls, teacher = build_wrapper(args.teacher)
-    model = wrapper_cls(teacher, args.size).eval()
+    from bitfalcon.yolo import teacher_names
+    names = teacher_names(args.teacher)
+    model = wrapper_cls(teacher, args.size, args.dynamic).eval()
     dummy = torch.zeros(1, 3, args.size, args.size)
+    dyn = {"images": {0: "batch", 2: "height", 3: "width"}, "output0": {0: "batch", 2: "anchors"}} \
+        if args.dynamic else None
     out_dir = os.path.dirname(os.path.abspath(args.output))
     os.makedirs(out_dir, exist_ok=True)
     tmp = args.output + ".tmp"
     with torch.no_grad():
         torch.onnx.export(model, dummy, tmp, opset_version=args.opset, input_names=["images"],
-                          output_names=["output0"], do_constant_folding=True)
+                          output_names=["output0"], do_constant_folding=True, dynamic_axes=dyn)
     m = onnx.load(tmp)
     onnx.checker.check_model(m)
     meta = m.metadata_props.add()
-    meta.key, meta.value = "description", "BitFalcon fp32 teacher (YOLOv8n COCO), Ultralytics-style output0 [1,84,N]"
-    meta = m.metadata_props.add()
-    meta.key, meta.value = "imgsz", json.dumps([args.size, args.size])
+    meta.key, meta.value = "description", "BitFalcon fp32 teacher (YOLOv8, %d classes), Ultralytics-style output0 [1,%d,N]" % (
+        len(names), 4 + len(names))
+    for k, v in (("stride", "32"), ("task", "detect"), ("batch", "1"), ("imgsz", json.dumps([args.size, args.size])),
+                 ("names", repr({i: n for i, n in enumerate(names)}))):
+        meta = m.metadata_props.add()
+        meta.key, meta.value = k, v
     onnx.save(m, tmp)
     os.replace(tmp, args.output)
-    dims_in = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
-    dims_out = [d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim]
+    dims_in = [d.dim_value or d.dim_param for d in m.graph.input[0].type.tensor_type.shape.dim]
+    dims_out = [d.dim_value or d.dim_param for d in m.graph.output[0].type.tensor_type.shape.dim]
     print("wrote %s: opset %d, %s %s -> %s %s, %d nodes; onnx.checker ok" % (
         args.output, args.opset, m.graph.input[0].name, dims_in, m.graph.output[0].name, dims_out, len(m.graph.node)))
 

@@ -107,11 +107,13 @@ class YOLOv8Bit(nn.Module):
     NECK_CONCATS = {11: 6, 14: 4, 17: 12, 20: 9}
 
     def __init__(self, nc: int = 80, width: float = 0.25, depth: float = 0.33, reg_max: int = 16,
-                 terms: Optional[Dict[str, int]] = None):
+                 terms: Optional[Dict[str, int]] = None, max_channels: int = 1024):
         super().__init__()
         self.config = {"nc": nc, "width": width, "depth": depth, "reg_max": reg_max}
+        if max_channels != 1024:   # Ultralytics' max_channels (m: 768, l/x: 512); 1024 = n/s, not recorded
+            self.config["max_channels"] = max_channels
         self.nc, self.reg_max = nc, reg_max
-        W = lambda c: _w(c, width)
+        W = lambda c: _w(c, width, max_channels)
         N = lambda n: _n(n, depth)
         layers: List[nn.Module] = [
             Conv(3, W(64), 3, 2),                       # 0  P1/2
@@ -266,7 +268,7 @@ class YOLOv8Bit(nn.Module):
         sd = self.state_dict()
         loaded = set()
         for k in d.files:
-            if k.startswith("model.22.dfl"):
+            if k.startswith("model.22.dfl") or k == TEACHER_META_KEY:
                 continue
             nk = k.replace(".conv.weight", ".weight").replace(".conv.bias", ".bias")
             if nk not in sd:
@@ -308,9 +310,40 @@ class YOLOv8Bit(nn.Module):
                     m.learn_scale = True
 
 
+# Imported teachers (tools/import_onnx.py) carry their configuration in the npz under this key:
+# a 0-d unicode array holding a JSON object {"format": "bitfalcon-teacher", "version": 1,
+# "nc", "width", "depth", "max_channels", "reg_max", "names": [...], "imgsz": [h, w],
+# "stride", "source": {...}}. The COCO teacher npz has no such key (= COCO80 defaults).
+TEACHER_META_KEY = "_bitfalcon_meta"
+TEACHER_MODEL_KEYS = ("nc", "width", "depth", "reg_max", "max_channels")
+
+
+def teacher_meta(npz_path: str) -> Dict:
+    """The npz's metadata (empty dict for the COCO teacher npz, which has none)."""
+    import json
+    with np.load(npz_path) as d:
+        if TEACHER_META_KEY not in d.files:
+            return {}
+        meta = json.loads(str(d[TEACHER_META_KEY][()]))
+    if not isinstance(meta, dict) or meta.get("format") != "bitfalcon-teacher":
+        raise ValueError(f"{npz_path}: {TEACHER_META_KEY} is not bitfalcon-teacher metadata")
+    return meta
+
+
+def teacher_names(npz_path: str) -> List[str]:
+    """Class names of a teacher npz (COCO80 when it has no metadata)."""
+    meta = teacher_meta(npz_path)
+    if "names" in meta:
+        return [str(n) for n in meta["names"]]
+    from .coco import COCO80
+    return list(COCO80)
+
+
 def build_teacher(npz_path: str) -> YOLOv8Bit:
-    """The fp32 teacher: the student graph with quantization off."""
-    m = YOLOv8Bit()
+    """The fp32 teacher: the student graph with quantization off (nc/width/depth/... from the
+    npz metadata when present, else the COCO YOLOv8n defaults)."""
+    meta = teacher_meta(npz_path)
+    m = YOLOv8Bit(**{k: meta[k] for k in TEACHER_MODEL_KEYS if k in meta})
     m.load_teacher(npz_path)
     m.set_quant(False, False)
     return m.eval()
