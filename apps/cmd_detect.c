@@ -33,6 +33,7 @@
 #include "args.h"
 #include "bitfalcon.h"
 #include "commands.h"
+#include "detect_video.h"
 #include "detfile.h"
 #include "draw.h"
 #include "files.h"
@@ -48,9 +49,11 @@ static void help(void)
 {
     printf("Usage: bitfalcon detect [OPTIONS] PATH...\n"
            "\n"
-           "Detects objects in images. PATH is an image file (JPEG, PNG or BMP, recognised\n"
-           "by content) or a folder, searched recursively for .jpg .jpeg .png .bmp files\n"
-           "(hidden files skipped, symbolic links followed).\n"
+           "Detects objects in images and videos. PATH is an image file (JPEG, PNG or BMP),\n"
+           "a video file (mp4, mkv, avi, mov, webm, ...: any container and codec FFmpeg\n"
+           "reads), each recognised by content, or a folder, searched recursively for .jpg\n"
+           ".jpeg .png .bmp and .mp4 .m4v .mkv .avi .mov .webm files (hidden files skipped,\n"
+           "symbolic links followed). Videos need a build with FFmpeg (BITFALCON_VIDEO).\n"
            "\n"
            "Options:\n"
            "  -m, --model FILE    model file (default: " DEFAULT_MODEL ")\n"
@@ -73,7 +76,13 @@ static void help(void)
            "                      DIR/.bitfalcon-journal/, FILE is built from them\n"
            "      --shard K/N     only the K-th of N shards (1 <= K <= N): the inputs\n"
            "                      whose path REL hashes to K-1 mod N (docs/batch.md)\n"
+           "      --vid-stride N  videos: detect every N-th frame (default 1)\n"
            "  -h, --help          show this help\n"
+           "\n"
+           "Videos (docs/video.md): --json detections gain \"frame\" (0-based) and \"time\"\n"
+           "(seconds); --txt writes DIR/REL/NNNNNN.txt per detected frame; --draw writes\n"
+           "DIR/REL.mp4 (H.264; .avi MJPEG without libx264), every frame at the source's\n"
+           "rate. A damaged video keeps the frames before the damage and counts as failed.\n"
            "\n"
            "REL is the input's path relative to the folder argument it was found in (a\n"
            "file argument: its name), without its extension; so photos/a/x.jpg and\n"
@@ -87,14 +96,15 @@ static void help(void)
 }
 
 enum { OPT_MODEL = 1, OPT_OUTPUT, OPT_JSON, OPT_TXT, OPT_DRAW, OPT_SIZE, OPT_CONF, OPT_IOU,
-       OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP };
+       OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP, OPT_VID_STRIDE };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},   {"output", 'o', 1, OPT_OUTPUT}, {"json", 0, 1, OPT_JSON},
     {"txt", 0, 0, OPT_TXT},         {"draw", 0, 0, OPT_DRAW},       {"size", 0, 1, OPT_SIZE},
     {"conf", 0, 1, OPT_CONF},       {"iou", 0, 1, OPT_IOU},         {"max-det", 0, 1, OPT_MAXDET},
     {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"resume", 0, 0, OPT_RESUME},
-    {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {NULL, 0, 0, 0},
+    {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {"vid-stride", 0, 1, OPT_VID_STRIDE},
+    {NULL, 0, 0, 0},
 };
 
 typedef struct job {
@@ -153,6 +163,7 @@ typedef struct detect_ctx {
      * (files.h), or to stdout for '-'. */
     int json_state; /* 0 no JSON, 1 temporary file open, 2 stdout, -1 could not open (reported) */
     bfio_atomic_file json_file;
+    int vid_stride; /* --vid-stride */
 } detect_ctx;
 
 #define JSON_FLUSH_BYTES ((size_t)1 << 20)
@@ -358,6 +369,10 @@ static void add_json(detect_ctx *c, const char *path, const bf_detection *d, siz
                          d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1);
 }
 
+static volatile sig_atomic_t stop_signal; /* defined with the handlers below */
+
+static void json_flush_cb(void *ctx) { json_flush(ctx, 0); }
+
 /* Processes one image; returns 0, or -1 after reporting a failure. */
 static int process(detect_ctx *c, const bf_input *input, const job *j)
 {
@@ -365,6 +380,15 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     bfio_image img;
     bfio_err err;
     bf_error berr;
+    /* A video goes to detect_video.c; what is not one is an image. Its
+     * detections go straight into the JSON, also with --resume (the journal
+     * holds images only, so a video is detected again by a resumed run). */
+    bf_video_job vj = {c->det, c->model, out_base, c->want_txt, c->want_draw, c->want_print,
+                       c->want_json ? &c->json : NULL, json_flush_cb, c, c->vid_stride,
+                       &stop_signal, 0, 0};
+    int vrc = bf_detect_video(&vj, input->path);
+    if (vrc != BF_VIDEO_NOT_VIDEO)
+        return vrc;
     if (bfio_image_load(input->path, &img, &err) != 0) {
         bf_report_failure(input->path, "%s", err.msg);
         return -1;
@@ -467,7 +491,7 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 int bf_cmd_detect(int argc, char **argv)
 {
     const char *model_path = DEFAULT_MODEL, *out_dir = "out", *json_path = NULL, *isa = NULL;
-    int want_txt = 0, want_draw = 0, resume = 0;
+    int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1;
     unsigned shard_k = 0, shard_n = 0;
     bf_options opt;
     bf_options_default(&opt);
@@ -504,6 +528,7 @@ int bf_cmd_detect(int argc, char **argv)
         case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &opt.threads) != 0; break;
         case OPT_ISA: isa = v; break;
         case OPT_RESUME: resume = 1; break;
+        case OPT_VID_STRIDE: bad = bf_args_int(&a, v, 1, 1000000, &vid_stride) != 0; break;
         case OPT_SHARD:
             if (parse_shard(v, &shard_k, &shard_n) != 0) {
                 fprintf(stderr, "bitfalcon detect: --shard: '%s' is not K/N with 1 <= K <= N\n", v);
@@ -553,6 +578,7 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_json = json_path != NULL;
     c.want_print = !want_txt && !want_draw && !json_path;
     c.journal = resume && c.want_json;
+    c.vid_stride = vid_stride;
     if (c.want_json) {
         bfio_detfile_begin(&c.json);
         bfio_err err;

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PACKAGES="build-essential cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libstb-dev \
-libv4l-dev libsdl2-dev"
+libv4l-dev libsdl2-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg"
 # Test-only extras: sanitizer runtime, valgrind, Xvfb, numpy for the bit-exact check.
 TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
 if [ "${BITFALCON_SKIP_APT:-0}" != "1" ]; then

@@ -18,6 +18,13 @@ void bfio_detfile_begin(bfio_detfile_writer *w)
 void bfio_detfile_add(bfio_detfile_writer *w, const char *file, int class_id, const char *name,
                       float score, float x0, float y0, float x1, float y1)
 {
+    bfio_detfile_add_video(w, file, class_id, name, score, x0, y0, x1, y1, -1, 0, -1);
+}
+
+void bfio_detfile_add_video(bfio_detfile_writer *w, const char *file, int class_id,
+                            const char *name, float score, float x0, float y0, float x1, float y1,
+                            long long frame, double time, long long track)
+{
     bfio_sb *sb = &w->sb;
     bfio_sb_puts(sb, w->count ? ",\n  {\"file\": " : "\n  {\"file\": ");
     bfio_json_put_string(sb, file);
@@ -38,7 +45,15 @@ void bfio_detfile_add(bfio_detfile_writer *w, const char *file, int class_id, co
     bfio_json_put_number(sb, (double)x1 - x0, 6);
     bfio_sb_puts(sb, ", ");
     bfio_json_put_number(sb, (double)y1 - y0, 6);
-    bfio_sb_puts(sb, "]}");
+    bfio_sb_putc(sb, ']');
+    if (frame >= 0) {
+        /* 12 significant digits: far below a frame period for hours of video. */
+        bfio_sb_printf(sb, ", \"frame\": %lld, \"time\": ", frame);
+        bfio_json_put_number(sb, time, 12);
+    }
+    if (track >= 0)
+        bfio_sb_printf(sb, ", \"track\": %lld", track);
+    bfio_sb_putc(sb, '}');
     w->count++;
 }
 

@@ -50,6 +50,12 @@ void bfio_detfile_begin(bfio_detfile_writer *w);
 /* A detection given by corners (bf_detection style); name may be NULL. */
 void bfio_detfile_add(bfio_detfile_writer *w, const char *file, int class_id, const char *name,
                       float score, float x0, float y0, float x1, float y1);
+/* A detection in a frame of a video: the same keys, then "frame" (0-based)
+ * and "time" (seconds from the video's start) when frame >= 0, and "track"
+ * when track >= 0. The reader ignores them (it scores still images). */
+void bfio_detfile_add_video(bfio_detfile_writer *w, const char *file, int class_id,
+                            const char *name, float score, float x0, float y0, float x1, float y1,
+                            long long frame, double time, long long track);
 void bfio_detfile_end(bfio_detfile_writer *w);
 void bfio_detfile_writer_free(bfio_detfile_writer *w);
 

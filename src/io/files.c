@@ -12,6 +12,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "video_names.h"
+
 int bfio_read_file(const char *path, size_t max_bytes, uint8_t **out_data, size_t *out_size,
                    bfio_err *err)
 {
@@ -368,7 +370,7 @@ static int walk_entry(walk_state *w, char *path)
         free(path);
         return rc;
     }
-    if (!bfio_path_is_image_name(path)) {
+    if (!bfio_path_is_image_name(path) && !bfio_path_is_video_name(path)) {
         free(path);
         return 0;
     }

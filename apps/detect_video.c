@@ -1,0 +1,291 @@
+/* detect_video.c - see detect_video.h. */
+#include "detect_video.h"
+
+#ifdef BF_HAVE_VIDEO
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "draw.h"
+#include "files.h"
+#include "image.h"
+#include "labels.h"
+#include "report.h"
+#include "strbuf.h"
+#include "video_names.h"
+#include "video_reader.h"
+#include "video_writer.h"
+
+int bf_detect_video_supported(void) { return 1; }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* 1 when the first bytes are an image's: those never go to libavformat. */
+static int looks_like_image(const char *path)
+{
+    uint8_t head[16];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0; /* the image path reports why it cannot be read */
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return bfio_image_sniff(head, n) != BFIO_FORMAT_UNKNOWN;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static char *with_suffix(const char *base, const char *suffix)
+{
+    size_t n = strlen(base) + strlen(suffix) + 1;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s", base, suffix);
+    return p;
+}
+
+static const char *name_of(const bf_model *m, int id, char *buf, size_t n)
+{
+    const char *s = bf_model_class_name(m, id);
+    if (s)
+        return s;
+    snprintf(buf, n, "class%d", id);
+    return buf;
+}
+
+/* Progress on a terminal: "[2/5] clip.mp4 frame 120/300 41.2 fps ETA 4 s". */
+static void progress(const bf_video_job *j, const char *path, long long frame, long long total,
+                     double fps)
+{
+    if (!bf_report_is_tty())
+        return;
+    size_t len = strlen(path);
+    const char *shown = len > 32 ? path + len - 32 : path;
+    fputs("\r\033[K", stderr);
+    if (j->inputs_total)
+        fprintf(stderr, "[%zu/%zu] ", j->input_no, j->inputs_total);
+    fprintf(stderr, "%s%s frame %lld", len > 32 ? "..." : "", shown, frame);
+    if (total > 0)
+        fprintf(stderr, "/%lld", total);
+    if (fps > 0) {
+        fprintf(stderr, " %.1f fps", fps);
+        if (total > frame)
+            fprintf(stderr, " ETA %.0f s", (double)(total - frame) / fps);
+    }
+    fflush(stderr);
+}
+
+static int write_txt(const bf_video_job *j, const char *path, long long frame,
+                     const bf_detection *d, size_t n, int w, int h)
+{
+    char name[48];
+    snprintf(name, sizeof name, "/%06lld.txt", frame);
+    char *txt = with_suffix(j->out_base, name);
+    bfio_sb sb;
+    bfio_sb_init(&sb);
+    bfio_sb_append(&sb, "", 0);
+    for (size_t i = 0; i < n; i++)
+        bfio_labels_put(&sb, d[i].class_id, d[i].x0, d[i].y0, d[i].x1, d[i].y1, d[i].score, w, h);
+    bfio_err err;
+    int rc = 0;
+    if (!txt || sb.failed) {
+        bf_report_failure(path, "out of memory");
+        rc = -1;
+    } else if (bfio_mkdirs_for_file(txt, &err) != 0 ||
+               bfio_write_file_atomic(txt, sb.data, sb.len, &err) != 0) {
+        bf_report_failure(txt, "%s", err.msg);
+        rc = -1;
+    }
+    free(txt);
+    bfio_sb_free(&sb);
+    return rc;
+}
+
+/* Boxes of the latest detected frame, kept to draw on the frames between. */
+typedef struct kept {
+    bf_detection *d;
+    size_t n, cap;
+} kept;
+
+static int keep(kept *k, const bf_detection *d, size_t n)
+{
+    if (n > k->cap) {
+        bf_detection *p = realloc(k->d, n * sizeof *p);
+        if (!p)
+            return -1;
+        k->d = p;
+        k->cap = n;
+    }
+    if (n)
+        memcpy(k->d, d, n * sizeof *d);
+    k->n = n;
+    return 0;
+}
+
+static void draw_kept(const bf_video_job *j, const kept *k, bfio_image *img)
+{
+    char buf[32], label[80];
+    for (size_t i = k->n; i-- > 0;) { /* lowest score first: the best on top */
+        const bf_detection *d = &k->d[i];
+        snprintf(label, sizeof label, "%s %.2f", name_of(j->model, d->class_id, buf, sizeof buf),
+                 d->score);
+        bfio_draw_detection(img, d->x0, d->y0, d->x1, d->y1, label, bfio_class_color(d->class_id));
+    }
+}
+
+int bf_detect_video(const bf_video_job *j, const char *path)
+{
+    if (looks_like_image(path))
+        return BF_VIDEO_NOT_VIDEO;
+    bfv_set_log_quiet(1);
+    /* A video by name (the walk found it, or the user named it so) or by
+     * content (a container libavformat knows with some confidence). */
+    int named_video = bfio_path_is_video_name(path) || bfv_probe_file(path) > 25;
+    bfv_reader *r;
+    bfio_err err;
+    if (bfv_open(path, NULL, &r, &err) != 0) {
+        if (!named_video)
+            return BF_VIDEO_NOT_VIDEO; /* the image path says what it is not */
+        bf_report_failure(path, "%s", err.msg);
+        return -1;
+    }
+    const bfv_info *info = bfv_get_info(r);
+    long long total = info->frames > 0 ? info->frames
+                      : info->duration > 0 && info->fps > 0 ? (long long)(info->duration * info->fps + 0.5)
+                                                            : -1;
+    int rc = 0;
+    char *video_out = NULL;
+    bfv_writer *wr = NULL;
+    int draw_failed = 0;
+    kept k = {0};
+    if (j->want_draw) {
+        video_out = with_suffix(j->out_base, bfv_writer_extension());
+        if (!video_out) {
+            bf_report_failure(path, "out of memory");
+            bfv_close(r);
+            return -1;
+        }
+        if (same_file(video_out, path)) {
+            bf_report_failure(video_out, "is the input; --draw would overwrite it (choose an "
+                              "output folder, -o, outside the inputs)");
+            draw_failed = 1;
+            rc = -1;
+        }
+    }
+    bfv_frame f;
+    int got;
+    long long detected = 0;
+    double t0 = now_s(), last_progress = 0;
+    char buf[32];
+    while (!(j->stop && *j->stop) && (got = bfv_next(r, &f, &err)) == 1) {
+        bfio_image img = {(uint8_t *)f.rgb, f.width, f.height, f.stride};
+        if (f.index % j->stride == 0) {
+            bf_error berr;
+            if (bf_detector_run(j->det, f.rgb, f.width, f.height, f.stride, BF_PIXEL_RGB, &berr) !=
+                BF_OK) {
+                bf_report_failure(path, "frame %lld: %s", f.index, berr.message);
+                rc = -1;
+                break;
+            }
+            size_t n = 0;
+            const bf_detection *d = bf_detector_results(j->det, &n);
+            detected++;
+            for (size_t i = 0; i < n && j->json; i++)
+                bfio_detfile_add_video(j->json, path, d[i].class_id,
+                                       name_of(j->model, d[i].class_id, buf, sizeof buf),
+                                       d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1, f.index,
+                                       f.time, -1);
+            if (j->json && j->json_flush)
+                j->json_flush(j->json_ctx);
+            if (j->want_print) {
+                if (n == 0)
+                    printf("%s frame %lld (%.3f s): no objects\n", path, f.index, f.time);
+                for (size_t i = 0; i < n; i++)
+                    printf("%s frame %lld (%.3f s): %s %.2f x=%.1f y=%.1f w=%.1f h=%.1f\n", path,
+                           f.index, f.time, name_of(j->model, d[i].class_id, buf, sizeof buf),
+                           d[i].score, d[i].x0, d[i].y0, d[i].x1 - d[i].x0, d[i].y1 - d[i].y0);
+            }
+            if (j->want_txt && write_txt(j, path, f.index, d, n, f.width, f.height) != 0) {
+                rc = -1;
+                break;
+            }
+            if (j->want_draw && keep(&k, d, n) != 0) {
+                bf_report_failure(path, "out of memory");
+                rc = -1;
+                break;
+            }
+        }
+        if (j->want_draw && !draw_failed) {
+            if (!wr && (bfio_mkdirs_for_file(video_out, &err) != 0 ||
+                        bfv_writer_open(video_out, f.width, f.height, info->fps_num, info->fps_den,
+                                        &wr, &err) != 0)) {
+                bf_report_failure(video_out, "%s", err.msg);
+                draw_failed = 1;
+                rc = -1;
+            }
+            if (wr) {
+                draw_kept(j, &k, &img);
+                if (bfv_writer_put(wr, f.rgb, f.stride, &err) != 0) {
+                    bf_report_failure(video_out, "%s", err.msg);
+                    bfv_writer_abort(wr);
+                    wr = NULL;
+                    draw_failed = 1;
+                    rc = -1;
+                }
+            }
+        }
+        double t = now_s();
+        if (t - last_progress > 0.25) {
+            progress(j, path, f.index + 1, total, detected / (t - t0 > 1e-6 ? t - t0 : 1e-6));
+            last_progress = t;
+        }
+    }
+    if (got < 0 && rc == 0) {
+        bf_report_failure(path, "%s (after %lld frames; those are kept)", err.msg, bfv_frames_read(r));
+        rc = -1;
+    }
+    char damage[400];
+    if (rc == 0 && !(j->stop && *j->stop) && bfv_damage(r, damage, sizeof damage)) {
+        bf_report_failure(path, "%s; the %lld frames before the damage are kept", damage,
+                          bfv_frames_read(r));
+        rc = -1;
+    }
+    if (rc == 0 && bfv_frames_read(r) == 0) {
+        bf_report_failure(path, "no frame could be decoded");
+        rc = -1;
+    }
+    /* The annotated video is written even for a damaged file: it holds the
+     * frames that did decode, which is what --draw promises. */
+    if (wr && bfv_writer_commit(wr, &err) != 0) {
+        bf_report_failure(video_out, "%s", err.msg);
+        rc = -1;
+    }
+    free(k.d);
+    free(video_out);
+    bfv_close(r);
+    return rc;
+}
+
+#else /* no video support */
+
+int bf_detect_video_supported(void) { return 0; }
+
+int bf_detect_video(const bf_video_job *j, const char *path)
+{
+    (void)j;
+    (void)path;
+    return BF_VIDEO_NOT_VIDEO;
+}
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * detect_video.h - `bitfalcon detect` on one video file (src/video/).
+ *
+ * cmd_detect.c hands every input here first; what is not a video goes on to
+ * the image path. Per video: every frame is decoded, every --vid-stride'th is
+ * detected, and
+ *   --json  each detection gains "frame" (0-based) and "time" (seconds);
+ *   --txt   DIR/REL/NNNNNN.txt per detected frame (NNNNNN: the frame number);
+ *   --draw  DIR/REL.mp4 (H.264) or DIR/REL.avi (MJPEG, an FFmpeg without
+ *           libx264), every source frame at the source's rate, the boxes of
+ *           the latest detected frame drawn on it;
+ *   no output option: one line per detection on stdout.
+ * A damaged file keeps what decoded before the damage (all outputs written)
+ * and is reported as a failure.
+ */
+#ifndef BF_APPS_DETECT_VIDEO_H
+#define BF_APPS_DETECT_VIDEO_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "bitfalcon.h"
+#include "detfile.h"
+
+typedef struct bf_video_job {
+    bf_detector *det;
+    const bf_model *model;
+    const char *out_base;         /* DIR/REL without extension; NULL without --txt/--draw */
+    int want_txt, want_draw, want_print;
+    bfio_detfile_writer *json;    /* NULL without --json */
+    void (*json_flush)(void *ctx); /* called now and then, to keep the JSON text small */
+    void *json_ctx;
+    int stride;                   /* --vid-stride: detect every stride'th frame (>= 1) */
+    const volatile sig_atomic_t *stop; /* SIGINT/SIGTERM seen: stop after this frame */
+    size_t input_no, inputs_total; /* for the progress line */
+} bf_video_job;
+
+/* What a file is, from its content (and, when the content says little, its name). */
+enum { BF_VIDEO_NOT_VIDEO = 1 };
+
+/* 0 done, -1 failed or damaged (reported as "bitfalcon: PATH: CAUSE"), or
+ * BF_VIDEO_NOT_VIDEO: not a video (or no video support in this build), and
+ * nothing was reported: the caller treats it as an image. */
+int bf_detect_video(const bf_video_job *job, const char *path);
+
+/* 1 when this build reads videos. */
+int bf_detect_video_supported(void);
+
+#endif /* BF_APPS_DETECT_VIDEO_H */

@@ -1,0 +1,23 @@
+# tests/video.cmake - videos in `bitfalcon detect` and streams in `bitfalcon
+# camera --source` (tests/video/video_tests.py). The clips and the stream
+# server are made by the tests with the ffmpeg program; without it, or without
+# the model, they skip (77). Only built with video support (BITFALCON_VIDEO).
+
+if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
+  set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile)
+  set(BF_VIDEO_STREAM_TESTS)
+  if(BF_CAMERA_AVAILABLE)
+    set(BF_VIDEO_STREAM_TESTS stream reconnect)
+  endif()
+  foreach(t ${BF_VIDEO_DETECT_TESTS} ${BF_VIDEO_STREAM_TESTS})
+    add_test(NAME video.${t}
+             COMMAND ${BF_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/video/video_tests.py
+                     --exe $<TARGET_FILE:bitfalcon> --model ${BF_MODEL} --assets ${CMAKE_SOURCE_DIR}/assets
+                     --work ${CMAKE_CURRENT_BINARY_DIR}/video.work ${t})
+    set_tests_properties(video.${t} PROPERTIES SKIP_RETURN_CODE 77 LABELS video TIMEOUT 600)
+  endforeach()
+  # The stream tests listen on 127.0.0.1 ports and take real time: one at a time.
+  foreach(t ${BF_VIDEO_STREAM_TESTS})
+    set_tests_properties(video.${t} PROPERTIES RESOURCE_LOCK bf_video_stream)
+  endforeach()
+endif()
