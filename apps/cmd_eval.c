@@ -1,8 +1,9 @@
 /*
  * cmd_eval.c - `bitfalcon eval`: COCO mAP on a folder of labeled images.
  *
- * The detections come either from the model (run at confidence 0.001, at
- * most 100 per image, as COCO evaluation expects) or from a detections file
+ * The detections come either from the model (run at confidence 0.001 with
+ * multi-label candidates, NMS per class, at most 300 per image, as `yolo val`
+ * runs it; --single-label: one class per anchor, as detect) or from a detections file
  * in the `detect --json` format, matched to the images by file stem. The
  * second form lets the fp32 teacher's detections, produced by a Python tool,
  * be scored by exactly the same C metric code as the ternary model.
@@ -17,7 +18,9 @@
 #include "args.h"
 #include "bitfalcon.h"
 #include "commands.h"
+#include "datayaml.h"
 #include "detfile.h"
+#include "evalreport.h"
 #include "files.h"
 #include "image.h"
 #include "inputs.h"
@@ -32,20 +35,37 @@ static void help(void)
     printf("Usage: bitfalcon eval [-m MODEL | --detections FILE] --images DIR --labels DIR [OPTIONS]\n"
            "\n"
            "COCO box mAP (pycocotools' protocol: IoU .50:.05:.95, 101-point interpolated\n"
-           "precision, at most 100 detections per image) over the images in DIR.\n"
+           "precision, at most 100 detections per image and class, as COCOeval.evaluateImg)\n"
+           "over the images in DIR, and the per-class table of `yolo val` (P and R at the\n"
+           "confidence of the best mean F1). The model's candidates are taken as `yolo val`\n"
+           "takes them: every class scoring >= conf at every anchor, NMS per class, at most\n"
+           "300 per image.\n"
            "\n"
            "Options:\n"
            "  -m, --model FILE       run this model (default: " DEFAULT_MODEL ")\n"
            "      --detections FILE  score these detections instead (the 'detect --json'\n"
            "                         format), matched to images by file name without\n"
            "                         extension\n"
+           "      --data FILE        Ultralytics data.yaml: scores its val split (path, val;\n"
+           "                         labels beside images/ in labels/), names the classes\n"
            "      --images DIR       images, searched recursively\n"
            "      --labels DIR       YOLO labels: DIR/REL/NAME.txt for IMAGES/REL/NAME.jpg,\n"
            "                         'class cx cy w h' normalised; missing or empty = no objects\n"
            "      --size N           network input size (default: the model's, 640)\n"
            "      --conf X           confidence threshold for the model (default 0.001)\n"
            "      --iou X            NMS IoU threshold for the model (default 0.7)\n"
-           "      --max-det N        detections kept per image (default 100)\n"
+           "      --max-det N        detections scored per image and class (default 100)\n"
+           "      --single-label     the model's candidates as detect takes them: the best\n"
+           "                         class per anchor\n"
+           "      --legacy           this tool's protocol before: --single-label, NMS keeps\n"
+           "                         --max-det per image, --max-det per image over all classes\n"
+           "      --save-json FILE   write the scored detections as COCO results JSON\n"
+           "                         (image_id = the file stem, a number when all digits;\n"
+           "                         category_id: COCO's 91 ids for a model with COCO's 80\n"
+           "                         classes, else class + 1; see --coco-ids)\n"
+           "      --coco-ids WHEN    auto (default: COCO ids when the model's names are COCO's),\n"
+           "                         yes, no\n"
+           "      --no-table         do not print the per-class table\n"
            "      --threads N        worker threads (default: all cores)\n"
            "      --isa NAME         kernel path (default auto)\n"
            "      --json             print {\"map\": ..., \"map50\": ..., \"images\": N} on stdout\n"
@@ -58,13 +78,16 @@ static void help(void)
 }
 
 enum { OPT_MODEL = 1, OPT_DETS, OPT_IMAGES, OPT_LABELS, OPT_SIZE, OPT_CONF, OPT_IOU, OPT_MAXDET,
-       OPT_THREADS, OPT_ISA, OPT_JSON, OPT_HELP };
+       OPT_THREADS, OPT_ISA, OPT_JSON, OPT_HELP, OPT_SINGLE, OPT_LEGACY, OPT_SAVEJSON, OPT_COCOIDS,
+       OPT_NOTABLE, OPT_DATA };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"detections", 0, 1, OPT_DETS}, {"images", 0, 1, OPT_IMAGES},
     {"labels", 0, 1, OPT_LABELS},     {"size", 0, 1, OPT_SIZE},       {"conf", 0, 1, OPT_CONF},
     {"iou", 0, 1, OPT_IOU},           {"max-det", 0, 1, OPT_MAXDET},  {"threads", 0, 1, OPT_THREADS},
     {"isa", 0, 1, OPT_ISA},           {"json", 0, 0, OPT_JSON},       {"help", 'h', 0, OPT_HELP},
+    {"single-label", 0, 0, OPT_SINGLE}, {"legacy", 0, 0, OPT_LEGACY}, {"save-json", 0, 1, OPT_SAVEJSON},
+    {"coco-ids", 0, 1, OPT_COCOIDS},  {"no-table", 0, 0, OPT_NOTABLE}, {"data", 0, 1, OPT_DATA},
     {NULL, 0, 0, 0},
 };
 
@@ -187,6 +210,17 @@ static char *label_path(const char *labels_dir, const char *rel)
     return p;
 }
 
+static const char *model_name(void *ctx, int id)
+{
+    return ctx ? bf_model_class_name((const bf_model *)ctx, id) : NULL;
+}
+
+static const char *yaml_name(void *ctx, int id)
+{
+    const bfio_data_yaml *d = ctx;
+    return id >= 0 && id < d->n_names ? d->names[id] : NULL;
+}
+
 static void print_number(double v)
 {
     if (v < 0)
@@ -199,7 +233,10 @@ int bf_cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *dets_path = NULL, *images_dir = NULL, *labels_dir = NULL;
     const char *isa = NULL;
-    int want_json = 0, max_det = 100;
+    int want_json = 0, max_det = 100, single_label = 0, legacy = 0, coco_ids = -1, table = 1;
+    const char *save_json = NULL, *data_path = NULL;
+    bfio_data_yaml dy = {0};
+    char *data_images = NULL, *data_labels = NULL;
     bf_options opt;
     bf_options_default(&opt);
     opt.conf_threshold = 0.001f;
@@ -233,6 +270,18 @@ int bf_cmd_eval(int argc, char **argv)
         case OPT_ISA: isa = v; break;
         case OPT_JSON: want_json = 1; break;
         case OPT_HELP: help(); return BF_EXIT_OK;
+        case OPT_SINGLE: single_label = 1; break;
+        case OPT_LEGACY: legacy = single_label = 1; break;
+        case OPT_SAVEJSON: save_json = v; break;
+        case OPT_NOTABLE: table = 0; break;
+        case OPT_DATA: data_path = v; break;
+        case OPT_COCOIDS:
+            coco_ids = !strcmp(v, "yes") ? 1 : !strcmp(v, "no") ? 0 : !strcmp(v, "auto") ? -1 : -2;
+            if (coco_ids == -2) {
+                fprintf(stderr, "bitfalcon eval: --coco-ids takes auto, yes or no\n");
+                bad = 1;
+            }
+            break;
         default: bad = 1; break;
         }
     }
@@ -240,16 +289,35 @@ int bf_cmd_eval(int argc, char **argv)
         fprintf(stderr, "bitfalcon eval: give either --model or --detections, not both\n");
         bad = 1;
     }
+    if (!bad && data_path) {
+        bfio_err yerr;
+        if (bfio_data_yaml_read(data_path, &dy, &yerr) != 0 ||
+            bfio_data_yaml_val_dirs(&dy, &data_images, &data_labels, &yerr) != 0) {
+            fprintf(stderr, "bitfalcon: %s: %s\n", data_path, yerr.msg);
+            bfio_data_yaml_free(&dy);
+            free(data_images);
+            return BF_EXIT_USAGE;
+        }
+        if (!images_dir)
+            images_dir = data_images;
+        if (!labels_dir)
+            labels_dir = data_labels;
+    }
     if (!bad && (!images_dir || !labels_dir)) {
         fprintf(stderr, "bitfalcon eval: --images and --labels are required (see 'bitfalcon eval --help')\n");
         bad = 1;
     }
-    if (bad)
+    if (bad) {
+        bfio_data_yaml_free(&dy);
+        free(data_images);
+        free(data_labels);
         return BF_EXIT_USAGE;
+    }
     if (!dets_path && !model_path)
         model_path = DEFAULT_MODEL;
     opt.isa = isa;
-    opt.max_detections = max_det;
+    opt.max_detections = legacy ? max_det : 300; /* yolo val: max_det 300 */
+    opt.multi_label = !single_label;
 
     bf_model *model = NULL;
     bf_detector *det = NULL;
@@ -266,6 +334,11 @@ int bf_cmd_eval(int argc, char **argv)
             return BF_EXIT_USAGE;
         }
         num_classes = bf_model_num_classes(model);
+        if (coco_ids < 0)
+            coco_ids = bfio_names_are_coco80(model_name, model, num_classes);
+        if (data_path && dy.n_names != num_classes)
+            bf_report_message("warning: %s names %d classes, the model has %d", data_path, dy.n_names,
+                              num_classes);
     } else if (bfio_detfile_read(dets_path, &fd.df, &err) != 0) {
         fprintf(stderr, "bitfalcon: %s: %s\n", dets_path, err.msg);
         return BF_EXIT_USAGE;
@@ -275,6 +348,10 @@ int bf_cmd_eval(int argc, char **argv)
     bf_inputs in = {0};
     bfio_eval *ev = NULL;
     bfio_box *dboxes = NULL;
+    bfio_sb results; /* --save-json */
+    bfio_sb_init(&results);
+    bfio_sb_putc(&results, '[');
+    int results_first = 1;
     if (bf_inputs_add(&in, images_dir) != 0) {
         bf_report_message("out of memory");
         goto done;
@@ -290,7 +367,16 @@ int bf_cmd_eval(int argc, char **argv)
             bf_report_message("%s: %zu detections name files that are not among the images; "
                               "ignored", dets_path, fd.unmatched);
     }
+    if (!model && data_path) {
+        num_classes = dy.n_names;
+        if (coco_ids < 0)
+            coco_ids = bfio_names_are_coco80(yaml_name, &dy, num_classes);
+    }
+    if (coco_ids < 0)
+        coco_ids = 0;
     ev = bfio_eval_create(num_classes, max_det);
+    if (ev && !legacy)
+        bfio_eval_set_limit(ev, BFIO_LIMIT_PER_IMAGE_CLASS);
     if (!ev) {
         bf_report_message("out of memory");
         goto done;
@@ -382,6 +468,8 @@ int bf_cmd_eval(int argc, char **argv)
         if (bfio_eval_add_image(ev, gt, n_gt, dboxes, nd, &err) != 0) {
             bf_report_failure(input->path, "%s", err.msg);
             failures++;
+        } else if (save_json) {
+            bfio_coco_results_add(&results, &results_first, input->path, dboxes, nd, coco_ids);
         }
         free(gt);
     }
@@ -396,6 +484,20 @@ int bf_cmd_eval(int argc, char **argv)
         bf_report_message("no ground-truth boxes in %s: mAP is undefined", labels_dir);
         failures++;
     }
+    if (save_json) {
+        bfio_sb_puts(&results, "\n]\n");
+        if (results.failed) {
+            bf_report_message("out of memory");
+            goto done;
+        }
+        if (bfio_write_file_atomic(save_json, results.data, results.len, &err) != 0) {
+            bf_report_failure(save_json, "%s", err.msg);
+            failures++;
+        }
+    }
+    if (!want_json && table && res.classes)
+        bfio_eval_print_table(stdout, ev, num_classes, model ? model_name : data_path ? yaml_name : NULL,
+                              model ? (void *)model : (void *)&dy, &res);
     if (want_json) {
         printf("{\"map\": ");
         print_number(res.map);
@@ -414,6 +516,10 @@ int bf_cmd_eval(int argc, char **argv)
     }
     status = fflush(stdout) != 0 || failures ? BF_EXIT_SOME_FAILED : BF_EXIT_OK;
 done:
+    bfio_data_yaml_free(&dy);
+    free(data_images);
+    free(data_labels);
+    bfio_sb_free(&results);
     free(dboxes);
     bfio_eval_destroy(ev);
     bf_inputs_free(&in);

@@ -84,7 +84,12 @@ typedef struct bf_options {
     int max_detections;    /* most boxes returned per image (300) */
     int threads;           /* worker threads; 0 = all cores */
     const char *isa;       /* kernel path: NULL or "auto" = best for this CPU, or "ref", "avx2", ... */
+    int multi_label;       /* 0 = the best class per anchor (predict; default); 1 = every class scoring
+                            * >= conf at every anchor is a candidate, the BF_MULTI_LABEL_MAX_NMS best
+                            * go to the class-aware NMS (how `yolo val` scores mAP) */
 } bf_options;
+
+#define BF_MULTI_LABEL_MAX_NMS 30000
 
 void bf_options_default(bf_options *options);
 

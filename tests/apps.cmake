@@ -10,6 +10,8 @@ function(bf_apps_test name)
 endfunction()
 
 bf_apps_test(test_metrics)
+bf_apps_test(test_evalproto)
+bf_apps_test(test_datayaml ${CMAKE_SOURCE_DIR}/tests/data/yaml)
 bf_apps_test(test_image)
 bf_apps_test(test_draw)
 bf_apps_test(test_files)

@@ -37,7 +37,8 @@ README: Dict[str, List[Tuple[str, float, Tuple[float, float, float, float]]]] = 
 }
 
 
-def run_teacher(model, path: str, size: int, conf: float, iou: float, max_det: int = 300):
+def run_teacher(model, path: str, size: int, conf: float, iou: float, max_det: int = 300,
+                multi_label: bool = False):
     import numpy as np
     import torch
     from bitfalcon.letterbox import letterbox, load_rgb
@@ -49,7 +50,7 @@ def run_teacher(model, path: str, size: int, conf: float, iou: float, max_det: i
         outs = model(x)
     levels = [Level(s, b[0].permute(1, 2, 0).double().numpy(), c[0].permute(1, 2, 0).double().numpy())
               for (b, c), s in zip(outs, (8, 16, 32))]
-    return img, postprocess(levels, lp, conf, iou, max_det, model.reg_max)
+    return img, postprocess(levels, lp, conf, iou, max_det, model.reg_max, multi_label)
 
 
 def format_dets(name: str, img, dets, names: List[str]) -> str:

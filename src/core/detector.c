@@ -52,6 +52,7 @@ BF_API void bf_options_default(bf_options *options)
     options->max_detections = 300;
     options->threads = 0;
     options->isa = NULL;
+    options->multi_label = 0;
 }
 
 static int valid_unit(float v)
@@ -134,9 +135,15 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
         cells += (size_t)sh.h * (size_t)sh.w; /* <= 3 * 512^2 */
     }
     d->cand_cap = cells;
+    if (opt.multi_label) { /* cells x classes candidates, the best BF_MULTI_LABEL_MAX_NMS kept */
+        size_t all = cells * (size_t)model->num_classes;
+        d->cand_cap = all < BF_MULTI_LABEL_MAX_NMS ? all : BF_MULTI_LABEL_MAX_NMS;
+        if (d->cand_cap < cells)
+            d->cand_cap = cells;
+    }
     d->results_cap = (size_t)opt.max_detections < cells ? (size_t)opt.max_detections : cells;
     d->lb_scratch = malloc(sizeof *d->lb_scratch * bf_letterbox_scratch_words(size));
-    d->cand = malloc(sizeof *d->cand * (cells + 1));
+    d->cand = malloc(sizeof *d->cand * (d->cand_cap + 1));
     d->results = malloc(sizeof *d->results * (d->results_cap + 1));
     if (d->lb_scratch == NULL || d->cand == NULL || d->results == NULL) {
         bf_detector_destroy(d);
@@ -204,8 +211,11 @@ void bf_detector_run_network(bf_detector *d)
 
 void bf_detector_postprocess(bf_detector *d)
 {
-    size_t n = bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
-                               d->conf, d->cand, d->cand_cap);
+    size_t n = d->opt.multi_label
+                   ? bf_decode_heads_multi(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
+                                           d->conf, d->cand, d->cand_cap)
+                   : bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
+                                     d->conf, d->cand, d->cand_cap);
     size_t kept = bf_nms(d->cand, n, d->iou, d->results_cap);
     bf_unletterbox(d->cand, kept, &d->lb, d->results);
     d->n_results = kept;

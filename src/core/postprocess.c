@@ -84,6 +84,104 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
     return n;
 }
 
+/* a ranks below b: lower score, or equal score and later decode order */
+static int worse(const bf_candidate *a, const bf_candidate *b)
+{
+    return a->score < b->score || (a->score == b->score && a->cell > b->cell);
+}
+
+/* Min-heap on `worse`: out[0] is the worst kept candidate. */
+static void heap_down(bf_candidate *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && worse(&h[l], &h[m]))
+            m = l;
+        if (r < n && worse(&h[r], &h[m]))
+            m = r;
+        if (m == i)
+            return;
+        bf_candidate t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_up(bf_candidate *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!worse(&h[i], &h[p]))
+            return;
+        bf_candidate t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
+                             bf_candidate *out, size_t cap)
+{
+    double logit_floor = -INFINITY; /* as in bf_decode_heads */
+    if (conf > 0.0f && conf < 1.0f) {
+        float c = nextafterf(nextafterf(conf, 0.0f), 0.0f);
+        if (c > 0.0f)
+            logit_floor = log((double)c / (1.0 - (double)c));
+    }
+    if (cap == 0)
+        return 0;
+    size_t n = 0;
+    uint32_t cell_id = 0;
+    for (int hi = 0; hi < n_heads; hi++) {
+        const bf_head *hd = &heads[hi];
+        const size_t box_c = 4 * (size_t)reg_max;
+        for (int gy = 0; gy < hd->h; gy++) {
+            for (int gx = 0; gx < hd->w; gx++, cell_id++) {
+                const size_t cell = (size_t)gy * (size_t)hd->w + (size_t)gx;
+                const int32_t *cq = hd->cls + cell * (size_t)num_classes;
+                int decoded = 0;
+                float d[4] = {0, 0, 0, 0};
+                for (int c = 0; c < num_classes; c++) {
+                    double l = (double)cq[c] * hd->cls_dq[c];
+                    if (l < logit_floor)
+                        continue;
+                    float score = (float)sigmoid(l);
+                    if (!(score >= conf))
+                        continue;
+                    bf_candidate cand = {0};
+                    cand.score = score;
+                    cand.class_id = c;
+                    cand.cell = cell_id * (uint32_t)num_classes + (uint32_t)c;
+                    if (n == cap && !worse(&out[0], &cand))
+                        continue; /* not better than the worst kept */
+                    if (!decoded) {
+                        const int32_t *bq = hd->box + cell * box_c;
+                        for (int side = 0; side < 4; side++)
+                            d[side] = dfl_side(bq + (size_t)side * (size_t)reg_max, hd->box_dq + side * reg_max,
+                                               reg_max);
+                        decoded = 1;
+                    }
+                    const float ax = (float)gx + 0.5f, ay = (float)gy + 0.5f, s = (float)hd->stride;
+                    cand.x0 = (ax - d[0]) * s;
+                    cand.y0 = (ay - d[1]) * s;
+                    cand.x1 = (ax + d[2]) * s;
+                    cand.y1 = (ay + d[3]) * s;
+                    if (n < cap) {
+                        out[n] = cand;
+                        heap_up(out, n++);
+                    } else {
+                        out[0] = cand;
+                        heap_down(out, n, 0);
+                    }
+                }
+            }
+        }
+    }
+    return n;
+}
+
 static int cmp_candidate(const void *pa, const void *pb)
 {
     const bf_candidate *a = pa, *b = pb;

@@ -46,6 +46,13 @@ typedef struct bf_candidate {
 size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
                        bf_candidate *out, size_t cap);
 
+/* Multi-label decode (yolo val): every (cell, class) scoring >= conf is a
+ * candidate; when there are more than `cap`, the `cap` best (by score, ties:
+ * earlier cell, then lower class) are kept, in no particular order. `cell` is
+ * then cell * num_classes + class, the tie-break of bf_nms. Returns how many. */
+size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
+                             bf_candidate *out, size_t cap);
+
 /* Sorts `cand` by score (descending, ties by cell) and compacts the boxes NMS
  * keeps to its front; returns their number (at most max_keep). */
 size_t bf_nms(bf_candidate *cand, size_t n, float iou_threshold, size_t max_keep);

@@ -22,12 +22,16 @@ typedef struct class_acc {
     det_rec *dets;
     size_t n, cap;
     size_t n_gt;
+    size_t n_img; /* images with ground truth of the class */
+    size_t last_img; /* 1 + the image that last counted in n_img */
     double ap[T]; /* filled by compute */
+    double p, r;  /* yolo val's P and R, filled by compute */
 } class_acc;
 
 struct bfio_eval {
     int num_classes;
     int max_dets;
+    int per_class; /* BFIO_LIMIT_PER_IMAGE_CLASS */
     class_acc *classes;
     uint64_t seq;
     size_t images, gt_boxes, det_boxes;
@@ -84,6 +88,14 @@ bfio_eval *bfio_eval_create(int num_classes, int max_dets)
     ev->num_classes = num_classes;
     ev->max_dets = max_dets;
     return ev;
+}
+
+int bfio_eval_set_limit(bfio_eval *ev, bfio_eval_limit limit)
+{
+    if (!ev || ev->images || (limit != BFIO_LIMIT_PER_IMAGE && limit != BFIO_LIMIT_PER_IMAGE_CLASS))
+        return -1;
+    ev->per_class = limit == BFIO_LIMIT_PER_IMAGE_CLASS;
+    return 0;
 }
 
 void bfio_eval_destroy(bfio_eval *ev)
@@ -193,7 +205,8 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
         check_boxes(ev, dets, n_dets, "detection", 1, err) != 0)
         return -1;
 
-    size_t kept = n_dets < (size_t)ev->max_dets ? n_dets : (size_t)ev->max_dets;
+    /* per image: the first max_dets ranks; per image and class: all ranks, cut per class below */
+    size_t kept = ev->per_class ? n_dets : n_dets < (size_t)ev->max_dets ? n_dets : (size_t)ev->max_dets;
     if (n_dets >= SIZE_MAX / sizeof(keyed) || n_gt >= SIZE_MAX / sizeof(keyed))
         return bfio_fail(err, "too many boxes");
     keyed *sk = malloc((n_dets + 1) * sizeof *sk);   /* score sort */
@@ -203,8 +216,9 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
     uint16_t *tp = calloc(kept + 1, sizeof *tp);     /* by rank */
     double *ious = NULL;
     unsigned char *gtm = malloc(n_gt + 1);
+    unsigned char *keep = calloc(kept + 1, 1);       /* by rank: committed */
     int rc = -1;
-    if (!sk || !order || !dk || !gk || !tp || !gtm) {
+    if (!sk || !order || !dk || !gk || !tp || !gtm || !keep) {
         bfio_fail(err, "out of memory");
         goto done;
     }
@@ -238,6 +252,10 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
         while (g1 < n_gt && gk[g1].class_id == c)
             g1++;
         size_t D = d1 - di, G = g1 - gi;
+        if (D > (size_t)ev->max_dets) /* only in per-class mode: dk is in rank order within a class */
+            D = (size_t)ev->max_dets;
+        for (size_t k = 0; k < D; k++)
+            keep[dk[di + k].index] = 1;
         if (D && G) {
             if (D > SIZE_MAX / sizeof(double) / G) {
                 bfio_fail(err, "out of memory");
@@ -264,19 +282,29 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
     }
 
     /* 4. Commit: detections in rank order (the accumulate tie-break), gt counts. */
+    size_t committed = 0;
     for (size_t r = 0; r < kept; r++) {
+        if (!keep[r])
+            continue;
         class_acc *ca = &ev->classes[dets[order[r]].class_id];
         det_rec *rec = &ca->dets[ca->n++];
         rec->score = dets[order[r]].score;
         rec->seq = ev->seq + r;
         rec->tp = tp[r];
+        committed++;
     }
-    for (size_t i = 0; i < n_gt; i++)
-        ev->classes[gt[i].class_id].n_gt++;
+    for (size_t i = 0; i < n_gt; i++) {
+        class_acc *ca = &ev->classes[gt[i].class_id];
+        if (ca->n_gt == 0 || ca->last_img != ev->images + 1) {
+            ca->n_img++;
+            ca->last_img = ev->images + 1;
+        }
+        ca->n_gt++;
+    }
     ev->seq += kept;
     ev->images++;
     ev->gt_boxes += n_gt;
-    ev->det_boxes += kept;
+    ev->det_boxes += committed;
     ev->computed = 0;
     rc = 0;
 done:
@@ -287,6 +315,7 @@ done:
     free(tp);
     free(ious);
     free(gtm);
+    free(keep);
     return rc;
 }
 
@@ -335,6 +364,104 @@ static double class_ap(const det_rec *d, size_t nd, size_t n_gt, int t, double *
     return sum / R;
 }
 
+/* np.interp(x, xp, fp, left) for increasing xp (right = fp[n-1]). */
+static double interp(double x, const double *xp, const double *fp, size_t n, double left)
+{
+    if (n == 0)
+        return 0;
+    if (x < xp[0])
+        return left;
+    if (x >= xp[n - 1])
+        return fp[n - 1];
+    size_t a = 0, b = n - 1; /* xp[a] <= x < xp[b] */
+    while (b - a > 1) {
+        size_t m = a + (b - a) / 2;
+        if (xp[m] <= x)
+            a = m;
+        else
+            b = m;
+    }
+    double dx = xp[b] - xp[a];
+    return dx > 0 ? fp[a] + (x - xp[a]) * (fp[b] - fp[a]) / dx : fp[a];
+}
+
+#define PR_POINTS 1000
+
+/* ultralytics ap_per_class's P and R at the max of the smoothed mean F1 (see metrics.h). */
+static int yolo_pr(bfio_eval *ev)
+{
+    size_t most = 1;
+    int ncls = 0;
+    for (int c = 0; c < ev->num_classes; c++) {
+        if (ev->classes[c].n > most)
+            most = ev->classes[c].n;
+        ncls += ev->classes[c].n_gt > 0;
+    }
+    double *xp = malloc(most * sizeof *xp), *fr = malloc(most * sizeof *fr), *fpr = malloc(most * sizeof *fpr);
+    double *pc = calloc((size_t)ev->num_classes * PR_POINTS, sizeof *pc);
+    double *rcv = calloc((size_t)ev->num_classes * PR_POINTS, sizeof *rcv);
+    double f1[PR_POINTS], sm[PR_POINTS];
+    int rc = -1;
+    if (!xp || !fr || !fpr || !pc || !rcv)
+        goto done;
+    for (int k = 0; k < PR_POINTS; k++)
+        f1[k] = 0;
+    for (int c = 0; c < ev->num_classes; c++) {
+        class_acc *ca = &ev->classes[c];
+        if (ca->n_gt == 0 || ca->n == 0)
+            continue; /* P = R = 0 everywhere (counted in the F1 mean when it has ground truth) */
+        double tp = 0, fp = 0;
+        for (size_t i = 0; i < ca->n; i++) { /* sorted by score, descending */
+            if (ca->dets[i].tp & 1)
+                tp += 1;
+            else
+                fp += 1;
+            xp[i] = -ca->dets[i].score;
+            fr[i] = tp / ((double)ca->n_gt + 1e-16);
+            fpr[i] = tp / (tp + fp);
+        }
+        for (int k = 0; k < PR_POINTS; k++) {
+            double px = (double)k / (PR_POINTS - 1); /* np.linspace(0, 1, 1000) */
+            rcv[(size_t)c * PR_POINTS + k] = interp(-px, xp, fr, ca->n, 0.0);
+            pc[(size_t)c * PR_POINTS + k] = interp(-px, xp, fpr, ca->n, 1.0);
+        }
+    }
+    for (int k = 0; k < PR_POINTS; k++) {
+        double s = 0;
+        for (int c = 0; c < ev->num_classes; c++) {
+            if (ev->classes[c].n_gt == 0)
+                continue;
+            double p = pc[(size_t)c * PR_POINTS + k], r = rcv[(size_t)c * PR_POINTS + k];
+            s += 2 * p * r / (p + r + 1e-16);
+        }
+        f1[k] = ncls ? s / ncls : 0;
+    }
+    /* smooth(y, f=0.1): nf = round(len * f * 2) // 2 + 1 = 101, edges padded with the end values */
+    const int nf = 101, half = nf / 2;
+    int best = 0;
+    for (int k = 0; k < PR_POINTS; k++) {
+        double s = 0;
+        for (int j = k - half; j <= k + half; j++)
+            s += f1[j < 0 ? 0 : j >= PR_POINTS ? PR_POINTS - 1 : j];
+        sm[k] = s / nf;
+        if (sm[k] > sm[best])
+            best = k; /* argmax: the first maximum */
+    }
+    for (int c = 0; c < ev->num_classes; c++) {
+        class_acc *ca = &ev->classes[c];
+        ca->p = ca->n_gt ? pc[(size_t)c * PR_POINTS + best] : -1;
+        ca->r = ca->n_gt ? rcv[(size_t)c * PR_POINTS + best] : -1;
+    }
+    rc = 0;
+done:
+    free(xp);
+    free(fr);
+    free(fpr);
+    free(pc);
+    free(rcv);
+    return rc;
+}
+
 int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err)
 {
     if (!ev)
@@ -370,6 +497,8 @@ int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err)
     }
     free(rc);
     free(pr);
+    if (yolo_pr(ev) != 0)
+        return bfio_fail(err, "out of memory");
     ev->computed = 1;
     out->classes = classes;
     out->map = classes ? sum / (T * (double)classes) : -1;
@@ -393,5 +522,43 @@ int bfio_eval_class_ap(const bfio_eval *ev, int class_id, double *ap, double *ap
         s += ev->classes[class_id].ap[t];
     *ap = s / T;
     *ap50 = ev->classes[class_id].ap[0];
+    return 0;
+}
+
+int bfio_eval_class_counts(const bfio_eval *ev, int class_id, size_t *images, size_t *instances)
+{
+    if (!ev || class_id < 0 || class_id >= ev->num_classes) {
+        *images = *instances = 0;
+        return -1;
+    }
+    *images = ev->classes[class_id].n_img;
+    *instances = ev->classes[class_id].n_gt;
+    return 0;
+}
+
+int bfio_eval_class_pr(const bfio_eval *ev, int class_id, double *p, double *r)
+{
+    *p = *r = -1;
+    if (!ev || !ev->computed || class_id < -1 || class_id >= ev->num_classes)
+        return -1;
+    if (class_id >= 0) {
+        if (ev->classes[class_id].n_gt == 0)
+            return -1;
+        *p = ev->classes[class_id].p;
+        *r = ev->classes[class_id].r;
+        return 0;
+    }
+    double sp = 0, sr = 0;
+    int n = 0;
+    for (int c = 0; c < ev->num_classes; c++)
+        if (ev->classes[c].n_gt) {
+            sp += ev->classes[c].p;
+            sr += ev->classes[c].r;
+            n++;
+        }
+    if (!n)
+        return -1;
+    *p = sp / n;
+    *r = sr / n;
     return 0;
 }

@@ -11,9 +11,11 @@
  * The protocol (COCOeval.evaluateImg / accumulate, bbox, area "all"):
  *  - An image's detections are sorted by score, highest first (a stable sort:
  *    equal scores keep their input order), and only the first max_dets (100)
- *    are kept. The limit is per image, as in the COCO challenge's rule for
- *    result files; COCOeval itself applies it per image and class, which is
- *    the same thing for any file that obeys the rule.
+ *    are kept: per image and class, as COCOeval.evaluateImg does, after
+ *    bfio_eval_set_limit(ev, BFIO_LIMIT_PER_IMAGE_CLASS); per image over all
+ *    classes by default (BFIO_LIMIT_PER_IMAGE, the COCO challenge's rule for
+ *    result files and this tool's protocol before; it scores lower when an
+ *    image has more than max_dets detections over several classes).
  *  - Per image, class and IoU threshold t in .50:.05:.95, each detection in
  *    score order takes the not yet matched ground-truth box of its class with
  *    the highest IoU >= t (IoU = t matches; on equal IoU the later box wins,
@@ -70,6 +72,14 @@ double bfio_box_iou(const bfio_box *a, const bfio_box *b);
 
 /* max_dets: detections kept per image (COCO: 100). NULL on bad arguments or no memory. */
 bfio_eval *bfio_eval_create(int num_classes, int max_dets);
+
+typedef enum bfio_eval_limit {
+    BFIO_LIMIT_PER_IMAGE = 0,       /* max_dets per image, over all classes (default) */
+    BFIO_LIMIT_PER_IMAGE_CLASS = 1  /* max_dets per image and class: pycocotools COCOeval */
+} bfio_eval_limit;
+
+/* Before the first image; -1 on a bad mode or when images were added. */
+int bfio_eval_set_limit(bfio_eval *ev, bfio_eval_limit limit);
 void bfio_eval_destroy(bfio_eval *ev);
 
 /* Adds one image. Boxes must have class ids in 0..num_classes-1 and finite
@@ -81,5 +91,17 @@ int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err);
 
 /* After compute: a class's AP@[.50:.95] and AP@.50; -1 if it has no ground truth. */
 int bfio_eval_class_ap(const bfio_eval *ev, int class_id, double *ap, double *ap50);
+
+/* A class's ground truth: images that have at least one box of it, and its boxes. */
+int bfio_eval_class_counts(const bfio_eval *ev, int class_id, size_t *images, size_t *instances);
+
+/* After compute: precision and recall as `yolo val` reports them (ultralytics
+ * ap_per_class): at IoU .50, each class's P and R interpolated on 1000
+ * confidences 0..1 (np.interp: recall 0 and precision 1 above a class's top
+ * score), F1 averaged over the classes with ground truth, smoothed by a
+ * 101-point box filter, and P, R taken at the confidence of its maximum; the
+ * matches are COCOeval's (above). -1 when the class has no ground truth.
+ * class_id -1: the means over the classes with ground truth. */
+int bfio_eval_class_pr(const bfio_eval *ev, int class_id, double *p, double *r);
 
 #endif /* BFIO_METRICS_H */

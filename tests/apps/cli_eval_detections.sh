@@ -44,6 +44,20 @@ out=$("$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels
 echo "$out" | grep -q "^mAP50-95  0.6535$" || fail "text output: $out"
 echo "$out" | grep -q "^mAP50     1.0000$" || fail "text output: $out"
 echo "$out" | grep -q "^images    3 " || fail "text output: $out"
+# The per-class table (yolo val's columns, `all` first; class 0 unnamed in a detections file).
+echo "$out" | grep -q "^ *Class  *Images  *Instances  *P  *R  *mAP50  *mAP50-95$" || fail "no table header: $out"
+echo "$out" | grep -q "^ *all  *3  *2  *[01].[0-9]*  *[01].[0-9]*  *1.0000  *0.6535$" || fail "table all row: $out"
+echo "$out" | grep -q "^ *0  *2  *2  " || fail "table class row: $out"
+# COCO results JSON: image_id = the stem (a string here), category_id = class + 1 (not a COCO model).
+"$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels "$WORK/labels" --json \
+    --save-json "$WORK/results.json" >/dev/null 2>&1 || fail "--save-json failed"
+grep -q '^{"image_id": "a", "category_id": 1, "bbox": \[180.000, 120.000, 120.000, 80.000\], "score": 0.90000},$' \
+    "$WORK/results.json" || fail "results.json: $(cat "$WORK/results.json")"
+[ "$(head -c1 "$WORK/results.json")" = "[" ] && [ "$(grep -c image_id "$WORK/results.json")" = 2 ] ||
+    fail "results.json: $(cat "$WORK/results.json")"
+"$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels "$WORK/labels" --json \
+    --save-json "$WORK/results91.json" --coco-ids yes >/dev/null 2>&1 || fail "--coco-ids yes failed"
+grep -q '"category_id": 1,' "$WORK/results91.json" || fail "results91.json: $(cat "$WORK/results91.json")"
 
 # A bad label line: that image is reported and left out, exit 1, the metric still printed.
 echo "0 0.5 0.5" > "$WORK/labels/sub/b.txt"

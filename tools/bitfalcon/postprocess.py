@@ -64,6 +64,24 @@ def decode_level(level: Level, conf: float, reg_max: int = 16) -> Tuple[np.ndarr
     return boxes, score[keep], best[keep].astype(np.int64)
 
 
+MULTI_LABEL_MAX_NMS = 30000   # ultralytics non_max_suppression's max_nms (BF_MULTI_LABEL_MAX_NMS)
+
+
+def decode_level_multi(level: Level, conf: float, reg_max: int = 16) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-label candidates (yolo val): every (cell, class) scoring >= conf, cell-major."""
+    h, w, nc = level.cls.shape
+    score = sigmoid(level.cls.reshape(-1, nc))
+    cell, cls = np.nonzero(score >= conf)
+    if cell.size == 0:
+        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)
+    d = dfl_decode(level.box.reshape(-1, 4 * reg_max)[cell], reg_max)
+    gy, gx = np.divmod(cell, w)
+    ax, ay = gx + 0.5, gy + 0.5
+    s = level.stride
+    boxes = np.stack([(ax - d[:, 0]) * s, (ay - d[:, 1]) * s, (ax + d[:, 2]) * s, (ay + d[:, 3]) * s], axis=1)
+    return boxes, score[cell, cls], cls.astype(np.int64)
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of one box a [4] against boxes b [N, 4]."""
     ix0 = np.maximum(a[0], b[:, 0])
@@ -107,12 +125,18 @@ def unletterbox(boxes: np.ndarray, lp: LetterboxParams) -> np.ndarray:
 
 
 def postprocess(levels: Sequence[Level], lp: Optional[LetterboxParams], conf: float = 0.25,
-                iou: float = 0.7, max_det: int = 300, reg_max: int = 16) -> List[Detection]:
-    """Decode all levels (in the given order), NMS, un-letterbox (when lp is given)."""
-    parts = [decode_level(L, conf, reg_max) for L in levels]
+                iou: float = 0.7, max_det: int = 300, reg_max: int = 16,
+                multi_label: bool = False) -> List[Detection]:
+    """Decode all levels (in the given order), NMS, un-letterbox (when lp is given).
+    multi_label: every class >= conf per cell is a candidate, the MULTI_LABEL_MAX_NMS best
+    (stable by score) go to the NMS, as the C engine's bf_options.multi_label."""
+    parts = [(decode_level_multi if multi_label else decode_level)(L, conf, reg_max) for L in levels]
     boxes = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 4))
     scores = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
     classes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    if multi_label and len(scores) > MULTI_LABEL_MAX_NMS:
+        top = np.sort(np.argsort(-scores, kind="stable")[:MULTI_LABEL_MAX_NMS])
+        boxes, scores, classes = boxes[top], scores[top], classes[top]
     keep = nms(boxes, scores, classes, iou, max_det)
     b = boxes[keep]
     if lp is not None and len(b):
