@@ -33,6 +33,7 @@ static void help(void)
            "      --conf X          confidence threshold (default 0.25; +/- keys change it)\n"
            "      --iou X           NMS IoU threshold (default 0.7)\n"
            "      --max-det N       at most N boxes per frame (default 300)\n"
+           "      --classes LIST    only these classes: ids or the model's names, comma-separated\n"
            "      --threads N       detector threads (default: all cores)\n"
            "      --isa NAME        kernel path: auto, ref, avx2, ... (default auto)\n"
            "      --headless        no window: one JSON line per processed frame on stdout:\n"
@@ -61,6 +62,8 @@ enum { OPT_MODEL = 1, OPT_DEVICE, OPT_SIZE, OPT_FPS, OPT_INPUT, OPT_CONF, OPT_IO
        OPT_ISA, OPT_HEADLESS, OPT_JSON, OPT_RECORD, OPT_FRAMES, OPT_WINDOW, OPT_SCREENSHOT,
        OPT_QUIET, OPT_HELP };
 
+enum { OPT_CLASSES = 100 };
+
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"device", 0, 1, OPT_DEVICE},    {"size", 0, 1, OPT_SIZE},
     {"fps", 0, 1, OPT_FPS},           {"input-size", 0, 1, OPT_INPUT}, {"conf", 0, 1, OPT_CONF},
@@ -68,7 +71,8 @@ static const bf_opt options[] = {
     {"max-det", 0, 1, OPT_MAXDET},
     {"headless", 0, 0, OPT_HEADLESS}, {"json", 0, 0, OPT_JSON},        {"record", 0, 1, OPT_RECORD},
     {"frames", 0, 1, OPT_FRAMES},     {"window", 0, 1, OPT_WINDOW},    {"screenshot", 0, 1, OPT_SCREENSHOT},
-    {"quiet", 'q', 0, OPT_QUIET},     {"help", 'h', 0, OPT_HELP},      {NULL, 0, 0, 0},
+    {"quiet", 'q', 0, OPT_QUIET},     {"help", 'h', 0, OPT_HELP},      {"classes", 0, 1, OPT_CLASSES},
+    {NULL, 0, 0, 0},
 };
 
 /* "640x480" -> 640, 480; prints the error itself. */
@@ -95,7 +99,7 @@ int bf_cmd_camera(int argc, char **argv)
 {
     cam_app_config cfg;
     cam_app_config_default(&cfg);
-    cam_detector_options dopt = {DEFAULT_MODEL, 0, 0.25f, 0.7f, 0, 0, NULL};
+    cam_detector_options dopt = {DEFAULT_MODEL, 0, 0.25f, 0.7f, 0, 0, NULL, NULL};
     bf_args a;
     bf_args_init(&a, argc, argv);
     int id, bad = 0, frames = 0;
@@ -118,6 +122,7 @@ int bf_cmd_camera(int argc, char **argv)
         case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &dopt.max_det) != 0; break;
         case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &dopt.threads) != 0; break;
         case OPT_ISA: dopt.isa = v; break;
+        case OPT_CLASSES: dopt.classes = v; break;
         case OPT_HEADLESS: cfg.headless = 1; break;
         case OPT_JSON: cfg.json = 1; break;
         case OPT_RECORD: cfg.record_dir = v; break;

@@ -13,6 +13,7 @@
 
 #include "bitfalcon.h"
 #include "camera_app.h"
+#include "classes.h"
 
 typedef struct engine {
     bf_model *model;
@@ -100,6 +101,26 @@ int cam_backend_open(const cam_detector_options *o, cam_backend *out, char *why,
         bf_model_close(e->model);
         free(e);
         return -1;
+    }
+    if (o->classes) {
+        int *ids;
+        size_t n;
+        char cause[256];
+        bf_error cerr;
+        int bad = bf_classes_parse(o->classes, e->model, &ids, &n, cause, sizeof cause) != 0;
+        if (!bad && bf_detector_set_classes(e->det, ids, n, &cerr) != BF_OK) {
+            snprintf(cause, sizeof cause, "%s", cerr.message);
+            bad = 1;
+        }
+        if (bad) {
+            snprintf(why, len, "--classes: %s", cause);
+            free(ids);
+            bf_detector_destroy(e->det);
+            bf_model_close(e->model);
+            free(e);
+            return -1;
+        }
+        free(ids);
     }
     e->iou = o->iou;
     snprintf(e->desc, sizeof e->desc, "%s, %d px", bf_detector_isa(e->det),

@@ -32,6 +32,7 @@
 
 #include "args.h"
 #include "bitfalcon.h"
+#include "classes.h"
 #include "commands.h"
 #include "detect_video.h"
 #include "detfile.h"
@@ -68,6 +69,8 @@ static void help(void)
            "      --conf X        confidence threshold (default 0.25)\n"
            "      --iou X         NMS IoU threshold (default 0.7)\n"
            "      --max-det N     at most N detections per image (default 300)\n"
+           "      --classes LIST  only these classes: ids or the model's names, comma-separated\n"
+           "                      (\"0,2\", \"person,traffic light\")\n"
            "      --threads N     worker threads (default: all cores)\n"
            "      --isa NAME      kernel path: auto, ref, avx2, ... (default auto)\n"
            "      --resume        skip inputs whose outputs all exist (needs --txt,\n"
@@ -98,12 +101,15 @@ static void help(void)
 enum { OPT_MODEL = 1, OPT_OUTPUT, OPT_JSON, OPT_TXT, OPT_DRAW, OPT_SIZE, OPT_CONF, OPT_IOU,
        OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP, OPT_VID_STRIDE };
 
+enum { OPT_CLASSES = 100 };
+
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},   {"output", 'o', 1, OPT_OUTPUT}, {"json", 0, 1, OPT_JSON},
     {"txt", 0, 0, OPT_TXT},         {"draw", 0, 0, OPT_DRAW},       {"size", 0, 1, OPT_SIZE},
     {"conf", 0, 1, OPT_CONF},       {"iou", 0, 1, OPT_IOU},         {"max-det", 0, 1, OPT_MAXDET},
     {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"resume", 0, 0, OPT_RESUME},
     {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {"vid-stride", 0, 1, OPT_VID_STRIDE},
+    {"classes", 0, 1, OPT_CLASSES},
     {NULL, 0, 0, 0},
 };
 
@@ -490,6 +496,7 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 
 int bf_cmd_detect(int argc, char **argv)
 {
+    const char *classes = NULL; /* --classes */
     const char *model_path = DEFAULT_MODEL, *out_dir = "out", *json_path = NULL, *isa = NULL;
     int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1;
     unsigned shard_k = 0, shard_n = 0;
@@ -535,6 +542,7 @@ int bf_cmd_detect(int argc, char **argv)
                 bad = 1;
             }
             break;
+        case OPT_CLASSES: classes = v; break;
         case OPT_HELP:
             help();
             free(paths);
@@ -567,7 +575,14 @@ int bf_cmd_detect(int argc, char **argv)
         free(paths);
         return BF_EXIT_USAGE;
     }
-    if (bf_detector_create(c.model, &opt, &c.det, &berr) != BF_OK) {
+    if (bf_detector_create(c.model, &opt, &c.det, &berr) == BF_OK && classes &&
+        bf_classes_apply(classes, c.model, c.det) != 0) {
+        bf_detector_destroy(c.det);
+        bf_model_close(c.model);
+        free(paths);
+        return BF_EXIT_USAGE;
+    }
+    if (!c.det) {
         bf_report_path_message(model_path, berr.message);
         bf_model_close(c.model);
         free(paths);

@@ -116,6 +116,10 @@ const bf_detection *bf_detector_results(const bf_detector *detector, size_t *cou
 /* Changes the thresholds of later runs (the live demo's +/- keys). */
 bf_status bf_detector_set_thresholds(bf_detector *detector, float conf_threshold, float iou_threshold);
 
+/* Keeps only detections of these classes in later runs (n = 0: all classes again).
+ * Applied to the candidates before NMS. */
+bf_status bf_detector_set_classes(bf_detector *detector, const int *class_ids, size_t n, bf_error *err);
+
 /* The raw integer head outputs of the last run, for tests and tools:
  * output `index` (0..bf_detector_num_outputs-1) as NHWC int32 `[h][w][channels]`.
  * kind: 0 = box DFL logits, 1 = class logits. Returns NULL for a bad index. */

@@ -29,4 +29,10 @@ if(TARGET bitfalcon)
                    ${CMAKE_SOURCE_DIR}/assets ${BF_TEST_DATA} ${CMAKE_CURRENT_BINARY_DIR}/cli_detect.work
                    "${BF_PYTHON}")
   set_tests_properties(apps.cli_detect PROPERTIES LABELS apps SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+  # detect --classes (ids and names; unknown ones refused). Needs the model: 77 without it.
+  add_test(NAME apps.cli_classes
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_classes.sh ${BF_RUN_BITFALCON} ${BF_MODEL}
+                   ${CMAKE_SOURCE_DIR}/assets)
+  set_tests_properties(apps.cli_classes PROPERTIES LABELS apps SKIP_RETURN_CODE 77)
 endif()

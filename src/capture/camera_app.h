@@ -46,6 +46,7 @@ typedef struct cam_detector_options {
     int max_det;        /* most boxes per frame; 0 = the engine's default (300) */
     int threads;        /* 0 = all cores */
     const char *isa;    /* NULL = best for this CPU */
+    const char *classes; /* --classes: ids or names, comma-separated; NULL = all */
 } cam_detector_options;
 
 /* Opens the detector behind the camera loop. Not defined in src/capture: the

@@ -39,6 +39,7 @@ struct bf_detector {
     bf_detection *results;
     size_t results_cap;
     size_t n_results;
+    unsigned char *class_mask; /* bf_detector_set_classes; NULL = every class */
     float conf, iou;
 };
 
@@ -67,6 +68,7 @@ BF_API void bf_detector_destroy(bf_detector *d)
     bf_executor_free(&d->ex);
     free(d->lb_scratch);
     free(d->cand);
+    free(d->class_mask);
     free(d->results);
     free(d);
 }
@@ -216,6 +218,13 @@ void bf_detector_postprocess(bf_detector *d)
                                            d->conf, d->cand, d->cand_cap)
                    : bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
                                      d->conf, d->cand, d->cand_cap);
+    if (d->class_mask) { /* after the class choice, before NMS (as ultralytics' classes=) */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (d->class_mask[d->cand[i].class_id])
+                d->cand[k++] = d->cand[i];
+        n = k;
+    }
     size_t kept = bf_nms(d->cand, n, d->iou, d->results_cap);
     bf_unletterbox(d->cand, kept, &d->lb, d->results);
     d->n_results = kept;
@@ -250,6 +259,29 @@ BF_API bf_status bf_detector_set_thresholds(bf_detector *d, float conf_threshold
         return BF_ERR_ARGUMENT;
     d->conf = conf_threshold;
     d->iou = iou_threshold;
+    return BF_OK;
+}
+
+BF_API bf_status bf_detector_set_classes(bf_detector *d, const int *class_ids, size_t n, bf_error *err)
+{
+    if (d == NULL || (n && class_ids == NULL))
+        return bf_fail(err, BF_ERR_ARGUMENT, "bf_detector_set_classes: NULL %s", d ? "class_ids" : "detector");
+    const int nc = (int)d->model->num_classes;
+    for (size_t i = 0; i < n; i++)
+        if (class_ids[i] < 0 || class_ids[i] >= nc)
+            return bf_fail(err, BF_ERR_ARGUMENT, "class %d is not in 0..%d", class_ids[i], nc - 1);
+    if (n == 0) {
+        free(d->class_mask);
+        d->class_mask = NULL;
+        return BF_OK;
+    }
+    unsigned char *m = calloc((size_t)nc, 1);
+    if (m == NULL)
+        return bf_fail(err, BF_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        m[class_ids[i]] = 1;
+    free(d->class_mask);
+    d->class_mask = m;
     return BF_OK;
 }
 
