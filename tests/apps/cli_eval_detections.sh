@@ -58,6 +58,15 @@ grep -q '^{"image_id": "a", "category_id": 1, "bbox": \[180.000, 120.000, 120.00
 "$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels "$WORK/labels" --json \
     --save-json "$WORK/results91.json" --coco-ids yes >/dev/null 2>&1 || fail "--coco-ids yes failed"
 grep -q '"category_id": 1,' "$WORK/results91.json" || fail "results91.json: $(cat "$WORK/results91.json")"
+# --data DATA.yaml: the val split (labels beside images/) and the names, in the table.
+printf 'path: .  # root\nval: images\nnames:\n  0: coffee mug\n' > "$WORK/data.yaml"
+out=$("$BF" eval --detections "$WORK/dets.json" --data "$WORK/data.yaml" 2>"$WORK/err.txt") ||
+    fail "eval --data: $(cat "$WORK/err.txt")"
+echo "$out" | grep -q "^mAP50-95  0.6535$" || fail "eval --data: $out"
+echo "$out" | grep -q "^ *coffee mug  *2  *2  " || fail "eval --data: no named class row: $out"
+printf 'val: images\nnames: [a, a2\n' > "$WORK/bad.yaml"
+"$BF" eval --detections "$WORK/dets.json" --data "$WORK/bad.yaml" 2>"$WORK/err.txt" >/dev/null
+[ $? -eq 2 ] && grep -q "bad.yaml: line 2: unterminated" "$WORK/err.txt" || fail "bad yaml: $(cat "$WORK/err.txt")"
 
 # A bad label line: that image is reported and left out, exit 1, the metric still printed.
 echo "0 0.5 0.5" > "$WORK/labels/sub/b.txt"

@@ -76,6 +76,15 @@ def main() -> int:
     assert close(ub[0], [0, 0, 100, 100]), ub
     assert close(ub[1], [31.25, 12.5, 200, 100]), ub
     print("un-letterbox OK")
+
+    # multi-label (bitfalcon eval / yolo val): the C test test_evalproto's 2x1 head, 3 classes, reg_max 1:
+    # class logits cell 0: 2, 0, -9; cell 1: 1, 3, -9; conf .5 -> single-label 2 boxes, multi-label 4
+    lv = Level(8, np.zeros((1, 2, 4)), np.array([[[2.0, 0.0, -9.0], [1.0, 3.0, -9.0]]]))
+    single = postprocess([lv], None, conf=0.5, iou=0.7, max_det=300, reg_max=1)
+    assert [(d.class_id, d.x0) for d in single] == [(1, 12.0), (0, 4.0)], single
+    multi = postprocess([lv], None, conf=0.5, iou=0.7, max_det=300, reg_max=1, multi_label=True)
+    assert [(d.class_id, d.x0) for d in multi] == [(1, 12.0), (0, 4.0), (0, 12.0), (1, 4.0)], multi
+    print("multi-label OK")
     print("postprocess OK")
     return 0
 
