@@ -19,9 +19,6 @@ if(NOT DEFINED BF_CAMERA_CONFIGURED)
     target_include_directories(bitfalcon_capture SYSTEM PRIVATE ${STB_INCLUDE_DIR})
     target_link_libraries(bitfalcon_capture PUBLIC bitfalcon_io PkgConfig::SDL2 PkgConfig::LIBV4L2
                           PkgConfig::TURBOJPEG Threads::Threads m)
-    if(BF_VIDEO_AVAILABLE) # --source FILE or URL (cmake/video.cmake)
-      target_link_libraries(bitfalcon_capture PUBLIC bitfalcon_video)
-    endif()
   else()
     set(BF_CAMERA_AVAILABLE OFF)
     message(WARNING "bitfalcon camera: SDL2 or libv4l2 not found (pkg-config sdl2 libv4l2); "

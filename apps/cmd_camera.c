@@ -14,6 +14,9 @@
 
 #ifdef BF_HAVE_CAMERA
 #include "camera_app.h"
+#ifdef BF_HAVE_VIDEO /* the program; the camera tests' stand-in has V4L2 only */
+#include "camera_video.h"
+#endif
 
 #define DEFAULT_MODEL "models/bitfalcon-v8n.bfm"
 
@@ -27,6 +30,12 @@ static void help(void)
            "Options:\n"
            "  -m, --model FILE      model file (default: " DEFAULT_MODEL ")\n"
            "      --device PATH     camera device (default: /dev/video0)\n"
+           "      --source SRC      what to read: a V4L2 device, a video file (read at its\n"
+           "                        frame rate; the run ends with it) or a stream URL:\n"
+           "                        rtsp:// (over TCP), tcp://, http(s):// (MJPEG, HLS), ...\n"
+           "                        A lost stream is reopened with a back-off of 0.25 s\n"
+           "                        doubling to 8 s, counted as \"reconnects\" (needs a build\n"
+           "                        with FFmpeg, BITFALCON_VIDEO, for anything but V4L2)\n"
            "      --size WxH        capture size; the camera picks the nearest it has (default 640x480)\n"
            "      --fps N           capture rate to ask for (default: the camera's)\n"
            "      --input-size N    network input: 320 (faster) or 640 (default: the model's)\n"
@@ -37,7 +46,8 @@ static void help(void)
            "      --threads N       detector threads (default: all cores)\n"
            "      --isa NAME        kernel path: auto, ref, avx2, ... (default auto)\n"
            "      --headless        no window: one JSON line per processed frame on stdout:\n"
-           "                        {\"frame\": N, \"sequence\": S, \"timestamp\": SECONDS, \"width\": W,\n"
+           "                        {\"frame\": N, \"sequence\": S, \"timestamp\": SECONDS,\n"
+           "                         \"time\": SECONDS (a video's own time), \"reconnects\": R, \"width\": W,\n"
            "                         \"height\": H, \"detections\": [{\"class\": ID, \"name\": NAME,\n"
            "                         \"score\": X, \"bbox\": [x, y, w, h]}, ...]}\n"
            "      --json            the same JSON lines while showing the window\n"
@@ -66,6 +76,7 @@ enum { OPT_CLASSES = 100 };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"device", 0, 1, OPT_DEVICE},    {"size", 0, 1, OPT_SIZE},
+    {"source", 0, 1, OPT_DEVICE},
     {"fps", 0, 1, OPT_FPS},           {"input-size", 0, 1, OPT_INPUT}, {"conf", 0, 1, OPT_CONF},
     {"iou", 0, 1, OPT_IOU},           {"threads", 0, 1, OPT_THREADS},  {"isa", 0, 1, OPT_ISA},
     {"max-det", 0, 1, OPT_MAXDET},
@@ -149,6 +160,9 @@ int bf_cmd_camera(int argc, char **argv)
     if (bad)
         return BF_EXIT_USAGE;
     cfg.max_frames = (uint64_t)frames;
+#ifdef BF_HAVE_VIDEO
+    cfg.video = bf_camera_video_ops();
+#endif
     cfg.conf = dopt.conf;
     cfg.iou = dopt.iou;
 

@@ -115,10 +115,16 @@ static void write_json_line(app *a, const cam_detections *d)
 {
     bfio_sb *sb = &a->line;
     bfio_sb_clear(sb);
-    bfio_sb_printf(sb, "{\"frame\": %llu, \"sequence\": %u, \"timestamp\": %.6f, \"width\": %d, "
-                       "\"height\": %d, \"detections\": [",
-                   (unsigned long long)d->frame, d->sequence, d->t_capture - a->t_start, d->width,
-                   d->height);
+    /* "time": the frame's own time for a video or stream (its pts), the
+     * capture time for a V4L2 camera; "reconnects": how often a lost source
+     * came back so far. */
+    cam_source_stats cs;
+    cam_source_get_stats(a->src, &cs);
+    double t = d->t_source >= 0 ? d->t_source : d->t_capture - a->t_start;
+    bfio_sb_printf(sb, "{\"frame\": %llu, \"sequence\": %u, \"timestamp\": %.6f, \"time\": %.6f, "
+                       "\"reconnects\": %llu, \"width\": %d, \"height\": %d, \"detections\": [",
+                   (unsigned long long)d->frame, d->sequence, d->t_capture - a->t_start, t,
+                   (unsigned long long)cs.reconnects, d->width, d->height);
     for (size_t i = 0; i < d->count; i++) {
         const bf_detection *b = &d->items[i];
         const char *name = a->be->class_name ? a->be->class_name(a->be->ctx, b->class_id) : NULL;
@@ -186,8 +192,10 @@ static void on_result(void *ctx, cam_image *frame, const cam_detections *d)
 static void format_status(app *a, char *buf, size_t len, const cam_source_stats *cs,
                           const cam_worker_stats *ws)
 {
-    snprintf(buf, len, "cam %.1f fps  det %.1f fps  lat %.0f ms  conf %.2f%s", cs->fps, ws->fps,
-             ws->latency_ms_last, (double)a->conf, atomic_load(&a->paused) ? "  PAUSED" : "");
+    int n = snprintf(buf, len, "cam %.1f fps  det %.1f fps  lat %.0f ms  conf %.2f%s", cs->fps, ws->fps,
+                     ws->latency_ms_last, (double)a->conf, atomic_load(&a->paused) ? "  PAUSED" : "");
+    if (cs->reconnects > 0 && n > 0 && (size_t)n < len) /* a flaky source shows */
+        snprintf(buf + n, len - (size_t)n, "  reconnects %llu", (unsigned long long)cs->reconnects);
 }
 
 static void snapshot(app *a, const bfio_image *img)
@@ -467,6 +475,7 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
         sc.nslots = cfg->headless ? 1 : 2;
         sc.stop = &a->stop;
         sc.quiet = cfg->quiet;
+        sc.video = cfg->video;
         if (cam_source_start(&sc, &a->src, why, sizeof why) != CAM_OK) {
             fprintf(stderr, "bitfalcon camera: %s: %s\n", cfg->device, why);
             rc = 1;

@@ -34,6 +34,7 @@ typedef struct cam_app_config {
     float iou;              /* passed on unchanged, for the record */
     const char *title;      /* window title; the device and format are appended */
     int quiet;              /* no progress lines on stderr */
+    const struct cam_video_ops *video; /* reads files and stream URLs as device; NULL: V4L2 only */
 } cam_app_config;
 
 void cam_app_config_default(cam_app_config *cfg);

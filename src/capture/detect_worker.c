@@ -72,6 +72,7 @@ static void publish(cam_worker *w, const cam_image *img, const bf_detection *det
     scratch->width = img->width;
     scratch->height = img->height;
     scratch->t_capture = img->t_capture;
+    scratch->t_source = img->t_source;
     scratch->run_s = t1 - t0;
     scratch->latency_s = t1 - img->t_capture;
 

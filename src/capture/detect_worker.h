@@ -45,6 +45,7 @@ typedef struct cam_detections {
     uint32_t sequence;   /* the driver's sequence number of the frame */
     int width, height;   /* of that frame */
     double t_capture;    /* when the frame was dequeued (cam_now seconds) */
+    double t_source;     /* the frame's own time (cam_image.t_source), or -1 */
     double run_s;        /* the detector's run time */
     double latency_s;    /* capture -> result available */
     uint64_t version;    /* 0 = no result yet; +1 per result */

@@ -44,6 +44,7 @@ int cam_image_copy(cam_image *dst, const cam_image *src)
     dst->frame = src->frame;
     dst->sequence = src->sequence;
     dst->t_capture = src->t_capture;
+    dst->t_source = src->t_source;
     return 0;
 }
 

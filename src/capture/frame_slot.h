@@ -26,6 +26,7 @@ typedef struct cam_image {
     uint64_t frame;      /* the application's count of captured frames, from 0 */
     uint32_t sequence;   /* the driver's sequence number */
     double t_capture;    /* seconds (CLOCK_MONOTONIC) when it was dequeued */
+    double t_source;     /* the frame's own time (a stream's pts, seconds), or -1: none */
 } cam_image;
 
 /* Makes room for w x h; keeps the memory when it is big enough. 0 or -1 (no memory). */

@@ -29,6 +29,9 @@ struct cam_source {
     uint64_t converted;
     double fps_t0;        /* start of the current fps window */
     uint64_t fps_n0;      /* frames at fps_t0 */
+    /* --source FILE or URL: read through cfg.video (FFmpeg) instead of V4L2. */
+    int is_video;         /* 1 a file (paced at its frame rate), 2 a stream */
+    void *video;
 };
 
 static int stopping(const cam_source *s) { return atomic_load(s->cfg.stop) != 0; }
@@ -138,11 +141,12 @@ static int convert_frame(cam_source *s, const cam_frame *f)
     return 0;
 }
 
-static void publish(cam_source *s, uint64_t frame, uint32_t sequence, double t)
+static void publish(cam_source *s, uint64_t frame, uint32_t sequence, double t, double t_source)
 {
     s->img.frame = frame;
     s->img.sequence = sequence;
     s->img.t_capture = t;
+    s->img.t_source = t_source;
     /* Copies first: the swap below hands s->img's pixels away. */
     for (int i = 1; i < s->cfg.nslots; i++)
         cam_slot_put_copy(s->cfg.slots[i], &s->img);
@@ -150,9 +154,128 @@ static void publish(cam_source *s, uint64_t frame, uint32_t sequence, double t)
         cam_slot_put(s->cfg.slots[0], &s->img);
 }
 
+/* --- a video file or network stream (cfg.video) --------------------------- */
+
+#define STREAM_TIMEOUT_MS 5000  /* a stream silent this long is lost */
+#define BACKOFF_FIRST_MS 250    /* reconnect waits double from here ... */
+#define BACKOFF_MAX_MS 8000     /* ... up to this */
+
+static int video_open(cam_source *s, char *why, size_t len)
+{
+    cam_video_info in;
+    memset(&in, 0, sizeof in);
+    if (s->cfg.video->open(s->cfg.cam.path, STREAM_TIMEOUT_MS, s->cfg.stop, &s->video, &in, why,
+                           len) != 0)
+        return CAM_FAIL;
+    pthread_mutex_lock(&s->mu);
+    memset(&s->stats.format, 0, sizeof s->stats.format);
+    s->stats.format.width = in.width;
+    s->stats.format.height = in.height;
+    snprintf(s->stats.format.card, sizeof s->stats.format.card, "%s", in.name);
+    if (in.fps_num > 0 && in.fps_den > 0) {
+        s->stats.format.fps_num = in.fps_den; /* V4L2 keeps the frame interval */
+        s->stats.format.fps_den = in.fps_num;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!s->cfg.quiet)
+        fprintf(stderr, "camera: %s: %s %dx%d, %.4g fps\n", s->cfg.cam.path, in.name, in.width,
+                in.height, in.fps_den > 0 ? (double)in.fps_num / in.fps_den : 0.0);
+    return CAM_OK;
+}
+
+/* Reads frames until stopped. A stream that ends or fails is closed and
+ * reopened with a doubling back-off (a restarting camera or server is not
+ * hammered); a file is read at its own frame rate, so that "newest frame
+ * wins" sees it as a live camera would, and ends the run at its end. */
+static void video_main(cam_source *s)
+{
+    char why[256], last_why[256] = "";
+    uint64_t frame_no = 0;
+    int backoff = BACKOFF_FIRST_MS;
+    double lost_at = 0, t0 = 0, pts0 = 0;
+    while (!stopping(s)) {
+        if (!s->video) {
+            if (video_open(s, why, sizeof why) != CAM_OK) {
+                if (!s->cfg.quiet && strcmp(why, last_why) != 0)
+                    fprintf(stderr, "camera: %s: %s; retrying (back-off up to %.0f s)\n",
+                            s->cfg.cam.path, why, BACKOFF_MAX_MS / 1000.0);
+                snprintf(last_why, sizeof last_why, "%s", why);
+                nap(s, backoff);
+                backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+                continue;
+            }
+            last_why[0] = 0;
+            backoff = BACKOFF_FIRST_MS;
+            pthread_mutex_lock(&s->mu);
+            s->stats.reconnects++;
+            s->stats.state = CAM_STATE_STREAMING;
+            pthread_mutex_unlock(&s->mu);
+            if (!s->cfg.quiet)
+                fprintf(stderr, "camera: reconnected after %.1f s\n", cam_now() - lost_at);
+            t0 = 0;
+        }
+        cam_video_frame f;
+        int r = s->cfg.video->next(s->video, &f, why, sizeof why);
+        if (r == 1) {
+            double t = cam_now();
+            if (s->is_video == 1) { /* a file: pace it at its own rate */
+                if (t0 == 0) {
+                    t0 = t;
+                    pts0 = f.time;
+                }
+                double due = t0 + (f.time - pts0);
+                if (due > t)
+                    nap(s, (int)((due - t) * 1000));
+                t = cam_now();
+            }
+            if (cam_image_reserve(&s->img, f.width, f.height) != 0) {
+                pthread_mutex_lock(&s->mu);
+                s->stats.corrupt++;
+                pthread_mutex_unlock(&s->mu);
+                continue;
+            }
+            for (int y = 0; y < f.height; y++)
+                memcpy(s->img.rgb + (size_t)y * f.width * 3, f.rgb + (size_t)y * f.stride,
+                       (size_t)f.width * 3);
+            s->img.width = f.width;
+            s->img.height = f.height;
+            publish(s, frame_no++, (uint32_t)f.index, t, f.time);
+            count_frame(s, t);
+            continue;
+        }
+        if (stopping(s))
+            break;
+        if (s->is_video == 1) { /* the end of the file: the run is over */
+            if (!s->cfg.quiet)
+                fprintf(stderr, "camera: %s: %s\n", s->cfg.cam.path, r < 0 ? why : "end of the video");
+            atomic_store(s->cfg.stop, 1);
+            break;
+        }
+        s->cfg.video->close(s->video);
+        s->video = NULL;
+        lost_at = cam_now();
+        pthread_mutex_lock(&s->mu);
+        s->stats.disconnects++;
+        s->stats.state = CAM_STATE_DISCONNECTED;
+        s->stats.fps = 0;
+        pthread_mutex_unlock(&s->mu);
+        if (!s->cfg.quiet)
+            fprintf(stderr, "camera: %s: stream lost (%s); reconnecting\n", s->cfg.cam.path,
+                    r < 0 ? why : "it ended");
+    }
+    if (s->video)
+        s->cfg.video->close(s->video);
+    s->video = NULL;
+    set_state(s, CAM_STATE_STOPPED);
+}
+
 static void *capture_main(void *arg)
 {
     cam_source *s = arg;
+    if (s->is_video) {
+        video_main(s);
+        return NULL;
+    }
     int idle_ms = 0;
     double lost_at = 0;
     char why[256], last_why[256] = "";
@@ -210,7 +333,7 @@ static void *capture_main(void *arg)
         /* Back to the driver before anything else: it must never run out of buffers. */
         r = cam_release(s->dev, &f, why, sizeof why);
         if (ok) {
-            publish(s, frame_no++, f.sequence, t);
+            publish(s, frame_no++, f.sequence, t, -1);
             count_frame(s, t);
         }
         if (r != CAM_OK) {
@@ -242,11 +365,17 @@ int cam_source_start(const cam_source_config *cfg, cam_source **out, char *why, 
         return CAM_FAIL;
     }
     s->conv = cam_converter_create();
-    int r = s->conv ? cam_open(&s->cfg.cam, &s->dev, why, len) : CAM_FAIL;
+    int r;
+    s->is_video = s->cfg.video ? s->cfg.video->kind(s->cfg.cam.path) : 0;
+    if (s->is_video)
+        r = s->conv ? video_open(s, why, len) : CAM_FAIL; /* a wrong URL fails at once, too */
+    else
+        r = s->conv ? cam_open(&s->cfg.cam, &s->dev, why, len) : CAM_FAIL;
     if (!s->conv)
         snprintf(why, len, "cannot create a JPEG decoder");
     if (r == CAM_OK) {
-        describe_open(s, 0);
+        if (s->dev) /* a video source was described by video_open */
+            describe_open(s, 0);
         set_state(s, CAM_STATE_STREAMING);
         if (pthread_create(&s->thread, NULL, capture_main, s) != 0) {
             snprintf(why, len, "cannot start the capture thread");
@@ -257,6 +386,8 @@ int cam_source_start(const cam_source_config *cfg, cam_source **out, char *why, 
     }
     if (r != CAM_OK) {
         cam_close(s->dev);
+        if (s->video)
+            s->cfg.video->close(s->video);
         cam_converter_destroy(s->conv);
         pthread_mutex_destroy(&s->mu);
         free(s);

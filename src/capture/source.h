@@ -7,6 +7,10 @@
  * the RGB image: swapped into the first slot (the detector's) and copied into
  * the others (the window's). Damaged frames are dropped and counted.
  *
+ * A file or stream URL goes through cfg.video instead; a stream that ends or
+ * fails is reopened with a back-off of 0.25 s doubling to 8 s, each return
+ * counted in reconnects.
+ *
  * When the device vanishes (unplugged: ENODEV/ENXIO/EIO, POLLERR) or stalls
  * (no frame for stall_ms) it is torn down completely (munmap, close) and
  * reopened every retry_ms until it is back; meanwhile the state says
@@ -16,6 +20,7 @@
 #define BF_CAPTURE_SOURCE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "frame_slot.h"
@@ -29,6 +34,34 @@ typedef enum cam_state {
     CAM_STATE_STOPPED = 2
 } cam_state;
 
+/* A video file or network stream instead of a V4L2 device (`camera --source`):
+ * the program passes FFmpeg's reader (apps/camera_video.c over src/video) so
+ * that this library, and the tests that link it, do not depend on FFmpeg. */
+typedef struct cam_video_info {
+    int width, height;
+    int fps_num, fps_den;    /* 0/0 when unknown */
+    char name[32];           /* container and codec, for messages */
+} cam_video_info;
+
+typedef struct cam_video_frame {
+    const uint8_t *rgb;      /* packed RGB rows, stride bytes apart; valid until the next call */
+    int width, height;
+    size_t stride;
+    long long index;         /* the source's frame number */
+    double time;             /* the frame's own time, seconds */
+} cam_video_frame;
+
+typedef struct cam_video_ops {
+    /* 0: a V4L2 device (not ours); 1: a file (read at its frame rate, the run
+     * ends with it); 2: a stream (reopened when lost). */
+    int (*kind)(const char *path);
+    /* Every call blocks at most timeout_ms, and less once *stop is set. 0 or -1 + why. */
+    int (*open)(const char *path, int timeout_ms, const atomic_int *stop, void **handle,
+                cam_video_info *info, char *why, size_t len);
+    int (*next)(void *handle, cam_video_frame *f, char *why, size_t len); /* 1, 0 end, -1 */
+    void (*close)(void *handle);
+} cam_video_ops;
+
 typedef struct cam_source_config {
     cam_config cam;
     int retry_ms;        /* reopen interval while disconnected (500) */
@@ -37,6 +70,7 @@ typedef struct cam_source_config {
     int nslots;
     atomic_int *stop;    /* the application's stop flag, checked at least every 100 ms */
     int quiet;           /* 1: no progress lines on stderr */
+    const cam_video_ops *video; /* files and URLs; NULL: V4L2 only */
 } cam_source_config;
 
 typedef struct cam_source_stats {
