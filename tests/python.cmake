@@ -18,6 +18,12 @@ if(BF_PYTHON)
   # refused graphs; and the COCO teacher through export_onnx + import_onnx = the npz (needs ../shared).
   add_test(NAME python_import_onnx_custom COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py custom)
   add_test(NAME python_import_onnx_coco COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py coco)
+  # A 3-class teacher -> ONNX -> import -> export.py: the program prints its names, --classes, eval --data.
+  if(TARGET bitfalcon)
+    add_test(NAME python_import_onnx_bfm
+             COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py bfm $<TARGET_FILE:bitfalcon>)
+    set_tests_properties(python_import_onnx_bfm PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
+  endif()
   set_tests_properties(python_format_roundtrip python_letterbox_fixture python_postprocess_units
                        python_heads_fixture python_teacher_reproduces_readme python_train_smoke
                        python_import_onnx_custom python_import_onnx_coco

@@ -74,10 +74,13 @@ def main(argv=None) -> int:
     from bitfalcon import format as bfm
     from bitfalcon.coco import COCO80
     from bitfalcon.export import export_model
-    from bitfalcon.yolo import YOLOv8Bit
+    from bitfalcon.yolo import TEACHER_MODEL_KEYS, YOLOv8Bit, teacher_meta, teacher_names
     torch.set_num_threads(args.threads)
 
-    model = YOLOv8Bit()
+    # an imported teacher (tools/import_onnx.py) brings its classes, names and scale
+    meta = teacher_meta(args.teacher) if not args.checkpoint else {}
+    names = teacher_names(args.teacher) if meta else COCO80
+    model = YOLOv8Bit(**{k: meta[k] for k in TEACHER_MODEL_KEYS if k in meta})
     acts_trained = False
     if args.checkpoint:
         print(f"loading checkpoint {args.checkpoint}")
@@ -108,7 +111,7 @@ def main(argv=None) -> int:
     if args.save_checkpoint:
         torch.save({"model": model.state_dict(), "config": model.config}, args.save_checkpoint)
         print(f"saved {args.save_checkpoint}")
-    m, stats = export_model(model, COCO80, args.size)
+    m, stats = export_model(model, names, args.size)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     n = bfm.write_model(m, args.output)
     bfm.read_model(args.output)                # round trip through the reader's checks

@@ -6,6 +6,8 @@
                                  metadata, build_teacher; refused graphs (YOLOv5 6x6 stem, a
                                  segmentation-like second output, a rewired neck concat, a quantized
                                  export) with the node named in the message
+    test_import_onnx.py bfm EXE  a 3-class teacher through export_onnx, import_onnx and export.py: the
+                                 C program prints its names, --classes, eval --data table, COCO JSON
     test_import_onnx.py coco     the COCO teacher through export_onnx.py + import_onnx.py gives the same
                                  detect_teacher.py detections as the npz (skips without ../shared)
 Exit 77 = skipped (no torch/onnx, or no ../shared for `coco`).
@@ -175,11 +177,78 @@ def test_coco(tmp: str) -> None:
     print(f"same {len(res[0])} detections on 3 images of {samples}")
 
 
+def test_bfm(tmp: str) -> None:
+    """A 3-class teacher (the COCO teacher's first 3 class channels, names of its own) through
+    export_onnx -> import_onnx -> export.py (ternarized, 4 calibration images): the C program
+    prints its names, --classes takes them, eval --data prints them in the per-class table."""
+    import numpy as np
+    from import_onnx import write_teacher_npz
+    teacher = os.path.join(REPO, "..", "shared", "data", "teacher", "yolov8n_coco.npz")
+    exe = sys.argv[2] if len(sys.argv) > 2 else ""
+    if not os.path.exists(teacher) or not os.access(exe, os.X_OK):
+        print("SKIP: ../shared/data/teacher or the bitfalcon program absent")
+        sys.exit(SKIP)
+    names = ["worker", "bike", "auto rickshaw"]
+    d = np.load(teacher)
+    w = {k: d[k] for k in d.files}
+    for lvl in range(3):      # class branch: 80 -> 64 inner channels (c3 = max(64, nc)), 3 classes
+        p = f"model.22.cv3.{lvl}"
+        w[p + ".0.conv.weight"], w[p + ".0.conv.bias"] = w[p + ".0.conv.weight"][:64], w[p + ".0.conv.bias"][:64]
+        w[p + ".1.conv.weight"], w[p + ".1.conv.bias"] = w[p + ".1.conv.weight"][:64, :64], w[p + ".1.conv.bias"][:64]
+        w[p + ".2.weight"], w[p + ".2.bias"] = w[p + ".2.weight"][:3, :64], w[p + ".2.bias"][:3]
+    src = os.path.join(tmp, "t3_src.npz")
+    write_teacher_npz(src, w, {"format": "bitfalcon-teacher", "version": 1, "nc": 3, "width": 0.25, "depth": 0.33,
+                               "max_channels": 1024, "reg_max": 16, "names": names, "imgsz": [320, 320],
+                               "stride": 32})
+    onnx_path, npz, bfm = (os.path.join(tmp, n) for n in ("t3.onnx", "t3.npz", "t3.bfm"))
+    run([os.path.join(TOOLS, "export_onnx.py"), "--teacher", src, "--size", "320", "-o", onnx_path, "--no-check"])
+    print(run([os.path.join(TOOLS, "import_onnx.py"), onnx_path, "-o", npz]).strip())
+    calib = os.path.join(tmp, "calib")
+    os.makedirs(calib)
+    for f in sorted(os.listdir(os.path.join(REPO, "tests", "data"))):
+        if f.endswith(".png"):
+            os.symlink(os.path.join(REPO, "tests", "data", f), os.path.join(calib, f))
+    run([os.path.join(TOOLS, "export.py"), "--teacher", npz, "--calib", calib, "--calib-images", "4", "--size", "320",
+         "-o", bfm])
+    img = os.path.join(REPO, "tests", "data", "astronaut.png")
+
+    def bf(args, rc=0):
+        p = subprocess.run([exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp)
+        assert p.returncode == rc, (args, p.returncode, p.stderr.decode())
+        return p.stdout.decode(), p.stderr.decode()
+
+    out, _ = bf(["detect", "-m", bfm, "--conf", "0.001", "--max-det", "50", img])
+    seen = {line.split(": ", 1)[1].rsplit(" ", 5)[0] for line in out.splitlines() if " x=" in line}
+    print(f"detect names: {sorted(seen)}")
+    assert seen and seen <= set(names), out
+    out, _ = bf(["detect", "-m", bfm, "--conf", "0.001", "--classes", "auto rickshaw,1", img])
+    kept = {line.split(": ", 1)[1].rsplit(" ", 5)[0] for line in out.splitlines() if " x=" in line}
+    assert kept <= {"bike", "auto rickshaw"}, out
+    _, err = bf(["detect", "-m", bfm, "--classes", "person", img], rc=2)
+    assert "'person' is not a class of the model (3 classes: worker, bike, ...)" in err, err
+    ds = os.path.join(tmp, "ds")
+    os.makedirs(os.path.join(ds, "images", "val"))
+    os.makedirs(os.path.join(ds, "labels", "val"))
+    os.symlink(img, os.path.join(ds, "images", "val", "astronaut.png"))
+    with open(os.path.join(ds, "labels", "val", "astronaut.txt"), "w") as f:
+        f.write("0 0.5 0.5 0.6 0.9\n")
+    with open(os.path.join(ds, "data.yaml"), "w") as f:
+        f.write("path: .\ntrain: images/val\nval: images/val\nnames:\n  0: worker\n  1: bike\n  2: auto rickshaw\n")
+    out, _ = bf(["eval", "-m", bfm, "--data", os.path.join(ds, "data.yaml"), "--size", "320",
+                 "--save-json", os.path.join(tmp, "r.json")])
+    print(out)
+    assert any(line.split()[:1] == ["all"] for line in out.splitlines()), out
+    assert any(line.split()[:1] == ["worker"] for line in out.splitlines()), out
+    with open(os.path.join(tmp, "r.json")) as f:
+        res = json.load(f)
+    assert res and {r["category_id"] for r in res} <= {1, 2, 3} and all(r["image_id"] == "astronaut" for r in res)
+
+
 def main() -> int:
     need("numpy", "torch", "onnx")
     which = sys.argv[1] if len(sys.argv) > 1 else "custom"
     with tempfile.TemporaryDirectory(prefix="bf_import_") as tmp:
-        {"custom": test_custom, "coco": test_coco}[which](tmp)
+        {"custom": test_custom, "coco": test_coco, "bfm": test_bfm}[which](tmp)
     print("ok")
     return 0
 
