@@ -28,6 +28,7 @@
 #include <limits.h>
 #include <linux/videodev2.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -67,6 +68,7 @@ typedef int (*ioctl_fn)(int, unsigned long, ...);
 typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 typedef int (*munmap_fn)(void *, size_t);
 typedef int (*poll_fn)(struct pollfd *, nfds_t, int);
+typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 typedef int (*select_fn)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 typedef long (*syscall_fn)(long, ...);
 
@@ -78,6 +80,7 @@ static struct {
     mmap_fn mmap, mmap64;
     munmap_fn munmap;
     poll_fn poll;
+    ppoll_fn ppoll;
     select_fn select;
     syscall_fn syscall;
 } real;
@@ -99,6 +102,7 @@ static void resolve_real(void)
     real.mmap64 = (mmap_fn)dlsym(RTLD_NEXT, "mmap64");
     real.munmap = (munmap_fn)dlsym(RTLD_NEXT, "munmap");
     real.poll = (poll_fn)dlsym(RTLD_NEXT, "poll");
+    real.ppoll = (ppoll_fn)dlsym(RTLD_NEXT, "ppoll");
     real.select = (select_fn)dlsym(RTLD_NEXT, "select");
     real.syscall = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
     if (!real.open64)
@@ -1359,7 +1363,43 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
     return REAL(select)(nfds, rd, wr, ex, tv);
 }
 
-/* libv4l2's path: syscall(SYS_openat, ...), syscall(SYS_ioctl, ...), ... */
+/* The timeout of a ppoll() in poll()'s milliseconds (rounded up, as the
+ * kernel does not wake early); NULL waits forever. */
+static int timespec_ms(const struct timespec *t)
+{
+    if (!t)
+        return -1;
+    const long long ms = (long long)t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* aarch64 has no poll system call: glibc's poll() and any direct ppoll()
+ * caller end up here. The signal mask is not applied to fake fds (nothing
+ * that drives the stand-in device relies on it); real fds go to the real
+ * ppoll untouched. */
+EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask)
+{
+    if (poll_has_fake(fds, n))
+        return fake_poll(fds, n, timespec_ms(tmo), LAYER_LIBC);
+    return REAL(ppoll)(fds, n, tmo, mask);
+}
+
+EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask,
+                       size_t fdslen)
+{
+    (void)fdslen;
+    return ppoll(fds, n, tmo, mask);
+}
+
+/* A syscall() argument as a pointer. The arguments are read as `long`, the
+ * kernel ABI's register word (on LP64 Linux, x86-64 and aarch64, as wide as
+ * a pointer); going through uintptr_t keeps the conversion defined. */
+static void *arg_ptr(long v) { return (void *)(uintptr_t)v; }
+
+/* libv4l2's path: syscall(SYS_openat, ...), syscall(SYS_ioctl, ...), ...
+ * The numbers differ per architecture and some calls are missing: aarch64
+ * (like every newer Linux port) has only openat and ppoll, no open or poll,
+ * so each case exists where its number does. */
 EXPORT long syscall(long number, ...)
 {
     va_list ap;
@@ -1371,12 +1411,12 @@ EXPORT long syscall(long number, ...)
     switch (number) {
 #ifdef SYS_open
     case SYS_open:
-        if (is_fake_path((const char *)a[0]))
+        if (is_fake_path(arg_ptr(a[0])))
             return ret_errno(fake_open((int)a[1], LAYER_SYSCALL));
         break;
 #endif
     case SYS_openat:
-        if (is_fake_path((const char *)a[1]))
+        if (is_fake_path(arg_ptr(a[1])))
             return ret_errno(fake_open((int)a[2], LAYER_SYSCALL));
         break;
     case SYS_close:
@@ -1385,21 +1425,27 @@ EXPORT long syscall(long number, ...)
         break;
     case SYS_ioctl:
         if (is_fake_fd((int)a[0]))
-            return ret_errno(fake_ioctl((int)a[0], (unsigned long)a[1], (void *)a[2], LAYER_SYSCALL));
+            return ret_errno(fake_ioctl((int)a[0], (unsigned long)a[1], arg_ptr(a[2]), LAYER_SYSCALL));
         break;
     case SYS_mmap:
         if (!(a[3] & MAP_ANONYMOUS) && is_fake_fd((int)a[4])) {
-            void *p = fake_mmap((void *)a[0], (size_t)a[1], (int)a[2], (int)a[3], (int)a[4],
+            void *p = fake_mmap(arg_ptr(a[0]), (size_t)a[1], (int)a[2], (int)a[3], (int)a[4],
                                 (off_t)a[5], LAYER_SYSCALL);
-            return p == MAP_FAILED ? -1 : (long)p;
+            return p == MAP_FAILED ? -1 : (long)(uintptr_t)p;
         }
         break;
     case SYS_munmap:
-        note_munmap((void *)a[0], LAYER_SYSCALL);
+        note_munmap(arg_ptr(a[0]), LAYER_SYSCALL);
         break;
+#ifdef SYS_poll
     case SYS_poll:
-        if (poll_has_fake((struct pollfd *)a[0], (nfds_t)a[1]))
-            return fake_poll((struct pollfd *)a[0], (nfds_t)a[1], (int)a[2], LAYER_SYSCALL);
+        if (poll_has_fake(arg_ptr(a[0]), (nfds_t)a[1]))
+            return fake_poll(arg_ptr(a[0]), (nfds_t)a[1], (int)a[2], LAYER_SYSCALL);
+        break;
+#endif
+    case SYS_ppoll:
+        if (poll_has_fake(arg_ptr(a[0]), (nfds_t)a[1]))
+            return fake_poll(arg_ptr(a[0]), (nfds_t)a[1], timespec_ms(arg_ptr(a[2])), LAYER_SYSCALL);
         break;
     default:
         break;

@@ -38,8 +38,11 @@
  * Layers: libv4l2 does not call open()/ioctl()/mmap() from libc for the device;
  * it calls syscall(SYS_openat | SYS_ioctl | SYS_mmap | SYS_munmap | SYS_close, ...)
  * (v4l-utils, lib/include/libv4lsyscall-priv.h). syscall() is an exported glibc
- * function, so the shim defines it too. The counters below tell a test which
- * layer actually carried the calls.
+ * function, so the shim defines it too. The numbers are per architecture:
+ * x86-64 also has SYS_open and SYS_poll, aarch64 has only SYS_openat and
+ * SYS_ppoll (glibc's poll() there is ppoll), so the shim intercepts each call
+ * that exists, poll() and ppoll() among the libc functions. The counters below
+ * tell a test which layer actually carried the calls.
  */
 #ifndef BF_FAKE_V4L2_H
 #define BF_FAKE_V4L2_H
