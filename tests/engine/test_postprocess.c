@@ -138,9 +138,19 @@ static size_t naive_post(const mb_model *mb, const bf_detector *det, float conf,
                 continue;
             double d[4];
             for (int s = 0; s < 4; s++) {
-                double mx = -INFINITY, sum = 0, ws = 0;
-                for (int k = 0; k < rm; k++)
-                    mx = fmax(mx, (double)box[cell * 4 * rm + s * rm + k] * bdq[s * rm + k]);
+                /* The largest logit found by its index, not by an fmax() reduction:
+                 * Debian 12's GCC 12.2 for aarch64 (Raspberry Pi OS bookworm's
+                 * compiler) crashes vectorising that reduction at -O3 (internal
+                 * compiler error in vect_transform_reduction). The aarch64 build in
+                 * scripts/test.sh compiles every file with the Release flags, with
+                 * no per-file exception, and so catches the next such crash. */
+                int km = 0;
+                for (int k = 1; k < rm; k++)
+                    if ((double)box[cell * 4 * rm + s * rm + k] * bdq[s * rm + k] >
+                        (double)box[cell * 4 * rm + s * rm + km] * bdq[s * rm + km])
+                        km = k;
+                const double mx = (double)box[cell * 4 * rm + s * rm + km] * bdq[s * rm + km];
+                double sum = 0, ws = 0;
                 for (int k = 0; k < rm; k++) {
                     double e = exp((double)box[cell * 4 * rm + s * rm + k] * bdq[s * rm + k] - mx);
                     sum += e;
