@@ -102,53 +102,17 @@ static double percentile(double *v, int n, double q)
     return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
 }
 
-/* --- int8 peak (loops in kernels/peak.c; only called when
- *     the CPU has the instructions) ------------------------------------------ */
-#if defined(__x86_64__)
-static double peak_vnni_zmm(long iters)
-{
-    const double t0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
-    bf_peak_vnni_zmm(iters);
-    return (clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e-3;
-}
+/* --- int8 peak: the loop kernels/peak.c picks for this CPU ---------------- */
 
-static double peak_maddubs_ymm(long iters)
+/* GOPS of one core; *what names the loop and *why says why it was chosen
+ * (e.g. no dot product on a Cortex-A72). 0 when no loop applies. */
+static double measure_peak(const char **what, const char **why)
 {
-    const double t0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
-    bf_peak_maddubs_ymm(iters);
-    return (clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e-3;
-}
-#endif
-
-/* GOPS of one core; *what names the loop. 0 when no loop applies. */
-static double measure_peak(const char **what)
-{
-    *what = "none";
-#if defined(__x86_64__)
-    const bf_cpu_flags *f = bf_cpu_detect();
-    double (*fn)(long) = NULL;
-    double ops = 0; /* per instruction */
-    if (f->avx512vnni && f->avx512f && f->os_avx512) {
-        fn = peak_vnni_zmm;
-        ops = 64 * 2; /* 64 byte products, each a multiply-add */
-        *what = "vpdpbusd zmm x12";
-    } else if (f->avx2 && f->os_avx) {
-        fn = peak_maddubs_ymm;
-        ops = 32 * 2; /* per vpmaddubsw(+vpaddw) pair: 32 byte products */
-        *what = "vpmaddubsw+vpaddw ymm x12";
-    }
-    if (fn == NULL)
-        return 0;
-    long iters = 1000;
-    while (fn(iters) < 0.05 && iters < (1L << 40))
-        iters *= 2;
-    double v[5];
-    for (int r = 0; r < 5; r++)
-        v[r] = 12.0 * ops * (double)iters / fn(iters) * 1e-9;
-    return percentile(v, 5, 0.5);
-#else
-    return 0;
-#endif
+    bf_peak_loop l;
+    bf_peak_pick(&l);
+    *what = l.name;
+    *why = l.why;
+    return bf_peak_measure(&l, 0.05);
 }
 
 static const char *op_name(int op)
@@ -335,8 +299,8 @@ int bf_cmd_bench(int argc, char **argv)
     if (status != BF_EXIT_OK) {
         fprintf(stderr, "bitfalcon bench: %s\n", err.message);
     } else {
-        const char *peak_what;
-        const double peak = measure_peak(&peak_what);
+        const char *peak_what, *peak_why;
+        const double peak = measure_peak(&peak_what, &peak_why);
         const int nthreads = bf_detector_threads(det);
         double mean = 0;
         for (int r = 0; r < runs; r++)
@@ -378,6 +342,8 @@ int bf_cmd_bench(int argc, char **argv)
                    cpu, pre, net, net_min, post, n_det);
             printf(" \"peak_gops\": %.2f, \"peak_loop\": ", peak);
             json_str(peak_what);
+            printf(", \"peak_why\": ");
+            json_str(peak_why);
             printf(", \"conv_ms\": %.4f, \"conv_gops\": %.3f", conv_ms, conv_ms > 0 ? conv_ops / conv_ms * 1e-6 : 0.0);
             const double *samples[3] = {s_e2e, s_net, s_cpu};
             const char *sample_names[3] = {"times_ms", "network_times_ms", "cpu_times_ms"};
@@ -411,6 +377,7 @@ int bf_cmd_bench(int argc, char **argv)
             printf("cpu: %s\n", cpu_desc);
             printf("int8 peak (1 core, %s): %.1f GOPS; x %d threads = %.1f GOPS\n", peak_what, peak, nthreads,
                    peak_all);
+            printf("  (%s)\n", peak_why);
             printf("\nend to end over %d runs (after %d warm-up): median %.2f ms, p90 %.2f ms, min %.2f ms, "
                    "mean %.2f ms, %.1f fps\n",
                    runs, warmup, med, p90, mn, mean, med > 0 ? 1000.0 / med : 0.0);

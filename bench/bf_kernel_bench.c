@@ -108,6 +108,7 @@ static double peak_vnni_ymm(long iters) { double t0 = now(); bf_peak_vnni_ymm(it
 static double peak_maddubs_ymm(long iters) { double t0 = now(); bf_peak_maddubs_ymm(iters); return now() - t0; }
 #elif defined(__aarch64__)
 static double peak_sdot(long iters) { double t0 = now(); bf_peak_sdot(iters); return now() - t0; }
+static double peak_smlal(long iters) { double t0 = now(); bf_peak_smlal(iters); return now() - t0; }
 #endif
 
 /* GOPS of `fn` (12 instructions x ops_per_instr per iteration), median of reps */
@@ -386,6 +387,9 @@ int main(int argc, char **argv)
     if (bf_cpu_can_neondot(flags)) {
         peak = measure_peak(peak_sdot, 32, reps, smoke ? 0.001 : 0.2);
         printf("# int8 peak, sdot q x12 independent: %.1f GOPS (the 100%% below)\n", peak);
+    } else if (bf_cpu_can_neon(flags)) {
+        peak = measure_peak(peak_smlal, 16, reps, smoke ? 0.001 : 0.2);
+        printf("# int8 peak, smlal 8b x12 independent (no dot product): %.1f GOPS (the 100%% below)\n", peak);
     }
 #endif
 

@@ -19,6 +19,13 @@ def main():
     for key in ("median_ms", "p90_ms", "min_ms", "mean_ms", "fps", "cpu_ms", "network_ms", "peak_gops"):
         assert isinstance(r[key], (int, float)) and r[key] >= 0, (key, r.get(key))
     assert isinstance(r["isa"], str) and r["isa"], r["isa"]
+    # Every SIMD path has a measured peak loop, the one its kernel is built on
+    # (kernels/peak.c), so the per-layer % of peak means something there.
+    loops = {"neondot": "sdot", "neon": "smlal", "avx512vnni": "vpdpbusd", "avx2": "vpmaddubsw"}
+    if r["isa"] in loops:
+        assert r["peak_gops"] > 0, ("no measured peak on", r["isa"], r["peak_loop"], r["peak_why"])
+        assert r["peak_loop"].startswith(loops[r["isa"]]), (r["isa"], r["peak_loop"])
+        assert isinstance(r["peak_why"], str) and r["peak_why"], r["peak_why"]
     assert r["requant_isa"] in ("ref", "avx2", "avx512", "avx512vbmi"), r["requant_isa"]
     assert r["threads"] == (int(threads) or r["threads"]) and r["threads"] >= 1, r["threads"]
     assert r["size"] == int(size) and r["runs"] == 3, (r["size"], r["runs"])
@@ -28,6 +35,8 @@ def main():
     assert len(layers) > 0 and all(l["ms"] >= 0 for l in layers)
     convs = [l for l in layers if l["op"] == "conv"]
     assert convs and all(l["gops"] >= 0 for l in convs)
+    if r["peak_gops"] > 0:
+        assert all(0 <= l["peak_pct"] for l in convs) and any(l["peak_pct"] > 0 for l in convs), convs[:3]
     share = sum(l["share_pct"] for l in layers)
     assert abs(share - 100.0) < 0.5 or share == 0, share
     print("bench json ok: %s %d px, %d threads, median %.2f ms, %d layers" %
