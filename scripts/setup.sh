@@ -8,11 +8,27 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PACKAGES="build-essential cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libstb-dev \
 libv4l-dev libsdl2-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg"
-# Test-only extras: sanitizer runtime, valgrind, Xvfb, numpy for the bit-exact check.
-TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
+# Test-only extras (scripts/test.sh): sanitizer runtime, valgrind, Xvfb, numpy
+# for the bit-exact check, GNU parallel. The same on every architecture.
+TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel"
+# On x86-64 only: what test.sh's Arm step needs to build the whole project
+# for aarch64 and run its tests under qemu. The cross compiler and qemu, and
+# the target's -dev packages from Debian's arm64 architecture (multiarch):
+# they are Multi-Arch: same, installed beside the amd64 ones at the same
+# version in the same apt-get run, and leave the x86 build untouched. An
+# arm64 machine (Raspberry Pi OS, Debian arm64) installs none of this.
+CROSS_PACKAGES=""
+ARCH="$(dpkg --print-architecture 2>/dev/null || echo unknown)"
+if [ "$ARCH" = "amd64" ]; then
+    CROSS_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
+libturbojpeg0-dev:arm64 libjpeg62-turbo-dev:arm64 libv4l-dev:arm64 libsdl2-dev:arm64"
+fi
 if [ "${BITFALCON_SKIP_APT:-0}" != "1" ]; then
+    if [ -n "$CROSS_PACKAGES" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        $SUDO dpkg --add-architecture arm64
+    fi
     $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PACKAGES $TEST_PACKAGES
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PACKAGES $TEST_PACKAGES $CROSS_PACKAGES
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release

@@ -19,13 +19,13 @@ bf_apps_test(test_files)
 # The program itself (only when it is built).
 if(TARGET bitfalcon)
   add_test(NAME apps.cli_eval_detections
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_eval_detections.sh $<TARGET_FILE:bitfalcon>
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_eval_detections.sh ${BF_RUN_BITFALCON}
                    ${CMAKE_SOURCE_DIR}/assets ${CMAKE_CURRENT_BINARY_DIR}/cli_eval_detections.work)
   set_tests_properties(apps.cli_eval_detections PROPERTIES LABELS apps)
 
   # Needs models/bitfalcon-v8n.bfm: skipped (77) until it exists.
   add_test(NAME apps.cli_detect
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_detect.sh $<TARGET_FILE:bitfalcon> ${BF_MODEL}
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_detect.sh ${BF_RUN_BITFALCON} ${BF_MODEL}
                    ${CMAKE_SOURCE_DIR}/assets ${BF_TEST_DATA} ${CMAKE_CURRENT_BINARY_DIR}/cli_detect.work
                    "${BF_PYTHON}")
   set_tests_properties(apps.cli_detect PROPERTIES LABELS apps SKIP_RETURN_CODE 77 TIMEOUT 600)

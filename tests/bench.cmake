@@ -3,7 +3,7 @@
 if(BITFALCON_BUILD_APPS AND BF_PYTHON)
   foreach(t 1 2)
     add_test(NAME bench_json_threads${t} COMMAND ${BF_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/requant/check_bench_json.py
-      $<TARGET_FILE:bitfalcon> ${BF_MODEL} 320 ${t} ${BF_TEST_DATA}/astronaut.png)
+      ${BF_RUN_BITFALCON} ${BF_MODEL} 320 ${t} ${BF_TEST_DATA}/astronaut.png)
     set_tests_properties(bench_json_threads${t} PROPERTIES LABELS "bench;apps" TIMEOUT 600)
   endforeach()
 endif()

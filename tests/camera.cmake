@@ -69,11 +69,14 @@ if(BF_CAMERA_AVAILABLE)
   add_executable(camera_check_screenshot ${BF_CAM_DIR}/check_screenshot.c)
   target_link_libraries(camera_check_screenshot PRIVATE bitfalcon_capture)
   if(BF_PYTHON)
+    bf_runnable(BF_RUN_CAM_CHECKER camera_check_screenshot)
+    bf_runnable(BF_RUN_CAM_REFIMG camera_refimg)
+    bf_runnable(BF_RUN_CAM_STUB camera_stub)
     set(BF_CAM_PY ${BF_PYTHON} ${BF_CAM_DIR}/camera_tests.py --shim $<TARGET_FILE:fake_v4l2>
-        --checker $<TARGET_FILE:camera_check_screenshot> --refimg $<TARGET_FILE:camera_refimg>)
+        --checker ${BF_RUN_CAM_CHECKER} --refimg ${BF_RUN_CAM_REFIMG})
     set(BF_CAM_WORK ${CMAKE_CURRENT_BINARY_DIR}/camera-work)
     # with the stand-in detector: the loop, threads, JSON, window, keys' plumbing
-    set(BF_CAM_STUB ${BF_CAM_PY} --exe $<TARGET_FILE:camera_stub>)
+    set(BF_CAM_STUB ${BF_CAM_PY} --exe ${BF_RUN_CAM_STUB})
     bf_camera_test(camera_headless_mjpeg ${BF_CAM_STUB} --work ${BF_CAM_WORK}/h-mjpeg headless MJPG 20)
     bf_camera_test(camera_headless_yuyv ${BF_CAM_STUB} --work ${BF_CAM_WORK}/h-yuyv headless YUYV 20)
     bf_camera_test(camera_headless_corrupt ${BF_CAM_STUB} --work ${BF_CAM_WORK}/corrupt corrupt)
@@ -93,7 +96,7 @@ if(BF_CAMERA_AVAILABLE)
     endif()
     # with the engine and the model (skip, 77, until the model exists)
     if(TARGET bitfalcon)
-      set(BF_CAM_REAL ${BF_CAM_PY} --exe $<TARGET_FILE:bitfalcon> --sub camera --model ${BF_MODEL})
+      set(BF_CAM_REAL ${BF_CAM_PY} --exe ${BF_RUN_BITFALCON} --sub camera --model ${BF_MODEL})
       bf_camera_test(camera_vs_detect_mjpeg_640 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-mjpeg --frames 8
                      vsdetect MJPEG 640)
       bf_camera_test(camera_vs_detect_yuyv_320 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-yuyv --frames 8
@@ -105,12 +108,22 @@ if(BF_CAMERA_AVAILABLE)
     endif()
   endif()
 
+  # Timing assertions calibrated for native speed (frame pacing, how soon a
+  # key, an unplug or a resize takes effect): under qemu, 50-80x slower, they
+  # measure the emulator. The cross build's run in scripts/test.sh leaves the
+  # label out (-LE timing); the x86 builds run them.
+  if(TARGET camera_stub AND BF_PYTHON)
+    set_property(TEST camera_latest_frame_wins camera_keys camera_window_disconnected
+                 camera_window_reconnect_resize APPEND PROPERTY LABELS timing)
+  endif()
+
   # Leaks under valgrind: the capture layer through an unplug/replug, and the
   # whole command (capture, detection and window threads) headless with an
   # unplug and with the window. ASan builds (BITFALCON_SANITIZE) cover the
-  # same tests with LeakSanitizer instead.
+  # same tests with LeakSanitizer instead. Not in a cross build: the host
+  # valgrind cannot run aarch64 programs (the x86 build runs these).
   find_program(BF_VALGRIND valgrind)
-  if(BF_VALGRIND AND NOT BITFALCON_SANITIZE)
+  if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
     set(BF_CAM_VG ${BF_VALGRIND} --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
         --error-exitcode=1 --num-callers=50 --suppressions=${BF_CAM_DIR}/valgrind.supp)
     bf_camera_test(camera_vanish_valgrind ${BF_CAM_VG} $<TARGET_FILE:test_capture> vanish)

@@ -88,8 +88,9 @@ if(BF_PYTHON)
 else()
   set(BF_ENGINE_PY /usr/bin/python3)
 endif()
+bf_runnable(BF_RUN_DUMP_HEADS bf_dump_heads)
 bf_engine_test(engine_heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh ${BF_ENGINE_PY}
-  ${CMAKE_SOURCE_DIR} ${BF_MODEL} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
+  ${CMAKE_SOURCE_DIR} ${BF_MODEL} ${BF_RUN_DUMP_HEADS} ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
   ${BF_ENGINE_FIXTURE_SIZES} ${BF_ENGINE_IMAGES})
 set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_exact_ref
   engine_heads_vs_simulate
@@ -109,9 +110,10 @@ if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
 endif()
 
 # The whole-graph test under valgrind too (not in the sanitizer build: the
-# two do not mix; scripts/test.sh runs that build with -LE no-sanitizer).
+# two do not mix; scripts/test.sh runs that build with -LE no-sanitizer; nor
+# in a cross build: the host valgrind cannot run aarch64 programs).
 find_program(BF_VALGRIND valgrind)
-if(BF_VALGRIND AND NOT BITFALCON_SANITIZE)
+if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
   bf_engine_test(engine_graph_valgrind ${BF_VALGRIND} --error-exitcode=1 --leak-check=full
     --errors-for-leak-kinds=definite,indirect $<TARGET_FILE:engine_test_graph>)
   set_tests_properties(engine_graph_valgrind PROPERTIES LABELS "engine;no-sanitizer" TIMEOUT 900)

@@ -41,15 +41,17 @@ set_tests_properties(hostile.fuzz_fixes PROPERTIES LABELS hostile)
 
 if(TARGET bitfalcon AND BF_PYTHON)
   # Sizes that keep each test within a few minutes on 2 cores: the sanitizer
-  # and Debug builds run the reference kernels unoptimised (about 10x slower).
-  if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug")
+  # and Debug builds run the reference kernels unoptimised (about 10x slower);
+  # a cross build runs every image under qemu (about 80x slower).
+  if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug" OR CMAKE_CROSSCOMPILING)
     set(BF_HOSTILE_BATCH 100 --no-rss-check) # ASan's quarantine holds freed memory
     set(BF_HOSTILE_SMALL 60 --no-rss-check)
   else()
     set(BF_HOSTILE_BATCH 2000)
     set(BF_HOSTILE_SMALL 300)
   endif()
-  set(BF_HOSTILE_ARGS --bitfalcon $<TARGET_FILE:bitfalcon> --mkimage $<TARGET_FILE:hostile_mkimage>
+  bf_runnable(BF_RUN_MKIMAGE hostile_mkimage)
+  set(BF_HOSTILE_ARGS --bitfalcon ${BF_RUN_BITFALCON} --mkimage ${BF_RUN_MKIMAGE}
       --model ${BF_MODEL} --assets ${CMAKE_SOURCE_DIR}/assets --size 320)
   add_test(NAME hostile.batch
            COMMAND ${BF_PYTHON} ${BF_HOSTILE_DIR}/batch.py batch ${BF_HOSTILE_ARGS}
