@@ -32,7 +32,7 @@ if(TARGET bitfalcon)
 
   # detect --classes (ids and names; unknown ones refused). Needs the model: 77 without it.
   add_test(NAME apps.cli_classes
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_classes.sh $<TARGET_FILE:bitfalcon> ${BF_MODEL}
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/apps/cli_classes.sh ${BF_RUN_BITFALCON} ${BF_MODEL}
                    ${CMAKE_SOURCE_DIR}/assets)
   set_tests_properties(apps.cli_classes PROPERTIES LABELS apps SKIP_RETURN_CODE 77)
 endif()

@@ -21,7 +21,7 @@ if(BF_PYTHON)
   # A 3-class teacher -> ONNX -> import -> export.py: the program prints its names, --classes, eval --data.
   if(TARGET bitfalcon)
     add_test(NAME python_import_onnx_bfm
-             COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py bfm $<TARGET_FILE:bitfalcon>)
+             COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py bfm ${BF_RUN_BITFALCON})
     set_tests_properties(python_import_onnx_bfm PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
   endif()
   set_tests_properties(python_format_roundtrip python_letterbox_fixture python_postprocess_units
