@@ -7,7 +7,7 @@ if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
   set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile)
   set(BF_VIDEO_STREAM_TESTS)
   if(BF_CAMERA_AVAILABLE)
-    set(BF_VIDEO_STREAM_TESTS stream reconnect)
+    set(BF_VIDEO_STREAM_TESTS stream http reconnect)
   endif()
   foreach(t ${BF_VIDEO_DETECT_TESTS} ${BF_VIDEO_STREAM_TESTS})
     add_test(NAME video.${t}
@@ -20,4 +20,14 @@ if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
   foreach(t ${BF_VIDEO_STREAM_TESTS})
     set_tests_properties(video.${t} PROPERTIES RESOURCE_LOCK bf_video_stream)
   endforeach()
+endif()
+
+# The video fuzz target (fuzz/fuzz_video.c) with a plain main (fuzz/replay.c):
+# its seed clips (fuzz/corpus/video, made with fuzz/corpus/video/README) are
+# replayed in every build, the sanitizer build included.
+if(BF_VIDEO_AVAILABLE)
+  bf_add_test_program(fuzz_replay_video ${CMAKE_SOURCE_DIR}/fuzz/fuzz_video.c ${CMAKE_SOURCE_DIR}/fuzz/replay.c)
+  target_link_libraries(fuzz_replay_video PRIVATE bitfalcon_video)
+  add_test(NAME video.fuzz_replay COMMAND fuzz_replay_video ${CMAKE_SOURCE_DIR}/fuzz/corpus/video)
+  set_tests_properties(video.fuzz_replay PROPERTIES LABELS "video;hostile")
 endif()

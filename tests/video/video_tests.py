@@ -17,6 +17,7 @@ TEST:
   damaged     mp4/mkv/avi cut at several lengths: exit 1, "truncated" reported, frames kept
   hostile     zero bytes, random bytes, a huge declared size (y4m): exit 1, reported, no crash
   stream      camera --source tcp://127.0.0.1:PORT --headless --frames N: N JSON lines
+  http        camera --source http://127.0.0.1:PORT/cam.mjpg (multipart MJPEG): N JSON lines
   reconnect   the server is killed mid-run and restarted: reconnect counted, frames resume
 
 Exit 0 pass, 1 fail, 77 skipped (no ffmpeg program, no model).
@@ -70,8 +71,14 @@ MJPEG = ["-c:v", "mjpeg", "-q:v", "3"]
 VP9 = ["-c:v", "libvpx-vp9", "-b:v", "300k", "-g", "10"]
 
 
+def no_sanitizer_report(err):
+    """A sanitizer build exits 1 on an error, which is also "a damaged input": look at the text."""
+    check("Sanitizer" not in err and "runtime error:" not in err, "sanitizer report: %s" % err)
+
+
 def detect(a, *args, expect=0):
     r = run([a.exe, "detect", "-m", a.model, "--size", "320"] + list(args))
+    no_sanitizer_report(r.stderr)
     check(r.returncode == expect, "detect %s: exit %d, wanted %d; stderr: %s"
           % (" ".join(args), r.returncode, expect, r.stderr))
     return r
@@ -252,6 +259,7 @@ def t_stream(a):
     try:
         cam = camera(a, "tcp://127.0.0.1:%d" % port, 20)
         out, err = cam.communicate(timeout=120)
+        no_sanitizer_report(err)
         check(cam.returncode == 0, "camera exit %d: %s" % (cam.returncode, err))
         lines = parse_lines(out)
         check(len(lines) == 20, "%d JSON lines, wanted 20" % len(lines))
@@ -260,6 +268,31 @@ def t_stream(a):
         cats = sum(1 for l in lines for d in l["detections"] if d["name"] == "cat")
         check(cats >= 10, "only %d cats in 20 frames" % cats)
         print("stream: 20 lines, frames %d..%d, %d cats" % (frames[0], frames[-1], cats))
+    finally:
+        srv.kill()
+        srv.wait()
+
+
+def t_http(a):
+    """HTTP multipart MJPEG, as IP cameras serve it (ffmpeg's one-client HTTP server)."""
+    clip = make_clip(a, "live.mp4", 4, H264)
+    port = free_port()
+    url = "http://127.0.0.1:%d/cam.mjpg" % port
+    srv = subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
+                            "-i", clip, "-c:v", "mjpeg", "-q:v", "4", "-f", "mpjpeg", "-listen", "1", url],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.7)
+    try:
+        cam = camera(a, url, 15)
+        out, err = cam.communicate(timeout=120)
+        no_sanitizer_report(err)
+        check(cam.returncode == 0, "camera exit %d: %s" % (cam.returncode, err))
+        lines = parse_lines(out)
+        check(len(lines) == 15, "%d JSON lines, wanted 15" % len(lines))
+        check("mpjpeg" in err, "the source was not read as multipart MJPEG: %s" % err)
+        cats = sum(1 for l in lines for d in l["detections"] if d["name"] == "cat")
+        check(cats >= 8, "only %d cats in 15 frames" % cats)
+        print("http mjpeg: 15 lines, %d cats" % cats)
     finally:
         srv.kill()
         srv.wait()
@@ -277,6 +310,7 @@ def t_reconnect(a):
         time.sleep(1.5)
         srv = serve(a, clip, port)
         out, err = cam.communicate(timeout=150)
+        no_sanitizer_report(err)
         check(cam.returncode == 0, "camera exit %d: %s" % (cam.returncode, err))
         lines = parse_lines(out)
         check(len(lines) == 60, "%d JSON lines, wanted 60" % len(lines))
@@ -292,7 +326,8 @@ def t_reconnect(a):
 
 
 TESTS = {"formats": t_formats, "draw": t_draw, "stride": t_stride, "walk": t_walk,
-         "damaged": t_damaged, "hostile": t_hostile, "stream": t_stream, "reconnect": t_reconnect}
+         "damaged": t_damaged, "hostile": t_hostile, "stream": t_stream, "http": t_http,
+         "reconnect": t_reconnect}
 
 
 def main():
