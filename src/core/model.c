@@ -15,6 +15,12 @@
  *   6. output table and class names
  * All arithmetic on file fields is done in 64 bits on values already bounded
  * by the caps of model.h, or with checked multiplication.
+ *
+ * bf_model_open reads the file into a private, aligned copy instead of
+ * mapping it: a mapping would keep reading the file, so a model truncated
+ * during a run gave SIGBUS and one rewritten in place ran unvalidated bytes.
+ * With the copy, what was validated is what runs, whatever happens to the
+ * file afterwards.
  */
 #include "model.h"
 
@@ -25,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -860,8 +865,7 @@ static void model_free(bf_model *m)
 {
     if (m == NULL)
         return;
-    if (m->owned_map != NULL)
-        munmap(m->owned_map, m->map_size);
+    free(m->owned_map);
     free(m->class_names);
     free(m->class_name_storage);
     free(m->tensors);
@@ -931,7 +935,12 @@ BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error 
 {
     if (path == NULL || out_model == NULL)
         return bf_fail(err, BF_ERR_ARGUMENT, "bf_model_open: NULL %s", path == NULL ? "path" : "out_model");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO given as the model must be refused, not waited on
+     * (open() of a FIFO blocks until a writer appears). */
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return bf_fail(err, BF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
@@ -939,6 +948,10 @@ BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error 
         int e = errno;
         close(fd);
         return bf_fail(err, BF_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return bf_fail(err, BF_ERR_IO, "%s: is a folder, not a model file", path);
     }
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
@@ -948,19 +961,44 @@ BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error 
         close(fd);
         return bf_fail(err, BF_ERR_FORMAT, "%s: empty file (0 bytes)", path);
     }
-    if ((uint64_t)sb.st_size > SIZE_MAX) {
+    if (sb.st_size < 0 || (uint64_t)sb.st_size > BF_MAX_MODEL_BYTES) {
         close(fd);
-        return bf_fail(err, BF_ERR_IO, "%s: too large to map", path);
+        return bf_fail(err, BF_ERR_FORMAT, "%s: file is %lld bytes, more than the %llu MB model size limit",
+                       path, (long long)sb.st_size, (unsigned long long)(BF_MAX_MODEL_BYTES >> 20));
     }
     size_t size = (size_t)sb.st_size;
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_errno = errno;
-    close(fd); /* the mapping keeps the file */
-    if (map == MAP_FAILED)
-        return bf_fail(err, BF_ERR_IO, "%s: cannot map: %s", path, strerror(map_errno));
-    bf_status st = model_parse(map, size, path, map, out_model, err);
+    /* Tensor data is 64-byte aligned within the file; the copy keeps it so. */
+    size_t alloc = (size + BF_DATA_ALIGN - 1) / BF_DATA_ALIGN * BF_DATA_ALIGN;
+    uint8_t *copy = aligned_alloc(BF_DATA_ALIGN, alloc);
+    if (copy == NULL) {
+        close(fd);
+        return bf_fail(err, BF_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, copy + got, size - got);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            free(copy);
+            return bf_fail(err, BF_ERR_IO, "%s: read failed: %s", path, strerror(e));
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got != size) {
+        free(copy);
+        return bf_fail(err, BF_ERR_IO, "%s: the file shrank while it was read (%zu of %zu bytes): "
+                       "is it being rewritten?", path, got, size);
+    }
+    memset(copy + size, 0, alloc - size);
+    bf_status st = model_parse(copy, size, path, copy, out_model, err);
     if (st != BF_OK)
-        munmap(map, size);
+        free(copy);
     return st;
 }
 

@@ -32,6 +32,11 @@
 
 /* Caps: from the format where it gives them, otherwise generous bounds that
  * keep every later size computation far from overflow. */
+/* The whole file is read into memory before it is checked (model.c), so a
+ * size cap, checked from the file's size before reading, keeps a huge or
+ * sparse file from costing seconds and gigabytes. The shipped YOLOv8n is
+ * 1.9 MB; a multi-ternary YOLOv8x would be under 100 MB. */
+#define BF_MAX_MODEL_BYTES ((uint64_t)256 << 20)
 #define BF_MAX_TENSORS 4096u
 #define BF_MAX_VALUES 4096u
 #define BF_MAX_LAYERS 4096u
@@ -106,9 +111,9 @@ typedef struct bf_output {
 
 struct bf_model {
     char *path; /* for messages */
-    const uint8_t *map;
+    const uint8_t *map; /* the validated bytes (a private copy for bf_model_open) */
     size_t map_size;
-    void *owned_map; /* the mapping to munmap on close (NULL from memory) */
+    void *owned_map; /* the copy to free on close (NULL from memory) */
 
     uint32_t n_tensors, n_values, n_layers, n_outputs;
     uint32_t num_classes, reg_max, default_input_size;

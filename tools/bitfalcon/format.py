@@ -282,13 +282,41 @@ def serialize(m: Model) -> bytes:
 
 
 def write_model(m: Model, path: str, check: bool = True) -> int:
-    """Validates (unless `check` is False) and writes the model; returns the file size."""
+    """Validates (unless `check` is False) and writes the model; returns the file size.
+
+    The file is replaced atomically: written to a hidden temporary next to it,
+    fsync'ed and renamed over it (through a symbolic link, onto its target).
+    A program that has the old model open, or opens it while this runs, sees
+    the old file or the new one, never a half-written or truncated one.
+    """
     if check:
         validate(m)
     data = serialize(m)
-    with open(path, "wb") as f:
-        f.write(data)
+    write_file_atomic(path, data)
     return len(data)
+
+
+def write_file_atomic(path: str, data: bytes) -> None:
+    """Writes data to path by temporary file + fsync + rename (mode 0644)."""
+    import os
+    import tempfile
+
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    folder = os.path.dirname(target) or "."
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 # ---------------------------------------------------------------------------------------------

@@ -228,6 +228,21 @@ def main() -> int:
                [(o.value, o.kind, o.stride, o.dequant) for o in r.outputs]
         assert r.class_names() == ["a", "bb", "ccc"]
         assert bfm.serialize(r) == data, "re-serialization differs"
+        # Replaced atomically (a new inode; a reader of the old file keeps the
+        # old bytes), through a symlink onto its target, with no temporary left.
+        old_ino = os.stat(path).st_ino
+        reader = open(path, "rb")
+        os.symlink("small.bfm", os.path.join(d, "link.bfm"))
+        m.default_input_size = 320
+        bfm.write_model(m, os.path.join(d, "link.bfm"))
+        assert os.path.islink(os.path.join(d, "link.bfm")), "the symlink was replaced"
+        assert os.stat(path).st_ino != old_ino, "written in place, not renamed over"
+        assert reader.read() == data, "the old file changed under its reader"
+        reader.close()
+        assert bfm.read_model(path).default_input_size == 320
+        assert (os.stat(path).st_mode & 0o777) == 0o644
+        assert sorted(os.listdir(d)) == ["link.bfm", "small.bfm"], os.listdir(d)
+        m.default_input_size = r.default_input_size
         # tensor data 64-byte aligned
         for i in range(len(m.tensors)):
             off = int.from_bytes(data[64 + 128 * i + 88:64 + 128 * i + 96], "little")
