@@ -38,8 +38,8 @@
 #include "bitfalcon.h"
 #include "commands.h"
 #include "image.h"
+#include "model_path.h"
 
-#define DEFAULT_MODEL "models/bitfalcon-v8n.bfm"
 #define MAX_RUNS 100000
 
 static void help(void)
@@ -50,7 +50,8 @@ static void help(void)
            "NMS), per layer, and against the machine's int8 peak.\n"
            "\n"
            "Options:\n"
-           "  -m, --model FILE    model file (default: " DEFAULT_MODEL ")\n"
+           "  -m, --model FILE    model file (default:\n"
+           "                      " BF_MODEL_DEFAULT_HELP ")\n"
            "      --size N        network input size, a multiple of 32 (default: 640)\n"
            "      --threads N     worker threads, 0 = all cores (default: 1)\n"
            "      --runs N        timed runs (default: 20)\n"
@@ -164,7 +165,7 @@ static void json_str(const char *s)
 
 int bf_cmd_bench(int argc, char **argv)
 {
-    const char *model_path = DEFAULT_MODEL, *isa = NULL, *image_path = NULL;
+    const char *model_path = NULL, *isa = NULL, *image_path = NULL;
     int size = 640, threads = 1, runs = 20, warmup = 3, json = 0, layers = 1;
     bf_args a;
     bf_args_init(&a, argc, argv);
@@ -196,6 +197,13 @@ int bf_cmd_bench(int argc, char **argv)
         return BF_EXIT_USAGE;
     }
 
+    if (!model_path) {
+        const char *looked = NULL;
+        if (!(model_path = bf_default_model(&looked))) {
+            fprintf(stderr, "bitfalcon bench: %s\n", looked);
+            return BF_EXIT_USAGE;
+        }
+    }
     bf_error err;
     bf_model *model = NULL;
     if (bf_model_open(model_path, &model, &err) != BF_OK) {

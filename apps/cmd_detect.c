@@ -22,13 +22,23 @@
  *  --shard K/N  only the inputs whose relative path REL hashes (64-bit FNV-1a)
  *             to K-1 mod N: N runs with K = 1..N together process every input
  *             once, whatever the order, and adding files moves no others.
+ *
+ * Careless use (docs/batch.md, "What happens when"): every output target is
+ * checked before the first image, and a run that would overwrite an input, the
+ * model, an existing image with JSON, or write into a folder or block device
+ * is refused with exit 2. The output folder is not walked as an input. On
+ * SIGINT/SIGTERM the current image is finished, the outputs of the images done
+ * are written, and the exit status is 128 + the signal; a second signal exits
+ * at once.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "bitfalcon.h"
@@ -41,9 +51,9 @@
 #include "image.h"
 #include "inputs.h"
 #include "labels.h"
+#include "model_path.h"
 #include "report.h"
 
-#define DEFAULT_MODEL "models/bitfalcon-v8n.bfm"
 #define DRAW_JPEG_QUALITY 90
 
 static void help(void)
@@ -57,7 +67,8 @@ static void help(void)
            "symbolic links followed). Videos need a build with FFmpeg (BITFALCON_VIDEO).\n"
            "\n"
            "Options:\n"
-           "  -m, --model FILE    model file (default: " DEFAULT_MODEL ")\n"
+           "  -m, --model FILE    model file (default:\n"
+           "                      " BF_MODEL_DEFAULT_HELP ")\n"
            "  -o, --output DIR    folder for --txt and --draw outputs (default: out)\n"
            "      --json FILE     write all detections to FILE as one JSON array of\n"
            "                      {\"file\", \"class\", \"name\", \"score\", \"bbox\": [x, y, w, h]}\n"
@@ -65,7 +76,8 @@ static void help(void)
            "      --txt           write DIR/REL.txt per image in YOLO format with confidence:\n"
            "                      'class cx cy w h conf', normalised (empty: no objects)\n"
            "      --draw          write DIR/REL.jpg per image with the boxes drawn\n"
-           "      --size N        network input size, a multiple of 32 (default: the model's, 640)\n"
+           "      --size N        network input size, a multiple of 32 in 32..4096\n"
+           "                      (default: the model's, 640)\n"
            "      --conf X        confidence threshold (default 0.25)\n"
            "      --iou X         NMS IoU threshold (default 0.7)\n"
            "      --max-det N     at most N detections per image (default 300)\n"
@@ -95,7 +107,9 @@ static void help(void)
            "\n"
            "Exit status: 0 all inputs succeeded; 1 some inputs failed (each reported on\n"
            "stderr as 'bitfalcon: PATH: CAUSE', the others' results were written);\n"
-           "2 usage error or the model could not be loaded.\n");
+           "2 usage error, the model could not be loaded, or an output would overwrite an\n"
+           "input, the model or an image, or cannot be written (checked before any work);\n"
+           "130/143 interrupted by SIGINT/SIGTERM (the images done are written).\n");
 }
 
 enum { OPT_MODEL = 1, OPT_OUTPUT, OPT_JSON, OPT_TXT, OPT_DRAW, OPT_SIZE, OPT_CONF, OPT_IOU,
@@ -165,9 +179,9 @@ typedef struct detect_ctx {
     const char *fingerprint; /* model and thresholds, checked when reading a journal */
     bfio_detfile_writer json;
     /* The JSON text goes out in pieces as it grows, so memory stays flat however
-     * many images there are: to a hidden temporary renamed over FILE at the end
-     * (files.h), or to stdout for '-'. */
-    int json_state; /* 0 no JSON, 1 temporary file open, 2 stdout, -1 could not open (reported) */
+     * many images there are: to a hidden temporary renamed over FILE at the end,
+     * or straight into stdout ('-'), a device or a FIFO (files.h). */
+    int json_state; /* 0 no JSON, 1 open */
     bfio_atomic_file json_file;
     int vid_stride; /* --vid-stride */
 } detect_ctx;
@@ -179,12 +193,8 @@ static void json_flush(detect_ctx *c, int force)
     bfio_sb *sb = &c->json.sb;
     if (c->json_state <= 0 || sb->failed || (!force && sb->len < JSON_FLUSH_BYTES))
         return;
-    if (c->json_state == 1) {
-        bfio_err err; /* a failed write is sticky: commit reports it */
-        (void)bfio_atomic_write(&c->json_file, sb->data, sb->len, &err);
-    } else {
-        fwrite(sb->data, 1, sb->len, stdout);
-    }
+    bfio_err err; /* a failed write is sticky: commit reports it */
+    (void)bfio_atomic_write(&c->json_file, sb->data, sb->len, &err);
     bfio_sb_clear(sb);
 }
 
@@ -473,6 +483,149 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     return rc;
 }
 
+/* --- SIGINT / SIGTERM ------------------------------------------------------ */
+
+/* While the images are processed, the first signal only asks the loop to stop
+ * after the current image; the second exits at once, removing the JSON
+ * temporary first (its path is copied here beforehand: the handler may call
+ * only async-signal-safe functions). Before the loop (loading the model,
+ * walking the folders, opening a FIFO that waits for its reader) nothing is
+ * written yet, so the first signal exits at once. */
+static volatile sig_atomic_t stop_signal = 0;
+static volatile sig_atomic_t in_loop = 0;
+static char json_tmp_for_signal[4096];
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal || !in_loop) {
+        if (json_tmp_for_signal[0])
+            unlink(json_tmp_for_signal);
+        _exit(128 + sig);
+    }
+    stop_signal = sig;
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* reads and writes go on; the loop checks the flag */
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        /* An ignored signal stays ignored: a shell starts background jobs and
+         * nohup its command with SIGINT ignored, on purpose. */
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* --- outputs checked before any work --------------------------------------- */
+
+typedef struct file_id {
+    unsigned long long dev, ino;
+    size_t input;
+} file_id;
+
+static int by_id(const void *a, const void *b)
+{
+    const file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* The input whose file is `path` (links followed), or -1. */
+static long find_input(const file_id *ids, size_t n, const char *path)
+{
+    struct stat st;
+    if (n == 0 || stat(path, &st) != 0)
+        return -1;
+    file_id key = {(unsigned long long)st.st_dev, (unsigned long long)st.st_ino, 0};
+    const file_id *hit = bsearch(&key, ids, n, sizeof *ids, by_id);
+    return hit ? (long)hit->input : -1;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* Refuses (reports, returns the count of problems) every --txt/--draw output
+ * that is an existing input file: "-o photos photos" would replace the photos
+ * with their annotated copies. Checked over all inputs, sharded or not. */
+static int check_outputs_vs_inputs(const job *jobs, const bf_inputs *in, int want_txt,
+                                   int want_draw, const file_id *ids)
+{
+    int problems = 0;
+    const char *exts[2] = {want_draw ? ".jpg" : NULL, want_txt ? ".txt" : NULL};
+    for (size_t i = 0; i < in->count; i++) {
+        for (int k = 0; k < 2; k++) {
+            if (!exts[k])
+                continue;
+            size_t len = strlen(jobs[i].out_base) + 5;
+            char *p = malloc(len);
+            if (!p)
+                return problems + 1;
+            snprintf(p, len, "%s%s", jobs[i].out_base, exts[k]);
+            long hit = find_input(ids, in->count, p);
+            if (hit >= 0) {
+                const char *opt = k == 0 ? "--draw" : "--txt";
+                if (problems >= 10)
+                    ; /* counted, summarised below */
+                else if ((size_t)hit == i)
+                    bf_report_failure(p, "is an input; %s would overwrite it with its own result "
+                                      "(choose an output folder, -o, outside the inputs)", opt);
+                else
+                    bf_report_failure(p, "is the input %s; %s for %s would overwrite it (choose "
+                                      "an output folder, -o, outside the inputs)", in->items[hit].path,
+                                      opt, in->items[i].path);
+                problems++;
+            }
+            free(p);
+        }
+    }
+    if (problems > 10)
+        bf_report_message("... %d outputs in all would overwrite inputs", problems);
+    return problems;
+}
+
+/* The --json target: not a folder or block device (bfio_output_resolve), not
+ * an input, not the model, not an existing image (`detect --json shots/IMG*`
+ * the file name forgotten, would turn the first photo into JSON). */
+static int check_json_target(const char *json_path, const char *model_path, const file_id *ids,
+                             const bf_inputs *in)
+{
+    bfio_output o;
+    bfio_err err;
+    if (bfio_output_resolve(json_path, &o, &err) != 0) {
+        bf_report_failure(json_path, "%s (the --json output)", err.msg);
+        return -1;
+    }
+    int rc = 0;
+    if (o.kind == BFIO_OUT_REGULAR) {
+        long hit = find_input(ids, in->count, o.target);
+        if (hit >= 0) {
+            bf_report_failure(json_path, "is the input %s; refusing to overwrite it with --json",
+                              in->items[hit].path);
+            rc = -1;
+        } else if (same_file(o.target, model_path)) {
+            bf_report_failure(json_path, "is the model; refusing to overwrite it with --json");
+            rc = -1;
+        } else if (bfio_file_looks_like_image(o.target)) {
+            bf_report_failure(json_path, "exists and is an image; refusing to replace it with "
+                              "--json (was the JSON file name forgotten?)");
+            rc = -1;
+        }
+    }
+    free(o.target);
+    return rc;
+}
+
 /* "K/N" with 1 <= K <= N <= 1000000. */
 static int parse_shard(const char *s, unsigned *k, unsigned *n)
 {
@@ -497,7 +650,7 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 int bf_cmd_detect(int argc, char **argv)
 {
     const char *classes = NULL; /* --classes */
-    const char *model_path = DEFAULT_MODEL, *out_dir = "out", *json_path = NULL, *isa = NULL;
+    const char *model_path = NULL, *out_dir = "out", *json_path = NULL, *isa = NULL;
     int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1;
     unsigned shard_k = 0, shard_n = 0;
     bf_options opt;
@@ -522,7 +675,9 @@ int bf_cmd_detect(int argc, char **argv)
         case OPT_TXT: want_txt = 1; break;
         case OPT_DRAW: want_draw = 1; break;
         case OPT_SIZE:
-            bad = bf_args_int(&a, v, 32, 8192, &opt.input_size) != 0;
+            /* The engine's range (BF_MAX_INPUT_SIZE in src/core/model.h), checked
+             * here so that a wrong size is blamed on the option, not the model. */
+            bad = bf_args_int(&a, v, 32, 4096, &opt.input_size) != 0;
             if (!bad && opt.input_size % 32 != 0) {
                 fprintf(stderr, "bitfalcon detect: --size %d is not a multiple of 32\n",
                         opt.input_size);
@@ -567,7 +722,16 @@ int bf_cmd_detect(int argc, char **argv)
         return BF_EXIT_USAGE;
     }
     opt.isa = isa;
+    if (!model_path) {
+        const char *looked = NULL;
+        if (!(model_path = bf_default_model(&looked))) {
+            bf_report_message("%s", looked);
+            free(paths);
+            return BF_EXIT_USAGE;
+        }
+    }
 
+    install_stop_handlers();
     detect_ctx c = {0};
     bf_error berr;
     if (bf_model_open(model_path, &c.model, &berr) != BF_OK) {
@@ -594,25 +758,41 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_print = !want_txt && !want_draw && !json_path;
     c.journal = resume && c.want_json;
     c.vid_stride = vid_stride;
-    if (c.want_json) {
-        bfio_detfile_begin(&c.json);
-        bfio_err err;
-        if (strcmp(json_path, "-") == 0)
-            c.json_state = 2;
-        else if (bfio_mkdirs_for_file(json_path, &err) != 0 ||
-                 bfio_atomic_open(&c.json_file, json_path, &err) != 0) {
-            bf_report_failure(json_path, "%s", err.msg); /* the other outputs are still written */
-            c.json_state = -1;
-        } else
-            c.json_state = 1;
-    }
 
     int status = BF_EXIT_OK;
     bf_inputs in = {0};
     in.shard_k = shard_k;
     in.shard_n = shard_n;
     job *jobs = NULL;
+    file_id *ids = NULL;
     char *fingerprint = NULL;
+    /* The output folder: made now, so that a name that is a file, or a folder
+     * that cannot be made, stops the run before any work; and known by
+     * identity, so that the walk does not take our own results as inputs. */
+    if (want_txt || want_draw || c.journal) {
+        bfio_err err;
+        struct stat st;
+        if (stat(out_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+            bf_report_failure(out_dir, "not a folder (the -o output folder)");
+            status = BF_EXIT_USAGE;
+            goto done;
+        }
+        if (bfio_mkdirs(out_dir, &err) != 0) {
+            bf_report_failure(out_dir, "%s (the -o output folder)", err.msg);
+            status = BF_EXIT_USAGE;
+            goto done;
+        }
+        if (access(out_dir, W_OK | X_OK) != 0) {
+            bf_report_failure(out_dir, "%s (the -o output folder)", strerror(errno));
+            status = BF_EXIT_USAGE;
+            goto done;
+        }
+        if (stat(out_dir, &st) == 0) {
+            in.has_skip_dir = 1;
+            in.skip_dev = (unsigned long long)st.st_dev;
+            in.skip_ino = (unsigned long long)st.st_ino;
+        }
+    }
     if (c.journal && !(fingerprint = make_fingerprint(model_path, &opt)))
         goto oom;
     c.fingerprint = fingerprint;
@@ -622,9 +802,13 @@ int bf_cmd_detect(int argc, char **argv)
     int failures = in.failures;
 
     jobs = calloc(in.count + 1, sizeof *jobs);
-    if (!jobs)
+    ids = calloc(in.count + 1, sizeof *ids);
+    if (!jobs || !ids)
         goto oom;
     for (size_t i = 0; i < in.count; i++) {
+        ids[i].dev = in.items[i].dev;
+        ids[i].ino = in.items[i].ino;
+        ids[i].input = i;
         jobs[i].input = i;
         if (want_txt || want_draw) {
             char *rel_noext = bfio_path_replace_ext(in.items[i].rel, "");
@@ -635,6 +819,31 @@ int bf_cmd_detect(int argc, char **argv)
         }
         if (c.journal && !(jobs[i].journal = journal_path(out_dir, in.items[i].path)))
             goto oom;
+    }
+    qsort(ids, in.count, sizeof *ids, by_id);
+    if ((want_txt || want_draw) && check_outputs_vs_inputs(jobs, &in, want_txt, want_draw, ids)) {
+        status = BF_EXIT_USAGE;
+        goto done;
+    }
+    if (c.want_json) {
+        bfio_err err;
+        if (check_json_target(json_path, model_path, ids, &in) != 0) {
+            status = BF_EXIT_USAGE;
+            goto done;
+        }
+        /* Opened now, so that a target that cannot be written is found before
+         * the first image rather than after the last. */
+        if ((strcmp(json_path, "-") != 0 && bfio_mkdirs_for_file(json_path, &err) != 0) ||
+            bfio_atomic_open(&c.json_file, json_path, &err) != 0) {
+            bf_report_failure(json_path, "%s (the --json output)", err.msg);
+            status = BF_EXIT_USAGE;
+            goto done;
+        }
+        c.json_state = 1;
+        bfio_detfile_begin(&c.json);
+        const char *tmp = bfio_atomic_tmp_path(&c.json_file);
+        if (tmp && strlen(tmp) < sizeof json_tmp_for_signal)
+            memcpy(json_tmp_for_signal, tmp, strlen(tmp) + 1);
     }
     if (want_txt || want_draw) {
         int f = check_collisions(jobs, in.count, &in);
@@ -649,11 +858,14 @@ int bf_cmd_detect(int argc, char **argv)
             in.items[i].skip = 1;
         total += !in.items[i].skip;
     }
-    for (size_t i = 0; i < in.count; i++) {
+    size_t n_processed = 0;
+    in_loop = 1;
+    for (size_t i = 0; i < in.count && !stop_signal; i++) {
         const bf_input *input = &in.items[i];
         if (input->skip)
             continue;
         bf_report_progress(++n_done, total, input->path);
+        n_processed++;
         if (resume && already_done(&c, input, &jobs[i])) {
             done_before++;
             continue;
@@ -682,22 +894,35 @@ int bf_cmd_detect(int argc, char **argv)
         bfio_detfile_end(&c.json);
         bfio_err err;
         json_flush(&c, 1);
-        if (c.json_state < 0) {
-            failures++; /* reported when it could not be opened */
-        } else if (c.json.sb.failed) {
-            bf_report_failure(json_path, "out of memory");
+        const char *shown = strcmp(json_path, "-") == 0 ? "stdout (--json -)" : json_path;
+        if (c.json.sb.failed) {
+            bf_report_failure(shown, "out of memory");
+            bfio_atomic_abort(&c.json_file);
             failures++;
-        } else if (c.json_state == 1 && bfio_atomic_commit(&c.json_file, &err) != 0) {
-            bf_report_failure(json_path, "%s", err.msg);
+        } else if (bfio_atomic_commit(&c.json_file, &err) != 0) {
+            bf_report_failure(shown, "%s", err.msg);
             failures++;
         }
-        if (c.json_state == 1 && c.json.sb.failed)
-            bfio_atomic_abort(&c.json_file);
+        json_tmp_for_signal[0] = 0;
         c.json_state = 0;
     }
-    if (fflush(stdout) != 0) {
-        bf_report_message("writing to stdout failed");
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        bf_report_failure("stdout", "write failed: %s", strerror(errno ? errno : EIO));
         failures++;
+    }
+    if (stop_signal) {
+        /* Only the images finished are in the outputs; say how to go on. */
+        int sig = stop_signal;
+        bf_report_message("interrupted by %s after %zu of %zu input%s; the outputs of those "
+                          "done are written. %s", sig == SIGINT ? "SIGINT" : "SIGTERM", n_processed,
+                          total, total == 1 ? "" : "s",
+                          resume ? "Run the same command again to do the rest."
+                          : c.want_json ? "Run again with --resume to redo the run resumably "
+                                          "(--json can be continued only when --resume was used "
+                                          "from the first run on)."
+                          : "Run the same command with --resume to do the rest.");
+        status = 128 + sig;
+        goto done;
     }
     if (failures && bf_report_is_tty())
         bf_report_message("%d input%s failed", failures, failures == 1 ? "" : "s");
@@ -714,10 +939,13 @@ done:
             free(jobs[i].journal);
         }
     free(jobs);
+    free(ids);
     free(fingerprint);
     bf_inputs_free(&in);
-    if (c.json_state == 1) /* not committed: out of memory on the way */
+    if (c.json_state == 1) { /* not committed: out of memory on the way */
         bfio_atomic_abort(&c.json_file);
+        json_tmp_for_signal[0] = 0;
+    }
     if (c.want_json)
         bfio_detfile_writer_free(&c.json);
     bf_detector_destroy(c.det);

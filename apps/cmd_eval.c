@@ -26,9 +26,9 @@
 #include "inputs.h"
 #include "labels.h"
 #include "metrics.h"
+#include "model_path.h"
 #include "report.h"
 
-#define DEFAULT_MODEL "models/bitfalcon-v8n.bfm"
 
 static void help(void)
 {
@@ -42,7 +42,8 @@ static void help(void)
            "300 per image.\n"
            "\n"
            "Options:\n"
-           "  -m, --model FILE       run this model (default: " DEFAULT_MODEL ")\n"
+           "  -m, --model FILE       run this model (default:\n"
+           "                         " BF_MODEL_DEFAULT_HELP ")\n"
            "      --detections FILE  score these detections instead (the 'detect --json'\n"
            "                         format), matched to images by file name without\n"
            "                         extension\n"
@@ -313,8 +314,13 @@ int bf_cmd_eval(int argc, char **argv)
         free(data_labels);
         return BF_EXIT_USAGE;
     }
-    if (!dets_path && !model_path)
-        model_path = DEFAULT_MODEL;
+    if (!dets_path && !model_path) {
+        const char *looked = NULL;
+        if (!(model_path = bf_default_model(&looked))) {
+            fprintf(stderr, "bitfalcon: %s\n", looked);
+            return BF_EXIT_USAGE;
+        }
+    }
     opt.isa = isa;
     opt.max_detections = legacy ? max_det : 300; /* yolo val: max_det 300 */
     opt.multi_label = !single_label;

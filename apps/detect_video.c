@@ -146,6 +146,11 @@ static void draw_kept(const bf_video_job *j, const kept *k, bfio_image *img)
 
 int bf_detect_video(const bf_video_job *j, const char *path)
 {
+    /* A FIFO or device with an image's name would block the sniffing open
+     * below; the image path refuses it ("not a regular file") instead. */
+    struct stat st;
+    if (bfio_path_is_image_name(path) && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return BF_VIDEO_NOT_VIDEO;
     if (looks_like_image(path))
         return BF_VIDEO_NOT_VIDEO;
     bfv_set_log_quiet(1);

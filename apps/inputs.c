@@ -10,7 +10,8 @@
 #include "files.h"
 #include "report.h"
 
-static int push(bf_inputs *in, char *path, size_t rel)
+static int push(bf_inputs *in, char *path, size_t rel, unsigned long long dev,
+                unsigned long long ino)
 {
     if (in->count == in->cap) {
         size_t cap = in->cap ? in->cap * 2 : 64;
@@ -23,6 +24,8 @@ static int push(bf_inputs *in, char *path, size_t rel)
     in->items[in->count].path = path;
     in->items[in->count].rel = path + rel;
     in->items[in->count].skip = 0;
+    in->items[in->count].dev = dev;
+    in->items[in->count].ino = ino;
     in->items[in->count].in_shard = bf_input_in_shard(path + rel, in->shard_k, in->shard_n);
     in->count++;
     return 0;
@@ -88,7 +91,8 @@ int bf_inputs_add(bf_inputs *in, const char *arg)
     }
     if (!S_ISDIR(st.st_mode)) {
         char *p = strdup(arg);
-        if (!p || push(in, p, (size_t)(bfio_path_basename(p) - p)) != 0) {
+        if (!p || push(in, p, (size_t)(bfio_path_basename(p) - p), (unsigned long long)st.st_dev,
+                           (unsigned long long)st.st_ino) != 0) {
             free(p);
             return -1;
         }
@@ -99,7 +103,10 @@ int bf_inputs_add(bf_inputs *in, const char *arg)
     int found_before = (int)in->count;
     /* on_walk_error counts the reported entries itself. */
     walk_ctx w = {in, arg};
-    if (bfio_walk_images(arg, &list, on_walk_error, &w, &err) < 0) {
+    int rc = in->has_skip_dir ? bfio_walk_images_skip(arg, in->skip_dev, in->skip_ino, &list,
+                                                      on_walk_error, &w, &err)
+                              : bfio_walk_images(arg, &list, on_walk_error, &w, &err);
+    if (rc < 0) {
         bfio_walk_list_free(&list);
         if (strcmp(err.msg, "out of memory") == 0)
             return -1;
@@ -107,7 +114,7 @@ int bf_inputs_add(bf_inputs *in, const char *arg)
         return 0;
     }
     for (size_t i = 0; i < list.count; i++) {
-        if (push(in, list.items[i].path, list.items[i].rel) != 0) {
+        if (push(in, list.items[i].path, list.items[i].rel, list.items[i].dev, list.items[i].ino) != 0) {
             for (size_t j = i; j < list.count; j++)
                 free(list.items[j].path);
             free(list.items);

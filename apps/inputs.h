@@ -18,6 +18,7 @@ typedef struct bf_input {
     const char *rel; /* points into path: relative to the folder argument ("a/x.jpg") */
     int skip;        /* set by the command when this input must not be processed */
     int in_shard;    /* 1 when this input belongs to the selected shard (always, unsharded) */
+    unsigned long long dev, ino; /* the file's identity, to find outputs that would land on it */
 } bf_input;
 
 typedef struct bf_inputs {
@@ -27,6 +28,10 @@ typedef struct bf_inputs {
     int failures; /* arguments or entries reported as unreadable */
     /* Sharding (--shard K/N): 0 = off. Set before the first bf_inputs_add. */
     unsigned shard_k, shard_n;
+    /* A folder not to walk into (the output folder, when it exists and lies
+     * inside an input folder): set has_skip_dir before the first add. */
+    int has_skip_dir;
+    unsigned long long skip_dev, skip_ino;
 } bf_inputs;
 
 /* Adds one command-line argument. Unreadable arguments and entries are

@@ -7,8 +7,11 @@
  * Each command parses its own options (apps/cmd_*.c). Adding one is one
  * line in `commands` below plus its declaration in commands.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bitfalcon.h"
 #include "commands.h"
@@ -58,8 +61,30 @@ static const command *find(const char *name)
     return NULL;
 }
 
+/* A program started with stdin, stdout or stderr closed (`2>&-`) would hand
+ * out that descriptor number to the next file it opens, and every message
+ * for stderr would then land inside that file (an output JSON, say). Opening
+ * /dev/null on each closed one first keeps 0-2 what they are meant to be. */
+static int reserve_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (nfd < 0)
+            return -1;
+        if (nfd != fd) { /* a lower one was open: cannot happen, but never keep a stray fd */
+            close(nfd);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (reserve_std_fds() != 0)
+        return BF_EXIT_USAGE; /* no /dev/null: nowhere safe to say so */
     if (argc < 2) {
         usage(stderr);
         return BF_EXIT_USAGE;

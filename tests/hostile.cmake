@@ -66,3 +66,19 @@ if(TARGET bitfalcon AND BF_PYTHON)
   set_tests_properties(hostile.resume_after_sigkill hostile.shard_parallel PROPERTIES
                        LABELS hostile SKIP_RETURN_CODE 77 TIMEOUT 600)
 endif()
+
+# Careless use, through the program on files the test makes (issue 12,
+# docs/batch.md "What happens when"): one test per behaviour. Each skips (77)
+# without the model or Python; the device-node one also when not root.
+if(TARGET bitfalcon AND BF_PYTHON)
+  foreach(case json_symlink json_full_disk json_device_node json_fifo_stdout refuse_draw_onto_inputs
+               refuse_json_onto_image json_dir_target output_folder_skipped model_rewritten
+               closed_fds fifo_inputs signals messages default_model)
+    add_test(NAME hostile.careless_${case}
+             COMMAND sh ${BF_HOSTILE_DIR}/careless.sh ${case} $<TARGET_FILE:bitfalcon> ${BF_MODEL}
+                     ${CMAKE_SOURCE_DIR}/assets ${CMAKE_CURRENT_BINARY_DIR}/careless-${case}.work
+                     ${BF_PYTHON})
+    set_tests_properties(hostile.careless_${case} PROPERTIES LABELS "hostile;careless"
+                         SKIP_RETURN_CODE 77 TIMEOUT 900)
+  endforeach()
+endif()

@@ -19,7 +19,10 @@ int bfio_read_file(const char *path, size_t max_bytes, uint8_t **out_data, size_
 {
     int fd;
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+         * writer forever; the fstat below then refuses it. It has no effect on
+         * regular files. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return bfio_fail(err, "%s", strerror(errno));
@@ -77,6 +80,8 @@ static int write_all(int fd, const uint8_t *p, size_t n)
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w == 0)
+            errno = ENOSPC; /* nothing written and no error: the device is full */
         if (w <= 0)
             return -1;
         p += w;
@@ -85,31 +90,163 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The folder part of path joined with a relative link target. */
+static char *join_dir_of(const char *path, const char *rel)
+{
+    const char *base = bfio_path_basename(path);
+    size_t dl = (size_t)(base - path), rl = strlen(rel);
+    char *s = malloc(dl + rl + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, path, dl);
+    memcpy(s + dl, rel, rl + 1);
+    return s;
+}
+
+#define MAX_LINK_HOPS 40 /* as the kernel's ELOOP limit */
+
+int bfio_output_resolve(const char *path, bfio_output *out, bfio_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (strcmp(path, "-") == 0) {
+        out->kind = BFIO_OUT_STDOUT;
+        return 0;
+    }
+    if (!*path)
+        return bfio_fail(err, "empty file name");
+    char *cur = strdup(path);
+    if (!cur)
+        return bfio_fail(err, "out of memory");
+    /* Follow the links one by one rather than with realpath(): the final
+     * target of a link may not exist yet, and is then created. */
+    struct stat st;
+    for (int hops = 0;; hops++) {
+        if (lstat(cur, &st) != 0) {
+            int e = errno;
+            if (e == ENOENT || e == ENOTDIR) {
+                /* Nothing there (ENOTDIR: a parent is a file; creating the
+                 * folders reports that). */
+                out->kind = BFIO_OUT_NEW;
+                out->target = cur;
+                return 0;
+            }
+            free(cur);
+            return bfio_fail(err, "%s", strerror(e));
+        }
+        if (!S_ISLNK(st.st_mode))
+            break;
+        if (hops == MAX_LINK_HOPS) {
+            free(cur);
+            return bfio_fail(err, "too many levels of symbolic links");
+        }
+        char buf[4096];
+        ssize_t n = readlink(cur, buf, sizeof buf - 1);
+        if (n < 0 || (size_t)n >= sizeof buf - 1) {
+            int e = n < 0 ? errno : ENAMETOOLONG;
+            free(cur);
+            return bfio_fail(err, "cannot read the symbolic link: %s", strerror(e));
+        }
+        buf[n] = 0;
+        char *next = buf[0] == '/' ? strdup(buf) : join_dir_of(cur, buf);
+        free(cur);
+        if (!next)
+            return bfio_fail(err, "out of memory");
+        cur = next;
+    }
+    const char *why = NULL;
+    if (S_ISDIR(st.st_mode))
+        why = "is a folder, not a file";
+    else if (S_ISBLK(st.st_mode))
+        why = "is a block device; refusing to write over it";
+    else if (S_ISSOCK(st.st_mode))
+        why = "is a socket, not a file";
+    if (why) {
+        free(cur);
+        return bfio_fail(err, "%s", why);
+    }
+    out->kind = S_ISREG(st.st_mode) ? BFIO_OUT_REGULAR : BFIO_OUT_STREAM;
+    out->target = cur;
+    out->exists = 1;
+    out->dev = (unsigned long long)st.st_dev;
+    out->ino = (unsigned long long)st.st_ino;
+    return 0;
+}
+
+int bfio_file_looks_like_image(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    unsigned char h[8] = {0};
+    ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, h, sizeof h) : -1;
+    close(fd);
+    if (n < 3)
+        return 0;
+    if (h[0] == 0xff && h[1] == 0xd8 && h[2] == 0xff)
+        return 1; /* JPEG */
+    if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return 1;
+    return h[0] == 'B' && h[1] == 'M' && n >= 6; /* BMP */
+}
+
+static void atomic_clear(bfio_atomic_file *f)
+{
+    free(f->tmp);
+    free(f->path);
+    f->tmp = f->path = NULL;
+    f->fd = -1;
+    f->direct = 0;
+}
+
 int bfio_atomic_open(bfio_atomic_file *f, const char *path, bfio_err *err)
 {
     f->fd = -1;
     f->tmp = NULL;
     f->path = NULL;
+    f->direct = 0;
     f->failed = 0;
+    f->err_no = 0;
+    bfio_output o;
+    if (bfio_output_resolve(path, &o, err) != 0)
+        return -1;
+    if (o.kind == BFIO_OUT_STDOUT) {
+        f->fd = STDOUT_FILENO;
+        f->direct = 2;
+        return 0;
+    }
+    f->path = o.target; /* after symlinks: the temporary goes next to the real file */
+    if (o.kind == BFIO_OUT_STREAM) {
+        /* A device or FIFO is not ours to replace: write into it. (Opening a
+         * FIFO waits for its reader, as any writer to a FIFO does.) */
+        int fd;
+        do
+            fd = open(f->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) {
+            int e = errno;
+            atomic_clear(f);
+            return bfio_fail(err, "cannot open for writing: %s", strerror(e));
+        }
+        f->fd = fd;
+        f->direct = 1;
+        return 0;
+    }
     /* The temporary lives next to the destination, hidden: "dir/.name.tmp-XXXXXX". */
-    const char *base = bfio_path_basename(path);
-    size_t dir_len = (size_t)(base - path);
+    const char *dest = f->path;
+    const char *base = bfio_path_basename(dest);
+    size_t dir_len = (size_t)(base - dest);
     size_t tmp_len = dir_len + 1 + strlen(base) + sizeof ".tmp-XXXXXX";
     f->tmp = malloc(tmp_len);
-    f->path = strdup(path);
-    if (!f->tmp || !f->path) {
-        free(f->tmp);
-        free(f->path);
-        f->tmp = f->path = NULL;
+    if (!f->tmp) {
+        atomic_clear(f);
         return bfio_fail(err, "out of memory");
     }
-    snprintf(f->tmp, tmp_len, "%.*s.%s.tmp-XXXXXX", (int)dir_len, path, base);
+    snprintf(f->tmp, tmp_len, "%.*s.%s.tmp-XXXXXX", (int)dir_len, dest, base);
     f->fd = mkstemp(f->tmp);
     if (f->fd < 0) {
         int e = errno;
-        free(f->tmp);
-        free(f->path);
-        f->tmp = f->path = NULL;
+        atomic_clear(f);
         return bfio_fail(err, "cannot create a temporary file: %s", strerror(e));
     }
     if (fchmod(f->fd, 0644) != 0) { /* mkstemp makes 0600; outputs are meant to be shared */
@@ -120,14 +257,19 @@ int bfio_atomic_open(bfio_atomic_file *f, const char *path, bfio_err *err)
     return 0;
 }
 
+const char *bfio_atomic_tmp_path(const bfio_atomic_file *f)
+{
+    return f->tmp;
+}
+
 int bfio_atomic_write(bfio_atomic_file *f, const void *data, size_t size, bfio_err *err)
 {
     if (f->failed)
-        return -1;
+        return bfio_fail(err, "write failed: %s", strerror(f->err_no));
     if (write_all(f->fd, data, size) != 0) {
-        int e = errno;
+        f->err_no = errno ? errno : EIO;
         f->failed = 1;
-        return bfio_fail(err, "write failed: %s", e ? strerror(e) : "short write");
+        return bfio_fail(err, "write failed: %s", strerror(f->err_no));
     }
     return 0;
 }
@@ -135,7 +277,16 @@ int bfio_atomic_write(bfio_atomic_file *f, const void *data, size_t size, bfio_e
 int bfio_atomic_commit(bfio_atomic_file *f, bfio_err *err)
 {
     const char *what = f->failed ? "write" : NULL;
-    int e = 0;
+    int e = f->failed ? f->err_no : 0;
+    if (f->direct) {
+        /* No fsync: a pipe or terminal has nothing to sync (EINVAL). */
+        if (f->direct == 1 && close(f->fd) != 0 && !what) {
+            what = "close";
+            e = errno;
+        }
+        atomic_clear(f);
+        return what ? bfio_fail(err, "%s failed: %s", what, strerror(e)) : 0;
+    }
     if (!what && fsync(f->fd) != 0) {
         what = "fsync";
         e = errno;
@@ -151,7 +302,7 @@ int bfio_atomic_commit(bfio_atomic_file *f, bfio_err *err)
     }
     if (what) {
         bfio_atomic_abort(f);
-        return bfio_fail(err, "%s failed: %s", what, e ? strerror(e) : "short write");
+        return bfio_fail(err, "%s failed: %s", what, strerror(e ? e : EIO));
     }
     /* Make the rename itself durable; failure here only costs durability. */
     const char *base = bfio_path_basename(f->path);
@@ -165,22 +316,17 @@ int bfio_atomic_commit(bfio_atomic_file *f, bfio_err *err)
         }
         free(dir);
     }
-    free(f->tmp);
-    free(f->path);
-    f->tmp = f->path = NULL;
+    atomic_clear(f);
     return 0;
 }
 
 void bfio_atomic_abort(bfio_atomic_file *f)
 {
-    if (f->fd >= 0)
+    if (f->fd >= 0 && f->direct != 2)
         close(f->fd);
-    f->fd = -1;
     if (f->tmp)
         unlink(f->tmp);
-    free(f->tmp);
-    free(f->path);
-    f->tmp = f->path = NULL;
+    atomic_clear(f);
 }
 
 int bfio_write_file_atomic(const char *path, const void *data, size_t size, bfio_err *err)
@@ -316,6 +462,9 @@ typedef struct walk_state {
     dev_t devs[BFIO_WALK_MAX_DEPTH + 1];
     ino_t inos[BFIO_WALK_MAX_DEPTH + 1];
     int depth;
+    int has_skip; /* a folder not to descend into (the output folder) */
+    dev_t skip_dev;
+    ino_t skip_ino;
     bfio_err *err;
 } walk_state;
 
@@ -331,7 +480,7 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int list_push(bfio_walk_list *list, char *path, size_t rel)
+static int list_push(bfio_walk_list *list, char *path, size_t rel, const struct stat *st)
 {
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 64;
@@ -345,6 +494,8 @@ static int list_push(bfio_walk_list *list, char *path, size_t rel)
     }
     list->items[list->count].path = path;
     list->items[list->count].rel = rel;
+    list->items[list->count].dev = (unsigned long long)st->st_dev;
+    list->items[list->count].ino = (unsigned long long)st->st_ino;
     list->count++;
     return 0;
 }
@@ -366,6 +517,10 @@ static int walk_entry(walk_state *w, char *path)
         return 0;
     }
     if (S_ISDIR(st.st_mode)) {
+        if (w->has_skip && st.st_dev == w->skip_dev && st.st_ino == w->skip_ino) {
+            free(path); /* the output folder: its files are our own results */
+            return 0;
+        }
         int rc = walk_dir(w, path, &st);
         free(path);
         return rc;
@@ -379,7 +534,7 @@ static int walk_entry(walk_state *w, char *path)
         free(path);
         return 0;
     }
-    if (list_push(w->list, path, w->root_rel) != 0) {
+    if (list_push(w->list, path, w->root_rel, &st) != 0) {
         free(path);
         return bfio_fail(w->err, "out of memory");
     }
@@ -452,8 +607,8 @@ static int walk_dir(walk_state *w, const char *dir, const struct stat *dir_st)
     return rc;
 }
 
-int bfio_walk_images(const char *root, bfio_walk_list *list, bfio_walk_error_fn on_error,
-                     void *ctx, bfio_err *err)
+static int walk_images(const char *root, int has_skip, dev_t skip_dev, ino_t skip_ino,
+                       bfio_walk_list *list, bfio_walk_error_fn on_error, void *ctx, bfio_err *err)
 {
     struct stat st;
     if (stat(root, &st) != 0)
@@ -473,11 +628,27 @@ int bfio_walk_images(const char *root, bfio_walk_list *list, bfio_walk_error_fn 
         .root_rel = len == 0 ? 0 : root[len - 1] == '/' ? len : len + 1,
         .on_error = on_error,
         .ctx = ctx,
+        .has_skip = has_skip,
+        .skip_dev = skip_dev,
+        .skip_ino = skip_ino,
         .err = err,
     };
     if (walk_dir(&w, root, &st) != 0)
         return -1;
     return w.reported;
+}
+
+int bfio_walk_images(const char *root, bfio_walk_list *list, bfio_walk_error_fn on_error,
+                     void *ctx, bfio_err *err)
+{
+    return walk_images(root, 0, 0, 0, list, on_error, ctx, err);
+}
+
+int bfio_walk_images_skip(const char *root, unsigned long long skip_dev,
+                          unsigned long long skip_ino, bfio_walk_list *list,
+                          bfio_walk_error_fn on_error, void *ctx, bfio_err *err)
+{
+    return walk_images(root, 1, (dev_t)skip_dev, (ino_t)skip_ino, list, on_error, ctx, err);
 }
 
 void bfio_walk_list_free(bfio_walk_list *list)

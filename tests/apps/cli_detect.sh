@@ -97,15 +97,15 @@ grep -q '^bitfalcon: same/a/x.png: its outputs out4/a/x.\* would overwrite those
 "$BF" detect -m "$MODEL" $SIZE "$ASSETS/chelsea.jpg" > out5.txt 2>&1 || fail "stdout mode"
 grep -q "^$ASSETS/chelsea.jpg: " out5.txt || fail "stdout mode: $(cat out5.txt)"
 
-# 5. Failure exits: a missing model or bad options -> 2; an unwritable JSON
-#    path -> 1 with the cause; a missing input -> 1.
+# 5. Failure exits: a missing model or bad options -> 2; a JSON path that is a
+#    folder -> 2 with the cause, before any work; a missing input -> 1.
 "$BF" detect -m missing.bfm "$ASSETS/chelsea.jpg" 2>err6.txt; [ $? -eq 2 ] || fail "missing model: not 2"
 grep -q "missing.bfm" err6.txt || fail "missing model message"
 "$BF" detect -m "$MODEL" --conf 2 "$ASSETS/chelsea.jpg" 2>/dev/null; [ $? -eq 2 ] || fail "bad --conf: not 2"
 "$BF" detect -m "$MODEL" 2>/dev/null; [ $? -eq 2 ] || fail "no inputs: not 2"
 mkdir -p adir
-"$BF" detect -m "$MODEL" $SIZE --json adir "$ASSETS/chelsea.jpg" 2>err7.txt; [ $? -eq 1 ] || fail "unwritable json: not 1"
-grep -q '^bitfalcon: adir: rename failed' err7.txt || fail "unwritable json message: $(cat err7.txt)"
+"$BF" detect -m "$MODEL" $SIZE --json adir "$ASSETS/chelsea.jpg" 2>err7.txt; [ $? -eq 2 ] || fail "json onto a folder: not 2"
+grep -q '^bitfalcon: adir: is a folder, not a file' err7.txt || fail "json onto a folder message: $(cat err7.txt)"
 "$BF" detect -m "$MODEL" $SIZE nothing.jpg 2>err8.txt; [ $? -eq 1 ] || fail "missing input: not 1"
 grep -q '^bitfalcon: nothing.jpg: No such file or directory$' err8.txt || fail "missing input message"
 no_temps .

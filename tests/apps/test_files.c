@@ -54,12 +54,12 @@ static void test_atomic_write(void)
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
     CHECK(count_temps(dir) == 0);
 
-    /* Failures: a missing folder, and a destination that is a folder (rename
-     * fails after the data was written): an error, and no temporary left. */
+    /* Failures: a missing folder, and a destination that is a folder (refused
+     * before anything is written): an error, and no temporary left. */
     CHECK(bfio_write_file_atomic(tmp_file(path, sizeof path, "nope/x.txt"), "x", 1, &err) == -1);
     CHECK(strchr(err.msg, '\n') == NULL && err.msg[0]);
     CHECK(bfio_write_file_atomic(dir, "x", 1, &err) == -1);
-    CHECK(strstr(err.msg, "rename") != NULL);
+    CHECK(strstr(err.msg, "is a folder") != NULL);
     CHECK(count_temps(tmp_file(path, sizeof path, "out/a")) == 0);
 
     /* mkdirs through a file fails with a reason. */
