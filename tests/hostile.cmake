@@ -75,7 +75,7 @@ if(TARGET bitfalcon AND BF_PYTHON)
                refuse_json_onto_image json_dir_target output_folder_skipped model_rewritten
                closed_fds fifo_inputs signals messages default_model)
     add_test(NAME hostile.careless_${case}
-             COMMAND sh ${BF_HOSTILE_DIR}/careless.sh ${case} $<TARGET_FILE:bitfalcon> ${BF_MODEL}
+             COMMAND sh ${BF_HOSTILE_DIR}/careless.sh ${case} ${BF_RUN_BITFALCON} ${BF_MODEL}
                      ${CMAKE_SOURCE_DIR}/assets ${CMAKE_CURRENT_BINARY_DIR}/careless-${case}.work
                      ${BF_PYTHON})
     set_tests_properties(hostile.careless_${case} PROPERTIES LABELS "hostile;careless"
