@@ -4,7 +4,8 @@
 # A cross build's detections equal the host's, byte for byte: `bitfalcon
 # detect --json` over assets/ (the command scripts/setup.sh runs) by the host
 # program and by the target program (under the emulator), at the default
-# input size 640 and at 320 with 2 threads, and the JSON files compared with
+# input size 640 and at 320 with 2 threads and conf 0.01 (many more boxes,
+# each a float printed to the last digit), and the JSON files compared with
 # cmp. Both run from SOURCE_DIR with the relative path `assets`, so the
 # "file" fields match too. Exits 77 (skipped) without a host program or model.
 set -u
@@ -14,7 +15,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -f "$MODEL" ] || { echo "SKIP: no model at $MODEL"; exit 77; }
 rm -rf "$WORK" && mkdir -p "$WORK" || fail "cannot make $WORK"
 cd "$SRC" || fail "cannot cd to $SRC"
-for run in "640:" "320:--size 320 --threads 2"; do
+for run in "640:" "320:--size 320 --threads 2 --conf 0.01"; do
     name=${run%%:*} opts=${run#*:}
     # shellcheck disable=SC2086  # opts is a list of options
     "$HOST" detect -m "$MODEL" $opts --json "$WORK/host-$name.json" assets || fail "host detect ($name)"
