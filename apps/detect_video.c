@@ -148,8 +148,10 @@ int bf_detect_video(const bf_video_job *j, const char *path)
 {
     /* A FIFO or device with an image's name would block the sniffing open
      * below; the image path refuses it ("not a regular file") instead. */
-    struct stat st;
-    if (bfio_path_is_image_name(path) && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    /* A file named as an image is never probed as a video either: libavformat
+     * gives a text or a damaged JPEG some container score, and the user is
+     * owed the image path's message ("not an image", "truncated") instead. */
+    if (bfio_path_is_image_name(path))
         return BF_VIDEO_NOT_VIDEO;
     if (looks_like_image(path))
         return BF_VIDEO_NOT_VIDEO;
