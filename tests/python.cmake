@@ -28,4 +28,7 @@ if(BF_PYTHON)
                        python_heads_fixture python_teacher_reproduces_readme python_train_smoke
                        python_import_onnx_custom python_import_onnx_coco
                        PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
+  # Pure Python (no C code runs in them): the sanitizer build would only repeat them (~8 min).
+  set_tests_properties(python_train_smoke python_import_onnx_custom python_import_onnx_coco
+                       PROPERTIES LABELS "python;no-sanitizer")
 endif()
