@@ -87,7 +87,6 @@ class EMA:
     scales, biases); buffers (activation scales) are taken from the model as they are."""
 
     def __init__(self, model, decay: float, state: dict = None):
-        import torch
         self.decay = decay
         self.n = 0
         self.shadow = {k: v.detach().clone().float() for k, v in model.named_parameters()}
@@ -456,7 +455,7 @@ def main(argv=None) -> int:
     # -- data --------------------------------------------------------------------------------
     photos = []
     for d in (x for x in args.photos.split(",") if x):
-        photos += [TD.Item(p, None) for p in TD.list_images_recursive(d)]
+        photos += [TD.Item(p, None) for p in TD.list_images(d, recursive=True)]
     labeled = TD.labeled_items(os.path.join(args.coco, "images", "train"), os.path.join(args.coco, "labels", "train"))
     log(f"data: {len(photos)} photos, {len(labeled)} labeled images; device {device}, world {world}")
     maker = TD.BatchMaker(photos, labeled, cfg, seed=cfg["seed"], rank=rank)

@@ -21,19 +21,15 @@ IMG_EXT = (".jpg", ".jpeg", ".png", ".bmp")
 PAD = 114
 
 
-def list_images(d: str) -> List[str]:
+def list_images(d: str, recursive: bool = False) -> List[str]:
+    """Images in d, sorted; with `recursive` also in its sub-folders (e.g. one per class)."""
     if not d or not os.path.isdir(d):
         return []
-    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.lower().endswith(IMG_EXT))
-
-
-def list_images_recursive(d: str) -> List[str]:
-    """Every image under d (sub-folders too, e.g. one folder per class), sorted."""
+    if not recursive:
+        return sorted(os.path.join(d, f) for f in os.listdir(d) if f.lower().endswith(IMG_EXT))
     out = []
-    if d and os.path.isdir(d):
-        for root, dirs, files in os.walk(d, followlinks=True):
-            dirs.sort()
-            out += [os.path.join(root, f) for f in files if f.lower().endswith(IMG_EXT)]
+    for root, dirs, files in os.walk(d, followlinks=True):
+        out += [os.path.join(root, f) for f in files if f.lower().endswith(IMG_EXT)]
     return sorted(out)
 
 
