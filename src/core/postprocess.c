@@ -29,19 +29,24 @@ static float dfl_side(const int32_t *q, const float *dq, int n)
     return (float)(wsum / sum); /* sum >= 1: the max term is exp(0) */
 }
 
-size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
-                       bf_candidate *out, size_t cap)
+/* Pre-filter on the logit: sigmoid is monotonic, so a logit below
+ * logit(conf) cannot reach conf. The score kept is float(sigmoid), which
+ * may round up to conf from half an ulp below, so the floor uses conf
+ * two ulps down; the exact `score >= conf` test of the callers decides. */
+static double logit_floor_of(float conf)
 {
-    /* Pre-filter on the logit: sigmoid is monotonic, so a best logit below
-     * logit(conf) cannot reach conf. The score kept is float(sigmoid), which
-     * may round up to conf from half an ulp below, so the floor uses conf
-     * two ulps down; the exact `score >= conf` test below decides. */
-    double logit_floor = -INFINITY;
     if (conf > 0.0f && conf < 1.0f) {
         float c = nextafterf(nextafterf(conf, 0.0f), 0.0f);
         if (c > 0.0f)
-            logit_floor = log((double)c / (1.0 - (double)c));
+            return log((double)c / (1.0 - (double)c));
     }
+    return -INFINITY;
+}
+
+size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
+                       bf_candidate *out, size_t cap)
+{
+    const double logit_floor = logit_floor_of(conf);
     size_t n = 0;
     uint32_t cell_id = 0;
     for (int hi = 0; hi < n_heads; hi++) {
@@ -124,12 +129,7 @@ static void heap_up(bf_candidate *h, size_t i)
 size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
                              bf_candidate *out, size_t cap)
 {
-    double logit_floor = -INFINITY; /* as in bf_decode_heads */
-    if (conf > 0.0f && conf < 1.0f) {
-        float c = nextafterf(nextafterf(conf, 0.0f), 0.0f);
-        if (c > 0.0f)
-            logit_floor = log((double)c / (1.0 - (double)c));
-    }
+    const double logit_floor = logit_floor_of(conf);
     if (cap == 0)
         return 0;
     size_t n = 0;
