@@ -53,6 +53,7 @@
 #include "labels.h"
 #include "model_path.h"
 #include "report.h"
+#include "txt_out.h"
 
 #define DRAW_JPEG_QUALITY 90
 
@@ -431,25 +432,12 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     if (c->want_json && !c->journal)
         add_json(c, input->path, d, n);
     if (c->want_txt) {
-        bfio_sb sb;
-        bfio_sb_init(&sb);
-        bfio_sb_append(&sb, "", 0);
-        for (size_t i = 0; i < n; i++)
-            bfio_labels_put(&sb, d[i].class_id, d[i].x0, d[i].y0, d[i].x1, d[i].y1, d[i].score,
-                            img.width, img.height);
         char *txt = malloc(strlen(out_base) + 5);
         if (txt)
             sprintf(txt, "%s.txt", out_base);
-        if (sb.failed || !txt) {
-            bf_report_failure(input->path, "out of memory");
+        if (bf_write_txt_labels(txt, input->path, d, n, img.width, img.height) != 0)
             rc = -1;
-        } else if (bfio_mkdirs_for_file(txt, &err) != 0 ||
-                   bfio_write_file_atomic(txt, sb.data, sb.len, &err) != 0) {
-            bf_report_failure(txt, "%s", err.msg);
-            rc = -1;
-        }
         free(txt);
-        bfio_sb_free(&sb);
     }
     if (c->want_draw && rc == 0) {
         /* Lowest score first, so the most confident boxes end up on top. */

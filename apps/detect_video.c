@@ -15,6 +15,7 @@
 #include "labels.h"
 #include "report.h"
 #include "strbuf.h"
+#include "txt_out.h"
 #include "video_names.h"
 #include "video_reader.h"
 #include "video_writer.h"
@@ -92,23 +93,8 @@ static int write_txt(const bf_video_job *j, const char *path, long long frame,
     char name[48];
     snprintf(name, sizeof name, "/%06lld.txt", frame);
     char *txt = with_suffix(j->out_base, name);
-    bfio_sb sb;
-    bfio_sb_init(&sb);
-    bfio_sb_append(&sb, "", 0);
-    for (size_t i = 0; i < n; i++)
-        bfio_labels_put(&sb, d[i].class_id, d[i].x0, d[i].y0, d[i].x1, d[i].y1, d[i].score, w, h);
-    bfio_err err;
-    int rc = 0;
-    if (!txt || sb.failed) {
-        bf_report_failure(path, "out of memory");
-        rc = -1;
-    } else if (bfio_mkdirs_for_file(txt, &err) != 0 ||
-               bfio_write_file_atomic(txt, sb.data, sb.len, &err) != 0) {
-        bf_report_failure(txt, "%s", err.msg);
-        rc = -1;
-    }
+    int rc = bf_write_txt_labels(txt, path, d, n, w, h);
     free(txt);
-    bfio_sb_free(&sb);
     return rc;
 }
 
