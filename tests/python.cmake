@@ -12,6 +12,9 @@ if(BF_PYTHON)
            COMMAND ${BF_PYTHON} ${BF_TOOLS}/teacher_check.py --expect-teacher-readme
                    --teacher ${BF_SHARED_DATA}/teacher/yolov8n_coco.npz
                    ${BF_SHARED_DATA}/samples/bus.jpg ${BF_SHARED_DATA}/samples/zidane.jpg)
+  # tools/bitfalcon/datayaml.py on the C reader's data.yaml cases (tests/data/yaml), label paths, .txt splits.
+  add_test(NAME python_datayaml COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_datayaml.py)
+  set_tests_properties(python_datayaml PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
   # Two training steps, a resumed step and an export on generated images (~75 s; torch + teacher).
   add_test(NAME python_train_smoke COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_train_smoke.py)
   # tools/import_onnx.py: 3-class YOLOv8n/s exports (fixed, dynamic, opsets 11-17) built by the test,
@@ -23,6 +26,10 @@ if(BF_PYTHON)
     add_test(NAME python_import_onnx_bfm
              COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_import_onnx.py bfm ${BF_RUN_BITFALCON})
     set_tests_properties(python_import_onnx_bfm PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)
+    # tools/distill.py on that 3-class ONNX and a 4-image data.yaml: every stage, a resumed run,
+    # the teacher-vs-student table, the model's names (~1 min; torch, onnx, yaml, ../shared).
+    add_test(NAME python_distill_custom COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_distill.py ${BF_RUN_BITFALCON})
+    set_tests_properties(python_distill_custom PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 900)
   endif()
   set_tests_properties(python_format_roundtrip python_letterbox_fixture python_postprocess_units
                        python_heads_fixture python_teacher_reproduces_readme python_train_smoke

@@ -77,15 +77,26 @@ def main(argv=None) -> int:
     from bitfalcon.yolo import TEACHER_MODEL_KEYS, YOLOv8Bit, teacher_meta, teacher_names
     torch.set_num_threads(args.threads)
 
-    # an imported teacher (tools/import_onnx.py) brings its classes, names and scale
-    meta = teacher_meta(args.teacher) if not args.checkpoint else {}
-    names = teacher_names(args.teacher) if meta else COCO80
+    # an imported teacher (tools/import_onnx.py) brings its classes, names and scale; a
+    # checkpoint of tools/train.py carries the student's configuration and the names it was
+    # trained with (older checkpoints: the teacher's names when the class count matches)
+    ck = torch.load(args.checkpoint, map_location="cpu") if args.checkpoint else None
+    if ck is not None:
+        meta = {k: v for k, v in (ck.get("config") or {}).items() if k in TEACHER_MODEL_KEYS}
+        names = ck.get("names") or (ck.get("meta") or {}).get("names")
+        if not names:
+            names = teacher_names(args.teacher) if os.path.exists(args.teacher) else list(COCO80)
+    else:
+        meta = teacher_meta(args.teacher)
+        names = teacher_names(args.teacher)
     model = YOLOv8Bit(**{k: meta[k] for k in TEACHER_MODEL_KEYS if k in meta})
+    if len(names) != model.nc:
+        ap.error(f"{len(names)} class names (from {args.teacher}) for a {model.nc}-class model: "
+                 "pass the teacher the checkpoint was trained from (--teacher)")
     acts_trained = False
-    if args.checkpoint:
+    if ck is not None:
         print(f"loading checkpoint {args.checkpoint}")
         model.load_checkpoint(args.checkpoint)
-        ck = torch.load(args.checkpoint, map_location="cpu")
         acts_trained = bool((ck.get("meta") or {}).get("acts_trained") or (ck.get("state") or {}).get("acts_on"))
         if ck.get("ema") and not args.live:             # a full last.pt of tools/train.py
             sd = model.state_dict()

@@ -237,9 +237,9 @@ def eval_model_from(student, acts_on: bool, calib_files, size: int, percentile: 
     return m
 
 
-def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: str, labels_dir: str, device):
+def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: str, labels_dir: str, device,
+            names):
     import torch
-    from bitfalcon.coco import COCO80
     from bitfalcon.postprocess import Level, postprocess
     dets = []
     with torch.no_grad():
@@ -249,7 +249,7 @@ def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: s
             levels = [Level(s, b[0].permute(1, 2, 0).double().cpu().numpy(), c[0].permute(1, 2, 0).double().cpu().numpy())
                       for (b, c), s in zip(outs, (8, 16, 32))]
             for d in postprocess(levels, lp, 0.001, 0.7, 100, model.reg_max):
-                dets.append({"file": f, "class": d.class_id, "name": COCO80[d.class_id], "score": round(d.score, 6),
+                dets.append({"file": f, "class": d.class_id, "name": names[d.class_id], "score": round(d.score, 6),
                              "bbox": [round(d.x0, 3), round(d.y0, 3), round(d.x1 - d.x0, 3), round(d.y1 - d.y0, 3)]})
     os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
     with open(out_json, "w") as fh:
@@ -321,27 +321,33 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="output directory (default tools/.cache/train/<name>)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt when it exists")
     ap.add_argument("--init", help="start from this student checkpoint instead of the teacher")
-    ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER)
+    ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER,
+                    help="teacher npz: the COCO teacher (default: %(default)s) or one from tools/import_onnx.py, "
+                         "whose classes, names and scale the student takes")
+    ap.add_argument("--data", help="Ultralytics data.yaml: its train split is the labeled data, its val split "
+                                   "validates (instead of --coco / --val-split)")
     ap.add_argument("--photos", default=os.path.join(_common.SHARED_DATA, "photos"),
-                    help="unlabeled photo directories, comma separated")
-    ap.add_argument("--coco", default=os.path.join(_common.SHARED_DATA, "coco"), help="coco dir (images/, labels/)")
-    ap.add_argument("--val-split", default="val")
+                    help="unlabeled photo directories, comma separated ('' = none)")
+    ap.add_argument("--coco", default=os.path.join(_common.SHARED_DATA, "coco"),
+                    help="labeled dir (images/<split>, labels/<split>) when no --data (default: %(default)s)")
+    ap.add_argument("--val-split", default="val", help="the --coco split that validates (default: %(default)s)")
     ap.add_argument("--eval-bin", default=os.path.join(_common.REPO, "build-train", "bitfalcon"),
                     help="bitfalcon binary for val mAP (default: %(default)s)")
     ap.add_argument("--export-dir", default=os.path.join(_common.REPO, "models", "checkpoints"),
                     help="where the small fp16 checkpoint goes ('' = none)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (this invocation)")
     ap.add_argument("--stop-at", help="wall clock HH:MM at which to checkpoint and stop")
-    ap.add_argument("--no-val", action="store_true")
+    ap.add_argument("--no-val", action="store_true", help="no validation during the run")
     ap.add_argument("--final-val", action="store_true", help="validate once more at the end")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default: %(default)s)")
     ap.add_argument("--workers", type=int, default=0, help="data worker processes (0 = in the main process)")
-    ap.add_argument("--device", default="auto")
+    ap.add_argument("--device", default="auto", help="cpu, cuda, cuda:N (default: cuda when there is one)")
     args = ap.parse_args(argv)
 
     import numpy as np
     import torch
-    from bitfalcon.yolo import YOLOv8Bit, build_teacher
+    from bitfalcon.yolo import TEACHER_MODEL_KEYS, YOLOv8Bit, build_teacher, teacher_meta, teacher_names
+    from bitfalcon import datayaml
     from bitfalcon import train_data as TD
     from bitfalcon.train_loss import DetectionLoss, cls_distill, dfl_distill, feat_distill
     from bitfalcon.train_quant import (NECK_OUTS, TRAINABLE_LAYERS, calibrate_acts, enable_blend, forward_features,
@@ -378,10 +384,23 @@ def main(argv=None) -> int:
             print(msg, file=sys.stderr, flush=True)
 
     # -- models ------------------------------------------------------------------------------
+    # the student takes the teacher's classes, names and scale (an imported teacher's metadata)
+    t_meta = teacher_meta(args.teacher)
+    names = teacher_names(args.teacher)
+    data = None
+    if args.data:
+        try:
+            data = datayaml.read_data_yaml(args.data)
+        except datayaml.DataYamlError as e:
+            raise SystemExit(f"train.py: {e}")
+        if len(data.names) != len(names):
+            raise SystemExit(f"train.py: {args.data} has {len(data.names)} classes, the teacher {len(names)}")
+        if data.names != names:
+            log(f"note: {args.data} names differ from the teacher's; the teacher's are kept: {names[:5]}...")
     teacher = build_teacher(args.teacher).to(device)
     for p in teacher.parameters():
         p.requires_grad_(False)
-    student = YOLOv8Bit(terms=cfg.get("terms") or None)
+    student = YOLOv8Bit(**{k: t_meta[k] for k in TEACHER_MODEL_KEYS if k in t_meta}, terms=cfg.get("terms") or None)
     ck_path = os.path.join(out, "last.pt")
     state = {"step": 0, "images": 0, "train_seconds": 0.0, "acts_on": False, "last_val": 0.0,
              "last_ckpt_export": 0.0}
@@ -456,7 +475,14 @@ def main(argv=None) -> int:
     photos = []
     for d in (x for x in args.photos.split(",") if x):
         photos += [TD.Item(p, None) for p in TD.list_images(d, recursive=True)]
-    labeled = TD.labeled_items(os.path.join(args.coco, "images", "train"), os.path.join(args.coco, "labels", "train"))
+    if data is not None:
+        try:
+            labeled = datayaml.split_items(data, "train")
+        except datayaml.DataYamlError as e:
+            raise SystemExit(f"train.py: {e}")
+    else:
+        labeled = TD.labeled_items(os.path.join(args.coco, "images", "train"),
+                                   os.path.join(args.coco, "labels", "train"))
     log(f"data: {len(photos)} photos, {len(labeled)} labeled images; device {device}, world {world}")
     maker = TD.BatchMaker(photos, labeled, cfg, seed=cfg["seed"], rank=rank)
     calib_pool = [it.path for it in (photos or labeled)]
@@ -465,6 +491,8 @@ def main(argv=None) -> int:
     val_calib = [calib_pool[((2 * i + 1) * len(calib_pool)) // (2 * n_vc)] for i in range(n_vc)]
     val_imgs = os.path.join(args.coco, "images", args.val_split)
     val_lbls = os.path.join(args.coco, "labels", args.val_split)
+    if data is not None:
+        val_imgs, val_lbls = datayaml.val_dirs(data) or ("", "")
     do_val = main_rank and not args.no_val and os.path.isdir(val_imgs)
     if do_val:
         val_files, val_di, val_dl = make_val_subset(val_imgs, val_lbls, cfg["val_images"], os.path.join(out, "valsets"))
@@ -489,14 +517,14 @@ def main(argv=None) -> int:
         if not main_rank:
             return
         atomic_save({"model": student.state_dict(), "optimizer": opt.state_dict(), "state": dict(state), "cfg": cfg,
-                     "config": student.config, "learn_scale": bool(cfg["learn_scale"]),
+                     "config": student.config, "names": names, "learn_scale": bool(cfg["learn_scale"]),
                      "ema": ema.state() if ema is not None else None}, ck_path)
 
     def export_small() -> None:
         if main_rank and args.export_dir:
             meta = {"name": cfg["name"], "step": state["step"], "images": state["images"],
                     "train_minutes": round(state["train_seconds"] / 60, 1), "acts_trained": bool(state["acts_on"]),
-                    "learn_scale": bool(cfg["learn_scale"]), "ema": cfg["ema"]}
+                    "learn_scale": bool(cfg["learn_scale"]), "ema": cfg["ema"], "names": names}
             atomic_save(small_checkpoint(student, meta, live_or_ema()),
                         os.path.join(args.export_dir, f"{cfg['name']}.pt"))
 
@@ -506,7 +534,7 @@ def main(argv=None) -> int:
         m = eval_model_from(student, state["acts_on"], val_calib, cfg["val_size"], cfg["percentile"], device,
                             live_or_ema())
         res = run_val(m, val_files, cfg["val_size"], os.path.join(out, "val", f"step{state['step']:07d}.json"),
-                      args.eval_bin, val_di, val_dl, device)
+                      args.eval_bin, val_di, val_dl, device, names)
         student.train()
         if res:
             write_row({"step": state["step"], "images": state["images"],

@@ -181,27 +181,14 @@ def test_bfm(tmp: str) -> None:
     """A 3-class teacher (the COCO teacher's first 3 class channels, names of its own) through
     export_onnx -> import_onnx -> export.py (ternarized, 4 calibration images): the C program
     prints its names, --classes takes them, eval --data prints them in the per-class table."""
-    import numpy as np
-    from import_onnx import write_teacher_npz
-    teacher = os.path.join(REPO, "..", "shared", "data", "teacher", "yolov8n_coco.npz")
+    from coco3 import three_class_onnx
     exe = sys.argv[2] if len(sys.argv) > 2 else ""
-    if not os.path.exists(teacher) or not os.access(exe, os.X_OK):
+    names = ["worker", "bike", "auto rickshaw"]
+    onnx_path = three_class_onnx(tmp, names) if os.access(exe, os.X_OK) else None
+    if onnx_path is None:
         print("SKIP: ../shared/data/teacher or the bitfalcon program absent")
         sys.exit(SKIP)
-    names = ["worker", "bike", "auto rickshaw"]
-    d = np.load(teacher)
-    w = {k: d[k] for k in d.files}
-    for lvl in range(3):      # class branch: 80 -> 64 inner channels (c3 = max(64, nc)), 3 classes
-        p = f"model.22.cv3.{lvl}"
-        w[p + ".0.conv.weight"], w[p + ".0.conv.bias"] = w[p + ".0.conv.weight"][:64], w[p + ".0.conv.bias"][:64]
-        w[p + ".1.conv.weight"], w[p + ".1.conv.bias"] = w[p + ".1.conv.weight"][:64, :64], w[p + ".1.conv.bias"][:64]
-        w[p + ".2.weight"], w[p + ".2.bias"] = w[p + ".2.weight"][:3, :64], w[p + ".2.bias"][:3]
-    src = os.path.join(tmp, "t3_src.npz")
-    write_teacher_npz(src, w, {"format": "bitfalcon-teacher", "version": 1, "nc": 3, "width": 0.25, "depth": 0.33,
-                               "max_channels": 1024, "reg_max": 16, "names": names, "imgsz": [320, 320],
-                               "stride": 32})
-    onnx_path, npz, bfm = (os.path.join(tmp, n) for n in ("t3.onnx", "t3.npz", "t3.bfm"))
-    run([os.path.join(TOOLS, "export_onnx.py"), "--teacher", src, "--size", "320", "-o", onnx_path, "--no-check"])
+    npz, bfm = (os.path.join(tmp, n) for n in ("t3.npz", "t3.bfm"))
     print(run([os.path.join(TOOLS, "import_onnx.py"), onnx_path, "-o", npz]).strip())
     calib = os.path.join(tmp, "calib")
     os.makedirs(calib)
