@@ -93,6 +93,8 @@ static void help(void)
            "      --shard K/N     only the K-th of N shards (1 <= K <= N): the inputs\n"
            "                      whose path REL hashes to K-1 mod N (docs/batch.md)\n"
            "      --vid-stride N  videos: detect every N-th frame (default 1)\n"
+           "      --no-exif       ignore JPEG EXIF orientation: detect on the frame as stored\n"
+           "                      (by default it is turned as viewers show it, boxes in that frame)\n"
            "  -h, --help          show this help\n"
            "\n"
            "Videos (docs/video.md): --json detections gain \"frame\" (0-based) and \"time\"\n"
@@ -114,7 +116,8 @@ static void help(void)
 }
 
 enum { OPT_MODEL = 1, OPT_OUTPUT, OPT_JSON, OPT_TXT, OPT_DRAW, OPT_SIZE, OPT_CONF, OPT_IOU,
-       OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP, OPT_VID_STRIDE };
+       OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP, OPT_VID_STRIDE,
+       OPT_NO_EXIF };
 
 enum { OPT_CLASSES = 100 };
 
@@ -124,7 +127,7 @@ static const bf_opt options[] = {
     {"conf", 0, 1, OPT_CONF},       {"iou", 0, 1, OPT_IOU},         {"max-det", 0, 1, OPT_MAXDET},
     {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"resume", 0, 0, OPT_RESUME},
     {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {"vid-stride", 0, 1, OPT_VID_STRIDE},
-    {"classes", 0, 1, OPT_CLASSES},
+    {"classes", 0, 1, OPT_CLASSES}, {"no-exif", 0, 0, OPT_NO_EXIF},
     {NULL, 0, 0, 0},
 };
 
@@ -185,6 +188,7 @@ typedef struct detect_ctx {
     int json_state; /* 0 no JSON, 1 open */
     bfio_atomic_file json_file;
     int vid_stride; /* --vid-stride */
+    unsigned image_flags; /* bfio_image_load_ex: BFIO_IMAGE_NO_EXIF with --no-exif */
 } detect_ctx;
 
 #define JSON_FLUSH_BYTES ((size_t)1 << 20)
@@ -214,7 +218,7 @@ static char *journal_path(const char *out_dir, const char *input_path)
 
 /* The model file (path, size, modification time) and every option that
  * changes detections. */
-static char *make_fingerprint(const char *model_path, const bf_options *opt)
+static char *make_fingerprint(const char *model_path, const bf_options *opt, int exif)
 {
     struct stat st;
     long long size = -1, mtime = -1;
@@ -226,9 +230,9 @@ static char *make_fingerprint(const char *model_path, const bf_options *opt)
     bfio_sb_init(&sb);
     bfio_sb_puts(&sb, "model ");
     bfio_sb_puts(&sb, model_path);
-    bfio_sb_printf(&sb, " %lld %lld size %d conf %a iou %a max-det %d", size, mtime,
+    bfio_sb_printf(&sb, " %lld %lld size %d conf %a iou %a max-det %d exif %d", size, mtime,
                    opt->input_size, (double)opt->conf_threshold, (double)opt->iou_threshold,
-                   opt->max_detections);
+                   opt->max_detections, exif);
     if (sb.failed || strchr(sb.data, '\n')) {
         bfio_sb_free(&sb);
         return NULL;
@@ -406,7 +410,7 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     int vrc = bf_detect_video(&vj, input->path);
     if (vrc != BF_VIDEO_NOT_VIDEO)
         return vrc;
-    if (bfio_image_load(input->path, &img, &err) != 0) {
+    if (bfio_image_load_ex(input->path, c->image_flags, &img, &err) != 0) {
         bf_report_failure(input->path, "%s", err.msg);
         return -1;
     }
@@ -639,7 +643,7 @@ int bf_cmd_detect(int argc, char **argv)
 {
     const char *classes = NULL; /* --classes */
     const char *model_path = NULL, *out_dir = "out", *json_path = NULL, *isa = NULL;
-    int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1;
+    int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1, no_exif = 0;
     unsigned shard_k = 0, shard_n = 0;
     bf_options opt;
     bf_options_default(&opt);
@@ -686,6 +690,7 @@ int bf_cmd_detect(int argc, char **argv)
             }
             break;
         case OPT_CLASSES: classes = v; break;
+        case OPT_NO_EXIF: no_exif = 1; break;
         case OPT_HELP:
             help();
             free(paths);
@@ -746,6 +751,7 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_print = !want_txt && !want_draw && !json_path;
     c.journal = resume && c.want_json;
     c.vid_stride = vid_stride;
+    c.image_flags = no_exif ? BFIO_IMAGE_NO_EXIF : 0;
 
     int status = BF_EXIT_OK;
     bf_inputs in = {0};
@@ -781,7 +787,7 @@ int bf_cmd_detect(int argc, char **argv)
             in.skip_ino = (unsigned long long)st.st_ino;
         }
     }
-    if (c.journal && !(fingerprint = make_fingerprint(model_path, &opt)))
+    if (c.journal && !(fingerprint = make_fingerprint(model_path, &opt, !no_exif)))
         goto oom;
     c.fingerprint = fingerprint;
     for (size_t i = 0; i < n_paths; i++)

@@ -10,10 +10,19 @@
  *
  * Ground truth: for IMAGES/REL/x.jpg the labels are LABELS/REL/x.txt, YOLO
  * format (src/io/labels.h); a missing or empty file means no objects.
+ *
+ * Both sources see the same images and labels the same way: every image is
+ * decoded (a damaged one is left out of a detections file's score as it is
+ * out of the model's), in the displayed frame (EXIF orientation applied,
+ * unless --no-exif), and the labels are read by one reader with one class
+ * count (the model's, data.yaml's, or --nc), so a label the model run
+ * rejects is rejected with a detections file too.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "bitfalcon.h"
@@ -52,6 +61,9 @@ static void help(void)
            "      --images DIR       images, searched recursively\n"
            "      --labels DIR       YOLO labels: DIR/REL/NAME.txt for IMAGES/REL/NAME.jpg,\n"
            "                         'class cx cy w h' normalised; missing or empty = no objects\n"
+           "      --nc N             number of classes, for --detections without --data\n"
+           "                         (default 80, COCO's); label classes must be below it\n"
+           "      --no-exif          ignore JPEG EXIF orientation (labels in the stored frame)\n"
            "      --size N           network input size (default: the model's, 640)\n"
            "      --conf X           confidence threshold for the model (default 0.001)\n"
            "      --iou X            NMS IoU threshold for the model (default 0.7)\n"
@@ -80,7 +92,7 @@ static void help(void)
 
 enum { OPT_MODEL = 1, OPT_DETS, OPT_IMAGES, OPT_LABELS, OPT_SIZE, OPT_CONF, OPT_IOU, OPT_MAXDET,
        OPT_THREADS, OPT_ISA, OPT_JSON, OPT_HELP, OPT_SINGLE, OPT_LEGACY, OPT_SAVEJSON, OPT_COCOIDS,
-       OPT_NOTABLE, OPT_DATA };
+       OPT_NOTABLE, OPT_DATA, OPT_NC, OPT_NO_EXIF };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"detections", 0, 1, OPT_DETS}, {"images", 0, 1, OPT_IMAGES},
@@ -89,6 +101,7 @@ static const bf_opt options[] = {
     {"isa", 0, 1, OPT_ISA},           {"json", 0, 0, OPT_JSON},       {"help", 'h', 0, OPT_HELP},
     {"single-label", 0, 0, OPT_SINGLE}, {"legacy", 0, 0, OPT_LEGACY}, {"save-json", 0, 1, OPT_SAVEJSON},
     {"coco-ids", 0, 1, OPT_COCOIDS},  {"no-table", 0, 0, OPT_NOTABLE}, {"data", 0, 1, OPT_DATA},
+    {"nc", 0, 1, OPT_NC},             {"no-exif", 0, 0, OPT_NO_EXIF},
     {NULL, 0, 0, 0},
 };
 
@@ -235,6 +248,8 @@ int bf_cmd_eval(int argc, char **argv)
     const char *model_path = NULL, *dets_path = NULL, *images_dir = NULL, *labels_dir = NULL;
     const char *isa = NULL;
     int want_json = 0, max_det = 100, single_label = 0, legacy = 0, coco_ids = -1, table = 1;
+    int nc = 0; /* --nc, 0 when not given */
+    unsigned image_flags = 0; /* BFIO_IMAGE_NO_EXIF with --no-exif */
     const char *save_json = NULL, *data_path = NULL;
     bfio_data_yaml dy = {0};
     char *data_images = NULL, *data_labels = NULL;
@@ -276,6 +291,8 @@ int bf_cmd_eval(int argc, char **argv)
         case OPT_SAVEJSON: save_json = v; break;
         case OPT_NOTABLE: table = 0; break;
         case OPT_DATA: data_path = v; break;
+        case OPT_NC: bad = bf_args_int(&a, v, 1, BFIO_MAX_CLASSES, &nc) != 0; break;
+        case OPT_NO_EXIF: image_flags = BFIO_IMAGE_NO_EXIF; break;
         case OPT_COCOIDS:
             coco_ids = !strcmp(v, "yes") ? 1 : !strcmp(v, "no") ? 0 : !strcmp(v, "auto") ? -1 : -2;
             if (coco_ids == -2) {
@@ -307,6 +324,28 @@ int bf_cmd_eval(int argc, char **argv)
     if (!bad && (!images_dir || !labels_dir)) {
         fprintf(stderr, "bitfalcon eval: --images and --labels are required (see 'bitfalcon eval --help')\n");
         bad = 1;
+    }
+    if (!bad && nc && !dets_path) {
+        fprintf(stderr, "bitfalcon eval: --nc is for --detections (a model knows its classes)\n");
+        bad = 1;
+    }
+    if (!bad && nc && data_path && nc != dy.n_names) {
+        fprintf(stderr, "bitfalcon eval: --nc %d, but %s names %d classes\n", nc, data_path, dy.n_names);
+        bad = 1;
+    }
+    if (!bad) {
+        /* A missing labels folder would read as "no objects anywhere" and end
+         * in "mAP is undefined": blamed on the folder instead. */
+        struct stat st;
+        const char *why = NULL;
+        if (stat(labels_dir, &st) != 0)
+            why = strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "not a folder";
+        if (why) {
+            bf_report_failure(labels_dir, "%s (the --labels folder)", why);
+            bad = 1;
+        }
     }
     if (bad) {
         bfio_data_yaml_free(&dy);
@@ -373,6 +412,10 @@ int bf_cmd_eval(int argc, char **argv)
             bf_report_message("%s: %zu detections name files that are not among the images; "
                               "ignored", dets_path, fd.unmatched);
     }
+    if (!model && nc)
+        num_classes = nc;
+    else if (!model && !data_path)
+        num_classes = 80; /* COCO's, the shipped model's: see --nc */
     if (!model && data_path) {
         num_classes = dy.n_names;
         if (coco_ids < 0)
@@ -392,31 +435,18 @@ int bf_cmd_eval(int argc, char **argv)
     for (size_t i = 0; i < in.count; i++) {
         const bf_input *input = &in.items[i];
         bf_report_progress(i + 1, in.count, input->path);
-        /* The image: decoded for the model, only its size for a detections file. */
+        /* The image, decoded whatever the source of the detections: a file
+         * the model could not read is not scored from a detections file either
+         * (a header alone would pass a truncated JPEG). */
         bfio_image img = {0};
-        int w, h;
-        if (model_path) {
-            if (bfio_image_load(input->path, &img, &err) != 0) {
-                bf_report_failure(input->path, "%s", err.msg);
-                failures++;
-                continue;
-            }
-            w = img.width;
-            h = img.height;
-        } else {
-            uint8_t *data = NULL;
-            size_t size = 0;
-            bfio_format f;
-            int unreadable =
-                bfio_read_file(input->path, BFIO_MAX_FILE_BYTES, &data, &size, &err) != 0 ||
-                bfio_image_info(data, size, &f, &w, &h, &err) != 0;
-            free(data);
-            if (unreadable) {
-                bf_report_failure(input->path, "%s", err.msg);
-                failures++;
-                continue;
-            }
+        if (bfio_image_load_ex(input->path, image_flags, &img, &err) != 0) {
+            bf_report_failure(input->path, "%s", err.msg);
+            failures++;
+            continue;
         }
+        int w = img.width, h = img.height;
+        if (!model_path)
+            bfio_image_free(&img);
         /* Ground truth. */
         char *lpath = label_path(labels_dir, input->rel);
         bfio_box *gt = NULL;

@@ -73,7 +73,8 @@ endif()
 if(TARGET bitfalcon AND BF_PYTHON)
   foreach(case json_symlink json_full_disk json_device_node json_fifo_stdout refuse_draw_onto_inputs
                refuse_json_onto_image json_dir_target output_folder_skipped model_rewritten
-               closed_fds fifo_inputs signals messages default_model)
+               closed_fds fifo_inputs signals messages default_model
+               exif_orientation non_utf8_names eval_same_errors label_values unsupported_inputs)
     add_test(NAME hostile.careless_${case}
              COMMAND sh ${BF_HOSTILE_DIR}/careless.sh ${case} ${BF_RUN_BITFALCON} ${BF_MODEL}
                      ${CMAKE_SOURCE_DIR}/assets ${CMAKE_CURRENT_BINARY_DIR}/careless-${case}.work

@@ -124,6 +124,13 @@ int bfio_detfile_parse(const char *text, size_t len, bfio_det_file *out, bfio_er
             rc = entry_fail(text, len, i, e, "\"class\" must be an integer in 0..999", err);
         else if (get_number(e, "score", &score) != 0)
             rc = entry_fail(text, len, i, e, "\"score\" must be a number", err);
+        else if (!(score >= 0 && score <= 1))
+            /* A logit, a percentage or a sign error would rank detections
+             * wrongly without any other symptom: refused, with the value. */
+            rc = entry_fail(text, len, i, bfio_json_get(e, "score"),
+                            score < 0 ? "\"score\" is negative; it must be a confidence in 0..1"
+                                      : "\"score\" is above 1; it must be a confidence in 0..1 "
+                                        "(a logit or a percentage?)", err);
         else if (!bbox || bbox->type != BFIO_JSON_ARRAY || bbox->len != 4)
             rc = entry_fail(text, len, i, e, "\"bbox\" must be an array [x, y, w, h]", err);
         if (rc != 0)

@@ -12,7 +12,11 @@
  * height. The writer and the reader live together so the format has one
  * definition. Python tools writing the same format (the fp32 teacher's
  * detections) are scored by the same C metric code. The reader ignores keys
- * it does not know ("name" included) and checks every field it uses.
+ * it does not know ("name" included) and checks every field it uses: "class"
+ * an integer in 0..999, "score" in 0..1, "bbox" finite with w, h >= 0.
+ * "file" holds the path's bytes; bytes that are not UTF-8 (a Linux name can
+ * hold any) are written as \udc80..\udcff, Python's surrogateescape (json.h),
+ * and read back to the same bytes.
  */
 #ifndef BFIO_DETFILE_H
 #define BFIO_DETFILE_H

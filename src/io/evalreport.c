@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "json.h"
 
 static const char *const coco80[80] = {
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
@@ -77,22 +78,6 @@ void bfio_eval_print_table(FILE *f, const bfio_eval *ev, int num_classes, bfio_c
     }
 }
 
-static void json_string(bfio_sb *sb, const char *s)
-{
-    bfio_sb_putc(sb, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            bfio_sb_putc(sb, '\\');
-            bfio_sb_putc(sb, (char)*p);
-        } else if (*p < 0x20) {
-            bfio_sb_printf(sb, "\\u%04x", *p);
-        } else {
-            bfio_sb_putc(sb, (char)*p);
-        }
-    }
-    bfio_sb_putc(sb, '"');
-}
-
 void bfio_coco_results_add(bfio_sb *sb, int *first, const char *image_path, const bfio_box *dets, size_t n,
                            int coco_ids)
 {
@@ -110,7 +95,8 @@ void bfio_coco_results_add(bfio_sb *sb, int *first, const char *image_path, cons
         if (numeric)
             bfio_sb_printf(sb, "%llu", strtoull(s, NULL, 10));
         else
-            json_string(sb, s);
+            bfio_json_put_string(sb, s); /* the one JSON string writer: names that are not
+                                          * UTF-8 stay valid JSON and round-trip (json.h) */
         bfio_sb_printf(sb, ", \"category_id\": %d, \"bbox\": [%.3f, %.3f, %.3f, %.3f], \"score\": %.5f}", cat,
                        (double)d->x0, (double)d->y0, (double)(d->x1 - d->x0), (double)(d->y1 - d->y0),
                        (double)d->score);

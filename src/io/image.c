@@ -8,6 +8,8 @@
 #include <turbojpeg.h>
 
 #include "files.h"
+#include "jpegmeta.h"
+#include "orient.h"
 
 /* stb_image is compiled here and only here, for PNG and BMP, with its
  * functions static so no other library's copy can clash with ours. Its own
@@ -112,6 +114,15 @@ static int bmp_info(const uint8_t *d, size_t size, long long *w, long long *h, b
     }
     if (check_dims(*w, *h, err) != 0)
         return -1;
+    /* stb_image reads uncompressed and bitfields BMPs only; the others are
+     * named here, so they are not mistaken for damaged files. */
+    static const char *const kinds[] = {NULL, "RLE8-compressed", "RLE4-compressed", NULL,
+                                        "JPEG-compressed", "PNG-compressed"};
+    if (compression != 0 && compression != 3)
+        return compression < 6 && kinds[compression]
+               ? bfio_fail(err, "%s BMP is not supported: only uncompressed BMP", kinds[compression])
+               : bfio_fail(err, "BMP compression type %u is not supported: only uncompressed BMP",
+                           (unsigned)compression);
     if ((compression == 0 || compression == 3) && bpp >= 1 && bpp <= 32) { /* BI_RGB, BI_BITFIELDS */
         /* Rows are padded to 4 bytes. w, h <= 16384 and bpp <= 32: no overflow in 64 bits. */
         unsigned long long row = ((unsigned long long)bpp * (unsigned long long)*w + 31) / 32 * 4;
@@ -122,11 +133,21 @@ static int bmp_info(const uint8_t *d, size_t size, long long *w, long long *h, b
     return 0;
 }
 
-static int jpeg_info(tjhandle tj, const uint8_t *data, size_t size, int *w, int *h, bfio_err *err)
+/* The header: size (as stored), and the frame types TurboJPEG cannot decode,
+ * named as unsupported rather than left to its "corrupt" messages. */
+static int jpeg_info(tjhandle tj, const uint8_t *data, size_t size, const bfio_jpeg_meta *m,
+                     int *w, int *h, bfio_err *err)
 {
     int sub = 0, cs = 0;
     if (size > ULONG_MAX)
         return bfio_fail(err, "JPEG file too large");
+    const char *kind = m->sof ? bfio_jpeg_unsupported_sof(m->sof) : NULL;
+    if (kind)
+        return bfio_fail(err, "%s JPEG (frame marker 0x%02X) is not supported: only baseline and "
+                         "progressive 8-bit JPEG", kind, (unsigned)m->sof);
+    if (m->sof && m->precision != 8)
+        return bfio_fail(err, "%d-bit JPEG is not supported: only 8 bits per sample",
+                         m->precision);
     if (tjDecompressHeader3(tj, data, (unsigned long)size, w, h, &sub, &cs) != 0)
         return bfio_fail(err, "JPEG header is corrupt or truncated: %s", tjGetErrorStr2(tj));
     /* libjpeg-turbo 2.1 can "succeed" on a header cut short, with no size. */
@@ -140,6 +161,12 @@ static int jpeg_info(tjhandle tj, const uint8_t *data, size_t size, int *w, int 
 int bfio_image_info(const uint8_t *data, size_t size, bfio_format *format, int *width, int *height,
                     bfio_err *err)
 {
+    return bfio_image_info_ex(data, size, 0, format, width, height, err);
+}
+
+int bfio_image_info_ex(const uint8_t *data, size_t size, unsigned flags, bfio_format *format,
+                       int *width, int *height, bfio_err *err)
+{
     if (size == 0)
         return bfio_fail(err, "empty file (0 bytes)");
     bfio_format f = bfio_image_sniff(data, size);
@@ -150,10 +177,14 @@ int bfio_image_info(const uint8_t *data, size_t size, bfio_format *format, int *
         if (!tj)
             return bfio_fail(err, "cannot start the JPEG decoder: %s", tjGetErrorStr2(NULL));
         int iw = 0, ih = 0;
-        int rc = jpeg_info(tj, data, size, &iw, &ih, err);
+        bfio_jpeg_meta m;
+        bfio_jpeg_meta_read(data, size, &m);
+        int rc = jpeg_info(tj, data, size, &m, &iw, &ih, err);
         tjDestroy(tj);
         if (rc != 0)
             return rc;
+        if (!(flags & BFIO_IMAGE_NO_EXIF))
+            bfio_orient_size(m.orientation, iw, ih, &iw, &ih);
         w = iw;
         h = ih;
         break;
@@ -198,14 +229,17 @@ int bfio_image_alloc(bfio_image *out, int width, int height, bfio_err *err)
     return 0;
 }
 
-static int decode_jpeg(const uint8_t *data, size_t size, bfio_image *out, bfio_err *err)
+static int decode_jpeg(const uint8_t *data, size_t size, unsigned flags, bfio_image *out,
+                       bfio_err *err)
 {
     tjhandle tj = tjInitDecompress();
     if (!tj)
         return bfio_fail(err, "cannot start the JPEG decoder: %s", tjGetErrorStr2(NULL));
     int w = 0, h = 0;
     bfio_image img;
-    if (jpeg_info(tj, data, size, &w, &h, err) != 0 || bfio_image_alloc(&img, w, h, err) != 0) {
+    bfio_jpeg_meta m;
+    bfio_jpeg_meta_read(data, size, &m);
+    if (jpeg_info(tj, data, size, &m, &w, &h, err) != 0 || bfio_image_alloc(&img, w, h, err) != 0) {
         tjDestroy(tj);
         return -1;
     }
@@ -214,9 +248,9 @@ static int decode_jpeg(const uint8_t *data, size_t size, bfio_image *out, bfio_e
      * would otherwise return a partly grey picture as success.
      * LIMITSCANS: refuses progressive files with absurd scan counts, a
      * known CPU denial of service. */
-    int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
+    int tjflags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
     int rc = tjDecompress2(tj, data, (unsigned long)size, img.pixels, w, (int)img.stride, h,
-                           TJPF_RGB, flags);
+                           TJPF_RGB, tjflags);
     /* Without STOPONWARNING a warning returns 0 on some versions; check both. */
     if (rc != 0 || tjGetErrorCode(tj) == TJERR_WARNING) {
         const char *msg = tjGetErrorStr2(tj);
@@ -226,6 +260,11 @@ static int decode_jpeg(const uint8_t *data, size_t size, bfio_image *out, bfio_e
         return -1;
     }
     tjDestroy(tj);
+    /* The displayed frame, as OpenCV's imread gives it (orient.h). */
+    if (!(flags & BFIO_IMAGE_NO_EXIF) && bfio_image_orient(&img, m.orientation, err) != 0) {
+        bfio_image_free(&img);
+        return -1;
+    }
     *out = img;
     return 0;
 }
@@ -357,22 +396,33 @@ static int decode_stb(const uint8_t *data, size_t size, bfio_format f, int w, in
 
 int bfio_image_decode(const uint8_t *data, size_t size, bfio_image *out, bfio_err *err)
 {
+    return bfio_image_decode_ex(data, size, 0, out, err);
+}
+
+int bfio_image_decode_ex(const uint8_t *data, size_t size, unsigned flags, bfio_image *out,
+                         bfio_err *err)
+{
     bfio_format f;
     int w, h;
-    if (bfio_image_info(data, size, &f, &w, &h, err) != 0)
+    if (bfio_image_info_ex(data, size, flags, &f, &w, &h, err) != 0)
         return -1;
     if (f == BFIO_FORMAT_JPEG)
-        return decode_jpeg(data, size, out, err);
+        return decode_jpeg(data, size, flags, out, err);
     return decode_stb(data, size, f, w, h, out, err);
 }
 
 int bfio_image_load(const char *path, bfio_image *out, bfio_err *err)
 {
+    return bfio_image_load_ex(path, 0, out, err);
+}
+
+int bfio_image_load_ex(const char *path, unsigned flags, bfio_image *out, bfio_err *err)
+{
     uint8_t *data = NULL;
     size_t size = 0;
     if (bfio_read_file(path, BFIO_MAX_FILE_BYTES, &data, &size, err) != 0)
         return -1;
-    int rc = bfio_image_decode(data, size, out, err);
+    int rc = bfio_image_decode_ex(data, size, flags, out, err);
     free(data);
     return rc;
 }

@@ -20,7 +20,13 @@
  *
  * JPEG decoding uses libjpeg-turbo's defaults (accurate integer DCT, smooth
  * chroma upsampling), the same as PIL, so the C and Python tools see the same
- * pixels. EXIF orientation is not applied (PIL's Image.open does not either).
+ * pixels. A JPEG's EXIF orientation (jpegmeta.h) is applied, as OpenCV's
+ * imread and Ultralytics apply it: pixels, width and height are those of the
+ * frame a viewer displays, so boxes and YOLO labels are in that frame
+ * (PIL's Image.open does not turn them: ImageOps.exif_transpose does).
+ * BFIO_IMAGE_NO_EXIF keeps the stored frame (`--no-exif`). PNG and BMP have
+ * no orientation here. Formats that are valid but not decoded (lossless,
+ * hierarchical or 12-bit JPEG, RLE BMP) are called unsupported, not corrupt.
  */
 #ifndef BFIO_IMAGE_H
 #define BFIO_IMAGE_H
@@ -51,15 +57,25 @@ typedef struct bfio_image {
 bfio_format bfio_image_sniff(const uint8_t *data, size_t size);
 const char *bfio_format_name(bfio_format format);
 
-/* Reads only the header: format and dimensions, with the size limits applied. */
+/* Decoding flags (the _ex functions; the others pass 0). */
+#define BFIO_IMAGE_NO_EXIF 1u /* keep a JPEG's stored frame, ignoring its EXIF orientation */
+
+/* Reads only the header: format and dimensions (as displayed: a JPEG's EXIF
+ * orientation 5..8 swaps them), with the size limits applied. */
 int bfio_image_info(const uint8_t *data, size_t size, bfio_format *format, int *width, int *height,
                     bfio_err *err);
+int bfio_image_info_ex(const uint8_t *data, size_t size, unsigned flags, bfio_format *format,
+                       int *width, int *height, bfio_err *err);
 
-/* Decodes a whole file held in memory to RGB8. On failure *out is untouched. */
+/* Decodes a whole file held in memory to RGB8, in the displayed frame. On
+ * failure *out is untouched. */
 int bfio_image_decode(const uint8_t *data, size_t size, bfio_image *out, bfio_err *err);
+int bfio_image_decode_ex(const uint8_t *data, size_t size, unsigned flags, bfio_image *out,
+                         bfio_err *err);
 
 /* Reads and decodes a file. */
 int bfio_image_load(const char *path, bfio_image *out, bfio_err *err);
+int bfio_image_load_ex(const char *path, unsigned flags, bfio_image *out, bfio_err *err);
 
 /* Allocates a width x height RGB image (contents undefined), limits applied. */
 int bfio_image_alloc(bfio_image *out, int width, int height, bfio_err *err);

@@ -53,7 +53,11 @@ void bfio_json_put_string(bfio_sb *sb, const char *str)
             /* utf8_len stops at the NUL terminator: a NUL is never a continuation byte. */
             int n = utf8_len(s);
             if (n == 0) {
-                bfio_sb_puts(sb, "\\ufffd");
+                /* Not UTF-8: the byte as a lone low surrogate, U+DC80..U+DCFF
+                 * (PEP 383 surrogateescape). Valid UTF-8 never yields one, so
+                 * the escape is undone exactly: by our reader, and by Python's
+                 * json.load + os.fsencode (open() takes the string as it is). */
+                bfio_sb_printf(sb, "\\u%04x", 0xDC00u + c);
                 s++;
             } else {
                 bfio_sb_append(sb, (const char *)s, (size_t)n);
@@ -266,6 +270,11 @@ static int parse_string(parser *p, char **out, size_t *out_len)
                     break;
                 }
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC80 && cp <= 0xDCFF) {
+                /* A lone U+DC80..U+DCFF is a byte that was not UTF-8 (the
+                 * writer's surrogateescape): that byte again. */
+                bfio_sb_putc(&sb, (char)(cp - 0xDC00));
+                continue;
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 fail_at(p, p->i - 6, "unpaired surrogate in \\u escape");
                 break;
@@ -355,7 +364,8 @@ static int parse_container(parser *p, bfio_json *out, int object)
     char close = object ? '}' : ']';
     size_t start = p->i;
     if (++p->depth > BFIO_JSON_MAX_DEPTH) {
-        fail_at(p, start, "nesting too deep");
+        _Static_assert(BFIO_JSON_MAX_DEPTH == 64, "the message below says 64");
+        fail_at(p, start, "nesting too deep (more than 64 arrays and objects inside each other)");
         return -1;
     }
     p->i++;

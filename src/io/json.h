@@ -2,16 +2,24 @@
  * json.h - just enough JSON for detections files and summaries.
  *
  * Writing: values are appended to a bfio_sb. Strings are escaped per RFC 8259
- * (quote, backslash, control characters); bytes that are not valid UTF-8 (a
- * Linux file name can hold any bytes) become U+FFFD so the output is always
- * valid JSON that Python's json.load accepts. Non-finite numbers are written
- * as null, since JSON has no NaN or Infinity.
+ * (quote, backslash, control characters). A byte that is not part of valid
+ * UTF-8 (a Linux file name can hold any bytes) is written as the escape
+ * \udcXX, XX the byte (80..ff): Python's surrogateescape (PEP 383), the form
+ * os.fsdecode gives such a name and json.dumps writes. Valid UTF-8 never
+ * produces a lone U+DC80..U+DCFF, so the escape is exact both ways: the
+ * output is ASCII-safe JSON that Python's json.load reads back to a str that
+ * open() and os.fsencode take as the original bytes (U+FFFD, before, lost
+ * them). Parsers that refuse lone surrogates (Rust's serde_json) see only
+ * these names as errors; jq shows them as U+FFFD. Non-finite numbers are
+ * written as null, since JSON has no NaN or Infinity.
  *
  * Reading: bfio_json_parse builds a small tree from a complete document. It
- * distrusts its input: nesting is capped (BFIO_JSON_MAX_DEPTH), strings must be
- * valid (escapes, surrogate pairs, no raw control characters), numbers follow
- * the JSON grammar, and trailing garbage is an error. Errors name the line and
- * column.
+ * distrusts its input: nesting is capped at BFIO_JSON_MAX_DEPTH (64) arrays
+ * and objects, strings must be valid (escapes, surrogate pairs, no raw control
+ * characters; a lone \udc80..\udcff is the byte it escapes, other lone
+ * surrogates are errors), numbers follow the JSON grammar, and trailing
+ * garbage is an error. A UTF-8 byte order mark is skipped. Errors name the
+ * line and column.
  */
 #ifndef BFIO_JSON_H
 #define BFIO_JSON_H

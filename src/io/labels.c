@@ -44,6 +44,19 @@ static int parse_fields(const char *s, const char *end, double *v, int max, cons
     return n;
 }
 
+/* Ultralytics (verify_image_label) refuses a label file with any coordinate
+ * outside 0..1: a box in pixels, or one reaching outside the image, is a
+ * mistake in the data, not something to score silently. f[1..k) are the
+ * coordinates (cx cy w h, or polygon x y pairs); a sixth column of a box line
+ * is a confidence and is not looked at. */
+static int coords_normalised(const double *f, int k)
+{
+    for (int i = 1; i < k; i++)
+        if (!(f[i] >= 0 && f[i] <= 1))
+            return 0;
+    return 1;
+}
+
 int bfio_labels_parse(const char *text, size_t len, int width, int height, int num_classes,
                       bfio_box **out, size_t *count, bfio_err *err)
 {
@@ -53,6 +66,9 @@ int bfio_labels_parse(const char *text, size_t len, int width, int height, int n
     if (!f)
         return bfio_fail(err, "out of memory");
     const char *s = text, *end = text + len;
+    /* A UTF-8 byte order mark (Windows editors write one) is not part of the first line. */
+    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;
     int line = 0;
     while (s < end) {
         line++;
@@ -71,10 +87,11 @@ int bfio_labels_parse(const char *text, size_t len, int width, int height, int n
             why = "expected \"class cx cy w h\" (or a polygon)";
         else if (f[0] != floor(f[0]) || f[0] < 0 || f[0] >= num_classes)
             why = "class id out of range";
+        else if (!coords_normalised(f, k <= 6 ? 5 : k))
+            why = "coordinates must be normalised to 0..1 (as Ultralytics requires); is this "
+                  "file in pixels, or its box outside the image?";
         else if (k <= 6) {
             cx = f[1], cy = f[2], bw = f[3], bh = f[4];
-            if (bw < 0 || bh < 0)
-                why = "negative width or height";
         } else { /* polygon: its bounding box */
             double x0 = f[1], x1 = f[1], y0 = f[2], y1 = f[2];
             for (int i = 3; i + 1 < k; i += 2) {
@@ -83,6 +100,8 @@ int bfio_labels_parse(const char *text, size_t len, int width, int height, int n
             }
             cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, bw = x1 - x0, bh = y1 - y0;
         }
+        if (!why && k > 0 && (bw <= 0 || bh <= 0))
+            why = "the box has zero width or height";
         if (why) {
             free(f);
             free(boxes);

@@ -9,8 +9,12 @@
  * An empty file, or a missing one, means no objects. When reading, a sixth
  * column (a confidence) is ignored, so a `detect --txt` output folder can
  * serve as labels; a line of class plus 3 or more x y pairs is a polygon
- * (Ultralytics segment labels) and counts as its bounding box. Anything else
- * is an error naming the line.
+ * (Ultralytics segment labels) and counts as its bounding box. As in
+ * Ultralytics' verify_image_label, every coordinate must lie in 0..1 (a box
+ * in pixels, or one reaching outside the image, is refused, not clipped), and
+ * a box of zero width or height is refused too. A UTF-8 byte order mark at
+ * the start is skipped. Anything else is an error naming the line; the
+ * caller names the file (eval leaves that image out, as Ultralytics does).
  */
 #ifndef BFIO_LABELS_H
 #define BFIO_LABELS_H

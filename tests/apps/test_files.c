@@ -210,14 +210,15 @@ static void test_json_writer(void)
     bfio_sb_putc(&sb, ']');
     CHECK(!sb.failed);
     CHECK(strcmp(sb.data, "[\"quote\\\" backslash\\\\ newline\\n tab\\t ctl\\u0001 caf\xc3\xa9 bad"
-                          "\\ufffd\\ufffd end\", 0.5, null, 0, 1e-07]") == 0);
-    /* and our reader takes it back */
+                          "\\udcff\\udcfe end\", 0.5, null, 0, 1e-07]") == 0);
+    /* and our reader takes it back, the bytes that were not UTF-8 included
+     * (surrogateescape, json.h) */
     bfio_err err;
     bfio_json *j = bfio_json_parse(sb.data, sb.len, &err);
     CHECK(j && j->type == BFIO_JSON_ARRAY && j->len == 5);
     if (j) {
         CHECK(strcmp(j->items[0].string,
-                     "quote\" backslash\\ newline\n tab\t ctl\x01 caf\xc3\xa9 bad\xef\xbf\xbd\xef\xbf\xbd end") == 0);
+                     "quote\" backslash\\ newline\n tab\t ctl\x01 caf\xc3\xa9 bad\xff\xfe end") == 0);
         CHECK(j->items[1].number == 0.5 && j->items[2].type == BFIO_JSON_NULL);
     }
     bfio_json_free(j);
@@ -250,7 +251,7 @@ static void test_json_reader(void)
     static const char *bad[] = {
         "", "   ", "[", "[1,", "[1,]", "{\"a\" 1}", "{\"a\":}", "{1:2}", "[1 2]", "[01]", "[1.]",
         "[.5]", "[+1]", "[-]", "[1e]", "[NaN]", "[Infinity]", "[1e999]", "[\"abc]", "[\"a\\x\"]",
-        "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00 \"]", "[\"tab\there\"]", "[\"\xff\"]",
+        "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00 \"]", "[\"\\udc7f\"]", "[\"\\udd00\"]", "[\"tab\there\"]", "[\"\xff\"]",
         "[\"\xc0\xaf\"]", "[tru]", "nul", "[] []", "[]x", "{\"a\":1,}", "\"\\",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -314,6 +315,9 @@ static void test_detfile(void)
         {"[{\"file\": \"a\", \"class\": 1, \"bbox\": [0,0,1,1]}]", "\"score\""},
         {"[{\"file\": \"a\", \"class\": 1, \"score\": 1, \"bbox\": [0,0,1]}]", "\"bbox\""},
         {"[{\"file\": \"a\", \"class\": 1, \"score\": 1, \"bbox\": [0,0,-1,1]}]", "negative"},
+        {"[{\"file\": \"a\", \"class\": 1, \"score\": 1.5, \"bbox\": [0,0,1,1]}]", "\"score\" is above 1"},
+        {"[{\"file\": \"a\", \"class\": 1, \"score\": -0.01, \"bbox\": [0,0,1,1]}]", "\"score\" is negative"},
+        {"[{\"file\": \"a\", \"class\": 1, \"score\": 87, \"bbox\": [0,0,1,1]}]", "(line 1, column 37)"},
         {"[{\"file\": \"a\", \"class\": 1, \"score\": 1, \"bbox\": [0,0,\"1\",1]}]", "\"bbox\""},
         {"[{\"file\": \"a\\u0000b\", \"class\": 1, \"score\": 1, \"bbox\": [0,0,1,1]}]", "\"file\""},
         {"[{\"file\": \"a\", \"class\": 1, \"score\": 1, \"bbox\": [0,0,1,1]},\n {\"file\": 2}]",
@@ -390,6 +394,14 @@ static void test_labels(void)
     }
     free(b);
     CHECK(bfio_labels_parse("", 0, 10, 10, 80, &b, &n, &err) == 0 && n == 0 && b == NULL);
+    /* A UTF-8 byte order mark is skipped (the JSON reader skips one too);
+     * edges exactly at 0 and 1 are inside the image. A sixth column (a
+     * confidence) is not a coordinate. */
+    const char *bom = "\xEF\xBB\xBF" "3 0.5 0.5 1 1 0.25\n";
+    CHECK(bfio_labels_parse(bom, strlen(bom), 10, 20, 80, &b, &n, &err) == 0 && n == 1);
+    if (n == 1)
+        CHECK(b[0].class_id == 3 && b[0].x0 == 0 && b[0].x1 == 10 && b[0].y0 == 0 && b[0].y1 == 20);
+    free(b);
 
     static const struct {
         const char *text, *why;
@@ -398,7 +410,15 @@ static void test_labels(void)
         {"0 0.5 0.5 0.2 0.2\n80 0.5 0.5 0.2 0.2\n", "line 2: class id out of range"},
         {"1.5 0.5 0.5 0.2 0.2\n", "class id"},
         {"-1 0.5 0.5 0.2 0.2\n", "class id"},
-        {"0 0.5 0.5 -0.2 0.2\n", "negative"},
+        {"0 0.5 0.5 -0.2 0.2\n", "normalised to 0..1"},
+        {"0 0.5 0.5 0.2 0.2\n0 -0.49 0.5 0.2 0.2\n", "line 2: coordinates must be normalised"},
+        {"0 0.5 0.5 1.5 0.2\n", "line 1: coordinates must be normalised"},
+        {"0 240 160 120 80\n", "is this file in pixels"},
+        {"0 0.5 0.5 0 0.2\n", "line 1: the box has zero width or height"},
+        {"0 0.5 0.5 0.2 0\n", "zero width or height"},
+        {"0 0.1 0.2 0.3 0.2 1.3 0.6\n", "normalised"},
+        {"0 0.1 0.2 0.3 0.2 0.5 0.2\n", "zero width or height"},
+        {"\xEF\xBB\xBF\xEF\xBB\xBF" "0 0.5 0.5 0.2 0.2\n", "not a number"},
         {"0 0.5 zero 0.2 0.2\n", "not a number"},
         {"0 0.5 nan 0.2 0.2\n", "not a number"},
         {"0 0.5 0.5 0.2 0.2 0.9 0.1 0.2\n", "expected"},

@@ -346,6 +346,214 @@ default_model)
     grep -q '^bitfalcon: missing.bfm: cannot open' err.txt || fail "message: $(cat err.txt)"
     unchanged ph; no_temps
     ;;
+exif_orientation)
+    # A JPEG's EXIF orientation (1..8) is applied as OpenCV and Ultralytics
+    # apply it: detections, --txt and --draw equal those of a PNG holding the
+    # displayed frame (made by PIL's ImageOps.exif_transpose, an independent
+    # implementation); --no-exif gives those of the stored frame. eval reads
+    # labels in the displayed frame, with -m and with --detections.
+    "$PY" -c 'import PIL' 2>/dev/null || { echo "skipped: no PIL to write EXIF"; exit 77; }
+    mkdir -p ph ref raw
+    "$PY" - "$ASSETS/chelsea.jpg" <<'PYEOF' || fail "cannot make the oriented JPEGs"
+import sys
+from PIL import Image, ImageOps
+up = Image.open(sys.argv[1]).convert("RGB")
+up = up.resize((up.width // 2, up.height // 2))  # 240 x 159: not square, odd height
+# The stored frame that orientation o displays as `up`: the inverse turn.
+inv = {2: Image.FLIP_LEFT_RIGHT, 3: Image.ROTATE_180, 4: Image.FLIP_TOP_BOTTOM,
+       5: Image.TRANSPOSE, 6: Image.ROTATE_90, 7: Image.TRANSVERSE, 8: Image.ROTATE_270}
+for o in range(1, 9):
+    stored = up if o == 1 else up.transpose(inv[o])
+    exif = Image.Exif()
+    exif[0x0112] = o
+    stored.save("ph/o%d.jpg" % o, quality=90, exif=exif.tobytes())
+    img = Image.open("ph/o%d.jpg" % o)
+    assert img.getexif().get(0x0112) == o
+    ImageOps.exif_transpose(img).save("ref/o%d.png" % o)  # what a viewer shows
+    Image.open("ph/o%d.jpg" % o).save("raw/o%d.png" % o)   # the pixels as stored
+PYEOF
+    cp -r ph ph.orig
+    # strip FILE.json: the detections without the "file" key, one per line.
+    strip() { "$PY" -c 'import json,sys; [print(json.dumps({k: v for k, v in e.items() if k != "file"})) for e in json.load(open(sys.argv[1]))]' "$1" \
+        || fail "$1 is not a valid detections JSON"; }
+    for o in 1 2 3 4 5 6 7 8; do
+        "$BF" detect -m "$MODEL" $SIZE --json jpg.json --txt --draw -o out.jpg ph/o$o.jpg 2>err.txt; expect_rc $? 0 "o$o.jpg"
+        "$BF" detect -m "$MODEL" $SIZE --json ref.json --txt --draw -o out.ref ref/o$o.png 2>err.txt; expect_rc $? 0 "ref/o$o.png"
+        [ -s ref.json ] && [ "$(strip ref.json | wc -l)" -ge 1 ] || fail "no detections on ref/o$o.png"
+        [ "$(strip jpg.json)" = "$(strip ref.json)" ] || fail "orientation $o: detections differ from the displayed frame:
+$(strip jpg.json)
+-- displayed:
+$(strip ref.json)"
+        cmp -s out.jpg/o$o.txt out.ref/o$o.txt || fail "orientation $o: --txt differs from the displayed frame"
+        cmp -s out.jpg/o$o.jpg out.ref/o$o.jpg || fail "orientation $o: --draw differs from the displayed frame"
+        "$BF" detect -m "$MODEL" $SIZE --no-exif --json jpg.json ph/o$o.jpg 2>err.txt; expect_rc $? 0 "--no-exif o$o.jpg"
+        "$BF" detect -m "$MODEL" $SIZE --json raw.json raw/o$o.png 2>err.txt; expect_rc $? 0 "raw/o$o.png"
+        [ "$(strip jpg.json)" = "$(strip raw.json)" ] || fail "orientation $o: --no-exif differs from the stored frame"
+    done
+    # The drawn picture is in the displayed frame: 240 x 159 for every orientation.
+    "$PY" -c 'from PIL import Image; import sys; assert Image.open(sys.argv[1]).size == (240, 159), Image.open(sys.argv[1]).size' out.jpg/o6.jpg \
+        || fail "--draw of o6.jpg is not 240x159"
+    # Orientation 6 turns the frame: --no-exif finds something else there.
+    "$BF" detect -m "$MODEL" $SIZE --no-exif --json a.json ph/o6.jpg 2>err.txt
+    "$BF" detect -m "$MODEL" $SIZE --json b.json ph/o6.jpg 2>err.txt
+    [ "$(strip a.json)" != "$(strip b.json)" ] || fail "--no-exif made no difference on orientation 6"
+    # --resume keeps the two apart (the journal's fingerprint names --no-exif).
+    rm -rf res && "$BF" detect -m "$MODEL" $SIZE --resume -o res --json r1.json ph/o6.jpg 2>err.txt; expect_rc $? 0 "resume 1"
+    "$BF" detect -m "$MODEL" $SIZE --resume --no-exif -o res --json r2.json ph/o6.jpg 2>err.txt; expect_rc $? 0 "resume 2"
+    [ "$(strip r2.json)" = "$(strip a.json)" ] || fail "--resume --no-exif reused detections made with EXIF applied"
+    # eval: labels in the displayed frame (those detect wrote for the upright
+    # picture) score the oriented JPEG as the upright PNG, in both modes.
+    mkdir -p ev/img ev/lab evref/img
+    cp ph/o6.jpg ev/img/a.jpg && cp ref/o6.png evref/img/a.png && cp out.ref/o6.txt ev/lab/a.txt || fail "cp"
+    m1=$("$BF" eval -m "$MODEL" --size 160 --images ev/img --labels ev/lab --json 2>err.txt); expect_rc $? 0 "eval -m oriented"
+    m2=$("$BF" eval -m "$MODEL" --size 160 --images evref/img --labels ev/lab --json 2>err.txt); expect_rc $? 0 "eval -m upright"
+    [ "$m1" = "$m2" ] || fail "eval -m: the oriented JPEG scores $m1, the upright picture $m2"
+    "$BF" detect -m "$MODEL" --size 160 --conf 0.001 --json ev/dets.json ev/img/a.jpg 2>err.txt
+    d1=$("$BF" eval --detections ev/dets.json --images ev/img --labels ev/lab --json 2>err.txt); expect_rc $? 0 "eval --detections"
+    case $d1 in '{"map": 0.9'*|'{"map": 1.0'*) ;; *) fail "eval --detections of the oriented JPEG: $d1";; esac
+    d2=$("$BF" eval --no-exif --detections ev/dets.json --images ev/img --labels ev/lab --json 2>err.txt)
+    [ "$d2" != "$d1" ] || fail "eval --no-exif: labels were still read in the displayed frame ($d2)"
+    diff -r ph ph.orig >/dev/null || fail "an input changed"
+    no_temps
+    ;;
+non_utf8_names)
+    # File names that are not UTF-8 go into the JSON as \udcXX escapes
+    # (surrogateescape) and come back as the same bytes: in Python (json.load,
+    # then open() or os.fsencode) and in eval --detections.
+    mkdir -p ph lab
+    cp "$ASSETS/chelsea.jpg" "$(printf 'ph/caf\351.jpg')"          # Latin-1 e-acute
+    cp "$ASSETS/coffee.jpg" "$(printf 'ph/\377\376 odd.jpg')"      # never UTF-8
+    cp "$ASSETS/astronaut.jpg" "$(printf 'ph/ok-\303\251.jpg')"    # valid UTF-8: written as is
+    cp -r ph ph.orig
+    "$BF" detect -m "$MODEL" $SIZE --txt -o lab --json d.json ph 2>err.txt; expect_rc $? 0 "detect"
+    grep -q 'caf\\udce9\.jpg' d.json || fail "no \\udce9 escape in the JSON: $(grep file d.json | head -3)"
+    grep -q '\\udcff\\udcfe odd\.jpg' d.json || fail "no \\udcff\\udcfe escape: $(grep file d.json | head -3)"
+    grep -q "$(printf 'ok-\303\251')" d.json || fail "a UTF-8 name was escaped"
+    ! grep -q 'ufffd' d.json || fail "U+FFFD in the JSON"
+    "$PY" - d.json <<'PYEOF' || fail "the names do not round-trip through Python"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+names = {os.fsencode(e["file"]) for e in d}
+want = {b"ph/" + n for n in os.listdir(b"ph")}
+assert names == want, (names, want)
+for e in d:
+    open(e["file"], "rb").close()  # Python's own open takes the escaped name
+PYEOF
+    # eval --detections finds each image by its name's bytes: every image matched.
+    out=$("$BF" eval --detections d.json --images ph --labels lab --json --save-json coco.json 2>err.txt); expect_rc $? 0 "eval --detections"
+    [ "$out" = '{"map": 1.000000, "map50": 1.000000, "images": 3}' ] || fail "eval --detections: $out $(cat err.txt)"
+    ! grep -q 'not among the images' err.txt || fail "a name did not match: $(cat err.txt)"
+    "$PY" -c 'import json,os,sys; ids = {os.fsencode(r["image_id"]) for r in json.load(open(sys.argv[1]))}; assert b"caf\xe9" in ids and b"\xff\xfe odd" in ids, ids' coco.json \
+        || fail "--save-json image_id lost the bytes"
+    # A file written by Python (json.dumps of os.fsdecode names) reads the same.
+    "$PY" -c 'import json,os,sys; d = json.load(open(sys.argv[1])); json.dump(d, open(sys.argv[2], "w"))' d.json py.json
+    out2=$("$BF" eval --detections py.json --images ph --labels lab --json 2>err.txt); expect_rc $? 0 "eval of Python's JSON"
+    [ "$out2" = "$out" ] || fail "Python's rewrite scores $out2"
+    unchanged ph; no_temps
+    ;;
+eval_same_errors)
+    # eval -m and eval --detections see the same data the same way: the same
+    # images left out (a truncated JPEG), the same label errors (class 80 for
+    # an 80-class model, out-of-range boxes), the same count scored.
+    mkdir -p ph lab
+    i=0
+    for a in "$ASSETS"/*.jpg; do i=$((i + 1)); cp "$a" "ph/p$i.jpg"; done
+    [ $i -ge 4 ] || fail "need 4 assets"
+    "$BF" detect -m "$MODEL" $SIZE --txt -o lab ph 2>err.txt; expect_rc $? 0 "labels"
+    "$BF" detect -m "$MODEL" --size 160 --conf 0.001 --json d.json ph 2>err.txt; expect_rc $? 0 "detections"
+    n=$(wc -c < "$ASSETS/chelsea.jpg")
+    head -c $((n / 2)) "$ASSETS/chelsea.jpg" > ph/trunc.jpg
+    echo "80 0.5 0.5 0.2 0.2" >> lab/p2.txt                   # one past the 80 classes
+    printf '0 0.5 0.5 0.2 0.2\n0 -0.49 0.5 0.2 0.2\n' > lab/p3.txt
+    printf '\357\273\277' | cat - lab/p4.txt > bom.txt && mv bom.txt lab/p4.txt  # a BOM: accepted
+    cp -r ph ph.orig
+    m=$("$BF" eval -m "$MODEL" --size 160 --images ph --labels lab --json 2>err_m.txt); rm_=$?
+    d=$("$BF" eval --detections d.json --images ph --labels lab --json 2>err_d.txt); rd=$?
+    expect_rc $rm_ 1 "eval -m"; expect_rc $rd 1 "eval --detections"
+    for f in err_m.txt err_d.txt; do
+        grep -q '^bitfalcon: ph/trunc.jpg: JPEG is truncated or corrupt' $f || fail "$f: truncated JPEG not reported: $(cat $f)"
+        grep -q '^bitfalcon: lab/p2.txt: line [0-9]*: class id out of range' $f || fail "$f: class 80 not reported: $(cat $f)"
+        grep -q '^bitfalcon: lab/p3.txt: line 2: coordinates must be normalised to 0..1' $f || fail "$f: cx -0.49 not reported: $(cat $f)"
+        ! grep -q 'p4' $f || fail "$f: the BOM label file was refused: $(cat $f)"
+    done
+    [ "$(grep '^bitfalcon: ' err_m.txt)" = "$(grep '^bitfalcon: ' err_d.txt)" ] \
+        || fail "different messages: -m: $(cat err_m.txt) --detections: $(cat err_d.txt)"
+    nm=$(echo "$m" | sed 's/.*"images": \([0-9]*\).*/\1/'); nd=$(echo "$d" | sed 's/.*"images": \([0-9]*\).*/\1/')
+    [ "$nm" = "$nd" ] && [ "$nm" -eq $((i - 2)) ] || fail "images scored: -m $m, --detections $d (want $((i - 2)))"
+    # --nc sets a detections file's class count (default 80, as the model's).
+    d=$("$BF" eval --nc 81 --detections d.json --images ph --labels lab --json 2>err_d.txt)
+    ! grep -q 'p2.txt' err_d.txt || fail "--nc 81 still refuses class 80: $(cat err_d.txt)"
+    "$BF" eval -m "$MODEL" --nc 81 --images ph --labels lab 2>err.txt >/dev/null; expect_rc $? 2 "--nc with -m"
+    unchanged ph; no_temps
+    ;;
+label_values)
+    # Labels Ultralytics refuses are refused here, naming the file and line;
+    # detection scores outside 0..1 refuse the detections file.
+    mkdir -p ph lab
+    cp "$ASSETS/chelsea.jpg" ph/a.jpg; cp "$ASSETS/coffee.jpg" ph/b.jpg; cp "$ASSETS/rocket.jpg" ph/c.jpg
+    cp "$ASSETS/astronaut.jpg" ph/d.jpg; cp "$ASSETS/coffee.jpg" ph/e.jpg
+    cp -r ph ph.orig
+    echo '[]' > empty.json
+    printf '15 0.5 0.5 0.9 0.9\n15 0.5 0.5 1.5 0.5\n' > lab/a.txt     # w = 1.5
+    printf '0 -0.49 0.5 0.2 0.2\n' > lab/b.txt                          # cx = -0.49
+    printf '0 0.5 0.5 0 0.2\n' > lab/c.txt                              # zero width
+    printf '0 240 160 120 80\n' > lab/d.txt                             # pixels
+    printf '\357\273\2770 0.5 0.5 0.2 0.2\r\n' > lab/e.txt              # BOM + CRLF: fine
+    out=$("$BF" eval --detections empty.json --images ph --labels lab --json 2>err.txt); expect_rc $? 1 "bad labels"
+    grep -q '^bitfalcon: lab/a.txt: line 2: coordinates must be normalised to 0..1' err.txt || fail "w 1.5: $(cat err.txt)"
+    grep -q '^bitfalcon: lab/b.txt: line 1: coordinates must be normalised to 0..1' err.txt || fail "cx -0.49: $(cat err.txt)"
+    grep -q '^bitfalcon: lab/c.txt: line 1: the box has zero width or height$' err.txt || fail "zero size: $(cat err.txt)"
+    grep -q '^bitfalcon: lab/d.txt: line 1: .*is this file in pixels' err.txt || fail "pixels: $(cat err.txt)"
+    ! grep -q 'e.txt' err.txt || fail "the BOM file was refused: $(cat err.txt)"
+    [ "$out" = '{"map": 0.000000, "map50": 0.000000, "images": 1}' ] || fail "scored: $out"
+    # Scores outside 0..1 in --detections: exit 2, the entry and the value named.
+    for sc in 1.5 87 -0.2; do
+        printf '[\n {"file": "a.jpg", "class": 15, "score": %s, "bbox": [1, 2, 3, 4]}\n]\n' "$sc" > bad.json
+        "$BF" eval --detections bad.json --images ph --labels lab --json >/dev/null 2>err.txt; expect_rc $? 2 "score $sc"
+        grep -q '^bitfalcon: bad.json: detection 1 (line 2, column 42): "score" is \(above 1\|negative\); it must be a confidence in 0..1' err.txt \
+            || fail "score $sc: $(cat err.txt)"
+    done
+    unchanged ph; no_temps
+    ;;
+unsupported_inputs)
+    # Valid files of kinds the decoders do not take are called unsupported,
+    # not corrupt; a missing --labels folder is named; the JSON nesting limit
+    # (64) is named.
+    mkdir -p ph lab
+    cp "$ASSETS/coffee.jpg" ph/good.jpg
+    "$PY" - "$ASSETS/coffee.jpg" <<'PYEOF' || fail "cannot make the files"
+import struct, sys
+jpg = open(sys.argv[1], "rb").read()
+sof = jpg.index(b"\xff\xc0")
+open("ph/twelve.jpg", "wb").write(jpg[:sof + 4] + b"\x0c" + jpg[sof + 5:])   # 12 bits per sample
+open("ph/lossless.jpg", "wb").write(jpg[:sof + 1] + b"\xc3" + jpg[sof + 2:])  # SOF3
+w = h = 4
+pal = b"".join(struct.pack("<BBBB", i, i, i, 0) for i in range(256))
+rle = b"".join(b"\x04\x01\x00\x00" for _ in range(h)) + b"\x00\x01"          # RLE8 rows, end
+off = 14 + 40 + len(pal)
+dib = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 8, 1, len(rle), 2835, 2835, 256, 0)
+open("ph/rle.bmp", "wb").write(b"BM" + struct.pack("<IHHI", off + len(rle), 0, 0, off) + dib + pal + rle)
+PYEOF
+    cp -r ph ph.orig
+    "$BF" detect -m "$MODEL" $SIZE ph >/dev/null 2>err.txt; expect_rc $? 1 "unsupported files"
+    grep -q '^bitfalcon: ph/twelve.jpg: 12-bit JPEG is not supported: only 8 bits per sample$' err.txt || fail "12-bit: $(cat err.txt)"
+    grep -q '^bitfalcon: ph/lossless.jpg: lossless JPEG (frame marker 0xC3) is not supported' err.txt || fail "lossless: $(cat err.txt)"
+    grep -q '^bitfalcon: ph/rle.bmp: RLE8-compressed BMP is not supported: only uncompressed BMP$' err.txt || fail "RLE: $(cat err.txt)"
+    ! grep -q 'corrupt' err.txt || fail "called corrupt: $(cat err.txt)"
+    "$BF" eval -m "$MODEL" --size 160 --images ph --labels nolabels >/dev/null 2>err.txt; expect_rc $? 2 "--labels missing"
+    grep -q '^bitfalcon: nolabels: No such file or directory (the --labels folder)$' err.txt || fail "--labels: $(cat err.txt)"
+    ! grep -q 'undefined' err.txt || fail "blamed the mAP: $(cat err.txt)"
+    echo x > afile
+    "$BF" eval --detections afile --images ph --labels afile >/dev/null 2>err.txt; expect_rc $? 2 "--labels a file"
+    grep -q '^bitfalcon: afile: not a folder (the --labels folder)$' err.txt || fail "--labels file: $(cat err.txt)"
+    "$PY" -c 'print("[" * 65 + "]" * 65)' > deep.json
+    "$BF" eval --detections deep.json --images ph --labels lab >/dev/null 2>err.txt; expect_rc $? 2 "65 levels"
+    grep -q '^bitfalcon: deep.json: JSON error at line 1, column 65: nesting too deep (more than 64 ' err.txt || fail "nesting: $(cat err.txt)"
+    "$PY" -c 'print("[" * 64 + "]" * 64)' > ok.json
+    "$BF" eval --detections ok.json --images ph --labels lab >/dev/null 2>err.txt
+    ! grep -q 'nesting' err.txt || fail "64 levels refused: $(cat err.txt)"
+    unchanged ph; no_temps
+    ;;
 *)
     fail "unknown case $CASE"
     ;;
