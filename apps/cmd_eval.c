@@ -36,6 +36,7 @@
 #include "labels.h"
 #include "metrics.h"
 #include "model_path.h"
+#include "plots.h"
 #include "report.h"
 
 
@@ -79,6 +80,8 @@ static void help(void)
            "      --coco-ids WHEN    auto (default: COCO ids when the model's names are COCO's),\n"
            "                         yes, no\n"
            "      --no-table         do not print the per-class table\n"
+           "      --plots DIR        write the PR, F1, P and R curves and the confusion matrix\n"
+           "                         (conf 0.25, IoU 0.45, as yolo val) as PNG files into DIR\n"
            "      --threads N        worker threads (default: all cores)\n"
            "      --isa NAME         kernel path (default auto)\n"
            "      --json             print {\"map\": ..., \"map50\": ..., \"images\": N} on stdout\n"
@@ -92,13 +95,13 @@ static void help(void)
 
 enum { OPT_MODEL = 1, OPT_DETS, OPT_IMAGES, OPT_LABELS, OPT_SIZE, OPT_CONF, OPT_IOU, OPT_MAXDET,
        OPT_THREADS, OPT_ISA, OPT_JSON, OPT_HELP, OPT_SINGLE, OPT_LEGACY, OPT_SAVEJSON, OPT_COCOIDS,
-       OPT_NOTABLE, OPT_DATA, OPT_NC, OPT_NO_EXIF };
+       OPT_NOTABLE, OPT_DATA, OPT_NC, OPT_NO_EXIF, OPT_PLOTS };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"detections", 0, 1, OPT_DETS}, {"images", 0, 1, OPT_IMAGES},
     {"labels", 0, 1, OPT_LABELS},     {"size", 0, 1, OPT_SIZE},       {"conf", 0, 1, OPT_CONF},
     {"iou", 0, 1, OPT_IOU},           {"max-det", 0, 1, OPT_MAXDET},  {"threads", 0, 1, OPT_THREADS},
-    {"isa", 0, 1, OPT_ISA},           {"json", 0, 0, OPT_JSON},       {"help", 'h', 0, OPT_HELP},
+    {"isa", 0, 1, OPT_ISA},           {"json", 0, 0, OPT_JSON},       {"plots", 0, 1, OPT_PLOTS},       {"help", 'h', 0, OPT_HELP},
     {"single-label", 0, 0, OPT_SINGLE}, {"legacy", 0, 0, OPT_LEGACY}, {"save-json", 0, 1, OPT_SAVEJSON},
     {"coco-ids", 0, 1, OPT_COCOIDS},  {"no-table", 0, 0, OPT_NOTABLE}, {"data", 0, 1, OPT_DATA},
     {"nc", 0, 1, OPT_NC},             {"no-exif", 0, 0, OPT_NO_EXIF},
@@ -235,6 +238,35 @@ static const char *yaml_name(void *ctx, int id)
     return id >= 0 && id < d->n_names ? d->names[id] : NULL;
 }
 
+/* --plots: the curves and the confusion matrix, with the model's, the yaml's or COCO's names. */
+static int write_plots(const bfio_eval *ev, const bfio_confusion *cm, int nc, const bf_model *model,
+                       const bfio_data_yaml *dy, const char *dir)
+{
+    const char **names = calloc((size_t)nc, sizeof *names);
+    char(*fallback)[16] = calloc((size_t)nc, sizeof *fallback);
+    bfio_err err;
+    int rc = -1;
+    if (!names || !fallback) {
+        bf_report_message("out of memory");
+        goto done;
+    }
+    for (int c = 0; c < nc; c++) {
+        names[c] = model ? bf_model_class_name(model, c) : dy ? yaml_name((void *)dy, c) : bfio_coco80_name(c);
+        if (!names[c]) {
+            snprintf(fallback[c], sizeof fallback[c], "class%d", c);
+            names[c] = fallback[c];
+        }
+    }
+    if (bfio_write_eval_plots(ev, cm, names, nc, dir, &err) != 0)
+        bf_report_failure(dir, "%s", err.msg);
+    else
+        rc = 0;
+done:
+    free(names);
+    free(fallback);
+    return rc;
+}
+
 static void print_number(double v)
 {
     if (v < 0)
@@ -250,7 +282,7 @@ int bf_cmd_eval(int argc, char **argv)
     int want_json = 0, max_det = 100, single_label = 0, legacy = 0, coco_ids = -1, table = 1;
     int nc = 0; /* --nc, 0 when not given */
     unsigned image_flags = 0; /* BFIO_IMAGE_NO_EXIF with --no-exif */
-    const char *save_json = NULL, *data_path = NULL;
+    const char *save_json = NULL, *data_path = NULL, *plots_dir = NULL;
     bfio_data_yaml dy = {0};
     char *data_images = NULL, *data_labels = NULL;
     bf_options opt;
@@ -289,6 +321,7 @@ int bf_cmd_eval(int argc, char **argv)
         case OPT_SINGLE: single_label = 1; break;
         case OPT_LEGACY: legacy = single_label = 1; break;
         case OPT_SAVEJSON: save_json = v; break;
+        case OPT_PLOTS: plots_dir = v; break;
         case OPT_NOTABLE: table = 0; break;
         case OPT_DATA: data_path = v; break;
         case OPT_NC: bad = bf_args_int(&a, v, 1, BFIO_MAX_CLASSES, &nc) != 0; break;
@@ -324,6 +357,15 @@ int bf_cmd_eval(int argc, char **argv)
     if (!bad && (!images_dir || !labels_dir)) {
         fprintf(stderr, "bitfalcon eval: --images and --labels are required (see 'bitfalcon eval --help')\n");
         bad = 1;
+    }
+    if (!bad && plots_dir) {
+        /* checked (and made) before any work: a bad DIR must not cost the whole run */
+        bfio_err perr;
+        struct stat pst;
+        if (bfio_mkdirs(plots_dir, &perr) != 0 || stat(plots_dir, &pst) != 0 || !S_ISDIR(pst.st_mode)) {
+            fprintf(stderr, "bitfalcon eval: --plots %s: not a folder that can be written\n", plots_dir);
+            return BF_EXIT_USAGE;
+        }
     }
     if (!bad && nc && !dets_path) {
         fprintf(stderr, "bitfalcon eval: --nc is for --detections (a model knows its classes)\n");
@@ -392,6 +434,7 @@ int bf_cmd_eval(int argc, char **argv)
     int status = BF_EXIT_USAGE;
     bf_inputs in = {0};
     bfio_eval *ev = NULL;
+    bfio_confusion *cm = NULL; /* --plots */
     bfio_box *dboxes = NULL;
     bfio_sb results; /* --save-json */
     bfio_sb_init(&results);
@@ -424,6 +467,10 @@ int bf_cmd_eval(int argc, char **argv)
     if (coco_ids < 0)
         coco_ids = 0;
     ev = bfio_eval_create(num_classes, max_det);
+    if (plots_dir && !(cm = bfio_confusion_create(num_classes, 0.25, 0.45))) {
+        bf_report_message("out of memory");
+        goto done;
+    }
     if (ev && !legacy)
         bfio_eval_set_limit(ev, BFIO_LIMIT_PER_IMAGE_CLASS);
     if (!ev) {
@@ -501,7 +548,8 @@ int bf_cmd_eval(int argc, char **argv)
                 dboxes[k] = (bfio_box){r->x, r->y, r->x + r->w, r->y + r->h, r->score, r->class_id};
             }
         }
-        if (bfio_eval_add_image(ev, gt, n_gt, dboxes, nd, &err) != 0) {
+        if (bfio_eval_add_image(ev, gt, n_gt, dboxes, nd, &err) != 0 ||
+            (cm && bfio_confusion_add_image(cm, gt, n_gt, dboxes, nd, &err) != 0)) {
             bf_report_failure(input->path, "%s", err.msg);
             failures++;
         } else if (save_json) {
@@ -531,6 +579,8 @@ int bf_cmd_eval(int argc, char **argv)
             failures++;
         }
     }
+    if (plots_dir && res.classes && write_plots(ev, cm, num_classes, model, data_path ? &dy : NULL, plots_dir) != 0)
+        failures++;
     if (!want_json && table && res.classes)
         bfio_eval_print_table(stdout, ev, num_classes, model ? model_name : data_path ? yaml_name : NULL,
                               model ? (void *)model : (void *)&dy, &res);
@@ -558,6 +608,7 @@ done:
     bfio_sb_free(&results);
     free(dboxes);
     bfio_eval_destroy(ev);
+    bfio_confusion_destroy(cm);
     bf_inputs_free(&in);
     file_dets_free(&fd);
     bf_detector_destroy(det);

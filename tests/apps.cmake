@@ -15,6 +15,7 @@ bf_apps_test(test_datayaml ${CMAKE_SOURCE_DIR}/tests/data/yaml)
 bf_apps_test(test_image)
 bf_apps_test(test_draw)
 bf_apps_test(test_files)
+bf_apps_test(test_plots)
 
 # The program itself (only when it is built).
 if(TARGET bitfalcon)

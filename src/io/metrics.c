@@ -26,6 +26,7 @@ typedef struct class_acc {
     size_t last_img; /* 1 + the image that last counted in n_img */
     double ap[T]; /* filled by compute */
     double p, r;  /* yolo val's P and R, filled by compute */
+    double pr50[R]; /* compute: precision envelope at IoU .50 at each recall point (the PR curve) */
 } class_acc;
 
 struct bfio_eval {
@@ -36,7 +37,10 @@ struct bfio_eval {
     uint64_t seq;
     size_t images, gt_boxes, det_boxes;
     int computed;
+    double *curve_p, *curve_r; /* compute: [class][PR_POINTS] P and R over confidence (yolo_pr) */
 };
+
+#define PR_POINTS BFIO_EVAL_CURVE_POINTS
 
 double bfio_eval_iou_threshold(int i)
 {
@@ -105,6 +109,8 @@ void bfio_eval_destroy(bfio_eval *ev)
     for (int c = 0; c < ev->num_classes; c++)
         free(ev->classes[c].dets);
     free(ev->classes);
+    free(ev->curve_p);
+    free(ev->curve_r);
     free(ev);
 }
 
@@ -327,9 +333,13 @@ static int by_score_then_seq(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* COCOeval.accumulate for one class and threshold. The detections are sorted. */
-static double class_ap(const det_rec *d, size_t nd, size_t n_gt, int t, double *rc, double *pr)
+/* COCOeval.accumulate for one class and threshold. The detections are sorted.
+ * q (may be NULL) receives the interpolated precision at each recall point. */
+static double class_ap(const det_rec *d, size_t nd, size_t n_gt, int t, double *rc, double *pr, double *q)
 {
+    if (q)
+        for (int k = 0; k < R; k++)
+            q[k] = 0;
     double tp = 0, fp = 0;
     for (size_t i = 0; i < nd; i++) {
         if (d[i].tp >> t & 1)
@@ -360,6 +370,8 @@ static double class_ap(const det_rec *d, size_t nd, size_t n_gt, int t, double *
         if (a >= nd)
             break; /* recall never reaches r: this and all later points are 0 */
         sum += pr[a];
+        if (q)
+            q[k] = pr[a];
     }
     return sum / R;
 }
@@ -385,8 +397,6 @@ static double interp(double x, const double *xp, const double *fp, size_t n, dou
     return dx > 0 ? fp[a] + (x - xp[a]) * (fp[b] - fp[a]) / dx : fp[a];
 }
 
-#define PR_POINTS 1000
-
 /* ultralytics ap_per_class's P and R at the max of the smoothed mean F1 (see metrics.h). */
 static int yolo_pr(bfio_eval *ev)
 {
@@ -398,8 +408,10 @@ static int yolo_pr(bfio_eval *ev)
         ncls += ev->classes[c].n_gt > 0;
     }
     double *xp = malloc(most * sizeof *xp), *fr = malloc(most * sizeof *fr), *fpr = malloc(most * sizeof *fpr);
-    double *pc = calloc((size_t)ev->num_classes * PR_POINTS, sizeof *pc);
-    double *rcv = calloc((size_t)ev->num_classes * PR_POINTS, sizeof *rcv);
+    free(ev->curve_p);
+    free(ev->curve_r);
+    double *pc = ev->curve_p = calloc((size_t)ev->num_classes * PR_POINTS, sizeof *pc);
+    double *rcv = ev->curve_r = calloc((size_t)ev->num_classes * PR_POINTS, sizeof *rcv);
     double f1[PR_POINTS], sm[PR_POINTS];
     int rc = -1;
     if (!xp || !fr || !fpr || !pc || !rcv)
@@ -457,8 +469,11 @@ done:
     free(xp);
     free(fr);
     free(fpr);
-    free(pc);
-    free(rcv);
+    if (rc != 0) {
+        free(ev->curve_p);
+        free(ev->curve_r);
+        ev->curve_p = ev->curve_r = NULL;
+    }
     return rc;
 }
 
@@ -488,7 +503,7 @@ int bfio_eval_compute(bfio_eval *ev, bfio_eval_result *out, bfio_err *err)
         if (ca->n > 1) /* (qsort of a NULL array is undefined even when empty) */
             qsort(ca->dets, ca->n, sizeof *ca->dets, by_score_then_seq);
         for (int t = 0; t < T; t++) {
-            ca->ap[t] = class_ap(ca->dets, ca->n, ca->n_gt, t, rc, pr);
+            ca->ap[t] = class_ap(ca->dets, ca->n, ca->n_gt, t, rc, pr, t == 0 ? ca->pr50 : NULL);
             sum += ca->ap[t];
         }
         sum50 += ca->ap[0];
@@ -560,5 +575,18 @@ int bfio_eval_class_pr(const bfio_eval *ev, int class_id, double *p, double *r)
         return -1;
     *p = sp / n;
     *r = sr / n;
+    return 0;
+}
+
+int bfio_eval_class_curves(const bfio_eval *ev, int class_id, const double **p_at_conf,
+                           const double **r_at_conf, const double **p_at_recall)
+{
+    *p_at_conf = *r_at_conf = *p_at_recall = NULL;
+    if (!ev || !ev->computed || !ev->curve_p || class_id < 0 || class_id >= ev->num_classes ||
+        ev->classes[class_id].n_gt == 0)
+        return -1;
+    *p_at_conf = ev->curve_p + (size_t)class_id * PR_POINTS;
+    *r_at_conf = ev->curve_r + (size_t)class_id * PR_POINTS;
+    *p_at_recall = ev->classes[class_id].pr50;
     return 0;
 }

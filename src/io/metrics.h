@@ -50,6 +50,7 @@ typedef struct bfio_box {
 
 #define BFIO_EVAL_IOU_STEPS 10
 #define BFIO_EVAL_RECALL_STEPS 101
+#define BFIO_EVAL_CURVE_POINTS 1000 /* confidences 0..1 of the P/R/F1 curves (np.linspace) */
 
 typedef struct bfio_eval bfio_eval;
 
@@ -103,5 +104,16 @@ int bfio_eval_class_counts(const bfio_eval *ev, int class_id, size_t *images, si
  * matches are COCOeval's (above). -1 when the class has no ground truth.
  * class_id -1: the means over the classes with ground truth. */
 int bfio_eval_class_pr(const bfio_eval *ev, int class_id, double *p, double *r);
+
+/* After compute, the curves behind the plots of `eval --plots`, for a class
+ * with ground truth (-1 otherwise; the pointers are then NULL):
+ *   p_at_conf[k], r_at_conf[k]: P and R at confidence k / (BFIO_EVAL_CURVE_POINTS - 1)
+ *     at IoU .50, as bfio_eval_class_pr interpolates them (F1 = 2PR / (P + R));
+ *   p_at_recall[k]: COCO's precision envelope at IoU .50 at recall k / 100
+ *     (BFIO_EVAL_RECALL_STEPS points; 0 where the recall is never reached),
+ *     whose mean is the class's AP50.
+ * They point into the evaluator: valid until it is changed or destroyed. */
+int bfio_eval_class_curves(const bfio_eval *ev, int class_id, const double **p_at_conf,
+                           const double **r_at_conf, const double **p_at_recall);
 
 #endif /* BFIO_METRICS_H */

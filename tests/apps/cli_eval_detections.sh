@@ -86,6 +86,22 @@ grep -q "images/broken.jpg: empty file (0 bytes)" "$WORK/err.txt" || fail "broke
 [ "$out" = '{"map": 0.653465, "map50": 1.000000, "images": 3}' ] || fail "with a broken image: $out"
 rm "$WORK/images/broken.jpg"
 
+# --plots DIR: the six PNG files of yolo val (PR, F1, P, R curves, the two confusion
+# matrices), each a real PNG; a DIR that cannot be a folder is refused before any work.
+"$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels "$WORK/labels" --json \
+    --plots "$WORK/plots/new" >/dev/null 2>"$WORK/err.txt" || fail "--plots: exit $? ($(cat "$WORK/err.txt"))"
+for f in PR_curve F1_curve P_curve R_curve confusion_matrix confusion_matrix_normalized; do
+    [ "$(head -c 8 "$WORK/plots/new/$f.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+        fail "--plots: $f.png is not a PNG"
+done
+[ "$(ls "$WORK/plots/new" | wc -l)" -eq 6 ] || fail "--plots: $(ls "$WORK/plots/new")"
+: > "$WORK/plots/file"
+"$BF" eval --detections "$WORK/dets.json" --images "$WORK/images" --labels "$WORK/labels" \
+    --plots "$WORK/plots/file" >/dev/null 2>"$WORK/err.txt"
+[ $? -eq 2 ] || fail "--plots on a file: not 2"
+grep -q "plots/file: not a folder" "$WORK/err.txt" || fail "--plots on a file: $(cat "$WORK/err.txt")"
+[ ! -s "$WORK/plots/file" ] || fail "--plots wrote into the file"
+
 # Usage and load errors: exit 2.
 "$BF" eval --images "$WORK/images" 2>/dev/null; [ $? -eq 2 ] || fail "missing --labels: not 2"
 "$BF" eval -m x.bfm --detections "$WORK/dets.json" --images a --labels b 2>/dev/null; [ $? -eq 2 ] || fail "both sources: not 2"
