@@ -223,7 +223,6 @@ def letterboxed(path: str, size: int):
 def eval_model_from(student, acts_on: bool, calib_files, size: int, percentile: float, device, sd=None):
     """A fresh inference copy (of `sd`, default the student's own state): ternary weights, int8
     activations (calibrated here if the run has not switched them on yet)."""
-    import torch
     from bitfalcon.yolo import YOLOv8Bit
     from bitfalcon.train_quant import calibrate_acts, set_learn_scale
     m = YOLOv8Bit(**student.config).to(device)
@@ -344,7 +343,6 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="auto", help="cpu, cuda, cuda:N (default: cuda when there is one)")
     args = ap.parse_args(argv)
 
-    import numpy as np
     import torch
     from bitfalcon.yolo import TEACHER_MODEL_KEYS, YOLOv8Bit, build_teacher, teacher_meta, teacher_names
     from bitfalcon import datayaml
