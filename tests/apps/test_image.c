@@ -19,6 +19,7 @@
 #include "check.h"
 #include "files.h"
 #include "image.h"
+#include "jpegmeta.h"
 
 #define W 67 /* odd sizes: no accidental alignment */
 #define H 45
@@ -194,6 +195,18 @@ static void test_bad_files(void)
     big[sof + 7] = 12000 >> 8, big[sof + 8] = 12000 & 255;
     CHECK(write_bytes(tmp_file(path, sizeof path, "100mp.jpg"), big, jn) == 0);
     expect_fail(path, "megapixel limit");
+    /* Valid kinds the decoder does not take: named unsupported, not corrupt. */
+    memcpy(big, jpeg, jn);
+    big[sof + 4] = 12; /* bits per sample */
+    CHECK(write_bytes(tmp_file(path, sizeof path, "twelve.jpg"), big, jn) == 0);
+    expect_fail(path, "12-bit JPEG is not supported");
+    memcpy(big, jpeg, jn);
+    big[sof + 1] = 0xC3; /* lossless */
+    CHECK(write_bytes(tmp_file(path, sizeof path, "lossless.jpg"), big, jn) == 0);
+    expect_fail(path, "lossless JPEG (frame marker 0xC3) is not supported");
+    big[sof + 1] = 0xC5; /* hierarchical */
+    CHECK(write_bytes(tmp_file(path, sizeof path, "hier.jpg"), big, jn) == 0);
+    expect_fail(path, "hierarchical JPEG");
     free(big);
     bfio_jpeg_free(jpeg);
 
@@ -247,6 +260,16 @@ static void test_bad_files(void)
     CHECK(bfio_read_file(path, BFIO_MAX_FILE_BYTES, &data, &n, &err) == 0);
     CHECK(write_bytes(tmp_file(path, sizeof path, "truncated.bmp"), data, n / 2) == 0);
     expect_fail(path, "BMP is truncated");
+    /* The same file claiming RLE8 (1), RLE4 (2), PNG (5) and an unknown (9)
+     * compression: unsupported, named. */
+    static const struct { uint8_t c; const char *why; } comp[] = {
+        {1, "RLE8-compressed BMP is not supported"}, {2, "RLE4-compressed BMP is not supported"},
+        {5, "PNG-compressed BMP is not supported"}, {9, "BMP compression type 9 is not supported"}};
+    for (size_t k = 0; k < sizeof comp / sizeof comp[0]; k++) {
+        data[30] = comp[k].c;
+        CHECK(write_bytes(tmp_file(path, sizeof path, "comp.bmp"), data, n) == 0);
+        expect_fail(path, comp[k].why);
+    }
     free(data);
 
     /* Not a file at all. */
@@ -274,6 +297,143 @@ static void test_encode_args(void)
     bfio_image_free(NULL);
 }
 
+/* An APP1 Exif segment holding IFD0 with one entry (tag, type, count, value),
+ * in big- or little-endian TIFF order; returns its length (marker included). */
+static size_t make_app1(uint8_t *o, int big, unsigned tag, unsigned type, uint32_t count,
+                        unsigned value)
+{
+    uint8_t t[64];
+    size_t n = 0;
+#define P16(v) (big ? (t[n] = (uint8_t)((v) >> 8), t[n + 1] = (uint8_t)(v)) \
+                    : (t[n] = (uint8_t)(v), t[n + 1] = (uint8_t)((v) >> 8)), n += 2)
+#define P32(v) (big ? (P16((v) >> 16), P16((v) & 0xFFFF)) : (P16((v) & 0xFFFF), P16((v) >> 16)))
+    t[n++] = big ? 'M' : 'I';
+    t[n++] = big ? 'M' : 'I';
+    P16(42u);
+    P32(8u);          /* IFD0 right after the header */
+    P16(1u);          /* one entry */
+    P16(tag);
+    P16(type);
+    P32(count);
+    P16(value);       /* SHORT value, left-justified in the 4-byte field */
+    P16(0u);
+    P32(0u);          /* no next IFD */
+#undef P16
+#undef P32
+    size_t len = 2 + 6 + n;
+    o[0] = 0xFF;
+    o[1] = 0xE1;
+    o[2] = (uint8_t)(len >> 8);
+    o[3] = (uint8_t)len;
+    memcpy(o + 4, "Exif\0\0", 6);
+    memcpy(o + 10, t, n);
+    return 2 + len;
+}
+
+/* The stored pixel (sx, sy) that displayed pixel (x, y) shows, for each
+ * orientation, written from the TIFF definitions (row 0 / column 0 sides)
+ * rather than from orient.c's steps. */
+static void stored_of(int o, int x, int y, int sw, int sh, int *sx, int *sy)
+{
+    switch (o) {
+    case 1: *sx = x, *sy = y; break;                   /* top-left */
+    case 2: *sx = sw - 1 - x, *sy = y; break;          /* top-right */
+    case 3: *sx = sw - 1 - x, *sy = sh - 1 - y; break; /* bottom-right */
+    case 4: *sx = x, *sy = sh - 1 - y; break;          /* bottom-left */
+    case 5: *sx = y, *sy = x; break;                   /* left-top */
+    case 6: *sx = y, *sy = sh - 1 - x; break;          /* right-top */
+    case 7: *sx = sw - 1 - y, *sy = sh - 1 - x; break; /* right-bottom */
+    default: *sx = sw - 1 - y, *sy = x; break;         /* 8: left-bottom */
+    }
+}
+
+static void test_exif(void)
+{
+    uint8_t *jpeg = NULL;
+    size_t jn = 0;
+    bfio_err err;
+    CHECK(bfio_jpeg_encode(rgb, W, H, W * 3, 95, &jpeg, &jn, &err) == 0);
+    if (!jpeg)
+        return;
+    uint8_t *f = malloc(jn + 128);
+    bfio_image raw;
+    CHECK(f && bfio_image_decode(jpeg, jn, &raw, &err) == 0 && raw.width == W);
+    if (!f || raw.width != W) {
+        free(f);
+        bfio_jpeg_free(jpeg);
+        return;
+    }
+    for (int big = 0; big < 2; big++)
+        for (int o = 1; o <= 8; o++) {
+            /* SOI, the Exif segment, then the rest of the encoder's file. */
+            f[0] = 0xFF, f[1] = 0xD8;
+            size_t a = make_app1(f + 2, big, 0x0112, 3, 1, (unsigned)o);
+            memcpy(f + 2 + a, jpeg + 2, jn - 2);
+            size_t fn = jn + a;
+            bfio_jpeg_meta m;
+            bfio_jpeg_meta_read(f, fn, &m);
+            CHECK(m.orientation == o && m.sof == 0xC0 && m.precision == 8);
+            bfio_format fmt;
+            int iw = 0, ih = 0;
+            CHECK(bfio_image_info(f, fn, &fmt, &iw, &ih, &err) == 0);
+            CHECK(iw == (o >= 5 ? H : W) && ih == (o >= 5 ? W : H));
+            bfio_image img, kept;
+            CHECK(bfio_image_decode(f, fn, &img, &err) == 0);
+            CHECK(bfio_image_decode_ex(f, fn, BFIO_IMAGE_NO_EXIF, &kept, &err) == 0);
+            CHECK(kept.width == W && kept.height == H &&
+                  memcmp(kept.pixels, raw.pixels, (size_t)W * H * 3) == 0);
+            CHECK(img.width == iw && img.height == ih && img.stride == (size_t)iw * 3);
+            int bad = 0;
+            for (int y = 0; y < img.height && !bad; y++)
+                for (int x = 0; x < img.width && !bad; x++) {
+                    int sx, sy;
+                    stored_of(o, x, y, W, H, &sx, &sy);
+                    bad = memcmp(img.pixels + (size_t)y * img.stride + (size_t)x * 3,
+                                 raw.pixels + (size_t)sy * raw.stride + (size_t)sx * 3, 3) != 0;
+                }
+            if (bad)
+                fprintf(stderr, "  orientation %d (%s): pixels not in the displayed frame\n", o,
+                        big ? "MM" : "II");
+            CHECK(!bad);
+            bfio_image_free(&img);
+            bfio_image_free(&kept);
+        }
+
+    /* Hostile or odd EXIF blocks: read nothing outside, give 0 (no orientation). */
+    uint8_t seg[64];
+    size_t a = make_app1(seg, 1, 0x0112, 3, 1, 6);
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 6);
+    CHECK(bfio_exif_orientation(seg + 4, a - 4 - 5) == 0); /* the entry cut short */
+    a = make_app1(seg, 0, 0x0112, 4, 1, 6);                /* LONG, not SHORT */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);
+    a = make_app1(seg, 0, 0x0112, 3, 2, 6);                /* count 2 */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);
+    a = make_app1(seg, 0, 0x0112, 3, 1, 9);                /* value 9 */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);
+    a = make_app1(seg, 0, 0x0112, 3, 1, 0);                /* value 0 */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);
+    a = make_app1(seg, 0, 0x0110, 3, 1, 6);                /* another tag */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);
+    a = make_app1(seg, 0, 0x0112, 3, 1, 6);
+    seg[4 + 6 + 4] = 0xFF, seg[4 + 6 + 5] = 0xFF, seg[4 + 6 + 6] = 0xFF, seg[4 + 6 + 7] = 0xFF;
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);     /* IFD0 at 4 GB */
+    a = make_app1(seg, 0, 0x0112, 3, 1, 6);
+    seg[4 + 6 + 8] = 0xFF, seg[4 + 6 + 9] = 0xFF;          /* 65535 entries claimed */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 6);     /* the first is read, then it stops */
+    seg[4 + 6 + 10] = 0x10;                                /* ... and the first is not ours */
+    CHECK(bfio_exif_orientation(seg + 4, a - 4) == 0);
+    CHECK(bfio_exif_orientation((const uint8_t *)"Exif\0\0XX*\0", 12) == 0);
+    /* An APP1 length past the end of the file: nothing read, orientation 1. */
+    f[0] = 0xFF, f[1] = 0xD8, f[2] = 0xFF, f[3] = 0xE1, f[4] = 0xFF, f[5] = 0xF0;
+    memcpy(f + 6, "Exif\0\0MM", 8);
+    bfio_jpeg_meta m;
+    bfio_jpeg_meta_read(f, 14, &m);
+    CHECK(m.orientation == 1 && m.sof == 0);
+    free(f);
+    bfio_image_free(&raw);
+    bfio_jpeg_free(jpeg);
+}
+
 int main(void)
 {
     make_pattern();
@@ -281,6 +441,7 @@ int main(void)
     test_good_files();
     test_bad_files();
     test_encode_args();
+    test_exif();
     int rc = check_finish("test_image");
     if (rc == 0)
         tmpdir_remove();
