@@ -42,9 +42,23 @@
 extern "C" {
 #endif
 
+/* The version of this header. CMakeLists.txt reads these three lines for
+ * project(VERSION), so the library's soname, bitfalcon.pc and
+ * bitfalconConfigVersion.cmake all say the same; bf_version() is the version
+ * of the library actually linked. */
 #define BITFALCON_VERSION_MAJOR 0
 #define BITFALCON_VERSION_MINOR 1
 #define BITFALCON_VERSION_PATCH 0
+/* One number for #if: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define BITFALCON_VERSION \
+    (BITFALCON_VERSION_MAJOR * 10000 + BITFALCON_VERSION_MINOR * 100 + BITFALCON_VERSION_PATCH)
+
+/* Limits, checked by the calls that take them (BF_ERR_ARGUMENT / BF_ERR_IMAGE
+ * beyond them). */
+#define BF_MAX_IMAGE_DIM (1 << 20) /* widest and tallest image bf_detector_run() takes */
+#define BF_MIN_INPUT_SIZE 32       /* bf_options.input_size: a multiple of BF_INPUT_SIZE_STEP */
+#define BF_MAX_INPUT_SIZE 4096     /*   in BF_MIN_INPUT_SIZE..BF_MAX_INPUT_SIZE */
+#define BF_INPUT_SIZE_STEP 32      /*   (the network's largest stride) */
 
 typedef enum bf_status {
     BF_OK = 0,
@@ -55,6 +69,9 @@ typedef enum bf_status {
     BF_ERR_UNSUPPORTED = 5, /* a valid request this build or CPU cannot serve */
     BF_ERR_IMAGE = 6        /* an image is malformed, truncated or too large */
 } bf_status;
+
+/* The linked library's version, "MAJOR.MINOR.PATCH" (static storage). */
+const char *bf_version(void);
 
 /* A short static description of a status ("format error", ...). */
 const char *bf_status_str(bf_status status);
@@ -78,7 +95,8 @@ typedef struct bf_detection {
 } bf_detection;
 
 typedef struct bf_options {
-    int input_size;        /* network input, a multiple of 32 (320, 640, ...); 0 = model default */
+    int input_size;        /* network input, a multiple of BF_INPUT_SIZE_STEP in BF_MIN_INPUT_SIZE..
+                            * BF_MAX_INPUT_SIZE (320, 640, ...); 0 = model default */
     float conf_threshold;  /* keep boxes scoring at least this (0.25) */
     float iou_threshold;   /* class-aware NMS overlap (0.7) */
     int max_detections;    /* most boxes returned per image (300) */

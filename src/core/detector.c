@@ -84,7 +84,7 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
     else
         bf_options_default(&opt);
     int size = opt.input_size == 0 ? (int)model->default_input_size : opt.input_size;
-    if (size < BF_MIN_INPUT_SIZE || size > BF_MAX_INPUT_SIZE || size % 32 != 0)
+    if (size < BF_MIN_INPUT_SIZE || size > BF_MAX_INPUT_SIZE || size % BF_INPUT_SIZE_STEP != 0)
         return bf_fail(err, BF_ERR_ARGUMENT, "input size %d is not a multiple of 32 in %d..%d", opt.input_size,
                        BF_MIN_INPUT_SIZE, BF_MAX_INPUT_SIZE);
     if (!valid_unit(opt.conf_threshold))

@@ -67,7 +67,7 @@ static int window_out(int n, int k, int stride, int pad)
 
 bf_status bf_plan_build(const bf_model *m, int S, int reuse, size_t tile_m, int fold, bf_plan *plan, bf_error *err)
 {
-    if (S < BF_MIN_INPUT_SIZE || S > BF_MAX_INPUT_SIZE || S % 32 != 0)
+    if (S < BF_MIN_INPUT_SIZE || S > BF_MAX_INPUT_SIZE || S % BF_INPUT_SIZE_STEP != 0)
         return bf_fail(err, BF_ERR_ARGUMENT, "input size %d is not a multiple of 32 in %d..%d", S,
                        BF_MIN_INPUT_SIZE, BF_MAX_INPUT_SIZE);
     bf_plan p;

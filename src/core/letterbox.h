@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest accepted image side: keeps every coordinate product of the
- * sampling arithmetic far inside 64 bits. */
-#define BF_MAX_IMAGE_DIM (1 << 20)
+/* BF_MAX_IMAGE_DIM, the largest accepted image side: it keeps every
+ * coordinate product of the sampling arithmetic far inside 64 bits. */
+#include "bitfalcon.h"
 
 typedef struct bf_letterbox {
     int src_w, src_h; /* the image */

@@ -201,7 +201,7 @@ static bf_status check_header(ctx *c)
     if (m->reg_max < 1 || m->reg_max > BF_MAX_REG_MAX)
         return bad(c, "reg_max %u outside 1..%u", m->reg_max, BF_MAX_REG_MAX);
     if (m->default_input_size < BF_MIN_INPUT_SIZE || m->default_input_size > BF_MAX_INPUT_SIZE ||
-        m->default_input_size % 32 != 0)
+        m->default_input_size % BF_INPUT_SIZE_STEP != 0)
         return bad(c, "default input size %u is not a multiple of 32 in %d..%d", m->default_input_size,
                    BF_MIN_INPUT_SIZE, BF_MAX_INPUT_SIZE);
     if (flags != 0)

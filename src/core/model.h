@@ -47,8 +47,7 @@
 #define BF_MAX_LAYER_INPUTS 8u
 #define BF_MAX_KERNEL 7
 #define BF_MAX_OP_STRIDE 4
-#define BF_MIN_INPUT_SIZE 32
-#define BF_MAX_INPUT_SIZE 4096
+/* BF_MIN_INPUT_SIZE, BF_MAX_INPUT_SIZE: bitfalcon.h */
 #define BF_MAX_VALUE_STRIDE 32u
 /* CONV n_terms: k balanced-ternary weight planes, integer weights in
  * [-L, L] with L = (3^k - 1) / 2 (121 for k = 5). */
