@@ -20,13 +20,13 @@ if(NOT DEFINED BF_VIDEO_CONFIGURED)
                           "libswscale-dev libavutil-dev, or -DBITFALCON_VIDEO=OFF)")
     endif()
     set(BF_VIDEO_AVAILABLE ON)
-    file(GLOB BF_VIDEO_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/video/*.c)
+    file(GLOB BF_VIDEO_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/video/*.c)
     add_library(bitfalcon_video STATIC ${BF_VIDEO_SOURCES})
-    target_include_directories(bitfalcon_video PUBLIC ${CMAKE_SOURCE_DIR}/src/video)
+    target_include_directories(bitfalcon_video PUBLIC ${PROJECT_SOURCE_DIR}/src/video)
     target_link_libraries(bitfalcon_video PUBLIC bitfalcon_io PkgConfig::FFMPEG Threads::Threads m)
     target_compile_definitions(bitfalcon_video PUBLIC BF_HAVE_VIDEO=1)
     # The folder walk takes video names too (src/io/video_names.c).
-    set_source_files_properties(${CMAKE_SOURCE_DIR}/src/io/video_names.c PROPERTIES
+    set_source_files_properties(${PROJECT_SOURCE_DIR}/src/io/video_names.c PROPERTIES
                                 COMPILE_DEFINITIONS BF_HAVE_VIDEO=1)
     message(STATUS "bitfalcon: video input/output through FFmpeg ${FFMPEG_libavformat_VERSION}")
   else()

@@ -20,6 +20,9 @@
 
 static cam_converter *conv;
 
+/* libFuzzer's entry point, called by name. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 5)

@@ -12,6 +12,9 @@
 
 #include "image.h"
 
+/* libFuzzer's entry point, called by name. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     bfio_err err;

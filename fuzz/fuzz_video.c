@@ -20,6 +20,9 @@
 
 #define MAX_FRAMES 64 /* enough to reach the damage paths, few enough to stay fast */
 
+/* libFuzzer's entry point, called by name. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("fuzz_video", 0);

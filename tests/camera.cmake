@@ -6,7 +6,7 @@
 # window tests use SDL's offscreen video driver (no X server needed).
 
 if(NOT TARGET bitfalcon_capture)
-  include(${CMAKE_SOURCE_DIR}/apps/camera.cmake)
+  include(${PROJECT_SOURCE_DIR}/apps/camera.cmake)
 endif()
 
 if(BF_CAMERA_AVAILABLE)
@@ -14,7 +14,7 @@ if(BF_CAMERA_AVAILABLE)
 
   # --- the stand-in device -----------------------------------------------------
   add_library(fake_v4l2 SHARED ${BF_CAM_DIR}/fake_v4l2.c)
-  target_compile_definitions(fake_v4l2 PRIVATE BF_FAKE_V4L2_DEFAULT_ASSETS="${CMAKE_SOURCE_DIR}/assets")
+  target_compile_definitions(fake_v4l2 PRIVATE BF_FAKE_V4L2_DEFAULT_ASSETS="${PROJECT_SOURCE_DIR}/assets")
   target_compile_options(fake_v4l2 PRIVATE -fvisibility=hidden)
   target_link_libraries(fake_v4l2 PRIVATE PkgConfig::TURBOJPEG ${CMAKE_DL_LIBS} Threads::Threads)
   set(BF_CAM_PRELOAD "LD_PRELOAD=$<TARGET_FILE:fake_v4l2>")
@@ -25,9 +25,9 @@ if(BF_CAMERA_AVAILABLE)
   target_link_libraries(test_capture PRIVATE bitfalcon_capture ${CMAKE_DL_LIBS})
 
   # --- the camera command with a stand-in detector (no engine or model needed) --
-  add_executable(camera_stub ${CMAKE_SOURCE_DIR}/apps/cmd_camera.c ${CMAKE_SOURCE_DIR}/apps/args.c
+  add_executable(camera_stub ${PROJECT_SOURCE_DIR}/apps/cmd_camera.c ${PROJECT_SOURCE_DIR}/apps/args.c
                  ${BF_CAM_DIR}/stub_backend.c ${BF_CAM_DIR}/stub_main.c)
-  target_include_directories(camera_stub PRIVATE ${CMAKE_SOURCE_DIR}/apps)
+  target_include_directories(camera_stub PRIVATE ${PROJECT_SOURCE_DIR}/apps)
   target_compile_definitions(camera_stub PRIVATE BF_HAVE_CAMERA=1)
   target_link_libraries(camera_stub PRIVATE bitfalcon_capture)
 
@@ -102,7 +102,7 @@ if(BF_CAMERA_AVAILABLE)
       bf_camera_test(camera_vs_detect_yuyv_320 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-yuyv --frames 8
                      vsdetect YUYV 320)
       bf_camera_test(camera_window_engine ${BF_CAM_REAL} --work ${BF_CAM_WORK}/win-engine --frames 10
-                     --input-size 320 --assets ${CMAKE_SOURCE_DIR}/assets/chelsea.jpg --window 960x540 window)
+                     --input-size 320 --assets ${PROJECT_SOURCE_DIR}/assets/chelsea.jpg --window 960x540 window)
       set_tests_properties(camera_vs_detect_mjpeg_640 camera_vs_detect_yuyv_320 camera_window_engine
                            PROPERTIES TIMEOUT 900)
     endif()

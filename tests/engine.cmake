@@ -7,7 +7,7 @@ set(BF_ENGINE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/engine)
 add_library(bf_engine_testutil STATIC
   ${BF_ENGINE_DIR}/test_util.c ${BF_ENGINE_DIR}/model_builder.c ${BF_ENGINE_DIR}/naive_ref.c)
 target_include_directories(bf_engine_testutil PUBLIC
-  ${BF_ENGINE_DIR} ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/kernels)
+  ${BF_ENGINE_DIR} ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/kernels)
 target_link_libraries(bf_engine_testutil PUBLIC bitfalcon_static m)
 
 # Engine test programs link only the engine (not bitfalcon_io): they decode
@@ -90,7 +90,7 @@ else()
 endif()
 bf_runnable(BF_RUN_DUMP_HEADS bf_dump_heads)
 bf_engine_test(engine_heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh ${BF_ENGINE_PY}
-  ${CMAKE_SOURCE_DIR} ${BF_MODEL} ${BF_RUN_DUMP_HEADS} ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
+  ${PROJECT_SOURCE_DIR} ${BF_MODEL} ${BF_RUN_DUMP_HEADS} ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
   ${BF_ENGINE_FIXTURE_SIZES} ${BF_ENGINE_IMAGES})
 set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_exact_ref
   engine_heads_vs_simulate
@@ -101,7 +101,7 @@ set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_matc
 # the engine on every kernel path with 1 and 2 threads against simulate.py.
 # In a cross build bf_dump_heads runs under the emulator.
 bf_engine_test(engine_multiterm_vs_simulate sh ${BF_ENGINE_DIR}/multiterm_vs_simulate.sh ${BF_ENGINE_PY}
-  ${CMAKE_SOURCE_DIR} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-multiterm-dump 64,96
+  ${PROJECT_SOURCE_DIR} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-multiterm-dump 64,96
   ${BF_ENGINE_IMAGES})
 set_tests_properties(engine_multiterm_vs_simulate PROPERTIES TIMEOUT 900 LABELS "engine;python")
 if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)

@@ -9,21 +9,21 @@
 set(BF_HOSTILE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/hostile)
 
 add_test(NAME hostile.fuzz_smoke
-         COMMAND sh ${BF_HOSTILE_DIR}/fuzz_smoke.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/fuzz 20)
+         COMMAND sh ${BF_HOSTILE_DIR}/fuzz_smoke.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/fuzz 20)
 set_tests_properties(hostile.fuzz_smoke PROPERTIES LABELS "hostile;no-sanitizer;fuzz"
                      SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL ON)
 
 # The fuzz targets with a plain main() (fuzz/replay.c), built by the normal
 # compiler: the seed corpora and fuzz/regressions/ (inputs that once failed)
 # are replayed in every build, sanitizer build included, clang or not.
-set(BF_FUZZ_DIR ${CMAKE_SOURCE_DIR}/fuzz)
+set(BF_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
 foreach(t model image camera)
   set(extra "")
   if(t STREQUAL "camera")
-    set(extra ${CMAKE_SOURCE_DIR}/src/capture/convert.c)
+    set(extra ${PROJECT_SOURCE_DIR}/src/capture/convert.c)
   endif()
   bf_add_test_program(fuzz_replay_${t} ${BF_FUZZ_DIR}/fuzz_${t}.c ${BF_FUZZ_DIR}/replay.c ${extra})
-  target_include_directories(fuzz_replay_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src/capture)
+  target_include_directories(fuzz_replay_${t} PRIVATE ${PROJECT_SOURCE_DIR}/src/capture)
   add_test(NAME hostile.fuzz_replay_${t}
            COMMAND fuzz_replay_${t} ${BF_FUZZ_DIR}/corpus/${t} ${BF_FUZZ_DIR}/regressions/${t})
   set_tests_properties(hostile.fuzz_replay_${t} PROPERTIES LABELS hostile)
@@ -52,7 +52,7 @@ if(TARGET bitfalcon AND BF_PYTHON)
   endif()
   bf_runnable(BF_RUN_MKIMAGE hostile_mkimage)
   set(BF_HOSTILE_ARGS --bitfalcon ${BF_RUN_BITFALCON} --mkimage ${BF_RUN_MKIMAGE}
-      --model ${BF_MODEL} --assets ${CMAKE_SOURCE_DIR}/assets --size 320)
+      --model ${BF_MODEL} --assets ${PROJECT_SOURCE_DIR}/assets --size 320)
   add_test(NAME hostile.batch
            COMMAND ${BF_PYTHON} ${BF_HOSTILE_DIR}/batch.py batch ${BF_HOSTILE_ARGS}
                    --count ${BF_HOSTILE_BATCH} --work ${CMAKE_CURRENT_BINARY_DIR}/hostile-batch.work)
@@ -77,7 +77,7 @@ if(TARGET bitfalcon AND BF_PYTHON)
                exif_orientation non_utf8_names eval_same_errors label_values unsupported_inputs)
     add_test(NAME hostile.careless_${case}
              COMMAND sh ${BF_HOSTILE_DIR}/careless.sh ${case} ${BF_RUN_BITFALCON} ${BF_MODEL}
-                     ${CMAKE_SOURCE_DIR}/assets ${CMAKE_CURRENT_BINARY_DIR}/careless-${case}.work
+                     ${PROJECT_SOURCE_DIR}/assets ${CMAKE_CURRENT_BINARY_DIR}/careless-${case}.work
                      ${BF_PYTHON})
     set_tests_properties(hostile.careless_${case} PROPERTIES LABELS "hostile;careless"
                          SKIP_RETURN_CODE 77 TIMEOUT 900)

@@ -9,7 +9,7 @@ set(BF_KERNEL_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
 
 function(bf_kernel_program name)
   add_executable(${name} ${ARGN})
-  target_include_directories(${name} PRIVATE ${BF_KERNEL_TEST_DIR} ${CMAKE_SOURCE_DIR}/kernels)
+  target_include_directories(${name} PRIVATE ${BF_KERNEL_TEST_DIR} ${PROJECT_SOURCE_DIR}/kernels)
   target_link_libraries(${name} PRIVATE bitfalcon_static)
 endfunction()
 
@@ -82,8 +82,8 @@ if(CMAKE_CROSSCOMPILING AND BF_QEMU_AARCH64 AND BF_AARCH64_SYSROOT)
 endif()
 
 # --- microbenchmarks (bench/): a program, not a test; one smoke run ----------
-bf_kernel_program(bf_kernel_bench ${CMAKE_SOURCE_DIR}/bench/bf_kernel_bench.c)
-target_include_directories(bf_kernel_bench PRIVATE ${CMAKE_SOURCE_DIR}/bench)
+bf_kernel_program(bf_kernel_bench ${PROJECT_SOURCE_DIR}/bench/bf_kernel_bench.c)
+target_include_directories(bf_kernel_bench PRIVATE ${PROJECT_SOURCE_DIR}/bench)
 target_link_libraries(bf_kernel_bench PRIVATE m)
 if(NOT CMAKE_CROSSCOMPILING)
   bf_kernel_test(kernels_bench_smoke bf_kernel_bench --smoke)

@@ -3,7 +3,7 @@
 # + torch and ../shared/data for the teacher); a missing prerequisite makes the script exit
 # 77, which ctest reports as SKIPPED.
 if(BF_PYTHON)
-  set(BF_TOOLS ${CMAKE_SOURCE_DIR}/tools)
+  set(BF_TOOLS ${PROJECT_SOURCE_DIR}/tools)
   add_test(NAME python_format_roundtrip COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_format.py)
   add_test(NAME python_letterbox_fixture COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_letterbox.py)
   add_test(NAME python_postprocess_units COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_postprocess.py)

@@ -12,7 +12,7 @@ if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
   foreach(t ${BF_VIDEO_DETECT_TESTS} ${BF_VIDEO_STREAM_TESTS})
     add_test(NAME video.${t}
              COMMAND ${BF_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/video/video_tests.py
-                     --exe $<TARGET_FILE:bitfalcon> --model ${BF_MODEL} --assets ${CMAKE_SOURCE_DIR}/assets
+                     --exe $<TARGET_FILE:bitfalcon> --model ${BF_MODEL} --assets ${PROJECT_SOURCE_DIR}/assets
                      --work ${CMAKE_CURRENT_BINARY_DIR}/video.work ${t})
     set_tests_properties(video.${t} PROPERTIES SKIP_RETURN_CODE 77 LABELS video TIMEOUT 600)
   endforeach()
@@ -26,8 +26,8 @@ endif()
 # its seed clips (fuzz/corpus/video, made with fuzz/corpus/video/README) are
 # replayed in every build, the sanitizer build included.
 if(BF_VIDEO_AVAILABLE)
-  bf_add_test_program(fuzz_replay_video ${CMAKE_SOURCE_DIR}/fuzz/fuzz_video.c ${CMAKE_SOURCE_DIR}/fuzz/replay.c)
+  bf_add_test_program(fuzz_replay_video ${PROJECT_SOURCE_DIR}/fuzz/fuzz_video.c ${PROJECT_SOURCE_DIR}/fuzz/replay.c)
   target_link_libraries(fuzz_replay_video PRIVATE bitfalcon_video)
-  add_test(NAME video.fuzz_replay COMMAND fuzz_replay_video ${CMAKE_SOURCE_DIR}/fuzz/corpus/video)
+  add_test(NAME video.fuzz_replay COMMAND fuzz_replay_video ${PROJECT_SOURCE_DIR}/fuzz/corpus/video)
   set_tests_properties(video.fuzz_replay PROPERTIES LABELS "video;hostile")
 endif()

@@ -48,6 +48,19 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* Interposed by name, with no header in scope that declares them: glibc's
+ * _FORTIFY_SOURCE entry points, ioctl (<sys/ioctl.h> would clash with the
+ * variadic definition below) and the counters the tests find by dlsym.
+ * Declared here for -Wmissing-prototypes. */
+EXPORT void bf_fake_v4l2_get_counters(bf_fake_v4l2_counters *out);
+EXPORT int __open_2(const char *path, int flags);
+EXPORT int __open64_2(const char *path, int flags);
+EXPORT int __openat_2(int dirfd, const char *path, int flags);
+EXPORT int ioctl(int fd, unsigned long req, ...);
+EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask,
+                       size_t fdslen);
+
 #ifndef BF_FAKE_V4L2_DEFAULT_ASSETS
 #define BF_FAKE_V4L2_DEFAULT_ASSETS "assets"
 #endif

@@ -50,6 +50,12 @@ static void untrack(void *p)
         }
 }
 
+/* The linker's --wrap targets (tests/engine.cmake), declared for -Wmissing-prototypes. */
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+
 void *__wrap_malloc(size_t n)
 {
     if (should_fail())
