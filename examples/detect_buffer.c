@@ -19,8 +19,8 @@
  *
  * or statically, with nothing to find at run time:
  *
- *     cc detect_buffer.c -o detect_buffer $(pkg-config --static --cflags bitfalcon) \
- *         PREFIX/lib/libbitfalcon.a $(pkg-config --static --libs-only-l bitfalcon | sed s/-lbitfalcon//)
+ *     cc detect_buffer.c -o detect_buffer $(pkg-config --cflags bitfalcon) \
+ *         "$(pkg-config --variable=libdir bitfalcon)/libbitfalcon.a" -lpthread -lm
  *
  * or with CMake, examples/CMakeLists.txt (find_package(bitfalcon)).
  */
