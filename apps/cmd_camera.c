@@ -51,6 +51,8 @@ static void help(void)
            "                         \"height\": H, \"detections\": [{\"class\": ID, \"name\": NAME,\n"
            "                         \"score\": X, \"bbox\": [x, y, w, h]}, ...]}\n"
            "      --json            the same JSON lines while showing the window\n"
+           "      --track           ByteTrack IDs across frames: \"#ID\" drawn on each box, and\n"
+           "                        \"track\": ID (null: not in a confirmed track) in the JSON lines\n"
            "      --record DIR      write every processed frame, boxes drawn, as DIR/frame-N.jpg\n"
            "      --frames N        stop after N processed frames\n"
            "      --window WxH      initial window size (default: the capture size)\n"
@@ -72,7 +74,7 @@ enum { OPT_MODEL = 1, OPT_DEVICE, OPT_SIZE, OPT_FPS, OPT_INPUT, OPT_CONF, OPT_IO
        OPT_ISA, OPT_HEADLESS, OPT_JSON, OPT_RECORD, OPT_FRAMES, OPT_WINDOW, OPT_SCREENSHOT,
        OPT_QUIET, OPT_HELP };
 
-enum { OPT_CLASSES = 100 };
+enum { OPT_CLASSES = 100, OPT_TRACK };
 
 static const bf_opt options[] = {
     {"model", 'm', 1, OPT_MODEL},     {"device", 0, 1, OPT_DEVICE},    {"size", 0, 1, OPT_SIZE},
@@ -83,6 +85,7 @@ static const bf_opt options[] = {
     {"headless", 0, 0, OPT_HEADLESS}, {"json", 0, 0, OPT_JSON},        {"record", 0, 1, OPT_RECORD},
     {"frames", 0, 1, OPT_FRAMES},     {"window", 0, 1, OPT_WINDOW},    {"screenshot", 0, 1, OPT_SCREENSHOT},
     {"quiet", 'q', 0, OPT_QUIET},     {"help", 'h', 0, OPT_HELP},      {"classes", 0, 1, OPT_CLASSES},
+    {"track", 0, 0, OPT_TRACK},
     {NULL, 0, 0, 0},
 };
 
@@ -134,6 +137,7 @@ int bf_cmd_camera(int argc, char **argv)
         case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &dopt.threads) != 0; break;
         case OPT_ISA: dopt.isa = v; break;
         case OPT_CLASSES: dopt.classes = v; break;
+        case OPT_TRACK: cfg.track = 1; break;
         case OPT_HEADLESS: cfg.headless = 1; break;
         case OPT_JSON: cfg.json = 1; break;
         case OPT_RECORD: cfg.record_dir = v; break;

@@ -93,6 +93,10 @@ static void help(void)
            "      --shard K/N     only the K-th of N shards (1 <= K <= N): the inputs\n"
            "                      whose path REL hashes to K-1 mod N (docs/batch.md)\n"
            "      --vid-stride N  videos: detect every N-th frame (default 1)\n"
+           "      --track         videos: ByteTrack IDs across frames (\"track\" in --json,\n"
+           "                      #ID drawn, track=ID printed; docs/video.md)\n"
+           "      --mot FILE      videos: also write MOT Challenge text of the tracks\n"
+           "                      (frame,id,left,top,w,h,conf,-1,-1,-1; one video; implies --track)\n"
            "      --no-exif       ignore JPEG EXIF orientation: detect on the frame as stored\n"
            "                      (by default it is turned as viewers show it, boxes in that frame)\n"
            "  -h, --help          show this help\n"
@@ -117,7 +121,7 @@ static void help(void)
 
 enum { OPT_MODEL = 1, OPT_OUTPUT, OPT_JSON, OPT_TXT, OPT_DRAW, OPT_SIZE, OPT_CONF, OPT_IOU,
        OPT_MAXDET, OPT_THREADS, OPT_ISA, OPT_RESUME, OPT_SHARD, OPT_HELP, OPT_VID_STRIDE,
-       OPT_NO_EXIF };
+       OPT_NO_EXIF, OPT_TRACK, OPT_MOT };
 
 enum { OPT_CLASSES = 100 };
 
@@ -128,6 +132,7 @@ static const bf_opt options[] = {
     {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"resume", 0, 0, OPT_RESUME},
     {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {"vid-stride", 0, 1, OPT_VID_STRIDE},
     {"classes", 0, 1, OPT_CLASSES}, {"no-exif", 0, 0, OPT_NO_EXIF},
+    {"track", 0, 0, OPT_TRACK},     {"mot", 0, 1, OPT_MOT},
     {NULL, 0, 0, 0},
 };
 
@@ -188,6 +193,9 @@ typedef struct detect_ctx {
     int json_state; /* 0 no JSON, 1 open */
     bfio_atomic_file json_file;
     int vid_stride; /* --vid-stride */
+    int track;      /* --track */
+    const char *mot_path; /* --mot FILE */
+    char *mot_source;     /* the video in it */
     unsigned image_flags; /* bfio_image_load_ex: BFIO_IMAGE_NO_EXIF with --no-exif */
 } detect_ctx;
 
@@ -406,7 +414,7 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
      * holds images only, so a video is detected again by a resumed run). */
     bf_video_job vj = {c->det, c->model, out_base, c->want_txt, c->want_draw, c->want_print,
                        c->want_json ? &c->json : NULL, json_flush_cb, c, c->vid_stride,
-                       &stop_signal, 0, 0};
+                       &stop_signal, 0, 0, c->track, c->mot_path, &c->mot_source};
     int vrc = bf_detect_video(&vj, input->path);
     if (vrc != BF_VIDEO_NOT_VIDEO)
         return vrc;
@@ -643,7 +651,8 @@ int bf_cmd_detect(int argc, char **argv)
 {
     const char *classes = NULL; /* --classes */
     const char *model_path = NULL, *out_dir = "out", *json_path = NULL, *isa = NULL;
-    int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1, no_exif = 0;
+    int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1, no_exif = 0, track = 0;
+    const char *mot_path = NULL;
     unsigned shard_k = 0, shard_n = 0;
     bf_options opt;
     bf_options_default(&opt);
@@ -691,6 +700,15 @@ int bf_cmd_detect(int argc, char **argv)
             break;
         case OPT_CLASSES: classes = v; break;
         case OPT_NO_EXIF: no_exif = 1; break;
+        case OPT_TRACK: track = 1; break;
+        case OPT_MOT:
+            mot_path = v;
+            track = 1;
+            if (!*v) {
+                fprintf(stderr, "bitfalcon detect: the --mot file name is empty\n");
+                bad = 1;
+            }
+            break;
         case OPT_HELP:
             help();
             free(paths);
@@ -751,6 +769,8 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_print = !want_txt && !want_draw && !json_path;
     c.journal = resume && c.want_json;
     c.vid_stride = vid_stride;
+    c.track = track;
+    c.mot_path = mot_path;
     c.image_flags = no_exif ? BFIO_IMAGE_NO_EXIF : 0;
 
     int status = BF_EXIT_OK;
@@ -900,6 +920,10 @@ int bf_cmd_detect(int argc, char **argv)
         json_tmp_for_signal[0] = 0;
         c.json_state = 0;
     }
+    if (mot_path && !c.mot_source && !stop_signal) {
+        bf_report_failure(mot_path, "not written: no video among the inputs (--mot)");
+        failures++;
+    }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         bf_report_failure("stdout", "write failed: %s", strerror(errno ? errno : EIO));
         failures++;
@@ -935,6 +959,7 @@ done:
     free(jobs);
     free(ids);
     free(fingerprint);
+    free(c.mot_source);
     bf_inputs_free(&in);
     if (c.json_state == 1) { /* not committed: out of memory on the way */
         bfio_atomic_abort(&c.json_file);

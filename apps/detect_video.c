@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bytetrack.h"
 #include "draw.h"
 #include "files.h"
 #include "image.h"
@@ -98,36 +99,89 @@ static int write_txt(const bf_video_job *j, const char *path, long long frame,
     return rc;
 }
 
-/* Boxes of the latest detected frame, kept to draw on the frames between. */
+/* Boxes (and track IDs, -1 for none) of the latest detected frame, kept to
+ * draw on the frames between. */
 typedef struct kept {
     bf_detection *d;
+    long long *ids;
     size_t n, cap;
 } kept;
 
-static int keep(kept *k, const bf_detection *d, size_t n)
+static int keep(kept *k, const bf_detection *d, const long long *ids, size_t n)
 {
     if (n > k->cap) {
         bf_detection *p = realloc(k->d, n * sizeof *p);
         if (!p)
             return -1;
         k->d = p;
+        long long *q = realloc(k->ids, n * sizeof *q);
+        if (!q)
+            return -1;
+        k->ids = q;
         k->cap = n;
     }
     if (n)
         memcpy(k->d, d, n * sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        k->ids[i] = ids ? ids[i] : -1;
     k->n = n;
     return 0;
 }
 
 static void draw_kept(const bf_video_job *j, const kept *k, bfio_image *img)
 {
-    char buf[32], label[80];
+    char buf[32], label[96];
     for (size_t i = k->n; i-- > 0;) { /* lowest score first: the best on top */
         const bf_detection *d = &k->d[i];
-        snprintf(label, sizeof label, "%s %.2f", name_of(j->model, d->class_id, buf, sizeof buf),
-                 d->score);
-        bfio_draw_detection(img, d->x0, d->y0, d->x1, d->y1, label, bfio_class_color(d->class_id));
+        const char *name = name_of(j->model, d->class_id, buf, sizeof buf);
+        /* A tracked box is coloured by its ID, as Ultralytics draws tracks,
+         * so that one object keeps one colour and two cats differ. */
+        if (k->ids[i] >= 0)
+            snprintf(label, sizeof label, "#%lld %s %.2f", k->ids[i], name, d->score);
+        else
+            snprintf(label, sizeof label, "%s %.2f", name, d->score);
+        bfio_draw_detection(img, d->x0, d->y0, d->x1, d->y1, label,
+                            bfio_class_color(k->ids[i] >= 0 ? (int)(k->ids[i] % 1000000) : d->class_id));
     }
+}
+
+/* The per-video tracker and its buffers. */
+typedef struct tracking {
+    bt_tracker *bt;
+    bt_box *boxes;
+    long long *ids;
+    size_t cap;
+    bfio_sb *mot; /* this video's MOT lines go here; NULL: none */
+} tracking;
+
+/* Runs the tracker on one detected frame; t->ids gets one ID per detection. 0 or -1. */
+static int track_frame(tracking *t, const bf_detection *d, size_t n, long long frame)
+{
+    if (n > t->cap) {
+        bt_box *b = realloc(t->boxes, n * sizeof *b);
+        if (!b)
+            return -1;
+        t->boxes = b;
+        long long *ids = realloc(t->ids, n * sizeof *ids);
+        if (!ids)
+            return -1;
+        t->ids = ids;
+        t->cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bt_box b = {d[i].x0, d[i].y0, d[i].x1, d[i].y1, d[i].score, d[i].class_id};
+        t->boxes[i] = b;
+    }
+    if (bt_update(t->bt, t->boxes, n, t->ids) != BT_OK)
+        return -1;
+    /* MOT Challenge: frame (1-based), id, left, top, width, height, conf, and
+     * -1 for the 3D position; the detector's box of the frame. */
+    for (size_t i = 0; i < n && t->mot; i++)
+        if (t->ids[i] >= 0)
+            bfio_sb_printf(t->mot, "%lld,%lld,%.2f,%.2f,%.2f,%.2f,%.4f,-1,-1,-1\n", frame + 1, t->ids[i],
+                           d[i].x0, d[i].y0, (double)d[i].x1 - d[i].x0, (double)d[i].y1 - d[i].y0,
+                           d[i].score);
+    return t->mot && t->mot->failed ? -1 : 0;
 }
 
 int bf_detect_video(const bf_video_job *j, const char *path)
@@ -162,10 +216,36 @@ int bf_detect_video(const bf_video_job *j, const char *path)
     bfv_writer *wr = NULL;
     int draw_failed = 0;
     kept k = {0};
+    tracking trk = {0};
+    bfio_sb mot;
+    bfio_sb_init(&mot);
+    if (j->track) {
+        bt_config bc;
+        bt_config_default(&bc);
+        if (bt_create(&bc, &trk.bt) != BT_OK) {
+            bf_report_failure(path, "out of memory");
+            bfv_close(r);
+            return -1;
+        }
+        /* One --mot FILE holds one video: MOT Challenge numbers frames per
+         * sequence, and IDs from two videos would collide. */
+        if (j->mot_path && same_file(j->mot_path, path)) {
+            bf_report_failure(j->mot_path, "is the input; --mot would overwrite it");
+            rc = -1;
+        } else if (j->mot_path && !*j->mot_source) {
+            *j->mot_source = strdup(path);
+            trk.mot = *j->mot_source ? &mot : NULL;
+        } else if (j->mot_path) {
+            bf_report_failure(path, "--mot FILE holds the tracks of one video, and has those of %s; "
+                              "none written for this one", *j->mot_source);
+            rc = -1;
+        }
+    }
     if (j->want_draw) {
         video_out = with_suffix(j->out_base, bfv_writer_extension());
         if (!video_out) {
             bf_report_failure(path, "out of memory");
+            bt_destroy(trk.bt);
             bfv_close(r);
             return -1;
         }
@@ -194,26 +274,36 @@ int bf_detect_video(const bf_video_job *j, const char *path)
             size_t n = 0;
             const bf_detection *d = bf_detector_results(j->det, &n);
             detected++;
+            if (trk.bt && track_frame(&trk, d, n, f.index) != 0) {
+                bf_report_failure(path, "out of memory");
+                rc = -1;
+                break;
+            }
+            const long long *ids = trk.bt ? trk.ids : NULL;
             for (size_t i = 0; i < n && j->json; i++)
                 bfio_detfile_add_video(j->json, path, d[i].class_id,
                                        name_of(j->model, d[i].class_id, buf, sizeof buf),
                                        d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1, f.index,
-                                       f.time, -1);
+                                       f.time, ids ? ids[i] : -1);
             if (j->json && j->json_flush)
                 j->json_flush(j->json_ctx);
             if (j->want_print) {
                 if (n == 0)
                     printf("%s frame %lld (%.3f s): no objects\n", path, f.index, f.time);
-                for (size_t i = 0; i < n; i++)
-                    printf("%s frame %lld (%.3f s): %s %.2f x=%.1f y=%.1f w=%.1f h=%.1f\n", path,
+                for (size_t i = 0; i < n; i++) {
+                    printf("%s frame %lld (%.3f s): %s %.2f x=%.1f y=%.1f w=%.1f h=%.1f", path,
                            f.index, f.time, name_of(j->model, d[i].class_id, buf, sizeof buf),
                            d[i].score, d[i].x0, d[i].y0, d[i].x1 - d[i].x0, d[i].y1 - d[i].y0);
+                    if (ids && ids[i] >= 0)
+                        printf(" track=%lld", ids[i]);
+                    putchar('\n');
+                }
             }
             if (j->want_txt && write_txt(j, path, f.index, d, n, f.width, f.height) != 0) {
                 rc = -1;
                 break;
             }
-            if (j->want_draw && keep(&k, d, n) != 0) {
+            if (j->want_draw && keep(&k, d, ids, n) != 0) {
                 bf_report_failure(path, "out of memory");
                 rc = -1;
                 break;
@@ -264,7 +354,24 @@ int bf_detect_video(const bf_video_job *j, const char *path)
         bf_report_failure(video_out, "%s", err.msg);
         rc = -1;
     }
+    /* The MOT text of the frames that were tracked, also for a damaged file. */
+    if (trk.mot) {
+        bfio_err merr;
+        if (mot.failed) {
+            bf_report_failure(j->mot_path, "out of memory");
+            rc = -1;
+        } else if ((bfio_mkdirs_for_file(j->mot_path, &merr) != 0 ||
+                    bfio_write_file_atomic(j->mot_path, mot.data ? mot.data : "", mot.len, &merr) != 0)) {
+            bf_report_failure(j->mot_path, "%s (the --mot output)", merr.msg);
+            rc = -1;
+        }
+    }
+    bfio_sb_free(&mot);
     free(k.d);
+    free(k.ids);
+    bt_destroy(trk.bt);
+    free(trk.boxes);
+    free(trk.ids);
     free(video_out);
     bfv_close(r);
     return rc;

@@ -10,6 +10,10 @@
  *           libx264), every source frame at the source's rate, the boxes of
  *           the latest detected frame drawn on it;
  *   no output option: one line per detection on stdout.
+ * With --track, a ByteTrack tracker (src/track/) per video follows the
+ * detected frames: each detection of a confirmed track gains "track" (its
+ * ID) in the JSON, "#ID" in the drawing and " track=ID" on stdout, and --mot
+ * writes MOT Challenge text (one video per FILE, written when it ends).
  * A damaged file keeps what decoded before the damage (all outputs written)
  * and is reported as a failure.
  */
@@ -33,6 +37,9 @@ typedef struct bf_video_job {
     int stride;                   /* --vid-stride: detect every stride'th frame (>= 1) */
     const volatile sig_atomic_t *stop; /* SIGINT/SIGTERM seen: stop after this frame */
     size_t input_no, inputs_total; /* for the progress line */
+    int track;                    /* --track: ByteTrack IDs (src/track/bytetrack.h) */
+    const char *mot_path;         /* --mot FILE: MOT Challenge text of the video, or NULL */
+    char **mot_source;            /* the one video FILE holds (strdup'ed by the first) */
 } bf_video_job;
 
 /* What a file is, from its content (and, when the content says little, its name). */

@@ -4,10 +4,11 @@
 # the model, they skip (77). Only built with video support (BITFALCON_VIDEO).
 
 if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
-  set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile)
+  set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile track)
   set(BF_VIDEO_STREAM_TESTS)
   if(BF_CAMERA_AVAILABLE)
     set(BF_VIDEO_STREAM_TESTS stream http reconnect)
+    list(APPEND BF_VIDEO_DETECT_TESTS track_camera)
   endif()
   foreach(t ${BF_VIDEO_DETECT_TESTS} ${BF_VIDEO_STREAM_TESTS})
     add_test(NAME video.${t}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytetrack.h"
 #include "draw.h"
 #include "files.h"
 #include "frame_slot.h"
@@ -49,6 +50,17 @@ typedef struct app {
     pthread_mutex_t last_mu;
     cam_image last_frame; /* the last frame detected on, for the final screenshot */
     int keep_last;
+    /* --track: the tracker and its buffers belong to the detection thread;
+     * the tracked result (boxes + IDs) is handed to the window under trk_mu,
+     * because the worker's own latest result carries no IDs. */
+    bt_tracker *bt;
+    bt_box *bt_boxes;
+    long long *bt_ids;
+    size_t bt_cap;
+    pthread_mutex_t trk_mu;
+    cam_detections trk_dets;
+    long long *trk_ids;
+    size_t trk_cap;
 
     /* main thread */
     float conf;
@@ -77,7 +89,8 @@ static int stopping(app *a)
 
 /* Boxes and "name 0.87" labels into img, scaled when the result came from a
  * frame of another size (after a reconnect changed the format). */
-static void draw_detections(bfio_image *img, const cam_detections *d, const cam_backend *be)
+static void draw_detections(bfio_image *img, const cam_detections *d, const long long *ids,
+                            const cam_backend *be)
 {
     if (d->version == 0 || d->width <= 0 || d->height <= 0)
         return;
@@ -86,13 +99,19 @@ static void draw_detections(bfio_image *img, const cam_detections *d, const cam_
     for (size_t k = d->count; k-- > 0;) {
         const bf_detection *b = &d->items[k];
         const char *name = be->class_name ? be->class_name(be->ctx, b->class_id) : NULL;
-        char label[96];
-        if (name)
-            snprintf(label, sizeof label, "%s %.2f", name, (double)b->score);
+        char label[96], cls[32];
+        if (!name) {
+            snprintf(cls, sizeof cls, "class%d", b->class_id);
+            name = cls;
+        }
+        long long id = ids ? ids[k] : -1;
+        if (id >= 0)
+            snprintf(label, sizeof label, "#%lld %s %.2f", id, name, (double)b->score);
         else
-            snprintf(label, sizeof label, "class%d %.2f", b->class_id, (double)b->score);
+            snprintf(label, sizeof label, "%s %.2f", name, (double)b->score);
+        /* A track keeps its colour (by ID), as in Ultralytics' track view. */
         bfio_draw_detection(img, b->x0 * sx, b->y0 * sy, b->x1 * sx, b->y1 * sy, label,
-                            bfio_class_color(b->class_id));
+                            bfio_class_color(id >= 0 ? (int)(id % 1000000) : b->class_id));
     }
 }
 
@@ -111,7 +130,7 @@ static int save_jpeg(const char *path, const bfio_image *img, char *why, size_t 
     return r;
 }
 
-static void write_json_line(app *a, const cam_detections *d)
+static void write_json_line(app *a, const cam_detections *d, const long long *ids)
 {
     bfio_sb *sb = &a->line;
     bfio_sb_clear(sb);
@@ -143,7 +162,14 @@ static void write_json_line(app *a, const cam_detections *d)
         bfio_json_put_number(sb, (double)b->x1 - b->x0, 6);
         bfio_sb_puts(sb, ", ");
         bfio_json_put_number(sb, (double)b->y1 - b->y0, 6);
-        bfio_sb_puts(sb, "]}");
+        bfio_sb_putc(sb, ']');
+        /* --track: the ID, or null for a box no confirmed track took (a
+         * first sighting, a low score), so every box has the key. */
+        if (ids && ids[i] >= 0)
+            bfio_sb_printf(sb, ", \"track\": %lld", ids[i]);
+        else if (ids)
+            bfio_sb_puts(sb, ", \"track\": null");
+        bfio_sb_putc(sb, '}');
     }
     bfio_sb_puts(sb, "]}\n");
     if (sb->failed)
@@ -156,13 +182,84 @@ static void write_json_line(app *a, const cam_detections *d)
     }
 }
 
-/* The detection thread's callback: JSON line, screenshot copy, recording. */
+/* Tracks this result's boxes (detection thread); the IDs, or NULL without
+ * --track or when out of memory (then this frame goes untracked). */
+static const long long *track_result(app *a, const cam_detections *d)
+{
+    if (!a->bt)
+        return NULL;
+    if (d->count > a->bt_cap) {
+        bt_box *b = realloc(a->bt_boxes, d->count * sizeof *b);
+        if (!b)
+            return NULL;
+        a->bt_boxes = b;
+        long long *ids = realloc(a->bt_ids, d->count * sizeof *ids);
+        if (!ids)
+            return NULL;
+        a->bt_ids = ids;
+        a->bt_cap = d->count;
+    }
+    for (size_t i = 0; i < d->count; i++) {
+        const bf_detection *x = &d->items[i];
+        bt_box b = {x->x0, x->y0, x->x1, x->y1, x->score, x->class_id};
+        a->bt_boxes[i] = b;
+    }
+    if (bt_update(a->bt, a->bt_boxes, d->count, a->bt_ids) != BT_OK)
+        return NULL;
+    /* For the window: this result with its IDs. */
+    pthread_mutex_lock(&a->trk_mu);
+    int ok = cam_detections_copy(&a->trk_dets, d) == 0;
+    if (ok && d->count > a->trk_cap) {
+        long long *p = realloc(a->trk_ids, d->count * sizeof *p);
+        if (p) {
+            a->trk_ids = p;
+            a->trk_cap = d->count;
+        } else {
+            ok = 0;
+        }
+    }
+    if (ok && d->count)
+        memcpy(a->trk_ids, a->bt_ids, d->count * sizeof *a->trk_ids);
+    else if (!ok)
+        a->trk_dets.count = 0; /* shown without boxes rather than with wrong IDs */
+    pthread_mutex_unlock(&a->trk_mu);
+    return a->bt_ids;
+}
+
+/* The window's copy of the latest result: the worker's, or with --track the
+ * tracked one (boxes and IDs); 1 when it changed. */
+static int latest_result(app *a, cam_detections *out, long long **ids, size_t *ids_cap)
+{
+    if (!a->bt)
+        return cam_worker_latest(a->worker, out);
+    int changed = 0;
+    pthread_mutex_lock(&a->trk_mu);
+    if (a->trk_dets.version != out->version) {
+        if (a->trk_dets.count > *ids_cap) {
+            long long *p = realloc(*ids, a->trk_dets.count * sizeof *p);
+            if (p) {
+                *ids = p;
+                *ids_cap = a->trk_dets.count;
+            }
+        }
+        if (a->trk_dets.count <= *ids_cap && cam_detections_copy(out, &a->trk_dets) == 0) {
+            if (out->count)
+                memcpy(*ids, a->trk_ids, out->count * sizeof **ids);
+            changed = 1;
+        }
+    }
+    pthread_mutex_unlock(&a->trk_mu);
+    return changed;
+}
+
+/* The detection thread's callback: tracking, JSON line, screenshot copy, recording. */
 static void on_result(void *ctx, cam_image *frame, const cam_detections *d)
 {
     app *a = ctx;
     double t0 = cam_now();
+    const long long *ids = track_result(a, d);
     if (a->json_out)
-        write_json_line(a, d);
+        write_json_line(a, d, ids);
     if (a->keep_last) {
         pthread_mutex_lock(&a->last_mu);
         cam_image_copy(&a->last_frame, frame);
@@ -170,7 +267,7 @@ static void on_result(void *ctx, cam_image *frame, const cam_detections *d)
     }
     if (a->cfg->record_dir) {
         bfio_image img = {frame->rgb, frame->width, frame->height, (size_t)frame->width * 3};
-        draw_detections(&img, d, a->be); /* the frame is the worker's own until its next take */
+        draw_detections(&img, d, ids, a->be); /* the frame is the worker's own until its next take */
         char *name = NULL, path_tail[64];
         snprintf(path_tail, sizeof path_tail, "frame-%08llu.jpg", (unsigned long long)d->frame);
         name = bfio_path_join(a->cfg->record_dir, path_tail);
@@ -227,7 +324,8 @@ static void change_conf(app *a, float step)
 }
 
 /* Copies frame into compose (resizing it) and draws the boxes; 0 or -1. */
-static int compose(app *a, bfio_image *out, const cam_image *frame, const cam_detections *d)
+static int compose(app *a, bfio_image *out, const cam_image *frame, const cam_detections *d,
+                   const long long *ids)
 {
     size_t need = (size_t)frame->width * frame->height * 3;
     if (!out->pixels || (size_t)out->width * out->height * 3 < need) {
@@ -240,7 +338,7 @@ static int compose(app *a, bfio_image *out, const cam_image *frame, const cam_de
     out->height = frame->height;
     out->stride = (size_t)frame->width * 3;
     memcpy(out->pixels, frame->rgb, need);
-    draw_detections(out, d, a->be);
+    draw_detections(out, d, ids, a->be);
     return 0;
 }
 
@@ -249,6 +347,8 @@ typedef struct view {
     cam_window *win;
     cam_image frame;      /* the newest frame taken from the display slot */
     cam_detections dets;  /* the newest result */
+    long long *ids;       /* its track IDs with --track (NULL without) */
+    size_t ids_cap;
     bfio_image shown;     /* frame + boxes, as on screen (for snapshots) */
     int have_frame;
 } view;
@@ -329,7 +429,7 @@ static int window_loop(app *a, view *v)
             /* Waits <= 10 ms for a frame, so keys are still handled promptly. */
             if (cam_slot_take(&a->disp_slot, &v->frame, 10) == 1)
                 v->have_frame = changed = 1;
-            if (cam_worker_latest(a->worker, &v->dets))
+            if (latest_result(a, &v->dets, &v->ids, &v->ids_cap))
                 changed = 1;
         } else {
             nap_ms(10); /* frozen: only keys and the status line change */
@@ -347,7 +447,7 @@ static int window_loop(app *a, view *v)
         }
         if (!dirty && !changed)
             continue;
-        if (changed && compose(a, &v->shown, &v->frame, &v->dets) != 0) {
+        if (changed && compose(a, &v->shown, &v->frame, &v->dets, v->ids) != 0) {
             fprintf(stderr, "bitfalcon camera: out of memory\n");
             return 1;
         }
@@ -367,7 +467,7 @@ static int window_loop(app *a, view *v)
 static int final_screenshot(app *a, view *v, const cam_source_stats *cs, const cam_worker_stats *ws)
 {
     char why[256], status[200];
-    cam_worker_latest(a->worker, &v->dets);
+    latest_result(a, &v->dets, &v->ids, &v->ids_cap);
     pthread_mutex_lock(&a->last_mu);
     int have_last = a->last_frame.rgb != NULL;
     if (have_last)
@@ -379,7 +479,7 @@ static int final_screenshot(app *a, view *v, const cam_source_stats *cs, const c
     }
     format_status(a, status, sizeof status, cs, ws);
     const char *banner = cs->state == CAM_STATE_DISCONNECTED ? DISCONNECTED_BANNER : NULL;
-    if (compose(a, &v->shown, &v->frame, &v->dets) != 0 ||
+    if (compose(a, &v->shown, &v->frame, &v->dets, v->ids) != 0 ||
         cam_window_show(v->win, v->shown.pixels, v->shown.width, v->shown.height, status, banner,
                         a->cfg->screenshot, why, sizeof why) != 0) {
         fprintf(stderr, "bitfalcon camera: screenshot: %s\n", why);
@@ -457,9 +557,18 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     int slots_ok = cam_slot_init(&a->det_slot) == 0;
     int disp_ok = slots_ok && cam_slot_init(&a->disp_slot) == 0;
     int lock_ok = pthread_mutex_init(&a->last_mu, NULL) == 0;
-    if (!slots_ok || !disp_ok || !lock_ok) {
+    int trk_lock_ok = lock_ok && pthread_mutex_init(&a->trk_mu, NULL) == 0;
+    if (!slots_ok || !disp_ok || !lock_ok || !trk_lock_ok) {
         fprintf(stderr, "bitfalcon camera: cannot initialise threads\n");
         rc = 1;
+    }
+    if (rc == 0 && cfg->track) {
+        bt_config bc;
+        bt_config_default(&bc); /* Ultralytics' bytetrack.yaml */
+        if (bt_create(&bc, &a->bt) != BT_OK) {
+            fprintf(stderr, "bitfalcon camera: out of memory\n");
+            rc = 1;
+        }
     }
 
     if (rc == 0) {
@@ -549,12 +658,20 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     free(v.shown.pixels);
     cam_image_free(&v.frame);
     cam_detections_free(&v.dets);
+    free(v.ids);
     cam_worker_destroy(a->worker);
     if (a->src && !cfg->quiet)
         print_summary(a, &cs, &ws, a->det_slot.overwritten);
 
     if (lock_ok)
         pthread_mutex_destroy(&a->last_mu);
+    if (trk_lock_ok)
+        pthread_mutex_destroy(&a->trk_mu);
+    bt_destroy(a->bt);
+    free(a->bt_boxes);
+    free(a->bt_ids);
+    cam_detections_free(&a->trk_dets);
+    free(a->trk_ids);
     if (disp_ok)
         cam_slot_destroy(&a->disp_slot);
     if (slots_ok)

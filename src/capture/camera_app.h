@@ -35,6 +35,7 @@ typedef struct cam_app_config {
     const char *title;      /* window title; the device and format are appended */
     int quiet;              /* no progress lines on stderr */
     const struct cam_video_ops *video; /* reads files and stream URLs as device; NULL: V4L2 only */
+    int track;              /* --track: ByteTrack IDs (src/track/), drawn and in the JSON lines */
 } cam_app_config;
 
 void cam_app_config_default(cam_app_config *cfg);

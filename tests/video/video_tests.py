@@ -19,6 +19,10 @@ TEST:
   stream      camera --source tcp://127.0.0.1:PORT --headless --frames N: N JSON lines
   http        camera --source http://127.0.0.1:PORT/cam.mjpg (multipart MJPEG): N JSON lines
   reconnect   the server is killed mid-run and restarted: reconnect counted, frames resume
+  track       detect --track --json --mot --draw on an 80-frame pan: one ID for the cat in
+              every frame; the MOT file parses and agrees with the JSON
+  track_camera  camera --source clip --headless --frames N --track: every box has "track",
+              the cat one ID
 
 Exit 0 pass, 1 fail, 77 skipped (no ffmpeg program, no model).
 """
@@ -325,9 +329,93 @@ def t_reconnect(a):
         srv.wait()
 
 
+def make_track_clip(a, name):
+    """80 frames (8 s at FPS): the crop pans 1.8 px a frame, the cat moves across it."""
+    out = os.path.join(a.work, name)
+    ffmpeg("-loop", "1", "-i", os.path.join(a.assets, "chelsea.jpg"),
+           "-vf", "crop=320:240:x='10+18*t':y=30", "-t", "8", "-r", str(FPS), *H264, out)
+    return out
+
+
+def cat_per_frame(dets):
+    """frame -> the best-scoring cat detection of that frame."""
+    best = {}
+    for d in dets:
+        if d["name"] == "cat" and (d["frame"] not in best or d["score"] > best[d["frame"]]["score"]):
+            best[d["frame"]] = d
+    return best
+
+
+def t_track(a):
+    clip = make_track_clip(a, "t.mp4")
+    out, mot, outdir = (os.path.join(a.work, n) for n in ("t.json", "t.mot.txt", "out"))
+    detect(a, "--track", "--json", out, "--mot", mot, "--draw", "-o", outdir, clip)
+    dets = load_json(out)
+    cats = cat_per_frame(dets)
+    check(len(cats) >= 76, "a cat in only %d of 80 frames" % len(cats))
+    ids = {d.get("track") for d in cats.values()}
+    check(len(ids) == 1 and None not in ids,
+          "the cat got tracks %r (wanted one ID over %d frames)" % (sorted(ids, key=str), len(cats)))
+    for d in dets:
+        check("track" not in d or (isinstance(d["track"], int) and d["track"] >= 1), "bad track %r" % d)
+    # MOT Challenge: frame,id,left,top,w,h,conf,-1,-1,-1 with 1-based frames,
+    # one line per tracked box, the same boxes and IDs as the JSON.
+    with open(mot) as f:
+        lines = f.read().splitlines()
+    check(lines, "empty MOT file")
+    rows = []
+    for i, line in enumerate(lines):
+        parts = line.split(",")
+        check(len(parts) == 10, "MOT line %d has %d fields: %r" % (i + 1, len(parts), line))
+        check(parts[7:] == ["-1", "-1", "-1"], "MOT line %d: %r" % (i + 1, line))
+        frame, tid = int(parts[0]), int(parts[1])
+        left, top, w, h, conf = (float(x) for x in parts[2:7])
+        check(1 <= frame <= 80 and tid >= 1 and w > 0 and h > 0 and 0 < conf <= 1,
+              "MOT line %d out of range: %r" % (i + 1, line))
+        rows.append((frame, tid, left, top, w, h, conf))
+    check([r[0] for r in rows] == sorted(r[0] for r in rows), "MOT frames not in order")
+    # One box per track and frame, so (frame, id) pairs them; MOT has 2 decimals.
+    tracked = sorted((d["frame"] + 1, d["track"], d["bbox"][0], d["bbox"][1], d["bbox"][2], d["bbox"][3])
+                     for d in dets if "track" in d)
+    from_mot = sorted(r[:6] for r in rows)
+    check(len(tracked) == len(from_mot), "JSON has %d tracked boxes, MOT %d lines" % (len(tracked), len(from_mot)))
+    far = [(p, q) for p, q in zip(tracked, from_mot)
+           if p[:2] != q[:2] or max(abs(x - y) for x, y in zip(p[2:], q[2:])) > 0.0051]
+    check(not far, "MOT and JSON disagree: %r" % far[:3])
+    cat_id = ids.pop()
+    check(sum(1 for r in rows if r[1] == cat_id) == len(cats), "the cat's MOT lines != its frames")
+    n, _, _ = probe_frames(os.path.join(outdir, "t.mp4"))
+    check(n == 80, "--draw with --track: %d frames" % n)
+    print("track: the cat is track %d in all %d frames with a cat; %d MOT lines, %d tracks in all"
+          % (cat_id, len(cats), len(rows), len({r[1] for r in rows})))
+
+
+def t_track_camera(a):
+    clip = make_track_clip(a, "tc.mp4")
+    cam = subprocess.Popen([a.exe, "camera", "-m", a.model, "--input-size", "320", "--source", clip,
+                            "--headless", "--frames", "25", "--threads", "1", "--track"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = cam.communicate(timeout=180)
+    no_sanitizer_report(err)
+    check(cam.returncode == 0, "camera exit %d: %s" % (cam.returncode, err))
+    lines = parse_lines(out)
+    check(len(lines) == 25, "%d JSON lines, wanted 25" % len(lines))
+    ids = set()
+    for l in lines:
+        for d in l["detections"]:
+            check("track" in d, "a box without \"track\": %r" % d)
+            check(d["track"] is None or (isinstance(d["track"], int) and d["track"] >= 1), "bad track %r" % d)
+            if d["name"] == "cat" and d["track"] is not None:
+                ids.add(d["track"])
+    cats = sum(1 for l in lines for d in l["detections"] if d["name"] == "cat")
+    check(cats >= 20, "only %d cats in 25 lines" % cats)
+    check(len(ids) == 1, "the cat got tracks %r" % sorted(ids))
+    print("camera --track: 25 lines, %d cats, track %r" % (cats, ids))
+
+
 TESTS = {"formats": t_formats, "draw": t_draw, "stride": t_stride, "walk": t_walk,
          "damaged": t_damaged, "hostile": t_hostile, "stream": t_stream, "http": t_http,
-         "reconnect": t_reconnect}
+         "reconnect": t_reconnect, "track": t_track, "track_camera": t_track_camera}
 
 
 def main():
