@@ -37,4 +37,16 @@ if(TARGET detect_buffer AND TARGET detect_image AND TARGET bitfalcon AND BF_PYTH
                      ${BF_RUN_TO_PPM} ${BF_EXAMPLE_ASSETS})
     set_tests_properties(examples.installed_tree PROPERTIES LABELS examples TIMEOUT 900)
   endif()
+
+  # BitFalcon inside another project (add_subdirectory, as FetchContent does),
+  # with pkg-config off: it compiles the engine again (about a minute on two
+  # loaded cores), so only in a native build without sanitizers: what it
+  # checks is the build system, which the sanitizers do not see.
+  if(NOT CMAKE_CROSSCOMPILING AND NOT BITFALCON_SANITIZE)
+    add_test(NAME examples.subproject
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/examples/subproject.sh ${PROJECT_SOURCE_DIR}
+                     ${CMAKE_CURRENT_BINARY_DIR}/examples-subproject.work ${CMAKE_C_COMPILER} ""
+                     ${BF_PYTHON} ${BF_RUN_BITFALCON} ${BF_RUN_TO_PPM} ${BF_MODEL} ${BF_EXAMPLE_ASSETS})
+    set_tests_properties(examples.subproject PROPERTIES LABELS examples TIMEOUT 900)
+  endif()
 endif()
