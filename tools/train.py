@@ -256,7 +256,7 @@ def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: s
     if not eval_bin or not os.path.exists(eval_bin):
         return None
     r = subprocess.run([eval_bin, "eval", "--detections", out_json, "--images", images_dir, "--labels", labels_dir,
-                        "--json"], capture_output=True, text=True)
+                        "--nc", str(len(names)), "--json"], capture_output=True, text=True)
     try:
         return json.loads(r.stdout.strip().splitlines()[-1])
     except Exception:

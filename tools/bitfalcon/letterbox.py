@@ -71,11 +71,21 @@ def letterbox(img: np.ndarray, size: int) -> Tuple[np.ndarray, LetterboxParams]:
     return out, lp
 
 
-def load_rgb(path: str) -> np.ndarray:
-    """Decodes an image file to HxWx3 uint8 RGB with PIL."""
+def displayed(im):
+    """A JPEG turned by its EXIF orientation into the frame a viewer shows, as the C
+    program decodes it (src/io/orient.c; `--no-exif` there = not calling this). Only JPEGs,
+    as the program: PIL would also turn other formats that carry EXIF."""
+    if getattr(im, "format", None) == "JPEG":
+        from PIL import ImageOps
+        return ImageOps.exif_transpose(im)
+    return im
+
+
+def load_rgb(path: str, exif: bool = True) -> np.ndarray:
+    """Decodes an image file to HxWx3 uint8 RGB with PIL (JPEGs in their EXIF orientation)."""
     from PIL import Image
     with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        return np.asarray((displayed(im) if exif else im).convert("RGB"), dtype=np.uint8)
 
 
 def network_input(canvas: np.ndarray) -> np.ndarray:

@@ -62,8 +62,9 @@ def labeled_items(images_dir: str, labels_dir: str) -> List[Item]:
 
 def load_image(item: Item, max_side: int = 0) -> Tuple[np.ndarray, np.ndarray]:
     """(HxWx3 uint8, boxes [N,5] class x0 y0 x1 y1 in pixels of the returned image)."""
+    from .letterbox import displayed
     with Image.open(item.path) as im:
-        im = im.convert("RGB")
+        im = displayed(im).convert("RGB")     # EXIF-oriented JPEGs as the program sees them
         if max_side and max(im.size) > max_side:
             r = max_side / max(im.size)
             im = im.resize((max(1, round(im.size[0] * r)), max(1, round(im.size[1] * r))), Image.BILINEAR)

@@ -51,6 +51,24 @@ def main() -> int:
                 assert np.array_equal(out[Y, X], doc_pixel(img, S, X, Y)), (h, w, S, X, Y)
     print("letterbox matches the doc's per-pixel definition")
 
+    # JPEGs load in their EXIF orientation (as the C program, src/io/orient.c), exif=False as
+    # stored; orientation 6 = turned 90 degrees clockwise to display: W x H becomes H x W
+    import io
+    import tempfile
+    from PIL import Image
+    stored = rng.integers(0, 256, size=(24, 40, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.fromarray(stored).save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as f:
+        f.write(buf.getvalue())
+        f.flush()
+        raw, shown = load_rgb(f.name, exif=False), load_rgb(f.name)
+    assert raw.shape == (24, 40, 3) and shown.shape == (40, 24, 3), (raw.shape, shown.shape)
+    assert np.array_equal(shown, np.rot90(raw, k=-1)), "orientation 6 is not a clockwise turn"
+    print("EXIF orientation 6 JPEG loads turned (40x24), --no-exif-like exif=False as stored")
+
     path = os.path.join(REPO, "tests", "data", "letterbox_expected.txt")
     if not os.path.exists(path):
         print(f"SKIP: {path} missing")
