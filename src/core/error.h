@@ -20,6 +20,6 @@
 /* Writes status and a printf-formatted message to `err` (when not NULL) and
  * returns `status`, so a failure path reads `return bf_fail(err, ...);`. */
 bf_status bf_fail(bf_error *err, bf_status status, const char *fmt, ...) BF_PRINTF(3, 4);
-bf_status bf_failv(bf_error *err, bf_status status, const char *fmt, va_list ap);
+bf_status bf_failv(bf_error *err, bf_status status, const char *fmt, va_list ap) BF_PRINTF(3, 0);
 
 #endif /* BF_ERROR_H */

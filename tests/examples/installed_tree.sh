@@ -5,7 +5,8 @@
 # (shared and static), each program run on assets/ by check_examples.py and
 # compared with `bitfalcon detect --json`; bf_version() against the header
 # macros, bitfalcon.pc and bitfalconConfigVersion.cmake, which must refuse a
-# request for another minor version.
+# request for another minor version; LICENSE and the notices installed beside
+# the model.
 #
 #   installed_tree.sh BUILD SRC WORK CC "EXTRA_FLAGS" PYTHON BITFALCON TO_PPM IMAGE...
 #
@@ -31,6 +32,10 @@ done
 [ -f "$prefix/include/bitfalcon.h" ] || { echo "FAIL: no include/bitfalcon.h"; exit 1; }
 model=$prefix/share/bitfalcon/models/bitfalcon-v8n.bfm
 [ -f "$model" ] || { echo "FAIL: no installed model $model"; exit 1; }
+# The model's terms go with it (THIRD_PARTY_NOTICES.md: AGPL-3.0, from Ultralytics YOLOv8n).
+for f in LICENSE THIRD_PARTY_NOTICES.md; do
+    [ -f "$prefix/share/doc/bitfalcon/$f" ] || { echo "FAIL: no share/doc/bitfalcon/$f"; exit 1; }
+done
 
 # The examples, copied away from the source tree: they must need nothing from it.
 cp -R "$src/examples" "$work/examples"
