@@ -8,7 +8,7 @@ if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
   set(BF_VIDEO_STREAM_TESTS)
   if(BF_CAMERA_AVAILABLE)
     set(BF_VIDEO_STREAM_TESTS stream http reconnect)
-    list(APPEND BF_VIDEO_DETECT_TESTS track_camera)
+    list(APPEND BF_VIDEO_DETECT_TESTS track_camera track_window)
   endif()
   foreach(t ${BF_VIDEO_DETECT_TESTS} ${BF_VIDEO_STREAM_TESTS})
     add_test(NAME video.${t}

@@ -23,6 +23,8 @@ TEST:
               every frame; the MOT file parses and agrees with the JSON
   track_camera  camera --source clip --headless --frames N --track: every box has "track",
               the cat one ID
+  track_window  the window (SDL offscreen) with --track: the cat's box and label are
+              drawn in track 1's colour, not the cat class's (as without --track)
 
 Exit 0 pass, 1 fail, 77 skipped (no ffmpeg program, no model).
 """
@@ -43,6 +45,10 @@ FPS = 10
 
 
 class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
     pass
 
 
@@ -413,9 +419,62 @@ def t_track_camera(a):
     print("camera --track: 25 lines, %d cats, track %r" % (cats, ids))
 
 
+def read_bmp(path):
+    """(width, height, rows of (r, g, b)) of a 24/32-bit uncompressed BMP, as SDL_SaveBMP writes."""
+    import struct
+    b = open(path, "rb").read()
+    check(b[:2] == b"BM", "%s is not a BMP" % path)
+    off, = struct.unpack_from("<I", b, 10)
+    w, h, _, bpp, comp = struct.unpack_from("<iiHHI", b, 18)
+    check(bpp in (24, 32) and comp in (0, 3), "unexpected BMP format %d bpp, compression %d" % (bpp, comp))
+    step = bpp // 8
+    stride = (w * step + 3) & ~3
+    rows = []
+    for y in range(abs(h)):
+        src = y if h < 0 else abs(h) - 1 - y
+        r = b[off + src * stride: off + src * stride + w * step]
+        rows.append([(r[i + 2], r[i + 1], r[i]) for i in range(0, w * step, step)])
+    return w, abs(h), rows
+
+
+# src/io/draw.c's palette (Ultralytics'): entry 1 (track 1) and entry 15 (class 15, cat).
+TRACK1_COLOUR = (0xFF, 0x9D, 0x97)
+CAT_COLOUR = (0x84, 0x38, 0xFF)
+
+
+def t_track_window(a):
+    clip = make_track_clip(a, "tw.mp4")
+    counts = {}
+    for track in (True, False):
+        shot = os.path.join(a.work, "shot-%s.bmp" % ("track" if track else "plain"))
+        # LeakSanitizer (sanitizer builds) cannot unwind through SDL's unloaded
+        # video driver libraries: their allocations show as "<unknown module>"
+        # leaks. The camera window tests run without it too (tests/camera.cmake).
+        env = dict(os.environ, SDL_VIDEODRIVER="offscreen",
+                   ASAN_OPTIONS=":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"])))
+        r = run([a.exe, "camera", "-m", a.model, "--input-size", "320", "--source", clip, "--threads", "1",
+                 "--frames", "12", "--screenshot", shot] + (["--track"] if track else []), timeout=180, env=env)
+        no_sanitizer_report(r.stderr)
+        if r.returncode != 0 and "video" in r.stderr.lower() and "driver" in r.stderr.lower():
+            raise Skip("no SDL offscreen driver: %s" % r.stderr)
+        check(r.returncode == 0, "camera --screenshot exit %d: %s" % (r.returncode, r.stderr))
+        w, h, rows = read_bmp(shot)
+        check((w, h) == (320, 240), "screenshot %dx%d" % (w, h))
+        # The label sits on the top edge of the cat's box, which fills the frame.
+        top = [p for row in rows[:14] for p in row]
+        counts[track] = (sum(p == TRACK1_COLOUR for p in top), sum(p == CAT_COLOUR for p in top))
+    check(counts[True][0] > 300 and counts[True][1] == 0,
+          "with --track: %d pixels of track 1's colour, %d of the cat's" % counts[True])
+    check(counts[False][0] == 0 and counts[False][1] > 300,
+          "without --track: %d pixels of track 1's colour, %d of the cat's" % counts[False])
+    print("window: top rows with --track %d px of track 1's colour (cat's: %d); without %d (cat's: %d)"
+          % (counts[True] + counts[False]))
+
+
 TESTS = {"formats": t_formats, "draw": t_draw, "stride": t_stride, "walk": t_walk,
          "damaged": t_damaged, "hostile": t_hostile, "stream": t_stream, "http": t_http,
-         "reconnect": t_reconnect, "track": t_track, "track_camera": t_track_camera}
+         "reconnect": t_reconnect, "track": t_track, "track_camera": t_track_camera,
+         "track_window": t_track_window}
 
 
 def main():
@@ -440,6 +499,9 @@ def main():
     except Fail as e:
         print("FAIL: %s" % e)
         return 1
+    except Skip as e:
+        print("skipped: %s" % e)
+        return SKIP
     print("ok")
     return 0
 
