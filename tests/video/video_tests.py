@@ -239,13 +239,34 @@ def free_port():
     return port
 
 
+def wait_listening(port, proc, deadline_s=30.0):
+    """Waits until something listens on 127.0.0.1:port, read from /proc/net/tcp: a probing
+    connect would be the one client ffmpeg's listen mode serves. A fixed sleep (0.5 s) was
+    too short on a loaded machine ("Connection refused"); this waits for the state instead."""
+    want = ":%04X" % port
+    end = time.time() + deadline_s
+    while time.time() < end:
+        check(proc.poll() is None, "the ffmpeg server exited (%s) before listening" % proc.returncode)
+        try:
+            with open("/proc/net/tcp") as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if fields[1].endswith(want) and fields[3] == "0A":      # 0A = LISTEN
+                        return
+        except OSError:
+            time.sleep(1.0)       # no /proc/net/tcp: fall back to a generous fixed wait
+            return
+        time.sleep(0.05)
+    check(False, "nothing listens on port %d after %.0f s" % (port, deadline_s))
+
+
 def serve(a, clip, port):
     """ffmpeg serving clip in real time as MPEG-TS on tcp://127.0.0.1:port (listening)."""
     p = subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
                           "-i", clip, "-c", "copy", "-f", "mpegts",
                           "tcp://127.0.0.1:%d?listen=1" % port],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    wait_listening(port, p)
     return p
 
 
@@ -291,7 +312,7 @@ def t_http(a):
     srv = subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
                             "-i", clip, "-c:v", "mjpeg", "-q:v", "4", "-f", "mpjpeg", "-listen", "1", url],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.7)
+    wait_listening(port, srv)
     try:
         cam = camera(a, url, 15)
         out, err = cam.communicate(timeout=120)
