@@ -41,6 +41,10 @@ class Fail(Exception):
     pass
 
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from sdl_bmp import read_bmp  # noqa: E402  (tests/sdl_bmp.py, shared by the window tests)
+
+
 def check(cond, msg):
     if not cond:
         raise Fail(msg)
@@ -278,24 +282,6 @@ def t_window(a):
                         shot, a.png], check=True)
         print("wrote", a.png)
     print("ok")
-
-
-def read_bmp(path):
-    """(width, height, rows of (r, g, b)) of a 24/32-bit uncompressed BMP, as SDL_SaveBMP writes."""
-    import struct
-    b = open(path, "rb").read()
-    check(b[:2] == b"BM", "%s is not a BMP" % path)
-    off, = struct.unpack_from("<I", b, 10)
-    w, h, _, bpp, comp = struct.unpack_from("<iiHHI", b, 18)
-    check(bpp in (24, 32) and comp in (0, 3), "unexpected BMP format %d bpp, compression %d" % (bpp, comp))
-    step = bpp // 8
-    stride = (w * step + 3) & ~3
-    rows = []
-    for y in range(abs(h)):
-        src = y if h < 0 else abs(h) - 1 - y
-        r = b[off + src * stride: off + src * stride + w * step]
-        rows.append([(r[i + 2], r[i + 1], r[i]) for i in range(0, w * step, step)])
-    return w, abs(h), rows
 
 
 def t_resize(a):
