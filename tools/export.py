@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     acts_trained = False
     if ck is not None:
         print(f"loading checkpoint {args.checkpoint}")
-        model.load_checkpoint(args.checkpoint)
+        model.load_checkpoint(ck)
         acts_trained = bool((ck.get("meta") or {}).get("acts_trained") or (ck.get("state") or {}).get("acts_on"))
         if ck.get("ema") and not args.live:             # a full last.pt of tools/train.py
             sd = model.state_dict()

@@ -16,6 +16,7 @@ quantizer scales are buffers `...pre_q.scale`, `...out_q.scale`, `...add_q.scale
 from __future__ import annotations
 
 import math
+import os
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -298,8 +299,9 @@ class YOLOv8Bit(nn.Module):
                 m.init_scale()
         return changed
 
-    def load_checkpoint(self, path: str) -> None:
-        ck = torch.load(path, map_location="cpu")
+    def load_checkpoint(self, path) -> None:
+        """A checkpoint file, or its already loaded dict (so a caller that reads its meta loads it once)."""
+        ck = torch.load(path, map_location="cpu") if isinstance(path, (str, os.PathLike)) else path
         sd = ck["model"] if isinstance(ck, dict) and "model" in ck else ck
         if isinstance(ck, dict) and isinstance(ck.get("config"), dict) and ck["config"].get("terms"):
             self.set_terms(ck["config"]["terms"])
