@@ -90,17 +90,22 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The first `keep` bytes of path followed by tail (malloc'd; NULL without memory). */
+static char *prefix_then(const char *path, size_t keep, const char *tail)
+{
+    size_t tl = strlen(tail);
+    char *s = malloc(keep + tl + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, path, keep);
+    memcpy(s + keep, tail, tl + 1);
+    return s;
+}
+
 /* The folder part of path joined with a relative link target. */
 static char *join_dir_of(const char *path, const char *rel)
 {
-    const char *base = bfio_path_basename(path);
-    size_t dl = (size_t)(base - path), rl = strlen(rel);
-    char *s = malloc(dl + rl + 1);
-    if (!s)
-        return NULL;
-    memcpy(s, path, dl);
-    memcpy(s + dl, rel, rl + 1);
-    return s;
+    return prefix_then(path, (size_t)(bfio_path_basename(path) - path), rel);
 }
 
 #define MAX_LINK_HOPS 40 /* as the kernel's ELOOP limit */
@@ -428,14 +433,7 @@ char *bfio_path_stem(const char *path)
 char *bfio_path_replace_ext(const char *path, const char *ext)
 {
     const char *dot = ext_dot(path);
-    size_t keep = dot ? (size_t)(dot - path) : strlen(path);
-    size_t le = strlen(ext);
-    char *s = malloc(keep + le + 1);
-    if (!s)
-        return NULL;
-    memcpy(s, path, keep);
-    memcpy(s + keep, ext, le + 1);
-    return s;
+    return prefix_then(path, dot ? (size_t)(dot - path) : strlen(path), ext);
 }
 
 int bfio_path_is_image_name(const char *path)
