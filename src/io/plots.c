@@ -234,19 +234,17 @@ static int write_curve(const bfio_eval *ev, const char *const *names, int nc, cu
         return -1;
     double y[BFIO_EVAL_CURVE_POINTS], mean[BFIO_EVAL_CURVE_POINTS] = {0};
     int n = kind == CURVE_PR ? BFIO_EVAL_RECALL_STEPS : BFIO_EVAL_CURVE_POINTS, classes = 0, shown = 0;
-    for (int cls = 0; cls < nc; cls++) {
-        int m = n;
-        if (!class_curve(ev, cls, kind, y, &m))
-            continue;
-        classes++;
-        for (int k = 0; k < n; k++)
-            mean[k] += y[k];
+    for (int cls = 0; cls < nc; cls++) { /* classes with ground truth: the legend needs the count first */
+        const double *p, *r, *q;
+        classes += bfio_eval_class_curves(ev, cls, &p, &r, &q) == 0;
     }
     int legend = classes <= LEGEND_MAX;
     for (int cls = 0; cls < nc; cls++) {
         int m = n;
         if (!class_curve(ev, cls, kind, y, &m))
             continue;
+        for (int k = 0; k < n; k++)
+            mean[k] += y[k];
         bfio_rgb col = legend ? bfio_class_color(cls) : THIN;
         chart_curve(&c, y, n, 1, col);
         if (legend) {
