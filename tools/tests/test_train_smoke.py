@@ -106,6 +106,27 @@ def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
     want = (2 / 11) * w0[k].float() + (9 / 11) * w1[k].float()
     assert torch.allclose(small[k].float(), want, rtol=2e-3, atol=1e-4)
     assert not torch.allclose(small[k].float(), w1[k].float().half().float())
+    # biases stay fp32 in the small checkpoint: exactly the EMA's (fp16 rounding cost 0.002 mAP)
+    biases = [b for b in small if b.endswith(".bias")]
+    assert biases and all(small[b].dtype == torch.float32 for b in biases), biases[:3]
+    assert all(torch.equal(small[b], ema_state["shadow"][b]) for b in biases if b in ema_state["shadow"])
+    # --init from a full last.pt starts from its EMA (what was validated), not the live weights,
+    # and keeps its trained int8 scales instead of recalibrating
+    out2 = os.path.join(tmp, "from-full")
+    r = subprocess.run(base[:base.index("--out")] + ["--out", out2] + base[base.index("--out") + 2:] +
+                       ["--max-steps", "1", "--init", os.path.join(out, "last.pt"),
+                        "--export-dir", os.path.join(tmp, "ck3"), "--set", "lr_grid=0", "--set", "lr=1e-12",
+                        "--set", "warmup_steps=1", "--set", "ema=0.999"],
+                       capture_output=True, text=True, timeout=900)
+    print(r.stderr[-2000:])
+    assert r.returncode == 0, r.returncode
+    assert "initialising from the EMA of a full training checkpoint" in r.stderr
+    acts_on = bool(full["state"].get("acts_on"))
+    assert ("int8 activations on with the checkpoint's trained scales" in r.stderr) == acts_on, acts_on
+    start = torch.load(os.path.join(out2, "last.pt"))["model"]
+    k = "model.0.weight"
+    assert torch.allclose(start[k].float(), ema_state["shadow"][k].float(), atol=1e-6)
+    assert not torch.allclose(start[k].float(), w1[k].float(), atol=1e-6)
 
 
 def main() -> int:
