@@ -221,18 +221,33 @@ static void run_gemm(const bf_t2i8_gemm_config *cfg, size_t m, size_t n, size_t 
     }
 }
 
+/* The rows every path computes once, untimed, for the check against the first path: a fast
+ * path that gives a wrong result must not get a GOPS figure. */
+#define CHECK_ROWS 16
+
 /* Times every path on one shape: seconds per GEMM of rows[p] rows, median
  * over reps. The paths take turns within each repetition, so that a change in
- * the machine's load or clock during the measurement hits them alike. */
-static void time_paths(const path *const *paths, int n_paths, const size_t *rows, size_t n, size_t k,
-                       const int8_t *a, const uint8_t *w, size_t w_row_bytes, int32_t *c, size_t tile, int reps,
-                       double min_time, double *seconds)
+ * the machine's load or clock during the measurement hits them alike. Returns
+ * the number of paths whose first rows differ from paths[0]'s. */
+static int time_paths(const path *const *paths, int n_paths, const size_t *rows, size_t n, size_t k,
+                      const int8_t *a, const uint8_t *w, size_t w_row_bytes, int32_t *c, size_t tile, int reps,
+                      double min_time, double *seconds)
 {
     void *raw[MAX_PATHS], *pk[MAX_PATHS];
     long iters[MAX_PATHS];
     static double v[MAX_PATHS][64];
     if (reps > 64)
         reps = 64;
+    size_t check_rows = CHECK_ROWS;
+    for (int p = 0; p < n_paths; p++)
+        if (rows[p] < check_rows)
+            check_rows = rows[p];
+    int32_t *first = malloc(check_rows * n * sizeof *first), *other = malloc(check_rows * n * sizeof *other);
+    if (first == NULL || other == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    int mismatches = 0;
     for (int p = 0; p < n_paths; p++) {
         const bf_t2i8_gemm_config *cfg = paths[p]->config;
         raw[p] = malloc(cfg->packed_size(n, k) + 64);
@@ -242,6 +257,12 @@ static void time_paths(const path *const *paths, int n_paths, const size_t *rows
         }
         pk[p] = (void *)(((uintptr_t)raw[p] + 63) & ~(uintptr_t)63); /* as the engine aligns it */
         cfg->pack(n, k, w, w_row_bytes, pk[p]);
+        cfg->gemm(check_rows, n, k, a, k, pk[p], p == 0 ? first : other, n);
+        if (p > 0 && memcmp(first, other, check_rows * n * sizeof *first) != 0) {
+            fprintf(stderr, "MISMATCH: %s differs from %s on a %zux%zux%zu GEMM\n", paths[p]->name,
+                    paths[0]->name, check_rows, n, k);
+            mismatches++;
+        }
         double t0 = now();
         run_gemm(cfg, rows[p], n, k, a, pk[p], c, tile); /* warm-up and calibration */
         const double once = now() - t0;
@@ -258,6 +279,9 @@ static void time_paths(const path *const *paths, int n_paths, const size_t *rows
         seconds[p] = median(v[p], reps);
         free(raw[p]);
     }
+    free(first);
+    free(other);
+    return mismatches;
 }
 
 static void usage(const char *argv0)
@@ -403,6 +427,7 @@ int main(int argc, char **argv)
             break;
     }
 
+    int mismatches = 0, checked = 0;
     for (int si = 0; si < n_sizes; si++) {
         const int size = sizes[si];
         gemm_shape shapes[MAX_CONVS];
@@ -456,7 +481,8 @@ int main(int argc, char **argv)
             size_t rows[MAX_PATHS];
             for (int p = 0; p < n_paths; p++)
                 rows[p] = paths[p]->is_ref && g->m > ref_rows ? ref_rows : g->m;
-            time_paths(paths, n_paths, rows, g->n, g->k, a, w, w_row_bytes, c, tile, reps, min_time, t);
+            mismatches += time_paths(paths, n_paths, rows, g->n, g->k, a, w, w_row_bytes, c, tile, reps, min_time, t);
+            checked++;
             for (int p = 0; p < n_paths; p++) {
                 const double t_full = t[p] * (double)g->m / (double)rows[p];
                 total_time[p] += t_full * g->count;
@@ -483,5 +509,11 @@ int main(int argc, char **argv)
             printf(" %s %.1f ms;", paths[p]->name, total_time[p] * 1e3);
         printf("\n");
     }
+    if (mismatches > 0) {
+        fprintf(stderr, "%d path results differ from %s: the figures above are void\n", mismatches,
+                paths[0]->name);
+        return 1;
+    }
+    printf("# check: %d paths equal %s on the first rows of all %d GEMMs\n", n_paths, paths[0]->name, checked);
     return 0;
 }

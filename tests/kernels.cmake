@@ -87,4 +87,9 @@ target_include_directories(bf_kernel_bench PRIVATE ${PROJECT_SOURCE_DIR}/bench)
 target_link_libraries(bf_kernel_bench PRIVATE m)
 if(NOT CMAKE_CROSSCOMPILING)
   bf_kernel_test(kernels_bench_smoke bf_kernel_bench --smoke)
+  # The line comes only when every path's result equals the first path's (exit 0); a
+  # mismatch prints MISMATCH and exits 1.
+  set_tests_properties(kernels_bench_smoke PROPERTIES
+    PASS_REGULAR_EXPRESSION "# check: [1-9][0-9]* paths equal [a-z0-9-]+ on the first rows of all 3 GEMMs"
+    FAIL_REGULAR_EXPRESSION "MISMATCH")
 endif()

@@ -99,7 +99,11 @@ static void test_detection(void)
     /* A box crossing the right edge: the label is shifted left to stay visible. */
     bfio_rgb c2 = bfio_class_color(2);
     bfio_draw_detection(&img, 600, 300, 700, 420, "car 0.33", c2);
-    CHECK(is(&img, 639, 350, grey) || is(&img, 639, 350, c2));
+    /* x1 = 700 maps past the image (to_pixel's width + 1): the right side's two columns
+     * 639..640 are clipped to the last column, so a clipped box still shows its edge there,
+     * with the interior next to it untouched. */
+    CHECK(is(&img, 639, 350, c2) && is(&img, 638, 350, grey));
+    CHECK(is(&img, 600, 350, c2) && is(&img, 601, 350, c2) && is(&img, 602, 350, grey));
     int lw = bfio_text_width("car 0.33", 2) + 6;
     CHECK(is(&img, 640 - lw, 299, c2)); /* the label's left end, shifted in */
 
@@ -125,17 +129,41 @@ static void test_detection(void)
     bfio_image_free(&img);
 }
 
+/* Counts the pixels of each kind: the label colour, its ink (black or white), anything else. */
+static void count_inks(const bfio_image *img, bfio_rgb label, int *n_label, int *n_ink, int *n_other)
+{
+    *n_label = *n_ink = *n_other = 0;
+    for (int y = 0; y < img->height; y++)
+        for (int x = 0; x < img->width; x++) {
+            if (is(img, x, y, label))
+                ++*n_label;
+            else if (is(img, x, y, (bfio_rgb){0, 0, 0}) || is(img, x, y, (bfio_rgb){255, 255, 255}))
+                ++*n_ink;
+            else
+                ++*n_other;
+        }
+}
+
 static void test_small_image(void)
 {
-    /* Labels larger than the image: clipped, no crash. */
+    /* Labels larger than the image: the label's background is clamped into the image and
+     * covers all of it (11 rows of label on 6 rows of image), text drawn over it, clipped. */
     bfio_image img;
     bfio_err err;
+    bfio_rgb c3 = bfio_class_color(3);
+    int n_label, n_ink, n_other;
     CHECK(bfio_image_alloc(&img, 8, 6, &err) == 0);
     bfio_fill_rect(&img, 0, 0, 8, 6, grey);
-    bfio_draw_detection(&img, 1, 1, 7, 5, "a very long label that does not fit", bfio_class_color(3));
+    bfio_draw_detection(&img, 1, 1, 7, 5, "a very long label that does not fit", c3);
+    count_inks(&img, c3, &n_label, &n_ink, &n_other);
+    CHECK(n_other == 0);                  /* no grey left, no stray colour */
+    CHECK(n_label > 0 && n_ink > 0);      /* background and some glyph pixels */
     bfio_image_free(&img);
     CHECK(bfio_image_alloc(&img, 1, 1, &err) == 0);
-    bfio_draw_detection(&img, 0, 0, 1, 1, "x", bfio_class_color(3));
+    bfio_fill_rect(&img, 0, 0, 1, 1, grey);
+    bfio_draw_detection(&img, 0, 0, 1, 1, "x", c3);
+    count_inks(&img, c3, &n_label, &n_ink, &n_other);
+    CHECK(n_other == 0 && n_label + n_ink == 1);
     bfio_image_free(&img);
 }
 
