@@ -266,10 +266,13 @@ def check_outputs(tree, out, json_path):
 
 
 class RssSampler:
-    """Samples VmRSS of a running process from /proc (the start and the end of the run)."""
+    """Samples VmRSS of a running process from /proc, with how many images it had
+    finished then (its .txt outputs under `out`), so that growth is judged against
+    work done, not against wall time: on a loaded machine the first seconds may not
+    even reach the first image."""
 
-    def __init__(self, pid):
-        self.pid, self.samples = pid, []
+    def __init__(self, pid, out):
+        self.pid, self.out, self.samples = pid, out, []
 
     def sample(self):
         try:
@@ -280,7 +283,8 @@ class RssSampler:
         m = re.search(r"VmRSS:\s+(\d+) kB", s)
         h = re.search(r"VmHWM:\s+(\d+) kB", s)
         if m:
-            self.samples.append((time.monotonic(), int(m.group(1)), int(h.group(1)) if h else 0))
+            done = len(txt_files(self.out)) if os.path.isdir(self.out) else 0
+            self.samples.append((done, int(m.group(1)), int(h.group(1)) if h else 0))
 
 
 def run_detect(args, extra, out, stderr_path, sample_rss=False):
@@ -289,7 +293,7 @@ def run_detect(args, extra, out, stderr_path, sample_rss=False):
     t0 = time.monotonic()
     with open(stderr_path, "w") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        sampler = RssSampler(p.pid)
+        sampler = RssSampler(p.pid, out)
         while p.poll() is None:
             if sample_rss:
                 sampler.sample()
@@ -315,24 +319,25 @@ def cmd_batch(args):
 def report_run(what, args, tree, dets, wall, rss):
     print("%s: %d good, %d bad, %d detections, %.1f s (%.1f ms/image)" % (
         what, len(tree.good), len(tree.bad), len(dets), wall, 1000 * wall / max(1, len(tree.good))))
-    # Samples from the first 0.6 s are dropped: they can catch the process while the
-    # dynamic loader maps its libraries (FFmpeg's pull in dozens), before the model
-    # is read, at under 1 MB, which would make any later size look like growth.
-    t_first = rss.samples[0][0] if rss.samples else 0.0
-    s = [x for x in rss.samples if x[0] - t_first >= 0.6]
-    if len(s) >= 10:
-        tenth = max(1, len(s) // 10)
-        start = max(v for _, v, _ in s[:tenth])
-        end = max(v for _, v, _ in s[-tenth:])
-        hwm = max(h for _, _, h in s)
-        print("rss: first tenth of the run %.1f MB, last tenth %.1f MB, peak (VmHWM) %.1f MB, %d samples"
-              % (start / 1024, end / 1024, hwm / 1024, len(s)))
+    # The baseline is the RSS once a tenth of the images are done: before that the
+    # process may still be mapping its libraries (FFmpeg's pull in dozens), reading the
+    # model and starting its threads, and any later size would look like growth. The
+    # end is the RSS over the last tenth of the images.
+    n_good = max(1, len(tree.good))
+    early = [v for done, v, _ in rss.samples if n_good // 10 <= done < max(n_good // 5, n_good // 10 + 1)]
+    late = [v for done, v, _ in rss.samples if done >= n_good - n_good // 10]
+    if early and late and len(rss.samples) >= 10:
+        start, end = max(early), max(late)
+        hwm = max(h for _, _, h in rss.samples)
+        print("rss: at 10-20%% of the images %.1f MB, over the last tenth %.1f MB, peak (VmHWM) %.1f MB, "
+              "%d samples" % (start / 1024, end / 1024, hwm / 1024, len(rss.samples)))
         # Flat: the last tenth within 16 MB + 10% of the first (the JSON text grows a
         # little). Not under ASan, whose quarantine keeps freed memory on purpose.
         check(not args.rss_check or end <= start * 1.10 + 16 * 1024,
               "RSS grew from %d kB to %d kB" % (start, end))
     else:
-        print("rss: run too short to sample (%d samples)" % len(s))
+        print("rss: run too short to sample (%d samples, %d at 10-20%%, %d in the last tenth)"
+              % (len(rss.samples), len(early), len(late)))
 
 
 def read_tree_outputs(out):
