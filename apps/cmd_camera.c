@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "track_opts.h"
 
 #ifdef BF_HAVE_CAMERA
 #include "camera_app.h"
@@ -52,7 +53,9 @@ static void help(void)
            "                         \"score\": X, \"bbox\": [x, y, w, h]}, ...]}\n"
            "      --json            the same JSON lines while showing the window\n"
            "      --track           ByteTrack IDs across frames: \"#ID\" drawn on each box, and\n"
-           "                        \"track\": ID (null: not in a confirmed track) in the JSON lines\n"
+           "                        \"track\": ID (null: not in a confirmed track) in the JSON lines\n");
+    bf_track_options_help(stdout, 24);
+    printf(
            "      --record DIR      write every processed frame, boxes drawn, as DIR/frame-N.jpg\n"
            "      --frames N        stop after N processed frames\n"
            "      --window WxH      initial window size (default: the capture size)\n"
@@ -85,7 +88,7 @@ static const bf_opt options[] = {
     {"headless", 0, 0, OPT_HEADLESS}, {"json", 0, 0, OPT_JSON},        {"record", 0, 1, OPT_RECORD},
     {"frames", 0, 1, OPT_FRAMES},     {"window", 0, 1, OPT_WINDOW},    {"screenshot", 0, 1, OPT_SCREENSHOT},
     {"quiet", 'q', 0, OPT_QUIET},     {"help", 'h', 0, OPT_HELP},      {"classes", 0, 1, OPT_CLASSES},
-    {"track", 0, 0, OPT_TRACK},
+    {"track", 0, 0, OPT_TRACK},       BF_TRACK_OPT_ENTRIES,
     {NULL, 0, 0, 0},
 };
 
@@ -117,6 +120,8 @@ int bf_cmd_camera(int argc, char **argv)
     bf_args a;
     bf_args_init(&a, argc, argv);
     int id, bad = 0, frames = 0;
+    bt_config track_cfg;
+    bt_config_default(&track_cfg);
     const char *v;
     while (!bad && (id = bf_args_next(&a, options, &v)) != BF_ARG_END) {
         switch (id) {
@@ -150,9 +155,17 @@ int bf_cmd_camera(int argc, char **argv)
             fprintf(stderr, "bitfalcon camera: unexpected argument '%s' (see 'bitfalcon camera --help')\n", v);
             bad = 1;
             break;
-        default: bad = 1; break; /* BF_ARG_ERROR: already printed */
+        default:
+            if (bf_track_option(&a, id, v, &track_cfg, &bad))
+                cfg.track = 1;
+            else
+                bad = 1; /* BF_ARG_ERROR: already printed */
+            break;
         }
     }
+    if (!bad && cfg.track && bf_track_options_check(&a, &track_cfg) != 0)
+        bad = 1;
+    cfg.track_cfg = &track_cfg;
     if (!bad && cfg.record_dir && !*cfg.record_dir) {
         fprintf(stderr, "bitfalcon camera: the --record folder name is empty\n");
         bad = 1;

@@ -19,6 +19,11 @@
  *             journal at the end, in input order: byte for byte what a run
  *             without --resume writes. An entry whose path or fingerprint
  *             differs is not trusted: that input runs again.
+ *             A video gets an entry with every --resume (its detections
+ *             with frame, time and track, the outputs written, whole or
+ *             damaged), written when it is finished: a video is done when
+ *             its entry says whole with the outputs asked for, and its
+ *             --draw and --mot files exist (docs/video.md).
  *  --shard K/N  only the inputs whose relative path REL hashes (64-bit FNV-1a)
  *             to K-1 mod N: N runs with K = 1..N together process every input
  *             once, whatever the order, and adding files moves no others.
@@ -53,6 +58,7 @@
 #include "labels.h"
 #include "model_path.h"
 #include "report.h"
+#include "track_opts.h"
 #include "txt_out.h"
 
 #define DRAW_JPEG_QUALITY 90
@@ -87,7 +93,8 @@ static void help(void)
            "      --threads N     worker threads (default: all cores)\n"
            "      --isa NAME      kernel path: auto, ref, avx2, ... (default auto)\n"
            "      --resume        skip inputs whose outputs all exist (needs --txt,\n"
-           "                      --draw or --json); with --json, use it from the\n"
+           "                      --draw, --json or --mot; a video is done when it was\n"
+           "                      finished whole, per its journal entry); with --json, use it from the\n"
            "                      first run on: each image's detections are kept in\n"
            "                      DIR/.bitfalcon-journal/, FILE is built from them\n"
            "      --shard K/N     only the K-th of N shards (1 <= K <= N): the inputs\n"
@@ -96,7 +103,11 @@ static void help(void)
            "      --track         videos: ByteTrack IDs across frames (\"track\" in --json,\n"
            "                      #ID drawn, track=ID printed; docs/video.md)\n"
            "      --mot FILE      videos: also write MOT Challenge text of the tracks\n"
-           "                      (frame,id,left,top,w,h,conf,-1,-1,-1; one video; implies --track)\n"
+           "                      (frame,id,left,top,w,h,conf,-1,-1,-1; implies --track): FILE\n"
+           "                      holds one video; --mot DIR/ (a trailing / or a folder) writes\n"
+           "                      DIR/REL.txt for each video\n");
+    bf_track_options_help(stdout, 22);
+    printf(
            "      --no-exif       ignore JPEG EXIF orientation: detect on the frame as stored\n"
            "                      (by default it is turned as viewers show it, boxes in that frame)\n"
            "  -h, --help          show this help\n"
@@ -132,14 +143,16 @@ static const bf_opt options[] = {
     {"threads", 0, 1, OPT_THREADS}, {"isa", 0, 1, OPT_ISA},         {"resume", 0, 0, OPT_RESUME},
     {"shard", 0, 1, OPT_SHARD},     {"help", 'h', 0, OPT_HELP},     {"vid-stride", 0, 1, OPT_VID_STRIDE},
     {"classes", 0, 1, OPT_CLASSES}, {"no-exif", 0, 0, OPT_NO_EXIF},
-    {"track", 0, 0, OPT_TRACK},     {"mot", 0, 1, OPT_MOT},
+    {"track", 0, 0, OPT_TRACK},     {"mot", 0, 1, OPT_MOT},         BF_TRACK_OPT_ENTRIES,
     {NULL, 0, 0, 0},
 };
 
 typedef struct job {
     size_t input;  /* index into the inputs */
     char *out_base; /* DIR/REL without extension, or NULL when no file outputs */
-    char *journal;  /* its journal file (--resume with --json), else NULL */
+    char *journal;  /* its journal file (--resume), else NULL */
+    char *mot;      /* --mot DIR/: its MOT file DIR/REL.txt, else NULL */
+    size_t mot_slot; /* --mot: its MOT file's entry in mot_owner (one per file) */
 } job;
 
 static int by_out_base(const void *a, const void *b)
@@ -186,6 +199,8 @@ typedef struct detect_ctx {
     int want_txt, want_draw, want_json, want_print;
     int journal;           /* --resume with --json: detections go to journal files */
     const char *fingerprint; /* model and thresholds, checked when reading a journal */
+    int resume;            /* --resume: also every video gets a journal entry */
+    const char *video_fingerprint; /* the fingerprint and the video options, for videos' entries */
     bfio_detfile_writer json;
     /* The JSON text goes out in pieces as it grows, so memory stays flat however
      * many images there are: to a hidden temporary renamed over FILE at the end,
@@ -194,8 +209,9 @@ typedef struct detect_ctx {
     bfio_atomic_file json_file;
     int vid_stride; /* --vid-stride */
     int track;      /* --track */
-    const char *mot_path; /* --mot FILE */
-    char *mot_source;     /* the video in it */
+    bt_config track_cfg; /* --track-high ... --match */
+    const char *mot_path; /* --mot FILE or DIR/ */
+    char **mot_owner;     /* per MOT file: the one video it holds (strdup'ed), or NULL */
     unsigned image_flags; /* bfio_image_load_ex: BFIO_IMAGE_NO_EXIF with --no-exif */
 } detect_ctx;
 
@@ -248,21 +264,121 @@ static char *make_fingerprint(const char *model_path, const bf_options *opt, int
     return sb.data;
 }
 
-/* Writes one image's journal entry atomically. The text:
- *   bitfalcon-journal 1\n  path PATH\n  fingerprint ...\n  count N\n
- *   N lines "CLASS SCORE X0 Y0 X1 Y1" (%a: exact floats)\n  end\n */
-static int journal_write(const detect_ctx *c, const char *file, const char *input_path,
-                         const bf_detection *d, size_t n, bfio_err *err)
+/* A video's entry is trusted only with the same options that change a
+ * video's results: --vid-stride and the tracker's. */
+static char *make_video_fingerprint(const char *fingerprint, int vid_stride, int track,
+                                    const bt_config *t)
+{
+    bfio_sb sb;
+    bfio_sb_init(&sb);
+    bfio_sb_printf(&sb, "%s video vid-stride %d track %d", fingerprint, vid_stride, track);
+    if (track)
+        bfio_sb_printf(&sb, " high %a low %a new %a match %a buffer %d", (double)t->track_high,
+                       (double)t->track_low, (double)t->new_track, (double)t->match, t->buffer);
+    if (sb.failed) {
+        bfio_sb_free(&sb);
+        return NULL;
+    }
+    return sb.data;
+}
+
+/* --mot DIR/: DIR/REL.txt (REL without its extension). */
+static char *mot_file_of(const char *mot_dir, const char *rel)
+{
+    char *rel_noext = bfio_path_replace_ext(rel, "");
+    char *base = rel_noext ? bfio_path_join(mot_dir, rel_noext) : NULL;
+    char *p = base ? malloc(strlen(base) + 5) : NULL;
+    if (p)
+        sprintf(p, "%s.txt", base);
+    free(rel_noext);
+    free(base);
+    return p;
+}
+
+static const job *mot_sort_jobs; /* for by_mot_file: qsort has no context argument */
+
+static int by_mot_file(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(mot_sort_jobs[x].mot, mot_sort_jobs[y].mot);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* Gives every input the entry (mot_slot) of its MOT file in the returned
+ * owner table: all share entry 0 with --mot FILE; with --mot DIR/ the inputs
+ * whose DIR/REL.txt is the same file (a.mp4 and a.mkv in one folder) share
+ * one, so the second video is refused as with FILE instead of overwriting
+ * the first one's tracks. NULL: out of memory. */
+static char **assign_mot_slots(job *jobs, size_t n)
+{
+    char **owner = calloc(n + 1, sizeof *owner);
+    if (!owner || n == 0 || !jobs[0].mot)
+        return owner;
+    size_t *order = malloc(n * sizeof *order);
+    if (!order) {
+        free(owner);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    mot_sort_jobs = jobs;
+    qsort(order, n, sizeof *order, by_mot_file);
+    for (size_t k = 0; k < n; k++)
+        jobs[order[k]].mot_slot =
+            k && strcmp(jobs[order[k]].mot, jobs[order[k - 1]].mot) == 0 ? jobs[order[k - 1]].mot_slot
+                                                                          : order[k];
+    free(order);
+    return owner;
+}
+
+/* A video's entry (written with --resume, --json or not) also says which
+ * outputs were written and whether the video decoded to its end. */
+enum { JV_TXT = 1, JV_DRAW = 2, JV_MOT = 4 };
+
+typedef struct journal_entry {
+    int video;        /* 1: a video's entry */
+    unsigned outputs; /* a video's: the JV_* written */
+    int whole;        /* a video's: decoded to its end without damage */
+    bf_video_det *v;  /* the detections (malloc'ed; frame -1 in an image's) */
+    size_t n;
+} journal_entry;
+
+/* A video's detections can be many (an hour at 30 fps with 10 boxes a frame
+ * is a million lines); an image's are at most --max-det. */
+#define JOURNAL_IMAGE_BYTES ((size_t)64 << 20)
+#define JOURNAL_VIDEO_BYTES ((size_t)1 << 30)
+
+/* Writes one input's journal entry atomically. The text:
+ *   bitfalcon-journal 1\n  path PATH\n  fingerprint ...\n
+ *   a video's only: "video [txt] [draw] [mot] whole|damaged"\n
+ *   count N\n  N lines "CLASS SCORE X0 Y0 X1 Y1" (%a: exact floats), a
+ *   video's followed by " FRAME TIME TRACK"\n  end\n
+ * An image's entry is the same as before videos were journaled, so the
+ * entries of an interrupted run of an older version stay valid. Give d (an
+ * image's detections) or e (a video's entry). */
+static int journal_write(const char *file, const char *input_path, const char *fingerprint,
+                         const bf_detection *d, size_t n, const journal_entry *e, bfio_err *err)
 {
     if (strchr(input_path, '\n'))
         return bfio_fail(err, "a path with a line break cannot be journaled");
     bfio_sb sb;
     bfio_sb_init(&sb);
-    bfio_sb_printf(&sb, JOURNAL_MAGIC "\npath %s\nfingerprint %s\ncount %zu\n", input_path,
-                   c->fingerprint, n);
-    for (size_t i = 0; i < n; i++)
-        bfio_sb_printf(&sb, "%d %a %a %a %a %a\n", d[i].class_id, (double)d[i].score,
-                       (double)d[i].x0, (double)d[i].y0, (double)d[i].x1, (double)d[i].y1);
+    bfio_sb_printf(&sb, JOURNAL_MAGIC "\npath %s\nfingerprint %s\n", input_path, fingerprint);
+    if (e) {
+        n = e->n;
+        bfio_sb_printf(&sb, "video%s%s%s %s\n", e->outputs & JV_TXT ? " txt" : "",
+                       e->outputs & JV_DRAW ? " draw" : "", e->outputs & JV_MOT ? " mot" : "",
+                       e->whole ? "whole" : "damaged");
+    }
+    bfio_sb_printf(&sb, "count %zu\n", n);
+    for (size_t i = 0; i < n; i++) {
+        const bf_detection *x = e ? &e->v[i].d : &d[i];
+        bfio_sb_printf(&sb, "%d %a %a %a %a %a", x->class_id, (double)x->score, (double)x->x0,
+                       (double)x->y0, (double)x->x1, (double)x->y1);
+        if (e)
+            bfio_sb_printf(&sb, " %lld %a %lld", e->v[i].frame, e->v[i].time, e->v[i].track);
+        bfio_sb_putc(&sb, '\n');
+    }
     bfio_sb_puts(&sb, "end\n");
     int rc;
     if (sb.failed)
@@ -274,23 +390,50 @@ static int journal_write(const detect_ctx *c, const char *file, const char *inpu
     return rc;
 }
 
-/* Reads a journal entry. Returns 1 and the detections (malloc'ed, *out may be
- * NULL when n is 0) when it is complete and made for this input with these
- * settings, 0 when it is missing or not to be trusted. */
+/* "video [txt] [draw] [mot] whole|damaged" -> e; 0, or -1 when malformed. */
+static int parse_video_line(char *line, journal_entry *e)
+{
+    e->video = 1;
+    e->outputs = 0;
+    e->whole = -1;
+    char *save = NULL;
+    for (char *t = strtok_r(line + 5, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (e->whole >= 0)
+            return -1; /* the status comes last */
+        if (strcmp(t, "txt") == 0)
+            e->outputs |= JV_TXT;
+        else if (strcmp(t, "draw") == 0)
+            e->outputs |= JV_DRAW;
+        else if (strcmp(t, "mot") == 0)
+            e->outputs |= JV_MOT;
+        else if (strcmp(t, "whole") == 0)
+            e->whole = 1;
+        else if (strcmp(t, "damaged") == 0)
+            e->whole = 0;
+        else
+            return -1;
+    }
+    return e->whole >= 0 ? 0 : -1;
+}
+
+/* Reads a journal entry. Returns 1 and the entry (e->v malloc'ed, NULL when
+ * e->n is 0) when it is complete and made for this input with these
+ * settings (an image's with c->fingerprint, a video's with
+ * c->video_fingerprint), 0 when it is missing or not to be trusted. */
 static int journal_read(const detect_ctx *c, const char *file, const char *input_path,
-                        bf_detection **out, size_t *out_n)
+                        journal_entry *e)
 {
     uint8_t *data = NULL;
     size_t size = 0;
     bfio_err err;
-    *out = NULL;
-    *out_n = 0;
-    if (bfio_read_file(file, (size_t)64 << 20, &data, &size, &err) != 0)
+    memset(e, 0, sizeof *e);
+    if (bfio_read_file(file, JOURNAL_VIDEO_BYTES, &data, &size, &err) != 0)
         return 0;
     char *line = (char *)data, *next;
     int ok = 0;
     size_t n = 0, i = 0;
-    bf_detection *d = NULL;
+    bf_video_det *v = NULL;
+    const char *fingerprint;
 #define NEXT_LINE() (next = strchr(line, '\n'), next ? (*next = 0, 1) : 0)
     if (!NEXT_LINE() || strcmp(line, JOURNAL_MAGIC) != 0)
         goto done;
@@ -298,20 +441,32 @@ static int journal_read(const detect_ctx *c, const char *file, const char *input
     if (!NEXT_LINE() || strncmp(line, "path ", 5) != 0 || strcmp(line + 5, input_path) != 0)
         goto done;
     line = next + 1;
-    if (!NEXT_LINE() || strncmp(line, "fingerprint ", 12) != 0 ||
-        strcmp(line + 12, c->fingerprint) != 0)
+    if (!NEXT_LINE() || strncmp(line, "fingerprint ", 12) != 0)
         goto done;
+    fingerprint = line + 12;
     line = next + 1;
     char *end;
-    if (!NEXT_LINE() || strncmp(line, "count ", 6) != 0)
+    if (!NEXT_LINE())
+        goto done;
+    if (strncmp(line, "video ", 6) == 0) {
+        if (parse_video_line(line, e) != 0 || !c->video_fingerprint ||
+            strcmp(fingerprint, c->video_fingerprint) != 0)
+            goto done;
+        line = next + 1;
+        if (!NEXT_LINE())
+            goto done;
+    } else if (size > JOURNAL_IMAGE_BYTES || strcmp(fingerprint, c->fingerprint) != 0) {
+        goto done;
+    }
+    if (strncmp(line, "count ", 6) != 0)
         goto done;
     errno = 0;
     unsigned long long cnt = strtoull(line + 6, &end, 10);
-    if (*end || errno || cnt > 1000000)
+    if (*end || errno || cnt > (e->video ? 100000000ull : 1000000ull))
         goto done;
     n = (size_t)cnt;
     line = next + 1;
-    if (n && !(d = calloc(n, sizeof *d)))
+    if (n && !(v = calloc(n, sizeof *v)))
         goto done;
     for (i = 0; i < n; i++, line = next + 1) {
         if (!NEXT_LINE())
@@ -320,21 +475,38 @@ static int journal_read(const detect_ctx *c, const char *file, const char *input
         long cls = strtol(p, &end, 10);
         if (end == p || cls < 0 || cls >= bf_model_num_classes(c->model))
             goto done;
-        float v[5];
+        float f[5];
         for (int k = 0; k < 5; k++) {
             p = end;
-            v[k] = (float)strtod(p, &end);
+            f[k] = (float)strtod(p, &end);
             if (end == p)
+                goto done;
+        }
+        v[i].d.class_id = (int)cls;
+        v[i].d.score = f[0];
+        v[i].d.x0 = f[1];
+        v[i].d.y0 = f[2];
+        v[i].d.x1 = f[3];
+        v[i].d.y1 = f[4];
+        v[i].frame = -1;
+        v[i].track = BFIO_TRACK_NONE;
+        if (e->video) {
+            p = end;
+            errno = 0;
+            v[i].frame = strtoll(p, &end, 10);
+            if (end == p || errno || v[i].frame < 0)
+                goto done;
+            p = end;
+            v[i].time = strtod(p, &end);
+            if (end == p)
+                goto done;
+            p = end;
+            v[i].track = strtoll(p, &end, 10);
+            if (end == p || errno || v[i].track < BFIO_TRACK_NONE)
                 goto done;
         }
         if (*end)
             goto done;
-        d[i].class_id = (int)cls;
-        d[i].score = v[0];
-        d[i].x0 = v[1];
-        d[i].y0 = v[2];
-        d[i].x1 = v[3];
-        d[i].y1 = v[4];
     }
     if (!NEXT_LINE() || strcmp(line, "end") != 0 || next + 1 != (char *)data + size)
         goto done;
@@ -343,11 +515,12 @@ static int journal_read(const detect_ctx *c, const char *file, const char *input
 done:
     free(data);
     if (!ok) {
-        free(d);
+        free(v);
+        memset(e, 0, sizeof *e);
         return 0;
     }
-    *out = d;
-    *out_n = n;
+    e->v = v;
+    e->n = n;
     return 1;
 }
 
@@ -364,21 +537,57 @@ static int file_exists(const char *base, const char *ext)
     return yes;
 }
 
-/* --resume: every output asked for is already there. */
-static int already_done(const detect_ctx *c, const bf_input *input, const job *j)
+/* The outputs a video is asked for, as its journal entry records them. */
+static unsigned video_outputs_wanted(const detect_ctx *c)
 {
+    return (c->want_txt ? JV_TXT : 0) | (c->want_draw ? JV_DRAW : 0) | (c->mot_path ? JV_MOT : 0);
+}
+
+/* --resume, a video: its entry (written last, so it exists only for a video
+ * that was finished) says it decoded whole with these outputs, and the files
+ * that can be checked exist (the per-frame --txt files are trusted to the
+ * entry). A --mot file holding one video becomes this video's, as if it had
+ * been run now. */
+static int video_done(detect_ctx *c, const bf_input *input, const job *j, const journal_entry *e)
+{
+    unsigned want = video_outputs_wanted(c);
+    if (!e->whole || (e->outputs & want) != want)
+        return 0;
+    const char *ext = bf_detect_video_draw_ext();
+    if (c->want_draw && !(ext && file_exists(j->out_base, ext)))
+        return 0;
+    if (c->mot_path) {
+        char **owner = &c->mot_owner[j->mot_slot];
+        if (!file_exists(j->mot ? j->mot : c->mot_path, "") || *owner)
+            return 0; /* gone, or another video of this run holds the file */
+        if (!(*owner = strdup(input->path)))
+            return 0;
+    }
+    return 1;
+}
+
+/* --resume: every output asked for is already there. A video is known by its
+ * journal entry, which --resume writes for every video (an image has one only
+ * with --json); without one an input counts as an image, done when the image
+ * outputs asked for exist, and at least one is asked for (else it could be a
+ * video never run, with --mot only). */
+static int already_done(detect_ctx *c, const bf_input *input, const job *j)
+{
+    journal_entry e;
+    int have = j->journal && journal_read(c, j->journal, input->path, &e);
+    if (have && e.video) {
+        free(e.v);
+        return video_done(c, input, j, &e);
+    }
+    if (have)
+        free(e.v);
+    if (!c->want_txt && !c->want_draw && !c->journal)
+        return 0;
     if (c->want_txt && !file_exists(j->out_base, ".txt"))
         return 0;
     if (c->want_draw && !file_exists(j->out_base, ".jpg"))
         return 0;
-    if (c->journal) {
-        bf_detection *d;
-        size_t n;
-        if (!journal_read(c, j->journal, input->path, &d, &n))
-            return 0;
-        free(d);
-    }
-    return 1;
+    return !c->journal || have;
 }
 
 static const char *class_name(const detect_ctx *c, int id, char *buf, size_t n)
@@ -388,6 +597,19 @@ static const char *class_name(const detect_ctx *c, int id, char *buf, size_t n)
         return name;
     snprintf(buf, n, "class%d", id);
     return buf;
+}
+
+/* An entry's detections into the JSON: an image's as add_json, a video's
+ * with frame, time and track. */
+static void add_json_entry(detect_ctx *c, const char *path, const journal_entry *e)
+{
+    char buf[32];
+    for (size_t i = 0; i < e->n; i++) {
+        const bf_detection *d = &e->v[i].d;
+        bfio_detfile_add_video(&c->json, path, d->class_id, class_name(c, d->class_id, buf, sizeof buf),
+                               d->score, d->x0, d->y0, d->x1, d->y1, e->v[i].frame, e->v[i].time,
+                               e->v[i].track);
+    }
 }
 
 static void add_json(detect_ctx *c, const char *path, const bf_detection *d, size_t n)
@@ -410,14 +632,28 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     bfio_err err;
     bf_error berr;
     /* A video goes to detect_video.c; what is not one is an image. Its
-     * detections go straight into the JSON, also with --resume (the journal
-     * holds images only, so a video is detected again by a resumed run). */
+     * detections go straight into the JSON; with --resume into its journal
+     * entry instead, written when the video is finished (also when damaged:
+     * the JSON is built from it; only a whole one counts as done), so that a
+     * resumed run skips it. */
+    bf_video_dets coll = {0};
     bf_video_job vj = {c->det, c->model, out_base, c->want_txt, c->want_draw, c->want_print,
-                       c->want_json ? &c->json : NULL, json_flush_cb, c, c->vid_stride,
-                       &stop_signal, 0, 0, c->track, c->mot_path, &c->mot_source};
+                       c->want_json && !c->resume ? &c->json : NULL, json_flush_cb, c,
+                       c->vid_stride, &stop_signal, 0, 0, c->track, &c->track_cfg,
+                       c->mot_path ? (j->mot ? j->mot : c->mot_path) : NULL,
+                       c->mot_path ? &c->mot_owner[j->mot_slot] : NULL, c->resume ? &coll : NULL};
     int vrc = bf_detect_video(&vj, input->path);
-    if (vrc != BF_VIDEO_NOT_VIDEO)
+    if (vrc != BF_VIDEO_NOT_VIDEO) {
+        if (c->resume && !stop_signal && !coll.failed) {
+            journal_entry e = {1, vrc == 0 ? video_outputs_wanted(c) : 0, vrc == 0, coll.v, coll.n};
+            if (journal_write(j->journal, input->path, c->video_fingerprint, NULL, 0, &e, &err) != 0) {
+                bf_report_failure(j->journal, "%s", err.msg);
+                vrc = -1;
+            }
+        }
+        bf_video_dets_free(&coll);
         return vrc;
+    }
     if (bfio_image_load_ex(input->path, c->image_flags, &img, &err) != 0) {
         bf_report_failure(input->path, "%s", err.msg);
         return -1;
@@ -475,7 +711,8 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
         }
     }
     /* Last: an image counts as done for --resume only once everything else is written. */
-    if (c->journal && rc == 0 && journal_write(c, j->journal, input->path, d, n, &err) != 0) {
+    if (c->journal && rc == 0 &&
+        journal_write(j->journal, input->path, c->fingerprint, d, n, NULL, &err) != 0) {
         bf_report_failure(j->journal, "%s", err.msg);
         rc = -1;
     }
@@ -654,6 +891,8 @@ int bf_cmd_detect(int argc, char **argv)
     int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1, no_exif = 0, track = 0;
     const char *mot_path = NULL;
     unsigned shard_k = 0, shard_n = 0;
+    bt_config track_cfg;
+    bt_config_default(&track_cfg);
     bf_options opt;
     bf_options_default(&opt);
 
@@ -713,18 +952,25 @@ int bf_cmd_detect(int argc, char **argv)
             help();
             free(paths);
             return BF_EXIT_OK;
-        default: bad = 1; break; /* BF_ARG_ERROR: already printed */
+        default:
+            if (bf_track_option(&a, id, v, &track_cfg, &bad))
+                track = 1;
+            else
+                bad = 1; /* BF_ARG_ERROR: already printed */
+            break;
         }
     }
+    if (!bad && track && bf_track_options_check(&a, &track_cfg) != 0)
+        bad = 1;
     if (!bad && n_paths == 0) {
         fprintf(stderr, "bitfalcon detect: no images given (see 'bitfalcon detect --help')\n");
         bad = 1;
     }
-    if (!bad && resume && !want_txt && !want_draw && !json_path) {
-        fprintf(stderr, "bitfalcon detect: --resume needs --txt, --draw or --json FILE\n");
+    if (!bad && resume && !want_txt && !want_draw && !json_path && !mot_path) {
+        fprintf(stderr, "bitfalcon detect: --resume needs --txt, --draw, --json FILE or --mot\n");
         bad = 1;
     }
-    if (!bad && (want_txt || want_draw || (resume && json_path)) && !*out_dir) {
+    if (!bad && (want_txt || want_draw || resume) && !*out_dir) {
         fprintf(stderr, "bitfalcon detect: the output folder name is empty\n");
         bad = 1;
     }
@@ -768,8 +1014,10 @@ int bf_cmd_detect(int argc, char **argv)
     c.want_json = json_path != NULL;
     c.want_print = !want_txt && !want_draw && !json_path;
     c.journal = resume && c.want_json;
+    c.resume = resume;
     c.vid_stride = vid_stride;
     c.track = track;
+    c.track_cfg = track_cfg;
     c.mot_path = mot_path;
     c.image_flags = no_exif ? BFIO_IMAGE_NO_EXIF : 0;
 
@@ -779,11 +1027,19 @@ int bf_cmd_detect(int argc, char **argv)
     in.shard_n = shard_n;
     job *jobs = NULL;
     file_id *ids = NULL;
-    char *fingerprint = NULL;
+    char *fingerprint = NULL, *video_fingerprint = NULL;
+    /* --mot DIR/ (a trailing slash, or an existing folder): one MOT file per
+     * video, DIR/REL.txt, as TrackEval lays out a tracker's results
+     * (<seq>.txt); else FILE holds the one video of the run. */
+    struct stat mot_st;
+    const char *mot_dir = NULL;
+    if (mot_path && (mot_path[strlen(mot_path) - 1] == '/' ||
+                     (stat(mot_path, &mot_st) == 0 && S_ISDIR(mot_st.st_mode))))
+        mot_dir = mot_path;
     /* The output folder: made now, so that a name that is a file, or a folder
      * that cannot be made, stops the run before any work; and known by
      * identity, so that the walk does not take our own results as inputs. */
-    if (want_txt || want_draw || c.journal) {
+    if (want_txt || want_draw || resume) { /* --resume: the journal is in it */
         bfio_err err;
         struct stat st;
         if (stat(out_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
@@ -807,9 +1063,13 @@ int bf_cmd_detect(int argc, char **argv)
             in.skip_ino = (unsigned long long)st.st_ino;
         }
     }
-    if (c.journal && !(fingerprint = make_fingerprint(model_path, &opt, !no_exif)))
+    if (resume && !(fingerprint = make_fingerprint(model_path, &opt, !no_exif)))
         goto oom;
     c.fingerprint = fingerprint;
+    if (resume && !(video_fingerprint = make_video_fingerprint(fingerprint, vid_stride, track,
+                                                               &track_cfg)))
+        goto oom;
+    c.video_fingerprint = video_fingerprint;
     for (size_t i = 0; i < n_paths; i++)
         if (bf_inputs_add(&in, paths[i]) != 0)
             goto oom;
@@ -831,9 +1091,13 @@ int bf_cmd_detect(int argc, char **argv)
             if (!jobs[i].out_base)
                 goto oom;
         }
-        if (c.journal && !(jobs[i].journal = journal_path(out_dir, in.items[i].path)))
+        if (resume && !(jobs[i].journal = journal_path(out_dir, in.items[i].path)))
+            goto oom;
+        if (mot_dir && !(jobs[i].mot = mot_file_of(mot_dir, in.items[i].rel)))
             goto oom;
     }
+    if (mot_path && !(c.mot_owner = assign_mot_slots(jobs, in.count)))
+        goto oom;
     qsort(ids, in.count, sizeof *ids, by_id);
     if ((want_txt || want_draw) && check_outputs_vs_inputs(jobs, &in, want_txt, want_draw, ids)) {
         status = BF_EXIT_USAGE;
@@ -895,11 +1159,10 @@ int bf_cmd_detect(int argc, char **argv)
 
     if (c.journal) /* the JSON from the journal, in input order */
         for (size_t i = 0; i < in.count; i++) {
-            bf_detection *d;
-            size_t n;
-            if (!in.items[i].skip && journal_read(&c, jobs[i].journal, in.items[i].path, &d, &n)) {
-                add_json(&c, in.items[i].path, d, n);
-                free(d);
+            journal_entry e;
+            if (!in.items[i].skip && journal_read(&c, jobs[i].journal, in.items[i].path, &e)) {
+                add_json_entry(&c, in.items[i].path, &e);
+                free(e.v);
                 json_flush(&c, 0);
             }
         }
@@ -920,7 +1183,10 @@ int bf_cmd_detect(int argc, char **argv)
         json_tmp_for_signal[0] = 0;
         c.json_state = 0;
     }
-    if (mot_path && !c.mot_source && !stop_signal) {
+    int mot_written = 0;
+    for (size_t i = 0; mot_path && i < in.count; i++)
+        mot_written |= c.mot_owner[i] != NULL;
+    if (mot_path && !mot_written && !stop_signal) {
         bf_report_failure(mot_path, "not written: no video among the inputs (--mot)");
         failures++;
     }
@@ -955,11 +1221,15 @@ done:
         for (size_t i = 0; i < in.count; i++) {
             free(jobs[i].out_base);
             free(jobs[i].journal);
+            free(jobs[i].mot);
+            if (c.mot_owner)
+                free(c.mot_owner[i]);
         }
+    free(c.mot_owner);
     free(jobs);
     free(ids);
     free(fingerprint);
-    free(c.mot_source);
+    free(video_fingerprint);
     bf_inputs_free(&in);
     if (c.json_state == 1) { /* not committed: out of memory on the way */
         bfio_atomic_abort(&c.json_file);

@@ -23,6 +23,34 @@
 
 int bf_detect_video_supported(void) { return 1; }
 
+const char *bf_detect_video_draw_ext(void) { return bfv_writer_extension(); }
+
+void bf_video_dets_free(bf_video_dets *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static void collect_add(bf_video_dets *l, const bf_detection *d, long long frame, double time,
+                        long long track)
+{
+    if (l->failed)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        bf_video_det *p = realloc(l->v, cap * sizeof *p);
+        if (!p) {
+            l->failed = 1;
+            return;
+        }
+        l->v = p;
+        l->cap = cap;
+    }
+    bf_video_det x = {*d, frame, time, track};
+    l->v[l->n++] = x;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -221,24 +249,32 @@ int bf_detect_video(const bf_video_job *j, const char *path)
     bfio_sb_init(&mot);
     if (j->track) {
         bt_config bc;
-        bt_config_default(&bc);
+        if (j->track_cfg)
+            bc = *j->track_cfg;
+        else
+            bt_config_default(&bc);
+        /* The command line checked the settings: BT_ERR_ARG cannot come. */
         if (bt_create(&bc, &trk.bt) != BT_OK) {
             bf_report_failure(path, "out of memory");
             bfv_close(r);
             return -1;
         }
         /* One --mot FILE holds one video: MOT Challenge numbers frames per
-         * sequence, and IDs from two videos would collide. */
+         * sequence, and IDs from two videos would collide. --mot DIR/ gives
+         * each video its own file (mot_source NULL). */
         if (j->mot_path && same_file(j->mot_path, path)) {
             bf_report_failure(j->mot_path, "is the input; --mot would overwrite it");
             rc = -1;
-        } else if (j->mot_path && !*j->mot_source) {
+        } else if (j->mot_path && j->mot_source && *j->mot_source) {
+            bf_report_failure(path, "the --mot file %s holds the tracks of one video, and has those "
+                              "of %s; none written for this one (--mot DIR/ writes DIR/REL.txt "
+                              "per video)", j->mot_path, *j->mot_source);
+            rc = -1;
+        } else if (j->mot_path && j->mot_source) {
             *j->mot_source = strdup(path);
             trk.mot = *j->mot_source ? &mot : NULL;
         } else if (j->mot_path) {
-            bf_report_failure(path, "--mot FILE holds the tracks of one video, and has those of %s; "
-                              "none written for this one", *j->mot_source);
-            rc = -1;
+            trk.mot = &mot;
         }
     }
     if (j->want_draw) {
@@ -280,11 +316,22 @@ int bf_detect_video(const bf_video_job *j, const char *path)
                 break;
             }
             const long long *ids = trk.bt ? trk.ids : NULL;
-            for (size_t i = 0; i < n && j->json; i++)
-                bfio_detfile_add_video(j->json, path, d[i].class_id,
-                                       name_of(j->model, d[i].class_id, buf, sizeof buf),
-                                       d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1, f.index,
-                                       f.time, ids ? ids[i] : -1);
+            /* With --track every box has "track" (-1 from bt_update is null). */
+            for (size_t i = 0; i < n && (j->json || j->collect); i++) {
+                long long track = ids ? (ids[i] >= 0 ? ids[i] : BFIO_TRACK_NULL) : BFIO_TRACK_NONE;
+                if (j->collect)
+                    collect_add(j->collect, &d[i], f.index, f.time, track);
+                else
+                    bfio_detfile_add_video(j->json, path, d[i].class_id,
+                                           name_of(j->model, d[i].class_id, buf, sizeof buf),
+                                           d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1, f.index,
+                                           f.time, track);
+            }
+            if (j->collect && j->collect->failed) {
+                bf_report_failure(path, "out of memory");
+                rc = -1;
+                break;
+            }
             if (j->json && j->json_flush)
                 j->json_flush(j->json_ctx);
             if (j->want_print) {
@@ -380,6 +427,13 @@ int bf_detect_video(const bf_video_job *j, const char *path)
 #else /* no video support */
 
 int bf_detect_video_supported(void) { return 0; }
+
+const char *bf_detect_video_draw_ext(void) { return NULL; }
+
+void bf_video_dets_free(bf_video_dets *l)
+{
+    (void)l;
+}
 
 int bf_detect_video(const bf_video_job *j, const char *path)
 {

@@ -11,9 +11,10 @@
  *           the latest detected frame drawn on it;
  *   no output option: one line per detection on stdout.
  * With --track, a ByteTrack tracker (src/track/) per video follows the
- * detected frames: each detection of a confirmed track gains "track" (its
- * ID) in the JSON, "#ID" in the drawing and " track=ID" on stdout, and --mot
- * writes MOT Challenge text (one video per FILE, written when it ends).
+ * detected frames: each detection gains "track" in the JSON (its confirmed
+ * track's ID, or null), a tracked one "#ID" in the drawing and " track=ID"
+ * on stdout, and --mot writes MOT Challenge text (written when the video
+ * ends; one video per file).
  * A damaged file keeps what decoded before the damage (all outputs written)
  * and is reported as a failure.
  */
@@ -24,7 +25,26 @@
 #include <stddef.h>
 
 #include "bitfalcon.h"
+#include "bytetrack.h"
 #include "detfile.h"
+
+/* One detection of a video, as the --resume journal keeps it (exact
+ * values; track as bfio_detfile_add_video takes it). */
+typedef struct bf_video_det {
+    bf_detection d;
+    long long frame;
+    double time;
+    long long track;
+} bf_video_det;
+
+/* A growing list of them; failed: out of memory on the way (sticky). */
+typedef struct bf_video_dets {
+    bf_video_det *v;
+    size_t n, cap;
+    int failed;
+} bf_video_dets;
+
+void bf_video_dets_free(bf_video_dets *l);
 
 typedef struct bf_video_job {
     bf_detector *det;
@@ -38,8 +58,11 @@ typedef struct bf_video_job {
     const volatile sig_atomic_t *stop; /* SIGINT/SIGTERM seen: stop after this frame */
     size_t input_no, inputs_total; /* for the progress line */
     int track;                    /* --track: ByteTrack IDs (src/track/bytetrack.h) */
-    const char *mot_path;         /* --mot FILE: MOT Challenge text of the video, or NULL */
-    char **mot_source;            /* the one video FILE holds (strdup'ed by the first) */
+    const bt_config *track_cfg;   /* its settings; NULL: Ultralytics' defaults */
+    const char *mot_path;         /* --mot: this video's MOT Challenge text file, or NULL */
+    char **mot_source;            /* --mot FILE (one file for the run): the one video it holds,
+                                   * strdup'ed by the first; NULL: mot_path is this video's own */
+    bf_video_dets *collect;       /* non-NULL (--resume): detections go here, not to json */
 } bf_video_job;
 
 /* What a file is, from its content (and, when the content says little, its name). */
@@ -52,5 +75,9 @@ int bf_detect_video(const bf_video_job *job, const char *path);
 
 /* 1 when this build reads videos. */
 int bf_detect_video_supported(void);
+
+/* The extension --draw gives a video (".mp4", or ".avi" without libx264);
+ * NULL without video support. */
+const char *bf_detect_video_draw_ext(void);
 
 #endif /* BF_APPS_DETECT_VIDEO_H */

@@ -4,7 +4,7 @@
 # the model, they skip (77). Only built with video support (BITFALCON_VIDEO).
 
 if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
-  set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile track)
+  set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile track track_options mot_multi resume)
   set(BF_VIDEO_STREAM_TESTS)
   if(BF_CAMERA_AVAILABLE)
     set(BF_VIDEO_STREAM_TESTS stream http reconnect)

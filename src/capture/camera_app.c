@@ -564,9 +564,14 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     }
     if (rc == 0 && cfg->track) {
         bt_config bc;
-        bt_config_default(&bc); /* Ultralytics' bytetrack.yaml */
-        if (bt_create(&bc, &a->bt) != BT_OK) {
-            fprintf(stderr, "bitfalcon camera: out of memory\n");
+        if (cfg->track_cfg)
+            bc = *cfg->track_cfg;
+        else
+            bt_config_default(&bc); /* Ultralytics' bytetrack.yaml */
+        int brc = bt_create(&bc, &a->bt);
+        if (brc != BT_OK) {
+            fprintf(stderr, "bitfalcon camera: %s\n",
+                    brc == BT_ERR_ARG ? "invalid tracker settings" : "out of memory");
             rc = 1;
         }
     }

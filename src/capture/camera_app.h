@@ -36,6 +36,7 @@ typedef struct cam_app_config {
     int quiet;              /* no progress lines on stderr */
     const struct cam_video_ops *video; /* reads files and stream URLs as device; NULL: V4L2 only */
     int track;              /* --track: ByteTrack IDs (src/track/), drawn and in the JSON lines */
+    const struct bt_config *track_cfg; /* the tracker's settings; NULL: Ultralytics' defaults */
 } cam_app_config;
 
 void cam_app_config_default(cam_app_config *cfg);

@@ -18,7 +18,7 @@ void bfio_detfile_begin(bfio_detfile_writer *w)
 void bfio_detfile_add(bfio_detfile_writer *w, const char *file, int class_id, const char *name,
                       float score, float x0, float y0, float x1, float y1)
 {
-    bfio_detfile_add_video(w, file, class_id, name, score, x0, y0, x1, y1, -1, 0, -1);
+    bfio_detfile_add_video(w, file, class_id, name, score, x0, y0, x1, y1, -1, 0, BFIO_TRACK_NONE);
 }
 
 void bfio_detfile_add_video(bfio_detfile_writer *w, const char *file, int class_id,
@@ -53,6 +53,8 @@ void bfio_detfile_add_video(bfio_detfile_writer *w, const char *file, int class_
     }
     if (track >= 0)
         bfio_sb_printf(sb, ", \"track\": %lld", track);
+    else if (track == BFIO_TRACK_NULL)
+        bfio_sb_puts(sb, ", \"track\": null");
     bfio_sb_putc(sb, '}');
     w->count++;
 }

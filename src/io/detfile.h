@@ -55,8 +55,13 @@ void bfio_detfile_begin(bfio_detfile_writer *w);
 void bfio_detfile_add(bfio_detfile_writer *w, const char *file, int class_id, const char *name,
                       float score, float x0, float y0, float x1, float y1);
 /* A detection in a frame of a video: the same keys, then "frame" (0-based)
- * and "time" (seconds from the video's start) when frame >= 0, and "track"
- * when track >= 0. The reader ignores them (it scores still images). */
+ * and "time" (seconds from the video's start) when frame >= 0, and "track":
+ * the ID when track >= 0, null for BFIO_TRACK_NULL (a tracked run's box in
+ * no confirmed track), no key for BFIO_TRACK_NONE (no tracking). With
+ * --track every detection of a video has the key, so a consumer reading
+ * d["track"] never meets a missing key. The reader ignores these keys (it
+ * scores still images). */
+enum { BFIO_TRACK_NULL = -1, BFIO_TRACK_NONE = -2 };
 void bfio_detfile_add_video(bfio_detfile_writer *w, const char *file, int class_id,
                             const char *name, float score, float x0, float y0, float x1, float y1,
                             long long frame, double time, long long track);

@@ -25,6 +25,12 @@ TEST:
               the cat one ID
   track_window  the window (SDL offscreen) with --track: the cat's box and label are
               drawn in track 1's colour, not the cat class's (as without --track)
+  track_options  --track-high/-low, --new-track, --track-buffer, --match: range checks (exit 2)
+              in detect and camera; every detection of a --track run has "track" (ID or null);
+              --new-track/--track-high above every score: all null
+  mot_multi   --mot DIR/: DIR/REL.txt per video; --mot FILE with two videos: the second refused
+  resume      --resume per video: a finished video is skipped, the JSON equals a plain run's,
+              a damaged one runs again, other tracker options run the videos again
 
 Exit 0 pass, 1 fail, 77 skipped (no ffmpeg program, no model).
 """
@@ -386,8 +392,9 @@ def t_track(a):
     ids = {d.get("track") for d in cats.values()}
     check(len(ids) == 1 and None not in ids,
           "the cat got tracks %r (wanted one ID over %d frames)" % (sorted(ids, key=str), len(cats)))
-    for d in dets:
-        check("track" not in d or (isinstance(d["track"], int) and d["track"] >= 1), "bad track %r" % d)
+    for d in dets:  # with --track every detection has the key: an ID or null
+        check("track" in d, "a detection without \"track\": %r" % d)
+        check(d["track"] is None or (isinstance(d["track"], int) and d["track"] >= 1), "bad track %r" % d)
     # MOT Challenge: frame,id,left,top,w,h,conf,-1,-1,-1 with 1-based frames,
     # one line per tracked box, the same boxes and IDs as the JSON.
     with open(mot) as f:
@@ -406,7 +413,7 @@ def t_track(a):
     check([r[0] for r in rows] == sorted(r[0] for r in rows), "MOT frames not in order")
     # One box per track and frame, so (frame, id) pairs them; MOT has 2 decimals.
     tracked = sorted((d["frame"] + 1, d["track"], d["bbox"][0], d["bbox"][1], d["bbox"][2], d["bbox"][3])
-                     for d in dets if "track" in d)
+                     for d in dets if d["track"] is not None)
     from_mot = sorted(r[:6] for r in rows)
     check(len(tracked) == len(from_mot), "JSON has %d tracked boxes, MOT %d lines" % (len(tracked), len(from_mot)))
     far = [(p, q) for p, q in zip(tracked, from_mot)
@@ -477,10 +484,224 @@ def t_track_window(a):
           % (counts[True] + counts[False]))
 
 
+def read_mot(path):
+    """MOT Challenge rows (frame, id, left, top, w, h, conf) of a file whose every line has 10 fields."""
+    rows = []
+    with open(path) as f:
+        for i, line in enumerate(f.read().splitlines()):
+            parts = line.split(",")
+            check(len(parts) == 10 and parts[7:] == ["-1", "-1", "-1"], "%s line %d: %r" % (path, i + 1, line))
+            rows.append((int(parts[0]), int(parts[1])) + tuple(float(x) for x in parts[2:7]))
+    return rows
+
+
+def check_mot_is_json(rows, dets, what):
+    """The MOT rows are the tracked boxes of the video's JSON detections (frame + 1, ID, box to 0.005)."""
+    tracked = sorted((d["frame"] + 1, d["track"]) + tuple(d["bbox"]) for d in dets if d["track"] is not None)
+    got = sorted(r[:6] for r in rows)
+    check(got and len(tracked) == len(got), "%s: %d MOT lines, %d tracked boxes in the JSON"
+          % (what, len(got), len(tracked)))
+    far = [(p, q) for p, q in zip(tracked, got)
+           if p[:2] != q[:2] or max(abs(x - y) for x, y in zip(p[2:], q[2:])) > 0.0051]
+    check(not far, "%s: MOT and JSON disagree: %r" % (what, far[:3]))
+
+
+def camera_built(a):
+    r = run([a.exe, "camera", "--help"])
+    return r.returncode == 0
+
+
+def t_track_options(a):
+    """--track-high/--track-low/--new-track/--track-buffer/--match: range checks (exit 2, the
+    option named) in detect and camera; every video detection of a --track run has "track" (an
+    ID or null); the options reach the tracker (--new-track above every score: no track at all)."""
+    clip = make_track_clip(a, "o.mp4")
+    cmds = ["detect"] + (["camera"] if camera_built(a) else [])
+    bad = [("--track-high", "1.5"), ("--track-low", "-0.1"), ("--new-track", "x"), ("--match", "1.01"),
+           ("--track-buffer", "-1"), ("--track-buffer", "2.5"), ("--track-high", "nan")]
+    for cmd in cmds:
+        tail = [clip] if cmd == "detect" else ["--source", clip, "--headless", "--frames", "3"]
+        for opt, val in bad:
+            r = run([a.exe, cmd, "-m", a.model, opt, val] + tail)
+            no_sanitizer_report(r.stderr)
+            check(r.returncode == 2 and opt in r.stderr and "'%s'" % val in r.stderr,
+                  "%s %s %s: exit %d, %r" % (cmd, opt, val, r.returncode, r.stderr))
+        r = run([a.exe, cmd, "-m", a.model, "--track-low", "0.6", "--track-high", "0.5"] + tail)
+        check(r.returncode == 2 and "--track-low 0.6 is above --track-high 0.5" in r.stderr,
+              "%s: track-low above track-high: exit %d, %r" % (cmd, r.returncode, r.stderr))
+    print("range checks: %d bad values refused (exit 2) by %s" % (len(bad) + 1, " and ".join(cmds)))
+
+    # Defaults, at --conf 0.02: the boxes under track_low 0.1 never get a track: "track": null.
+    out = os.path.join(a.work, "o.json")
+    detect(a, "--track", "--conf", "0.02", "--json", out, clip)
+    dets = load_json(out)
+    check(all("track" in d for d in dets), "a detection without \"track\" in a --track run")
+    nulls = [d for d in dets if d["track"] is None]
+    low_tracked = [d for d in dets if d["track"] is not None and d["score"] < 0.1]
+    check(nulls and not low_tracked, "%d null tracks, %d boxes under 0.1 tracked" % (len(nulls), len(low_tracked)))
+    cat_ids = {d["track"] for d in cat_per_frame(dets).values()}
+    check(len(cat_ids) == 1 and None not in cat_ids, "the cat's tracks %r" % cat_ids)
+    cat_max = max(d["score"] for d in dets if d["name"] == "cat")
+    check(cat_max < 0.95, "a cat scores %.3f: --new-track 0.95 below would not test anything" % cat_max)
+    print("defaults: %d detections, each with \"track\"; %d null, the cat track %r" % (len(dets), len(nulls), cat_ids))
+
+    # --new-track 0.95 (above every score; implies --track): no track is ever born.
+    out2 = os.path.join(a.work, "o2.json")
+    detect(a, "--new-track", "0.95", "--conf", "0.02", "--json", out2, clip)
+    dets2 = load_json(out2)
+    check(len(dets2) == len(dets) and all("track" in d and d["track"] is None for d in dets2),
+          "--new-track 0.95: tracks %r" % sorted({str(d.get("track", "no key")) for d in dets2}))
+    # --track-high 0.95: no box reaches the first stage, so none starts a track either.
+    detect(a, "--track-high", "0.95", "--track-low", "0.5", "--json", out2, clip)
+    check(all(d["track"] is None for d in load_json(out2)), "--track-high 0.95 gave a track")
+    print("--new-track 0.95 / --track-high 0.95: all %d detections \"track\": null" % len(dets2))
+
+    if "camera" in cmds:
+        cam = run([a.exe, "camera", "-m", a.model, "--input-size", "320", "--source", clip, "--headless",
+                   "--frames", "10", "--threads", "1", "--new-track", "0.95"], timeout=180)
+        no_sanitizer_report(cam.stderr)
+        check(cam.returncode == 0, "camera --new-track: exit %d: %s" % (cam.returncode, cam.stderr))
+        lines = parse_lines(cam.stdout)
+        boxes = [d for l in lines for d in l["detections"]]
+        check(len(lines) == 10 and len(boxes) >= 8, "camera: %d lines, %d boxes" % (len(lines), len(boxes)))
+        check(all("track" in d and d["track"] is None for d in boxes),
+              "camera --new-track 0.95: tracks %r" % sorted({str(d.get("track")) for d in boxes}))
+        print("camera --new-track 0.95: 10 lines, %d boxes, all \"track\": null" % len(boxes))
+
+
+def t_mot_multi(a):
+    """--mot DIR/ writes DIR/REL.txt per video (the images get none); --mot FILE holds one video
+    (the second is reported, exit 1); two videos with one DIR/REL.txt: the second is refused."""
+    folder = os.path.join(a.work, "clips")
+    os.makedirs(os.path.join(folder, "sub"))
+    make_clip(a, "clips/a.mp4", 3, H264)
+    make_clip(a, "clips/sub/b.mkv", 3, H264)
+    shutil.copy(os.path.join(a.assets, "coffee.jpg"), folder)
+    out = os.path.join(a.work, "m.json")
+    mot = os.path.join(a.work, "mot")
+    detect(a, "--json", out, "--mot", mot + "/", folder)  # --mot implies --track
+    dets = load_json(out)
+
+    def mot_files(top):
+        return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top) for f in fs)
+    check(mot_files(mot) == ["a.txt", "sub/b.txt"], "--mot DIR/ wrote %r" % mot_files(mot))
+    for video, txt in (("a.mp4", "a.txt"), ("sub/b.mkv", "sub/b.txt")):
+        rows = read_mot(os.path.join(mot, txt))
+        check_mot_is_json(rows, [d for d in dets if d["file"] == os.path.join(folder, video)], txt)
+        check({r[0] for r in rows} <= set(range(1, 31)), "%s: frames %r" % (txt, sorted({r[0] for r in rows})))
+    # An existing folder is a folder without the trailing slash too.
+    mot2 = os.path.join(a.work, "mot2")
+    os.makedirs(mot2)
+    detect(a, "--mot", mot2, folder)
+    check(mot_files(mot2) == ["a.txt", "sub/b.txt"], "--mot EXISTING_DIR wrote %r" % mot_files(mot2))
+    for txt in ("a.txt", "sub/b.txt"):
+        check(open(os.path.join(mot, txt)).read() == open(os.path.join(mot2, txt)).read(), "%s differs" % txt)
+    print("--mot DIR/: a.txt (%d lines), sub/b.txt (%d lines), each the JSON's tracked boxes"
+          % tuple(len(read_mot(os.path.join(mot, t))) for t in ("a.txt", "sub/b.txt")))
+
+    # One FILE for two videos: the first one's tracks, the second reported.
+    one = os.path.join(a.work, "one.txt")
+    r = detect(a, "--mot", one, folder, expect=1)
+    check("holds the tracks of one video" in r.stderr and "sub/b.mkv" in r.stderr, "stderr %r" % r.stderr)
+    check(open(one).read() == open(os.path.join(mot, "a.txt")).read(), "--mot FILE is not a.mp4's tracks")
+    print("--mot FILE with two videos: exit 1, %s" % r.stderr.strip())
+
+    # x.avi and x.mp4 in one folder would both write DIR/x.txt: the first (walk order) keeps it.
+    same = os.path.join(a.work, "same")
+    os.makedirs(same)
+    make_clip(a, "same/x.avi", 2, MJPEG)
+    make_clip(a, "same/x.mp4", 3, H264)
+    mot3 = os.path.join(a.work, "mot3") + "/"
+    out3 = os.path.join(a.work, "same.json")
+    r = detect(a, "--json", out3, "--mot", mot3, same, expect=1)
+    check("x.mp4" in r.stderr and "holds the tracks of one video" in r.stderr, "stderr %r" % r.stderr)
+    rows = read_mot(os.path.join(mot3, "x.txt"))
+    check(max(r_[0] for r_ in rows) <= 20, "x.txt has frames past x.avi's 20")
+    check_mot_is_json(rows, [d for d in load_json(out3) if d["file"].endswith("x.avi")], "x.txt")
+    print("x.avi + x.mp4 -> one DIR/x.txt: x.avi's, x.mp4 refused")
+
+
+def stamps(top):
+    """(inode, mtime_ns) of every file under top, hidden ones (the journal) included."""
+    st = {}
+    for d, _, fs in os.walk(top):
+        for f in fs:
+            p = os.path.join(d, f)
+            s = os.stat(p)
+            st[os.path.relpath(p, top)] = (s.st_ino, s.st_mtime_ns)
+    return st
+
+
+def t_resume(a):
+    """--resume per video file: a video finished whole is skipped (its outputs untouched), the
+    JSON is the same as a run without --resume, a damaged video runs again, changed tracker
+    options run it again."""
+    src = os.path.join(a.work, "F")
+    os.makedirs(os.path.join(src, "sub"))
+    make_clip(a, "F/a.mp4", 3, H264)
+    make_clip(a, "F/sub/b.mkv", 3, H264)
+    shutil.copy(os.path.join(a.assets, "coffee.jpg"), src)
+    ref_json, ref_out, ref_mot = (os.path.join(a.work, n) for n in ("ref.json", "ref_out", "ref_mot"))
+    detect(a, "--track", "--json", ref_json, "--draw", "--txt", "-o", ref_out, "--mot", ref_mot + "/", src)
+
+    g = os.path.join(a.work, "G")  # the same length as F: the JSON text compares after a replace
+    os.makedirs(g)
+    shutil.copy(os.path.join(src, "a.mp4"), g)
+    js, out, mot = (os.path.join(a.work, n) for n in ("r.json", "r_out", "r_mot"))
+    args = ["--resume", "--track", "--json", js, "--draw", "--txt", "-o", out, "--mot", mot + "/", g]
+    detect(a, *args)
+    first = dict(stamps(out), **{"mot/" + k: v for k, v in stamps(mot).items()})
+    check("a.mp4" in first and "a/000000.txt" in first and "mot/a.txt" in first, "first run wrote %r" % sorted(first))
+    os.makedirs(os.path.join(g, "sub"))
+    shutil.copy(os.path.join(src, "sub", "b.mkv"), os.path.join(g, "sub"))
+    shutil.copy(os.path.join(src, "coffee.jpg"), g)
+    detect(a, *args)
+    second = dict(stamps(out), **{"mot/" + k: v for k, v in stamps(mot).items()})
+    touched = [k for k in first if second.get(k) != first[k]]
+    check(not touched, "the resumed run rewrote a.mp4's outputs: %r" % touched)
+    check({"sub/b.mp4", "coffee.jpg", "mot/sub/b.txt"} <= set(second), "second run wrote %r" % sorted(second))
+    want = open(ref_json).read().replace(src + "/", g + "/")
+    check(open(js).read() == want, "the resumed JSON differs from a run without --resume")
+    for t in ("a.txt", "sub/b.txt"):
+        check(open(os.path.join(mot, t)).read() == open(os.path.join(ref_mot, t)).read(), "MOT %s differs" % t)
+    check(probe_frames(os.path.join(out, "sub", "b.mp4"))[0] == 30, "b.mp4 drawn frames")
+    detect(a, *args)
+    third = dict(stamps(out), **{"mot/" + k: v for k, v in stamps(mot).items()})
+    touched = [k for k in second if third.get(k) != second[k]]
+    check(not touched and open(js).read() == want, "a third run rewrote %r" % touched)
+    print("--resume: a.mp4 skipped when b.mkv and coffee.jpg were added (%d files untouched), then all "
+          "three; the JSON equals the run without --resume (%d detections)" % (len(first), len(load_json(js))))
+
+    # A damaged video keeps its frames in the JSON, and is run again by the next --resume.
+    data = open(make_clip(a, "cut_src.mp4", 6, H264, ["-movflags", "+faststart"]), "rb").read()
+    with open(os.path.join(g, "c.mp4"), "wb") as f:
+        f.write(data[:len(data) // 2])
+    runs = []
+    for _ in range(2):
+        r = detect(a, *args, expect=1)
+        check("truncated" in r.stderr, "no 'truncated' in %r" % r.stderr)
+        frames = {d["frame"] for d in load_json(js) if d["file"].endswith("/c.mp4")}
+        check(len(frames) >= 10, "the damaged video's frames in the JSON: %d" % len(frames))
+        runs.append(stamps(out))
+    check(runs[0]["c.mp4"] != runs[1]["c.mp4"], "the damaged video was skipped by --resume")
+    check(runs[0]["a.mp4"] == runs[1]["a.mp4"] == first["a.mp4"], "a.mp4 rewritten")
+    print("damaged c.mp4: exit 1 and run again each time, %d frames in the JSON" % len(frames))
+
+    # Other tracker settings are another run: the videos are detected again.
+    os.remove(os.path.join(g, "c.mp4"))
+    detect(a, *(args[:1] + ["--track-buffer", "10"] + args[1:]))
+    after = stamps(out)
+    check(after["a.mp4"] != first["a.mp4"] and after["sub/b.mp4"] != second["sub/b.mp4"],
+          "--track-buffer 10 did not run the videos again")
+    check(after["coffee.jpg"] == second["coffee.jpg"], "the photo ran again for a tracker option")
+    print("--track-buffer 10: both videos run again, the photo not")
+
+
 TESTS = {"formats": t_formats, "draw": t_draw, "stride": t_stride, "walk": t_walk,
          "damaged": t_damaged, "hostile": t_hostile, "stream": t_stream, "http": t_http,
          "reconnect": t_reconnect, "track": t_track, "track_camera": t_track_camera,
-         "track_window": t_track_window}
+         "track_window": t_track_window, "track_options": t_track_options, "mot_multi": t_mot_multi,
+         "resume": t_resume}
 
 
 def main():
