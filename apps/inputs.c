@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "files.h"
+#include "fnv.h"
 #include "report.h"
 
 static int push(bf_inputs *in, char *path, size_t rel, unsigned long long dev,
@@ -31,15 +32,7 @@ static int push(bf_inputs *in, char *path, size_t rel, unsigned long long dev,
     return 0;
 }
 
-unsigned long long bf_input_hash(const char *rel)
-{
-    unsigned long long h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
-    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
+unsigned long long bf_input_hash(const char *rel) { return bfio_fnv1a64(rel); }
 
 int bf_input_in_shard(const char *rel, unsigned k, unsigned n)
 {

@@ -16,6 +16,7 @@ bf_apps_test(test_image)
 bf_apps_test(test_draw)
 bf_apps_test(test_files)
 bf_apps_test(test_plots)
+bf_apps_test(test_journal)
 
 # The program itself (only when it is built).
 if(TARGET bitfalcon)
