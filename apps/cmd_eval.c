@@ -267,29 +267,30 @@ done:
     return rc;
 }
 
-static void print_number(double v)
+/* --- the command line ---------------------------------------------------------- */
+
+typedef struct eval_args {
+    const char *model_path, *dets_path, *images_dir, *labels_dir, *isa;
+    const char *save_json, *data_path, *plots_dir;
+    int want_json, max_det, single_label, legacy, table;
+    int coco_ids;             /* --coco-ids: 1 yes, 0 no, -1 auto */
+    int nc;                   /* --nc, 0 when not given */
+    unsigned image_flags;     /* BFIO_IMAGE_NO_EXIF with --no-exif */
+    bf_options opt;
+    bfio_data_yaml dy;        /* --data */
+    char *data_images, *data_labels; /* its val split's folders */
+} eval_args;
+
+static void eval_args_free(eval_args *e)
 {
-    if (v < 0)
-        printf("null");
-    else
-        printf("%.6f", v);
+    bfio_data_yaml_free(&e->dy);
+    free(e->data_images);
+    free(e->data_labels);
 }
 
-int bf_cmd_eval(int argc, char **argv)
+/* The options into e; 1 when one was wrong (reported), 0 otherwise. */
+static int parse_options(int argc, char **argv, eval_args *e, int *help_shown)
 {
-    const char *model_path = NULL, *dets_path = NULL, *images_dir = NULL, *labels_dir = NULL;
-    const char *isa = NULL;
-    int want_json = 0, max_det = 100, single_label = 0, legacy = 0, coco_ids = -1, table = 1;
-    int nc = 0; /* --nc, 0 when not given */
-    unsigned image_flags = 0; /* BFIO_IMAGE_NO_EXIF with --no-exif */
-    const char *save_json = NULL, *data_path = NULL, *plots_dir = NULL;
-    bfio_data_yaml dy = {0};
-    char *data_images = NULL, *data_labels = NULL;
-    bf_options opt;
-    bf_options_default(&opt);
-    opt.conf_threshold = 0.001f;
-    opt.iou_threshold = 0.7f;
-
     bf_args a;
     bf_args_init(&a, argc, argv);
     int id, bad = 0;
@@ -300,35 +301,35 @@ int bf_cmd_eval(int argc, char **argv)
             fprintf(stderr, "bitfalcon eval: unexpected argument '%s' (use --images DIR)\n", v);
             bad = 1;
             break;
-        case OPT_MODEL: model_path = v; break;
-        case OPT_DETS: dets_path = v; break;
-        case OPT_IMAGES: images_dir = v; break;
-        case OPT_LABELS: labels_dir = v; break;
+        case OPT_MODEL: e->model_path = v; break;
+        case OPT_DETS: e->dets_path = v; break;
+        case OPT_IMAGES: e->images_dir = v; break;
+        case OPT_LABELS: e->labels_dir = v; break;
         case OPT_SIZE:
-            bad = bf_args_int(&a, v, 32, 8192, &opt.input_size) != 0;
-            if (!bad && opt.input_size % 32 != 0) {
-                fprintf(stderr, "bitfalcon eval: --size %d is not a multiple of 32\n", opt.input_size);
+            bad = bf_args_int(&a, v, 32, 8192, &e->opt.input_size) != 0;
+            if (!bad && e->opt.input_size % 32 != 0) {
+                fprintf(stderr, "bitfalcon eval: --size %d is not a multiple of 32\n", e->opt.input_size);
                 bad = 1;
             }
             break;
-        case OPT_CONF: bad = bf_args_float(&a, v, 0.0, 1.0, &opt.conf_threshold) != 0; break;
-        case OPT_IOU: bad = bf_args_float(&a, v, 0.0, 1.0, &opt.iou_threshold) != 0; break;
-        case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &max_det) != 0; break;
-        case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &opt.threads) != 0; break;
-        case OPT_ISA: isa = v; break;
-        case OPT_JSON: want_json = 1; break;
-        case OPT_HELP: help(); return BF_EXIT_OK;
-        case OPT_SINGLE: single_label = 1; break;
-        case OPT_LEGACY: legacy = single_label = 1; break;
-        case OPT_SAVEJSON: save_json = v; break;
-        case OPT_PLOTS: plots_dir = v; break;
-        case OPT_NOTABLE: table = 0; break;
-        case OPT_DATA: data_path = v; break;
-        case OPT_NC: bad = bf_args_int(&a, v, 1, BFIO_MAX_CLASSES, &nc) != 0; break;
-        case OPT_NO_EXIF: image_flags = BFIO_IMAGE_NO_EXIF; break;
+        case OPT_CONF: bad = bf_args_float(&a, v, 0.0, 1.0, &e->opt.conf_threshold) != 0; break;
+        case OPT_IOU: bad = bf_args_float(&a, v, 0.0, 1.0, &e->opt.iou_threshold) != 0; break;
+        case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &e->max_det) != 0; break;
+        case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &e->opt.threads) != 0; break;
+        case OPT_ISA: e->isa = v; break;
+        case OPT_JSON: e->want_json = 1; break;
+        case OPT_HELP: help(); *help_shown = 1; return 0;
+        case OPT_SINGLE: e->single_label = 1; break;
+        case OPT_LEGACY: e->legacy = e->single_label = 1; break;
+        case OPT_SAVEJSON: e->save_json = v; break;
+        case OPT_PLOTS: e->plots_dir = v; break;
+        case OPT_NOTABLE: e->table = 0; break;
+        case OPT_DATA: e->data_path = v; break;
+        case OPT_NC: bad = bf_args_int(&a, v, 1, BFIO_MAX_CLASSES, &e->nc) != 0; break;
+        case OPT_NO_EXIF: e->image_flags = BFIO_IMAGE_NO_EXIF; break;
         case OPT_COCOIDS:
-            coco_ids = !strcmp(v, "yes") ? 1 : !strcmp(v, "no") ? 0 : !strcmp(v, "auto") ? -1 : -2;
-            if (coco_ids == -2) {
+            e->coco_ids = !strcmp(v, "yes") ? 1 : !strcmp(v, "no") ? 0 : !strcmp(v, "auto") ? -1 : -2;
+            if (e->coco_ids == -2) {
                 fprintf(stderr, "bitfalcon eval: --coco-ids takes auto, yes or no\n");
                 bad = 1;
             }
@@ -336,282 +337,400 @@ int bf_cmd_eval(int argc, char **argv)
         default: bad = 1; break;
         }
     }
-    if (!bad && model_path && dets_path) {
+    return bad;
+}
+
+/* --data: its val split gives --images and --labels not given. */
+static int read_data_yaml(eval_args *e)
+{
+    bfio_err yerr;
+    if (bfio_data_yaml_read(e->data_path, &e->dy, &yerr) != 0 ||
+        bfio_data_yaml_val_dirs(&e->dy, &e->data_images, &e->data_labels, &yerr) != 0) {
+        fprintf(stderr, "bitfalcon: %s: %s\n", e->data_path, yerr.msg);
+        return -1;
+    }
+    if (!e->images_dir)
+        e->images_dir = e->data_images;
+    if (!e->labels_dir)
+        e->labels_dir = e->data_labels;
+    return 0;
+}
+
+/* A missing labels folder would read as "no objects anywhere" and end in
+ * "mAP is undefined": blamed on the folder instead. */
+static int check_labels_dir(const char *labels_dir)
+{
+    struct stat st;
+    const char *why = NULL;
+    if (stat(labels_dir, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a folder";
+    if (why) {
+        bf_report_failure(labels_dir, "%s (the --labels folder)", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The options and the combinations of them that make sense; 0 to go on,
+ * BF_EXIT_OK after --help, BF_EXIT_USAGE (reported) otherwise. *help_shown
+ * tells the first two apart. */
+static int parse_args(int argc, char **argv, eval_args *e, int *help_shown)
+{
+    memset(e, 0, sizeof *e);
+    e->max_det = 100;
+    e->coco_ids = -1;
+    e->table = 1;
+    bf_options_default(&e->opt);
+    e->opt.conf_threshold = 0.001f;
+    e->opt.iou_threshold = 0.7f;
+    *help_shown = 0;
+    int bad = parse_options(argc, argv, e, help_shown);
+    if (*help_shown)
+        return BF_EXIT_OK;
+    if (!bad && e->model_path && e->dets_path) {
         fprintf(stderr, "bitfalcon eval: give either --model or --detections, not both\n");
         bad = 1;
     }
-    if (!bad && data_path) {
-        bfio_err yerr;
-        if (bfio_data_yaml_read(data_path, &dy, &yerr) != 0 ||
-            bfio_data_yaml_val_dirs(&dy, &data_images, &data_labels, &yerr) != 0) {
-            fprintf(stderr, "bitfalcon: %s: %s\n", data_path, yerr.msg);
-            bfio_data_yaml_free(&dy);
-            free(data_images);
-            return BF_EXIT_USAGE;
-        }
-        if (!images_dir)
-            images_dir = data_images;
-        if (!labels_dir)
-            labels_dir = data_labels;
-    }
-    if (!bad && (!images_dir || !labels_dir)) {
+    if (!bad && e->data_path && read_data_yaml(e) != 0)
+        return BF_EXIT_USAGE;
+    if (!bad && (!e->images_dir || !e->labels_dir)) {
         fprintf(stderr, "bitfalcon eval: --images and --labels are required (see 'bitfalcon eval --help')\n");
         bad = 1;
     }
-    if (!bad && plots_dir) {
+    if (!bad && e->plots_dir) {
         /* checked (and made) before any work: a bad DIR must not cost the whole run */
         bfio_err perr;
         struct stat pst;
-        if (bfio_mkdirs(plots_dir, &perr) != 0 || stat(plots_dir, &pst) != 0 || !S_ISDIR(pst.st_mode)) {
-            fprintf(stderr, "bitfalcon eval: --plots %s: not a folder that can be written\n", plots_dir);
+        if (bfio_mkdirs(e->plots_dir, &perr) != 0 || stat(e->plots_dir, &pst) != 0 || !S_ISDIR(pst.st_mode)) {
+            fprintf(stderr, "bitfalcon eval: --plots %s: not a folder that can be written\n", e->plots_dir);
             return BF_EXIT_USAGE;
         }
     }
-    if (!bad && nc && !dets_path) {
+    if (!bad && e->nc && !e->dets_path) {
         fprintf(stderr, "bitfalcon eval: --nc is for --detections (a model knows its classes)\n");
         bad = 1;
     }
-    if (!bad && nc && data_path && nc != dy.n_names) {
-        fprintf(stderr, "bitfalcon eval: --nc %d, but %s names %d classes\n", nc, data_path, dy.n_names);
+    if (!bad && e->nc && e->data_path && e->nc != e->dy.n_names) {
+        fprintf(stderr, "bitfalcon eval: --nc %d, but %s names %d classes\n", e->nc, e->data_path,
+                e->dy.n_names);
         bad = 1;
     }
-    if (!bad) {
-        /* A missing labels folder would read as "no objects anywhere" and end
-         * in "mAP is undefined": blamed on the folder instead. */
-        struct stat st;
-        const char *why = NULL;
-        if (stat(labels_dir, &st) != 0)
-            why = strerror(errno);
-        else if (!S_ISDIR(st.st_mode))
-            why = "not a folder";
-        if (why) {
-            bf_report_failure(labels_dir, "%s (the --labels folder)", why);
-            bad = 1;
-        }
-    }
-    if (bad) {
-        bfio_data_yaml_free(&dy);
-        free(data_images);
-        free(data_labels);
+    if (!bad && check_labels_dir(e->labels_dir) != 0)
+        bad = 1;
+    if (bad)
         return BF_EXIT_USAGE;
-    }
-    if (!dets_path && !model_path) {
+    if (!e->dets_path && !e->model_path) {
         const char *looked = NULL;
-        if (!(model_path = bf_default_model(&looked))) {
+        if (!(e->model_path = bf_default_model(&looked))) {
             fprintf(stderr, "bitfalcon: %s\n", looked);
             return BF_EXIT_USAGE;
         }
     }
-    opt.isa = isa;
-    opt.max_detections = legacy ? max_det : 300; /* yolo val: max_det 300 */
-    opt.multi_label = !single_label;
+    e->opt.isa = e->isa;
+    e->opt.max_detections = e->legacy ? e->max_det : 300; /* yolo val: max_det 300 */
+    e->opt.multi_label = !e->single_label;
+    return 0;
+}
 
-    bf_model *model = NULL;
-    bf_detector *det = NULL;
-    file_dets fd;
-    memset(&fd, 0, sizeof fd);
-    int num_classes = BFIO_MAX_CLASSES;
-    bf_error berr;
+/* --- where the detections come from: the model, or a file ------------------------ */
+
+typedef struct eval_source {
+    bf_model *model;   /* -m */
+    bf_detector *det;
+    file_dets fd;      /* --detections */
+    int num_classes;   /* the labels' class count */
+    int coco_ids;      /* --save-json category ids: 1 COCO's 91 */
+} eval_source;
+
+static int open_source(const eval_args *e, eval_source *src)
+{
+    memset(src, 0, sizeof *src);
+    src->num_classes = BFIO_MAX_CLASSES;
+    src->coco_ids = e->coco_ids;
+    if (e->model_path) {
+        bf_error berr;
+        if (bf_model_open(e->model_path, &src->model, &berr) != BF_OK ||
+            bf_detector_create(src->model, &e->opt, &src->det, &berr) != BF_OK) {
+            bf_report_path_message(e->model_path, berr.message);
+            return -1;
+        }
+        src->num_classes = bf_model_num_classes(src->model);
+        if (src->coco_ids < 0)
+            src->coco_ids = bfio_names_are_coco80(model_name, src->model, src->num_classes);
+        if (e->data_path && e->dy.n_names != src->num_classes)
+            bf_report_message("warning: %s names %d classes, the model has %d", e->data_path,
+                              e->dy.n_names, src->num_classes);
+        return 0;
+    }
     bfio_err err;
-    if (model_path) {
-        if (bf_model_open(model_path, &model, &berr) != BF_OK ||
-            bf_detector_create(model, &opt, &det, &berr) != BF_OK) {
-            bf_report_path_message(model_path, berr.message);
-            bf_model_close(model);
-            return BF_EXIT_USAGE;
-        }
-        num_classes = bf_model_num_classes(model);
-        if (coco_ids < 0)
-            coco_ids = bfio_names_are_coco80(model_name, model, num_classes);
-        if (data_path && dy.n_names != num_classes)
-            bf_report_message("warning: %s names %d classes, the model has %d", data_path, dy.n_names,
-                              num_classes);
-    } else if (bfio_detfile_read(dets_path, &fd.df, &err) != 0) {
-        fprintf(stderr, "bitfalcon: %s: %s\n", dets_path, err.msg);
-        return BF_EXIT_USAGE;
+    if (bfio_detfile_read(e->dets_path, &src->fd.df, &err) != 0) {
+        fprintf(stderr, "bitfalcon: %s: %s\n", e->dets_path, err.msg);
+        return -1;
     }
+    return 0;
+}
 
-    int status = BF_EXIT_USAGE;
-    bf_inputs in = {0};
-    bfio_eval *ev = NULL;
-    bfio_confusion *cm = NULL; /* --plots */
-    bfio_box *dboxes = NULL;
-    bfio_sb results; /* --save-json */
-    bfio_sb_init(&results);
-    bfio_sb_putc(&results, '[');
-    int results_first = 1;
-    if (bf_inputs_add(&in, images_dir) != 0) {
-        bf_report_message("out of memory");
-        goto done;
+/* Without a model, the class count of --nc, data.yaml, or COCO's. */
+static void settle_classes(const eval_args *e, eval_source *src)
+{
+    if (!src->model && e->nc)
+        src->num_classes = e->nc;
+    else if (!src->model && !e->data_path)
+        src->num_classes = 80; /* COCO's, the shipped model's: see --nc */
+    if (!src->model && e->data_path) {
+        src->num_classes = e->dy.n_names;
+        if (src->coco_ids < 0)
+            src->coco_ids = bfio_names_are_coco80(yaml_name, (void *)&e->dy, src->num_classes);
     }
-    if (in.count == 0)
-        goto done; /* reported by bf_inputs_add */
-    int failures = in.failures;
-    if (dets_path) {
-        int g = group_by_stem(&fd, &in);
-        if (g != 0)
-            goto done;
-        if (fd.unmatched)
-            bf_report_message("%s: %zu detections name files that are not among the images; "
-                              "ignored", dets_path, fd.unmatched);
-    }
-    if (!model && nc)
-        num_classes = nc;
-    else if (!model && !data_path)
-        num_classes = 80; /* COCO's, the shipped model's: see --nc */
-    if (!model && data_path) {
-        num_classes = dy.n_names;
-        if (coco_ids < 0)
-            coco_ids = bfio_names_are_coco80(yaml_name, &dy, num_classes);
-    }
-    if (coco_ids < 0)
-        coco_ids = 0;
-    ev = bfio_eval_create(num_classes, max_det);
-    if (plots_dir && !(cm = bfio_confusion_create(num_classes, 0.25, 0.45))) {
-        bf_report_message("out of memory");
-        goto done;
-    }
-    if (ev && !legacy)
-        bfio_eval_set_limit(ev, BFIO_LIMIT_PER_IMAGE_CLASS);
-    if (!ev) {
-        bf_report_message("out of memory");
-        goto done;
-    }
+    if (src->coco_ids < 0)
+        src->coco_ids = 0;
+}
 
-    size_t dcap = 0;
-    for (size_t i = 0; i < in.count; i++) {
-        const bf_input *input = &in.items[i];
-        bf_report_progress(i + 1, in.count, input->path);
-        /* The image, decoded whatever the source of the detections: a file
-         * the model could not read is not scored from a detections file either
-         * (a header alone would pass a truncated JPEG). */
-        bfio_image img = {0};
-        if (bfio_image_load_ex(input->path, image_flags, &img, &err) != 0) {
-            bf_report_failure(input->path, "%s", err.msg);
-            failures++;
-            continue;
+static void close_source(eval_source *src)
+{
+    file_dets_free(&src->fd);
+    bf_detector_destroy(src->det);
+    bf_model_close(src->model);
+}
+
+/* --- scoring ------------------------------------------------------------------ */
+
+typedef struct eval_run {
+    const eval_args *e;
+    eval_source *src;
+    bf_inputs in;
+    bfio_eval *ev;
+    bfio_confusion *cm; /* --plots */
+    bfio_box *dboxes;   /* this image's detections */
+    size_t dcap;
+    bfio_sb results;    /* --save-json */
+    int results_first;
+    int failures;
+} eval_run;
+
+static int grow_boxes(eval_run *r, size_t n)
+{
+    if (n <= r->dcap)
+        return 0;
+    bfio_box *p = realloc(r->dboxes, n * sizeof *p);
+    if (!p)
+        return -1;
+    r->dboxes = p;
+    r->dcap = n;
+    return 0;
+}
+
+/* Image i's detections into r->dboxes (*nd of them): 0; 1 after reporting
+ * that the model failed on it; -1 out of memory. */
+static int image_detections(eval_run *r, size_t i, const bfio_image *img, size_t *nd)
+{
+    if (r->src->det) {
+        bf_error berr;
+        if (bf_detector_run(r->src->det, img->pixels, img->width, img->height, img->stride,
+                            BF_PIXEL_RGB, &berr) != BF_OK) {
+            bf_report_path_message(r->in.items[i].path, berr.message);
+            return 1;
         }
-        int w = img.width, h = img.height;
-        if (!model_path)
-            bfio_image_free(&img);
-        /* Ground truth. */
-        char *lpath = label_path(labels_dir, input->rel);
-        bfio_box *gt = NULL;
-        size_t n_gt = 0;
-        int missing = 0;
-        if (!lpath || bfio_labels_read(lpath, w, h, num_classes, &gt, &n_gt, &missing, &err) != 0) {
-            bf_report_failure(lpath ? lpath : input->path, "%s", lpath ? err.msg : "out of memory");
-            free(lpath);
-            bfio_image_free(&img);
-            failures++;
-            continue;
-        }
+        const bf_detection *d = bf_detector_results(r->src->det, nd);
+        if (grow_boxes(r, *nd) != 0)
+            return -1;
+        for (size_t k = 0; k < *nd; k++)
+            r->dboxes[k] = (bfio_box){d[k].x0, d[k].y0, d[k].x1, d[k].y1, d[k].score, d[k].class_id};
+        return 0;
+    }
+    const file_dets *fd = &r->src->fd;
+    *nd = fd->count[i];
+    if (grow_boxes(r, *nd) != 0)
+        return -1;
+    for (size_t k = 0; k < *nd; k++) {
+        const bfio_det_record *x = &fd->df.items[fd->order[fd->first[i] + k]];
+        r->dboxes[k] = (bfio_box){x->x, x->y, x->x + x->w, x->y + x->h, x->score, x->class_id};
+    }
+    return 0;
+}
+
+/* Scores image i: 0 (a failure is reported and counted), -1 out of memory. */
+static int score_image(eval_run *r, size_t i)
+{
+    const bf_input *input = &r->in.items[i];
+    bfio_err err;
+    /* The image, decoded whatever the source of the detections: a file the
+     * model could not read is not scored from a detections file either (a
+     * header alone would pass a truncated JPEG). */
+    bfio_image img = {0};
+    if (bfio_image_load_ex(input->path, r->e->image_flags, &img, &err) != 0) {
+        bf_report_failure(input->path, "%s", err.msg);
+        r->failures++;
+        return 0;
+    }
+    const int w = img.width, h = img.height;
+    if (!r->src->det)
+        bfio_image_free(&img); /* its size is all a detections file needs */
+    /* Ground truth. */
+    char *lpath = label_path(r->e->labels_dir, input->rel);
+    bfio_box *gt = NULL;
+    size_t n_gt = 0, nd = 0;
+    int missing = 0;
+    if (!lpath || bfio_labels_read(lpath, w, h, r->src->num_classes, &gt, &n_gt, &missing, &err) != 0) {
+        bf_report_failure(lpath ? lpath : input->path, "%s", lpath ? err.msg : "out of memory");
         free(lpath);
-        /* Detections. */
-        size_t nd = 0;
-        if (model_path) {
-            if (bf_detector_run(det, img.pixels, w, h, img.stride, BF_PIXEL_RGB, &berr) != BF_OK) {
-                bf_report_path_message(input->path, berr.message);
-                bfio_image_free(&img);
-                free(gt);
-                failures++;
-                continue;
-            }
-            bfio_image_free(&img);
-            const bf_detection *d = bf_detector_results(det, &nd);
-            if (nd > dcap) {
-                bfio_box *p = realloc(dboxes, nd * sizeof *p);
-                if (!p) {
-                    free(gt);
-                    bf_report_message("out of memory");
-                    goto done;
-                }
-                dboxes = p;
-                dcap = nd;
-            }
-            for (size_t k = 0; k < nd; k++)
-                dboxes[k] = (bfio_box){d[k].x0, d[k].y0, d[k].x1, d[k].y1, d[k].score, d[k].class_id};
-        } else {
-            nd = fd.count[i];
-            if (nd > dcap) {
-                bfio_box *p = realloc(dboxes, nd * sizeof *p);
-                if (!p) {
-                    free(gt);
-                    bf_report_message("out of memory");
-                    goto done;
-                }
-                dboxes = p;
-                dcap = nd;
-            }
-            for (size_t k = 0; k < nd; k++) {
-                const bfio_det_record *r = &fd.df.items[fd.order[fd.first[i] + k]];
-                dboxes[k] = (bfio_box){r->x, r->y, r->x + r->w, r->y + r->h, r->score, r->class_id};
-            }
-        }
-        if (bfio_eval_add_image(ev, gt, n_gt, dboxes, nd, &err) != 0 ||
-            (cm && bfio_confusion_add_image(cm, gt, n_gt, dboxes, nd, &err) != 0)) {
-            bf_report_failure(input->path, "%s", err.msg);
-            failures++;
-        } else if (save_json) {
-            bfio_coco_results_add(&results, &results_first, input->path, dboxes, nd, coco_ids);
-        }
-        free(gt);
+        bfio_image_free(&img);
+        r->failures++;
+        return 0;
     }
-    bf_report_progress_end();
+    free(lpath);
+    int rc = image_detections(r, i, &img, &nd);
+    bfio_image_free(&img);
+    if (rc == 0 && (bfio_eval_add_image(r->ev, gt, n_gt, r->dboxes, nd, &err) != 0 ||
+                    (r->cm && bfio_confusion_add_image(r->cm, gt, n_gt, r->dboxes, nd, &err) != 0))) {
+        bf_report_failure(input->path, "%s", err.msg);
+        r->failures++;
+    } else if (rc == 0 && r->e->save_json) {
+        bfio_coco_results_add(&r->results, &r->results_first, input->path, r->dboxes, nd,
+                              r->src->coco_ids);
+    }
+    free(gt);
+    if (rc < 0)
+        bf_report_message("out of memory");
+    r->failures += rc > 0;
+    return rc < 0 ? -1 : 0;
+}
 
-    bfio_eval_result res;
-    if (bfio_eval_compute(ev, &res, &err) != 0) {
-        bf_report_message("%s", err.msg);
-        goto done;
+/* The inputs, the detections file matched to them, the metric's state. 0,
+ * or -1 (reported) to stop with usage status. */
+static int start_run(eval_run *r)
+{
+    const eval_args *e = r->e;
+    if (bf_inputs_add(&r->in, e->images_dir) != 0) {
+        bf_report_message("out of memory");
+        return -1;
     }
-    if (res.classes == 0) {
-        bf_report_message("no ground-truth boxes in %s: mAP is undefined", labels_dir);
-        failures++;
+    if (r->in.count == 0)
+        return -1; /* reported by bf_inputs_add */
+    r->failures = r->in.failures;
+    if (e->dets_path) {
+        if (group_by_stem(&r->src->fd, &r->in) != 0)
+            return -1;
+        if (r->src->fd.unmatched)
+            bf_report_message("%s: %zu detections name files that are not among the images; "
+                              "ignored", e->dets_path, r->src->fd.unmatched);
     }
-    if (save_json) {
-        bfio_sb_puts(&results, "\n]\n");
-        if (results.failed) {
+    settle_classes(e, r->src);
+    int nc = r->src->num_classes;
+    r->ev = bfio_eval_create(nc, e->max_det);
+    if ((e->plots_dir && !(r->cm = bfio_confusion_create(nc, 0.25, 0.45))) || !r->ev) {
+        bf_report_message("out of memory");
+        return -1;
+    }
+    if (!e->legacy)
+        bfio_eval_set_limit(r->ev, BFIO_LIMIT_PER_IMAGE_CLASS);
+    return 0;
+}
+
+static void print_number(double v)
+{
+    if (v < 0)
+        printf("null");
+    else
+        printf("%.6f", v);
+}
+
+/* --save-json, --plots, the table and the summary. 0, or -1 out of memory. */
+static int report(eval_run *r, const bfio_eval_result *res)
+{
+    const eval_args *e = r->e;
+    const bf_model *model = r->src->model;
+    bfio_err err;
+    if (e->save_json) {
+        bfio_sb_puts(&r->results, "\n]\n");
+        if (r->results.failed) {
             bf_report_message("out of memory");
-            goto done;
+            return -1;
         }
-        if (bfio_write_file_atomic(save_json, results.data, results.len, &err) != 0) {
-            bf_report_failure(save_json, "%s", err.msg);
-            failures++;
+        if (bfio_write_file_atomic(e->save_json, r->results.data, r->results.len, &err) != 0) {
+            bf_report_failure(e->save_json, "%s", err.msg);
+            r->failures++;
         }
     }
-    if (plots_dir && res.classes && write_plots(ev, cm, num_classes, model, data_path ? &dy : NULL, plots_dir) != 0)
-        failures++;
-    if (!want_json && table && res.classes)
-        bfio_eval_print_table(stdout, ev, num_classes, model ? model_name : data_path ? yaml_name : NULL,
-                              model ? (void *)model : (void *)&dy, &res);
-    if (want_json) {
+    if (e->plots_dir && res->classes &&
+        write_plots(r->ev, r->cm, r->src->num_classes, model, e->data_path ? &e->dy : NULL, e->plots_dir) != 0)
+        r->failures++;
+    if (!e->want_json && e->table && res->classes)
+        bfio_eval_print_table(stdout, r->ev, r->src->num_classes,
+                              model ? model_name : e->data_path ? yaml_name : NULL,
+                              model ? (void *)model : (void *)&e->dy, res);
+    if (e->want_json) {
         printf("{\"map\": ");
-        print_number(res.map);
+        print_number(res->map);
         printf(", \"map50\": ");
-        print_number(res.map50);
-        printf(", \"images\": %zu}\n", res.images);
+        print_number(res->map50);
+        printf(", \"images\": %zu}\n", res->images);
     } else {
-        printf("images    %zu (%zu boxes, %d classes with boxes)\n", res.images, res.gt_boxes,
-               res.classes);
-        if (res.classes) {
-            printf("mAP50-95  %.4f\n", res.map);
-            printf("mAP50     %.4f\n", res.map50);
+        printf("images    %zu (%zu boxes, %d classes with boxes)\n", res->images, res->gt_boxes,
+               res->classes);
+        if (res->classes) {
+            printf("mAP50-95  %.4f\n", res->map);
+            printf("mAP50     %.4f\n", res->map50);
         } else {
             printf("mAP50-95  n/a\nmAP50     n/a\n");
         }
     }
-    status = fflush(stdout) != 0 || failures ? BF_EXIT_SOME_FAILED : BF_EXIT_OK;
+    return 0;
+}
+
+/* Scores every image and reports; the exit status. */
+static int run_eval(const eval_args *e, eval_source *src)
+{
+    eval_run r;
+    memset(&r, 0, sizeof r);
+    r.e = e;
+    r.src = src;
+    r.results_first = 1;
+    bfio_sb_init(&r.results);
+    bfio_sb_putc(&r.results, '[');
+    int status = BF_EXIT_USAGE;
+    if (start_run(&r) != 0)
+        goto done;
+    for (size_t i = 0; i < r.in.count; i++) {
+        bf_report_progress(i + 1, r.in.count, r.in.items[i].path);
+        if (score_image(&r, i) != 0)
+            goto done;
+    }
+    bf_report_progress_end();
+    bfio_eval_result res;
+    bfio_err err;
+    if (bfio_eval_compute(r.ev, &res, &err) != 0) {
+        bf_report_message("%s", err.msg);
+        goto done;
+    }
+    if (res.classes == 0) {
+        bf_report_message("no ground-truth boxes in %s: mAP is undefined", e->labels_dir);
+        r.failures++;
+    }
+    if (report(&r, &res) != 0)
+        goto done;
+    status = fflush(stdout) != 0 || r.failures ? BF_EXIT_SOME_FAILED : BF_EXIT_OK;
 done:
-    bfio_data_yaml_free(&dy);
-    free(data_images);
-    free(data_labels);
-    bfio_sb_free(&results);
-    free(dboxes);
-    bfio_eval_destroy(ev);
-    bfio_confusion_destroy(cm);
-    bf_inputs_free(&in);
-    file_dets_free(&fd);
-    bf_detector_destroy(det);
-    bf_model_close(model);
+    bfio_sb_free(&r.results);
+    free(r.dboxes);
+    bfio_eval_destroy(r.ev);
+    bfio_confusion_destroy(r.cm);
+    bf_inputs_free(&r.in);
+    return status;
+}
+
+int bf_cmd_eval(int argc, char **argv)
+{
+    eval_args e;
+    int help_shown;
+    int status = parse_args(argc, argv, &e, &help_shown);
+    if (status == 0 && !help_shown) {
+        eval_source src;
+        status = open_source(&e, &src) != 0 ? BF_EXIT_USAGE : run_eval(&e, &src);
+        close_source(&src);
+    }
+    eval_args_free(&e);
     return status;
 }
