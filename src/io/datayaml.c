@@ -196,172 +196,174 @@ static char *dir_of(const char *path)
     return s ? dupn(path, (size_t)(s - path)) : dupn(".", 1);
 }
 
-int bfio_data_yaml_parse(const char *text, size_t len, const char *path, bfio_data_yaml *out, bfio_err *err)
+/* What the line-by-line parse has seen so far. */
+typedef struct yaml_state {
+    const char *path; /* for messages */
+    int line;
+    names_acc *a;
+    char *root;      /* path: as written */
+    long nc;         /* nc:, -1 when absent */
+    int in_names;    /* the lines below a bare "names:" */
+    int names_dict;  /* those are a dict (1) or a list (0); -1 none yet */
+    int seen_names;
+    bfio_data_yaml *out;
+} yaml_state;
+
+/* An indented line below "names:": "- NAME" or "ID: NAME", not mixed. */
+static int names_line(yaml_state *st, const char *b, const char *e, bfio_err *err)
 {
-    memset(out, 0, sizeof *out);
-    names_acc *a = calloc(1, sizeof *a);
-    char *root = NULL;
-    long nc = -1;
-    int rc = -1, in_names = 0, names_dict = -1, seen_names = 0, line = 0;
-    if (!a)
-        return bfio_fail(err, "%s: out of memory", path);
-    if (memchr(text, 0, len)) {
-        bfio_fail(err, "%s: not a text file (NUL byte)", path);
-        goto done;
+    int dict = *b != '-';
+    if (st->names_dict == !dict)
+        return bfio_fail(err, "%s: line %d: %s entry in a names %s", st->path, st->line,
+                         dict ? "dict" : "list", dict ? "list" : "dict");
+    st->names_dict = dict;
+    return entry(st->a, dict ? b : b + 1, e, dict, st->path, st->line, err);
+}
+
+static int parse_nc(yaml_state *st, const char *vb, const char *ve, bfio_err *err)
+{
+    char num[24];
+    size_t k = (size_t)(ve - vb);
+    char *endp;
+    if (k == 0 || k >= sizeof num)
+        return bfio_fail(err, "%s: line %d: bad nc", st->path, st->line);
+    memcpy(num, vb, k);
+    num[k] = 0;
+    errno = 0;
+    st->nc = strtol(num, &endp, 10);
+    if (*endp || errno || st->nc < 1 || st->nc > BFIO_DATA_MAX_NAMES)
+        return bfio_fail(err, "%s: line %d: nc '%s' not in 1..%d", st->path, st->line, num,
+                         BFIO_DATA_MAX_NAMES);
+    return 0;
+}
+
+/* path:, train: or val: (dst where its value goes). */
+static int folder_key(yaml_state *st, char **dst, int is_val, const char *kb, size_t kl,
+                      const char *vb, const char *ve, bfio_err *err)
+{
+    if (*dst)
+        return bfio_fail(err, "%s: line %d: %.*s given twice", st->path, st->line, (int)kl, kb);
+    if (vb == ve || *vb == '[') { /* empty, or a list of folders: only train may be one */
+        if (is_val && vb != ve)
+            return bfio_fail(err, "%s: line %d: val as a list is not supported", st->path, st->line);
+        return 0;
     }
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        line++;
-        const char *b = p, *e = le;
-        p = nl ? nl + 1 : end;
-        int indent = 0;
-        while (b + indent < e && b[indent] == ' ')
-            indent++;
-        if (b + indent < e && b[indent] == '\t') {
-            bfio_fail(err, "%s: line %d: tab indentation", path, line);
-            goto done;
-        }
-        strip(&b, &e);
-        if (b == e || (e - b == 3 && !memcmp(b, "---", 3)))
-            continue;
-        if (indent > 0) {
-            if (!in_names)
-                continue; /* nested under a key we skip */
-            if (*b == '-') {
-                if (names_dict == 1) {
-                    bfio_fail(err, "%s: line %d: list entry in a names dict", path, line);
-                    goto done;
-                }
-                names_dict = 0;
-                if (entry(a, b + 1, e, 0, path, line, err) != 0)
-                    goto done;
-            } else {
-                if (names_dict == 0) {
-                    bfio_fail(err, "%s: line %d: dict entry in a names list", path, line);
-                    goto done;
-                }
-                names_dict = 1;
-                if (entry(a, b, e, 1, path, line, err) != 0)
-                    goto done;
-            }
-            continue;
-        }
-        in_names = 0;
-        if (*b == '-') { /* a top-level list item: part of a key we skip (train: as a list) */
-            continue;
-        }
-        const char *c = memchr(b, ':', (size_t)(e - b));
-        if (!c) {
-            bfio_fail(err, "%s: line %d: expected 'key: value'", path, line);
-            goto done;
-        }
-        const char *kb = b, *ke = c, *vb = c + 1, *ve = e;
-        strip(&kb, &ke);
-        strip(&vb, &ve);
-        size_t kl = (size_t)(ke - kb);
-        int bad = 0;
+    int bad = 0;
+    *dst = scalar(vb, ve, &bad);
+    if (bad || !*dst)
+        return bfio_fail(err, "%s: line %d: %s", st->path, st->line,
+                         bad ? "unterminated quote" : "out of memory");
+    return 0;
+}
+
+/* A top-level "key: value" line; keys other than these are skipped. */
+static int top_key(yaml_state *st, const char *b, const char *e, bfio_err *err)
+{
+    const char *c = memchr(b, ':', (size_t)(e - b));
+    if (!c)
+        return bfio_fail(err, "%s: line %d: expected 'key: value'", st->path, st->line);
+    const char *kb = b, *ke = c, *vb = c + 1, *ve = e;
+    strip(&kb, &ke);
+    strip(&vb, &ve);
+    size_t kl = (size_t)(ke - kb);
 #define KEY(s) (kl == sizeof(s) - 1 && !memcmp(kb, s, kl))
-        if (KEY("names")) {
-            if (seen_names++) {
-                bfio_fail(err, "%s: line %d: names given twice", path, line);
-                goto done;
-            }
-            if (vb == ve) {
-                in_names = 1;
-            } else if (*vb == '[' || *vb == '{') {
-                if (flow(a, vb, ve, path, line, err) != 0)
-                    goto done;
-            } else {
-                bfio_fail(err, "%s: line %d: names must be a list or a dict", path, line);
-                goto done;
-            }
-        } else if (KEY("path") || KEY("train") || KEY("val")) {
-            char **dst = KEY("path") ? &root : KEY("train") ? &out->train : &out->val;
-            if (*dst) {
-                bfio_fail(err, "%s: line %d: %.*s given twice", path, line, (int)kl, kb);
-                goto done;
-            }
-            if (vb == ve || *vb == '[') { /* empty, or a list of folders: only train may be one */
-                if (KEY("val") && vb != ve) {
-                    bfio_fail(err, "%s: line %d: val as a list is not supported", path, line);
-                    goto done;
-                }
-                continue;
-            }
-            *dst = scalar(vb, ve, &bad);
-            if (bad || !*dst) {
-                bfio_fail(err, "%s: line %d: %s", path, line, bad ? "unterminated quote" : "out of memory");
-                goto done;
-            }
-        } else if (KEY("nc")) {
-            char num[24];
-            size_t k = (size_t)(ve - vb);
-            char *endp;
-            if (k == 0 || k >= sizeof num) {
-                bfio_fail(err, "%s: line %d: bad nc", path, line);
-                goto done;
-            }
-            memcpy(num, vb, k);
-            num[k] = 0;
-            errno = 0;
-            nc = strtol(num, &endp, 10);
-            if (*endp || errno || nc < 1 || nc > BFIO_DATA_MAX_NAMES) {
-                bfio_fail(err, "%s: line %d: nc '%s' not in 1..%d", path, line, num, BFIO_DATA_MAX_NAMES);
-                goto done;
-            }
-        }
+    if (KEY("names")) {
+        if (st->seen_names++)
+            return bfio_fail(err, "%s: line %d: names given twice", st->path, st->line);
+        if (vb == ve)
+            st->in_names = 1;
+        else if (*vb == '[' || *vb == '{')
+            return flow(st->a, vb, ve, st->path, st->line, err);
+        else
+            return bfio_fail(err, "%s: line %d: names must be a list or a dict", st->path, st->line);
+        return 0;
+    }
+    if (KEY("path") || KEY("train") || KEY("val"))
+        return folder_key(st, KEY("path") ? &st->root : KEY("train") ? &st->out->train : &st->out->val,
+                          KEY("val"), kb, kl, vb, ve, err);
+    if (KEY("nc"))
+        return parse_nc(st, vb, ve, err);
 #undef KEY
-    }
-    if (!seen_names || a->count == 0) {
-        bfio_fail(err, "%s: no names", path);
-        goto done;
-    }
-    if (a->count != a->n) {
-        bfio_fail(err, "%s: names: ids must be 0..%d, each once", path, a->n - 1);
-        goto done;
-    }
-    if (nc >= 0 && nc != a->n) {
-        bfio_fail(err, "%s: nc %ld but %d names", path, nc, a->n);
-        goto done;
-    }
-    /* root: path: relative to the yaml's folder; absent = the yaml's folder */
-    char *dir = dir_of(path);
-    if (!dir) {
-        bfio_fail(err, "%s: out of memory", path);
-        goto done;
-    }
-    if (root && root[0] == '/') {
-        out->root = root;
-        root = NULL;
+    return 0;
+}
+
+/* One line of the file. */
+static int parse_line(yaml_state *st, const char *b, const char *e, bfio_err *err)
+{
+    int indent = 0;
+    while (b + indent < e && b[indent] == ' ')
+        indent++;
+    if (b + indent < e && b[indent] == '\t')
+        return bfio_fail(err, "%s: line %d: tab indentation", st->path, st->line);
+    strip(&b, &e);
+    if (b == e || (e - b == 3 && !memcmp(b, "---", 3)))
+        return 0;
+    if (indent > 0) /* in names, or nested under a key we skip */
+        return st->in_names ? names_line(st, b, e, err) : 0;
+    st->in_names = 0;
+    if (*b == '-') /* a top-level list item: part of a key we skip (train: as a list) */
+        return 0;
+    return top_key(st, b, e, err);
+}
+
+/* After the last line: the names complete and consistent with nc, and the
+ * root resolved (path: relative to the yaml's folder; absent = that folder). */
+static int finish(yaml_state *st, bfio_err *err)
+{
+    names_acc *a = st->a;
+    bfio_data_yaml *out = st->out;
+    if (!st->seen_names || a->count == 0)
+        return bfio_fail(err, "%s: no names", st->path);
+    if (a->count != a->n)
+        return bfio_fail(err, "%s: names: ids must be 0..%d, each once", st->path, a->n - 1);
+    if (st->nc >= 0 && st->nc != a->n)
+        return bfio_fail(err, "%s: nc %ld but %d names", st->path, st->nc, a->n);
+    char *dir = dir_of(st->path);
+    if (!dir)
+        return bfio_fail(err, "%s: out of memory", st->path);
+    if (st->root && st->root[0] == '/') {
+        out->root = st->root;
+        st->root = NULL;
         free(dir);
-    } else if (root) {
-        out->root = bfio_path_join(dir, root);
+    } else if (st->root) {
+        out->root = bfio_path_join(dir, st->root);
         free(dir);
     } else {
         out->root = dir;
     }
-    if (!out->root) {
-        bfio_fail(err, "%s: out of memory", path);
-        goto done;
-    }
-    out->names = calloc((size_t)a->n, sizeof *out->names);
-    if (!out->names) {
-        bfio_fail(err, "%s: out of memory", path);
-        goto done;
-    }
+    if (!out->root || !(out->names = calloc((size_t)a->n, sizeof *out->names)))
+        return bfio_fail(err, "%s: out of memory", st->path);
     out->n_names = a->n;
     for (int i = 0; i < a->n; i++) {
         out->names[i] = a->v[i];
         a->v[i] = NULL;
     }
-    rc = 0;
-done:
+    return 0;
+}
+
+int bfio_data_yaml_parse(const char *text, size_t len, const char *path, bfio_data_yaml *out, bfio_err *err)
+{
+    memset(out, 0, sizeof *out);
+    yaml_state st = {path, 0, calloc(1, sizeof(names_acc)), NULL, -1, 0, -1, 0, out};
+    if (!st.a)
+        return bfio_fail(err, "%s: out of memory", path);
+    int rc = 0;
+    if (memchr(text, 0, len))
+        rc = bfio_fail(err, "%s: not a text file (NUL byte)", path);
+    const char *p = text, *end = text + len;
+    while (rc == 0 && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        st.line++;
+        rc = parse_line(&st, p, le, err);
+        p = nl ? nl + 1 : end;
+    }
+    if (rc == 0)
+        rc = finish(&st, err);
     for (int i = 0; i < BFIO_DATA_MAX_NAMES; i++)
-        free(a->v[i]);
-    free(a);
-    free(root);
+        free(st.a->v[i]);
+    free(st.a);
+    free(st.root);
     if (rc != 0)
         bfio_data_yaml_free(out);
     return rc;
