@@ -202,101 +202,71 @@ static void match_class(const bfio_box *gt, const keyed *gk, size_t G, const bfi
     }
 }
 
-int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bfio_box *dets,
-                        size_t n_dets, bfio_err *err)
+/* The per-image working arrays of bfio_eval_add_image. */
+typedef struct image_scratch {
+    keyed *sk;        /* score sort */
+    size_t *order;    /* rank -> input index */
+    keyed *dk;        /* kept dets grouped by class */
+    keyed *gk;        /* gt grouped by class */
+    uint16_t *tp;     /* by rank */
+    double *ious;     /* one class's D x G IoUs, grown as needed */
+    size_t max_cells;
+    unsigned char *gtm;  /* gt matched, per threshold pass */
+    unsigned char *keep; /* by rank: committed */
+} image_scratch;
+
+/* 3. Matches each class present in the image; marks the detections kept
+ * (keep) and reserves their room, so that committing cannot fail half-way. */
+static int match_classes(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bfio_box *dets,
+                         size_t kept, image_scratch *s, bfio_err *err)
 {
-    if (!ev)
-        return bfio_fail(err, "no evaluator");
-    if (check_boxes(ev, gt, n_gt, "ground truth box", 0, err) != 0 ||
-        check_boxes(ev, dets, n_dets, "detection", 1, err) != 0)
-        return -1;
-
-    /* per image: the first max_dets ranks; per image and class: all ranks, cut per class below */
-    size_t kept = ev->per_class ? n_dets : n_dets < (size_t)ev->max_dets ? n_dets : (size_t)ev->max_dets;
-    if (n_dets >= SIZE_MAX / sizeof(keyed) || n_gt >= SIZE_MAX / sizeof(keyed))
-        return bfio_fail(err, "too many boxes");
-    keyed *sk = malloc((n_dets + 1) * sizeof *sk);   /* score sort */
-    size_t *order = malloc((n_dets + 1) * sizeof *order); /* rank -> input index */
-    keyed *dk = malloc((kept + 1) * sizeof *dk);     /* kept dets grouped by class */
-    keyed *gk = malloc((n_gt + 1) * sizeof *gk);     /* gt grouped by class */
-    uint16_t *tp = calloc(kept + 1, sizeof *tp);     /* by rank */
-    double *ious = NULL;
-    unsigned char *gtm = malloc(n_gt + 1);
-    unsigned char *keep = calloc(kept + 1, 1);       /* by rank: committed */
-    int rc = -1;
-    if (!sk || !order || !dk || !gk || !tp || !gtm || !keep) {
-        bfio_fail(err, "out of memory");
-        goto done;
-    }
-
-    /* 1. Highest score first (stable), keep the first max_dets. */
-    for (size_t i = 0; i < n_dets; i++)
-        sk[i] = (keyed){dets[i].class_id, dets[i].score, i};
-    if (n_dets > 1)
-        qsort(sk, n_dets, sizeof *sk, by_score_desc);
-    for (size_t r = 0; r < n_dets; r++)
-        order[r] = sk[r].index;
-
-    /* 2. Group kept detections (by rank) and ground truth (by input order) by class. */
-    for (size_t r = 0; r < kept; r++)
-        dk[r] = (keyed){dets[order[r]].class_id, 0, r};
-    if (kept > 1)
-        qsort(dk, kept, sizeof *dk, by_class);
-    for (size_t i = 0; i < n_gt; i++)
-        gk[i] = (keyed){gt[i].class_id, 0, i};
-    if (n_gt > 1)
-        qsort(gk, n_gt, sizeof *gk, by_class);
-
-    /* 3. Match each class present in the image. */
-    size_t di = 0, gi = 0, max_cells = 0;
+    size_t di = 0, gi = 0;
     while (di < kept || gi < n_gt) {
-        int c = di < kept && (gi >= n_gt || dk[di].class_id <= gk[gi].class_id) ? dk[di].class_id
-                                                                              : gk[gi].class_id;
+        int c = di < kept && (gi >= n_gt || s->dk[di].class_id <= s->gk[gi].class_id) ? s->dk[di].class_id
+                                                                                    : s->gk[gi].class_id;
         size_t d1 = di, g1 = gi;
-        while (d1 < kept && dk[d1].class_id == c)
+        while (d1 < kept && s->dk[d1].class_id == c)
             d1++;
-        while (g1 < n_gt && gk[g1].class_id == c)
+        while (g1 < n_gt && s->gk[g1].class_id == c)
             g1++;
         size_t D = d1 - di, G = g1 - gi;
         if (D > (size_t)ev->max_dets) /* only in per-class mode: dk is in rank order within a class */
             D = (size_t)ev->max_dets;
         for (size_t k = 0; k < D; k++)
-            keep[dk[di + k].index] = 1;
+            s->keep[s->dk[di + k].index] = 1;
         if (D && G) {
-            if (D > SIZE_MAX / sizeof(double) / G) {
-                bfio_fail(err, "out of memory");
-                goto done;
+            if (D > SIZE_MAX / sizeof(double) / G)
+                return bfio_fail(err, "out of memory");
+            if (D * G > s->max_cells) {
+                double *p = realloc(s->ious, D * G * sizeof *p);
+                if (!p)
+                    return bfio_fail(err, "out of memory");
+                s->ious = p;
+                s->max_cells = D * G;
             }
-            if (D * G > max_cells) {
-                double *p = realloc(ious, D * G * sizeof *p);
-                if (!p) {
-                    bfio_fail(err, "out of memory");
-                    goto done;
-                }
-                ious = p;
-                max_cells = D * G;
-            }
-            match_class(gt, gk + gi, G, dets, order, dk + di, D, ious, gtm, tp);
+            match_class(gt, s->gk + gi, G, dets, s->order, s->dk + di, D, s->ious, s->gtm, s->tp);
         }
-        /* Reserve now so that committing below cannot fail half-way. */
-        if (reserve_dets(&ev->classes[c], D) != 0) {
-            bfio_fail(err, "out of memory");
-            goto done;
-        }
+        if (reserve_dets(&ev->classes[c], D) != 0)
+            return bfio_fail(err, "out of memory");
         di = d1;
         gi = g1;
     }
+    return 0;
+}
 
-    /* 4. Commit: detections in rank order (the accumulate tie-break), gt counts. */
+/* 4. Commit: detections in rank order (the accumulate tie-break), gt counts. */
+static void commit_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bfio_box *dets,
+                         size_t kept, const image_scratch *s)
+{
     size_t committed = 0;
     for (size_t r = 0; r < kept; r++) {
-        if (!keep[r])
+        if (!s->keep[r])
             continue;
-        class_acc *ca = &ev->classes[dets[order[r]].class_id];
+        class_acc *ca = &ev->classes[dets[s->order[r]].class_id];
         det_rec *rec = &ca->dets[ca->n++];
-        rec->score = dets[order[r]].score;
+        rec->score = dets[s->order[r]].score;
         rec->seq = ev->seq + r;
-        rec->tp = tp[r];
+        rec->tp = s->tp[r];
         committed++;
     }
     for (size_t i = 0; i < n_gt; i++) {
@@ -312,16 +282,66 @@ int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bf
     ev->gt_boxes += n_gt;
     ev->det_boxes += committed;
     ev->computed = 0;
+}
+
+int bfio_eval_add_image(bfio_eval *ev, const bfio_box *gt, size_t n_gt, const bfio_box *dets,
+                        size_t n_dets, bfio_err *err)
+{
+    if (!ev)
+        return bfio_fail(err, "no evaluator");
+    if (check_boxes(ev, gt, n_gt, "ground truth box", 0, err) != 0 ||
+        check_boxes(ev, dets, n_dets, "detection", 1, err) != 0)
+        return -1;
+
+    /* per image: the first max_dets ranks; per image and class: all ranks, cut per class below */
+    size_t kept = ev->per_class ? n_dets : n_dets < (size_t)ev->max_dets ? n_dets : (size_t)ev->max_dets;
+    if (n_dets >= SIZE_MAX / sizeof(keyed) || n_gt >= SIZE_MAX / sizeof(keyed))
+        return bfio_fail(err, "too many boxes");
+    image_scratch s = {0};
+    s.sk = malloc((n_dets + 1) * sizeof *s.sk);
+    s.order = malloc((n_dets + 1) * sizeof *s.order);
+    s.dk = malloc((kept + 1) * sizeof *s.dk);
+    s.gk = malloc((n_gt + 1) * sizeof *s.gk);
+    s.tp = calloc(kept + 1, sizeof *s.tp);
+    s.gtm = malloc(n_gt + 1);
+    s.keep = calloc(kept + 1, 1);
+    int rc = -1;
+    if (!s.sk || !s.order || !s.dk || !s.gk || !s.tp || !s.gtm || !s.keep) {
+        bfio_fail(err, "out of memory");
+        goto done;
+    }
+
+    /* 1. Highest score first (stable), keep the first max_dets. */
+    for (size_t i = 0; i < n_dets; i++)
+        s.sk[i] = (keyed){dets[i].class_id, dets[i].score, i};
+    if (n_dets > 1)
+        qsort(s.sk, n_dets, sizeof *s.sk, by_score_desc);
+    for (size_t r = 0; r < n_dets; r++)
+        s.order[r] = s.sk[r].index;
+
+    /* 2. Group kept detections (by rank) and ground truth (by input order) by class. */
+    for (size_t r = 0; r < kept; r++)
+        s.dk[r] = (keyed){dets[s.order[r]].class_id, 0, r};
+    if (kept > 1)
+        qsort(s.dk, kept, sizeof *s.dk, by_class);
+    for (size_t i = 0; i < n_gt; i++)
+        s.gk[i] = (keyed){gt[i].class_id, 0, i};
+    if (n_gt > 1)
+        qsort(s.gk, n_gt, sizeof *s.gk, by_class);
+
+    if (match_classes(ev, gt, n_gt, dets, kept, &s, err) != 0)
+        goto done;
+    commit_image(ev, gt, n_gt, dets, kept, &s);
     rc = 0;
 done:
-    free(sk);
-    free(order);
-    free(dk);
-    free(gk);
-    free(tp);
-    free(ious);
-    free(gtm);
-    free(keep);
+    free(s.sk);
+    free(s.order);
+    free(s.dk);
+    free(s.gk);
+    free(s.tp);
+    free(s.ious);
+    free(s.gtm);
+    free(s.keep);
     return rc;
 }
 
