@@ -12,13 +12,13 @@
  *             journal entry. Atomic writes make "exists" mean "complete".
  *             --json is one array for all inputs, so it cannot be appended to
  *             safely; with --resume each image's detections are journaled
- *             instead, atomically, in DIR/.bitfalcon-journal/HH/HASH.det (HASH:
- *             64-bit FNV-1a of the input path, HH its first two digits), as
- *             exact hexadecimal floats with the input path and a fingerprint of
- *             the model and thresholds, and the JSON file is assembled from the
- *             journal at the end, in input order: byte for byte what a run
- *             without --resume writes. An entry whose path or fingerprint
- *             differs is not trusted: that input runs again.
+ *             instead, atomically, in DIR/.bitfalcon-journal/HH/HASH.det
+ *             (src/io/journal.h: exact floats with the input path and a
+ *             fingerprint of the model and thresholds), and the JSON file is
+ *             assembled from the journal at the end, in input order: byte for
+ *             byte what a run without --resume writes. An entry whose path or
+ *             fingerprint differs, or that is not whole, is not trusted: that
+ *             input runs again.
  *             A video gets an entry with every --resume (its detections
  *             with frame, time and track, the outputs written, whole or
  *             damaged), written when it is finished: a video is done when
@@ -55,6 +55,7 @@
 #include "files.h"
 #include "image.h"
 #include "inputs.h"
+#include "journal.h"
 #include "labels.h"
 #include "model_path.h"
 #include "report.h"
@@ -227,42 +228,7 @@ static void json_flush(detect_ctx *c, int force)
     bfio_sb_clear(sb);
 }
 
-/* --- the --json journal (see the comment at the top) ---------------------- */
-
-#define JOURNAL_DIR ".bitfalcon-journal"
-#define JOURNAL_MAGIC "bitfalcon-journal 1"
-
-static char *journal_path(const char *out_dir, const char *input_path)
-{
-    char rel[64];
-    unsigned long long h = bf_input_hash(input_path);
-    snprintf(rel, sizeof rel, JOURNAL_DIR "/%02llx/%016llx.det", h >> 56, h);
-    return bfio_path_join(out_dir, rel);
-}
-
-/* The model file (path, size, modification time) and every option that
- * changes detections. */
-static char *make_fingerprint(const char *model_path, const bf_options *opt, int exif)
-{
-    struct stat st;
-    long long size = -1, mtime = -1;
-    if (stat(model_path, &st) == 0) {
-        size = (long long)st.st_size;
-        mtime = (long long)st.st_mtime;
-    }
-    bfio_sb sb;
-    bfio_sb_init(&sb);
-    bfio_sb_puts(&sb, "model ");
-    bfio_sb_puts(&sb, model_path);
-    bfio_sb_printf(&sb, " %lld %lld size %d conf %a iou %a max-det %d exif %d", size, mtime,
-                   opt->input_size, (double)opt->conf_threshold, (double)opt->iou_threshold,
-                   opt->max_detections, exif);
-    if (sb.failed || strchr(sb.data, '\n')) {
-        bfio_sb_free(&sb);
-        return NULL;
-    }
-    return sb.data;
-}
+/* --- the --resume journal (src/io/journal.h has its format) ------------------ */
 
 /* A video's entry is trusted only with the same options that change a
  * video's results: --vid-stride and the tracker's. */
@@ -331,197 +297,17 @@ static char **assign_mot_slots(job *jobs, size_t n)
     return owner;
 }
 
-/* A video's entry (written with --resume, --json or not) also says which
- * outputs were written and whether the video decoded to its end. */
-enum { JV_TXT = 1, JV_DRAW = 2, JV_MOT = 4 };
-
-typedef struct journal_entry {
-    int video;        /* 1: a video's entry */
-    unsigned outputs; /* a video's: the JV_* written */
-    int whole;        /* a video's: decoded to its end without damage */
-    bf_video_det *v;  /* the detections (malloc'ed; frame -1 in an image's) */
-    size_t n;
-} journal_entry;
-
-/* A video's detections can be many (an hour at 30 fps with 10 boxes a frame
- * is a million lines); an image's are at most --max-det. */
-#define JOURNAL_IMAGE_BYTES ((size_t)64 << 20)
-#define JOURNAL_VIDEO_BYTES ((size_t)1 << 30)
-
-/* Writes one input's journal entry atomically. The text:
- *   bitfalcon-journal 1\n  path PATH\n  fingerprint ...\n
- *   a video's only: "video [txt] [draw] [mot] whole|damaged"\n
- *   count N\n  N lines "CLASS SCORE X0 Y0 X1 Y1" (%a: exact floats), a
- *   video's followed by " FRAME TIME TRACK"\n  end\n
- * An image's entry is the same as before videos were journaled, so the
- * entries of an interrupted run of an older version stay valid. Give d (an
- * image's detections) or e (a video's entry). */
-static int journal_write(const char *file, const char *input_path, const char *fingerprint,
-                         const bf_detection *d, size_t n, const journal_entry *e, bfio_err *err)
-{
-    if (strchr(input_path, '\n'))
-        return bfio_fail(err, "a path with a line break cannot be journaled");
-    bfio_sb sb;
-    bfio_sb_init(&sb);
-    bfio_sb_printf(&sb, JOURNAL_MAGIC "\npath %s\nfingerprint %s\n", input_path, fingerprint);
-    if (e) {
-        n = e->n;
-        bfio_sb_printf(&sb, "video%s%s%s %s\n", e->outputs & JV_TXT ? " txt" : "",
-                       e->outputs & JV_DRAW ? " draw" : "", e->outputs & JV_MOT ? " mot" : "",
-                       e->whole ? "whole" : "damaged");
-    }
-    bfio_sb_printf(&sb, "count %zu\n", n);
-    for (size_t i = 0; i < n; i++) {
-        const bf_detection *x = e ? &e->v[i].d : &d[i];
-        bfio_sb_printf(&sb, "%d %a %a %a %a %a", x->class_id, (double)x->score, (double)x->x0,
-                       (double)x->y0, (double)x->x1, (double)x->y1);
-        if (e)
-            bfio_sb_printf(&sb, " %lld %a %lld", e->v[i].frame, e->v[i].time, e->v[i].track);
-        bfio_sb_putc(&sb, '\n');
-    }
-    bfio_sb_puts(&sb, "end\n");
-    int rc;
-    if (sb.failed)
-        rc = bfio_fail(err, "out of memory");
-    else
-        rc = bfio_mkdirs_for_file(file, err) != 0 ? -1
-             : bfio_write_file_atomic(file, sb.data, sb.len, err);
-    bfio_sb_free(&sb);
-    return rc;
-}
-
-/* "video [txt] [draw] [mot] whole|damaged" -> e; 0, or -1 when malformed. */
-static int parse_video_line(char *line, journal_entry *e)
-{
-    e->video = 1;
-    e->outputs = 0;
-    e->whole = -1;
-    char *save = NULL;
-    for (char *t = strtok_r(line + 5, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (e->whole >= 0)
-            return -1; /* the status comes last */
-        if (strcmp(t, "txt") == 0)
-            e->outputs |= JV_TXT;
-        else if (strcmp(t, "draw") == 0)
-            e->outputs |= JV_DRAW;
-        else if (strcmp(t, "mot") == 0)
-            e->outputs |= JV_MOT;
-        else if (strcmp(t, "whole") == 0)
-            e->whole = 1;
-        else if (strcmp(t, "damaged") == 0)
-            e->whole = 0;
-        else
-            return -1;
-    }
-    return e->whole >= 0 ? 0 : -1;
-}
-
-/* Reads a journal entry. Returns 1 and the entry (e->v malloc'ed, NULL when
- * e->n is 0) when it is complete and made for this input with these
- * settings (an image's with c->fingerprint, a video's with
- * c->video_fingerprint), 0 when it is missing or not to be trusted. */
+/* Reads input_path's entry: 1 and *e (free e->v) when it is complete and
+ * made for this input with these settings (an image's with c->fingerprint,
+ * a video's with c->video_fingerprint), 0 when it is missing or not to be
+ * trusted: why does not matter here, the input then simply runs again. */
 static int journal_read(const detect_ctx *c, const char *file, const char *input_path,
-                        journal_entry *e)
+                        bfio_journal_entry *e)
 {
-    uint8_t *data = NULL;
-    size_t size = 0;
+    bfio_journal_want want = {input_path, c->fingerprint, c->video_fingerprint,
+                              bf_model_num_classes(c->model)};
     bfio_err err;
-    memset(e, 0, sizeof *e);
-    if (bfio_read_file(file, JOURNAL_VIDEO_BYTES, &data, &size, &err) != 0)
-        return 0;
-    char *line = (char *)data, *next;
-    int ok = 0;
-    size_t n = 0, i = 0;
-    bf_video_det *v = NULL;
-    const char *fingerprint;
-#define NEXT_LINE() (next = strchr(line, '\n'), next ? (*next = 0, 1) : 0)
-    if (!NEXT_LINE() || strcmp(line, JOURNAL_MAGIC) != 0)
-        goto done;
-    line = next + 1;
-    if (!NEXT_LINE() || strncmp(line, "path ", 5) != 0 || strcmp(line + 5, input_path) != 0)
-        goto done;
-    line = next + 1;
-    if (!NEXT_LINE() || strncmp(line, "fingerprint ", 12) != 0)
-        goto done;
-    fingerprint = line + 12;
-    line = next + 1;
-    char *end;
-    if (!NEXT_LINE())
-        goto done;
-    if (strncmp(line, "video ", 6) == 0) {
-        if (parse_video_line(line, e) != 0 || !c->video_fingerprint ||
-            strcmp(fingerprint, c->video_fingerprint) != 0)
-            goto done;
-        line = next + 1;
-        if (!NEXT_LINE())
-            goto done;
-    } else if (size > JOURNAL_IMAGE_BYTES || strcmp(fingerprint, c->fingerprint) != 0) {
-        goto done;
-    }
-    if (strncmp(line, "count ", 6) != 0)
-        goto done;
-    errno = 0;
-    unsigned long long cnt = strtoull(line + 6, &end, 10);
-    if (*end || errno || cnt > (e->video ? 100000000ull : 1000000ull))
-        goto done;
-    n = (size_t)cnt;
-    line = next + 1;
-    if (n && !(v = calloc(n, sizeof *v)))
-        goto done;
-    for (i = 0; i < n; i++, line = next + 1) {
-        if (!NEXT_LINE())
-            goto done;
-        char *p = line;
-        long cls = strtol(p, &end, 10);
-        if (end == p || cls < 0 || cls >= bf_model_num_classes(c->model))
-            goto done;
-        float f[5];
-        for (int k = 0; k < 5; k++) {
-            p = end;
-            f[k] = (float)strtod(p, &end);
-            if (end == p)
-                goto done;
-        }
-        v[i].d.class_id = (int)cls;
-        v[i].d.score = f[0];
-        v[i].d.x0 = f[1];
-        v[i].d.y0 = f[2];
-        v[i].d.x1 = f[3];
-        v[i].d.y1 = f[4];
-        v[i].frame = -1;
-        v[i].track = BFIO_TRACK_NONE;
-        if (e->video) {
-            p = end;
-            errno = 0;
-            v[i].frame = strtoll(p, &end, 10);
-            if (end == p || errno || v[i].frame < 0)
-                goto done;
-            p = end;
-            v[i].time = strtod(p, &end);
-            if (end == p)
-                goto done;
-            p = end;
-            v[i].track = strtoll(p, &end, 10);
-            if (end == p || errno || v[i].track < BFIO_TRACK_NONE)
-                goto done;
-        }
-        if (*end)
-            goto done;
-    }
-    if (!NEXT_LINE() || strcmp(line, "end") != 0 || next + 1 != (char *)data + size)
-        goto done;
-#undef NEXT_LINE
-    ok = 1;
-done:
-    free(data);
-    if (!ok) {
-        free(v);
-        memset(e, 0, sizeof *e);
-        return 0;
-    }
-    e->v = v;
-    e->n = n;
-    return 1;
+    return bfio_journal_read(file, &want, e, &err) == 0;
 }
 
 static int file_exists(const char *base, const char *ext)
@@ -540,7 +326,7 @@ static int file_exists(const char *base, const char *ext)
 /* The outputs a video is asked for, as its journal entry records them. */
 static unsigned video_outputs_wanted(const detect_ctx *c)
 {
-    return (c->want_txt ? JV_TXT : 0) | (c->want_draw ? JV_DRAW : 0) | (c->mot_path ? JV_MOT : 0);
+    return (c->want_txt ? BFIO_JOURNAL_TXT : 0) | (c->want_draw ? BFIO_JOURNAL_DRAW : 0) | (c->mot_path ? BFIO_JOURNAL_MOT : 0);
 }
 
 /* --resume, a video: its entry (written last, so it exists only for a video
@@ -548,7 +334,7 @@ static unsigned video_outputs_wanted(const detect_ctx *c)
  * that can be checked exist (the per-frame --txt files are trusted to the
  * entry). A --mot file holding one video becomes this video's, as if it had
  * been run now. */
-static int video_done(detect_ctx *c, const bf_input *input, const job *j, const journal_entry *e)
+static int video_done(detect_ctx *c, const bf_input *input, const job *j, const bfio_journal_entry *e)
 {
     unsigned want = video_outputs_wanted(c);
     if (!e->whole || (e->outputs & want) != want)
@@ -573,7 +359,7 @@ static int video_done(detect_ctx *c, const bf_input *input, const job *j, const 
  * video never run, with --mot only). */
 static int already_done(detect_ctx *c, const bf_input *input, const job *j)
 {
-    journal_entry e;
+    bfio_journal_entry e;
     int have = j->journal && journal_read(c, j->journal, input->path, &e);
     if (have && e.video) {
         free(e.v);
@@ -601,7 +387,7 @@ static const char *class_name(const detect_ctx *c, int id, char *buf, size_t n)
 
 /* An entry's detections into the JSON: an image's as add_json, a video's
  * with frame, time and track. */
-static void add_json_entry(detect_ctx *c, const char *path, const journal_entry *e)
+static void add_json_entry(detect_ctx *c, const char *path, const bfio_journal_entry *e)
 {
     char buf[32];
     for (size_t i = 0; i < e->n; i++) {
@@ -645,8 +431,8 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     int vrc = bf_detect_video(&vj, input->path);
     if (vrc != BF_VIDEO_NOT_VIDEO) {
         if (c->resume && !stop_signal && !coll.failed) {
-            journal_entry e = {1, vrc == 0 ? video_outputs_wanted(c) : 0, vrc == 0, coll.v, coll.n};
-            if (journal_write(j->journal, input->path, c->video_fingerprint, NULL, 0, &e, &err) != 0) {
+            bfio_journal_entry e = {1, vrc == 0 ? video_outputs_wanted(c) : 0, vrc == 0, coll.v, coll.n};
+            if (bfio_journal_write_video(j->journal, input->path, c->video_fingerprint, &e, &err) != 0) {
                 bf_report_failure(j->journal, "%s", err.msg);
                 vrc = -1;
             }
@@ -712,7 +498,7 @@ static int process(detect_ctx *c, const bf_input *input, const job *j)
     }
     /* Last: an image counts as done for --resume only once everything else is written. */
     if (c->journal && rc == 0 &&
-        journal_write(j->journal, input->path, c->fingerprint, d, n, NULL, &err) != 0) {
+        bfio_journal_write_image(j->journal, input->path, c->fingerprint, d, n, &err) != 0) {
         bf_report_failure(j->journal, "%s", err.msg);
         rc = -1;
     }
@@ -1063,7 +849,7 @@ int bf_cmd_detect(int argc, char **argv)
             in.skip_ino = (unsigned long long)st.st_ino;
         }
     }
-    if (resume && !(fingerprint = make_fingerprint(model_path, &opt, !no_exif)))
+    if (resume && !(fingerprint = bfio_journal_fingerprint(model_path, &opt, !no_exif)))
         goto oom;
     c.fingerprint = fingerprint;
     if (resume && !(video_fingerprint = make_video_fingerprint(fingerprint, vid_stride, track,
@@ -1091,7 +877,7 @@ int bf_cmd_detect(int argc, char **argv)
             if (!jobs[i].out_base)
                 goto oom;
         }
-        if (resume && !(jobs[i].journal = journal_path(out_dir, in.items[i].path)))
+        if (resume && !(jobs[i].journal = bfio_journal_path(out_dir, in.items[i].path)))
             goto oom;
         if (mot_dir && !(jobs[i].mot = mot_file_of(mot_dir, in.items[i].rel)))
             goto oom;
@@ -1159,7 +945,7 @@ int bf_cmd_detect(int argc, char **argv)
 
     if (c.journal) /* the JSON from the journal, in input order */
         for (size_t i = 0; i < in.count; i++) {
-            journal_entry e;
+            bfio_journal_entry e;
             if (!in.items[i].skip && journal_read(&c, jobs[i].journal, in.items[i].path, &e)) {
                 add_json_entry(&c, in.items[i].path, &e);
                 free(e.v);

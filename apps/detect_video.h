@@ -27,15 +27,12 @@
 #include "bitfalcon.h"
 #include "bytetrack.h"
 #include "detfile.h"
+#include "journal.h"
 
 /* One detection of a video, as the --resume journal keeps it (exact
- * values; track as bfio_detfile_add_video takes it). */
-typedef struct bf_video_det {
-    bf_detection d;
-    long long frame;
-    double time;
-    long long track;
-} bf_video_det;
+ * values; track as bfio_detfile_add_video takes it): the journal's record,
+ * so that the collected list is a video's entry as it is. */
+typedef bfio_journal_det bf_video_det;
 
 /* A growing list of them; failed: out of memory on the way (sticky). */
 typedef struct bf_video_dets {

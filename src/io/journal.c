@@ -269,9 +269,9 @@ static int parse_detection(char *buf, int video, int num_classes, bfio_journal_d
     x->d.y1 = (float)v[4];
     x->frame = -1;
     x->time = 0;
-    x->track = BFIO_JOURNAL_NO_TRACK;
+    x->track = BFIO_TRACK_NONE;
     if (video && (parse_integer(&p, 0, &x->frame) != 0 || parse_float(&p, 1e300, &x->time) != 0 ||
-                  parse_integer(&p, BFIO_JOURNAL_NO_TRACK, &x->track) != 0))
+                  parse_integer(&p, BFIO_TRACK_NONE, &x->track) != 0))
         return -1;
     return *p ? -1 : 0;
 }

@@ -36,6 +36,7 @@
 #include <stddef.h>
 
 #include "bitfalcon.h"
+#include "detfile.h"
 #include "err.h"
 
 #define BFIO_JOURNAL_DIR ".bitfalcon-journal"
@@ -49,15 +50,11 @@
 #define BFIO_JOURNAL_IMAGE_MAX_BYTES ((size_t)64 << 20)
 #define BFIO_JOURNAL_VIDEO_MAX_DETECTIONS 100000000ULL
 #define BFIO_JOURNAL_VIDEO_MAX_BYTES ((size_t)1 << 30)
-/* The track of a detection in no tracked run (detfile.h's BFIO_TRACK_NONE:
- * no "track" key in the JSON); -1 is a tracked box in no confirmed track. */
-#define BFIO_JOURNAL_NO_TRACK (-2LL)
-
 /* The outputs a video's entry says were written. */
 enum { BFIO_JOURNAL_TXT = 1, BFIO_JOURNAL_DRAW = 2, BFIO_JOURNAL_MOT = 4 };
 
-/* One journaled detection: an image's has frame -1, time 0 and track
- * BFIO_JOURNAL_NO_TRACK. */
+/* One journaled detection, track as bfio_detfile_add_video takes it: an
+ * image's has frame -1, time 0 and track BFIO_TRACK_NONE. */
 typedef struct bfio_journal_det {
     bf_detection d;
     long long frame;

@@ -116,7 +116,7 @@ static void test_round_trip(void)
     CHECK(e.video == 0 && e.n == 2 && e.v);
     for (size_t i = 0; i < e.n && e.v; i++) {
         CHECK(same_det(&e.v[i].d, &image_dets[i]));
-        CHECK(e.v[i].frame == -1 && e.v[i].time == 0 && e.v[i].track == BFIO_JOURNAL_NO_TRACK);
+        CHECK(e.v[i].frame == -1 && e.v[i].time == 0 && e.v[i].track == BFIO_TRACK_NONE);
     }
     bfio_journal_entry_free(&e);
     CHECK(e.v == NULL && e.n == 0);
@@ -266,7 +266,7 @@ static int well_formed(const bfio_journal_entry *e)
         const bfio_journal_det *x = &e->v[i];
         if (x->d.class_id < 0 || x->d.class_id >= want.num_classes || !isfinite(x->d.score) ||
             !isfinite(x->d.x0) || !isfinite(x->d.y0) || !isfinite(x->d.x1) || !isfinite(x->d.y1) ||
-            !isfinite(x->time) || x->track < BFIO_JOURNAL_NO_TRACK || (e->video && x->frame < 0))
+            !isfinite(x->time) || x->track < BFIO_TRACK_NONE || (e->video && x->frame < 0))
             return 0;
     }
     return e->n == 0 || e->v != NULL;
