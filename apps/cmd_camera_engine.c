@@ -48,7 +48,7 @@ static int engine_run(void *ctx, const uint8_t *rgb, int w, int h, size_t stride
 static int engine_set_conf(void *ctx, float conf)
 {
     engine *e = ctx;
-    return bf_detector_set_thresholds(e->det, conf, e->iou) == BF_OK ? 0 : -1;
+    return bf_detector_set_thresholds(e->det, conf, e->iou, NULL) == BF_OK ? 0 : -1;
 }
 
 static const char *engine_class_name(void *ctx, int id)

@@ -31,6 +31,23 @@
  *    working memory (allocated once, at creation) and is used by one thread at
  *    a time.
  *  - Destroy/close functions accept NULL.
+ *  - Options: a NULL `bf_options *` means the defaults of bf_options_default().
+ *    Always start from bf_options_default(), which also sets `struct_size`: a
+ *    struct not made by it is refused, so that fields added later never read
+ *    garbage from a caller built against an older header.
+ *
+ * Environment variables (read at bf_detector_create; unset or empty = not set;
+ * a value the library cannot honour is an error there, never ignored):
+ *  - BITFALCON_ISA: the kernel path when the options say NULL/"auto" ("ref",
+ *    "avx2", "avxvnni", "avx512vnni", "neon", "neondot"); unknown or not
+ *    runnable on this CPU: BF_ERR_UNSUPPORTED.
+ *  - BITFALCON_MAX_TERMS: 1..5, the most weight planes one GEMM folds
+ *    (benchmarks; the results are identical); else BF_ERR_ARGUMENT.
+ *  - BITFALCON_CPU_DISABLE: CPU features to treat as absent, comma-separated
+ *    ("avx512vnni,avxvnni", or "all"), for tests of the dispatch ladder; an
+ *    unknown name: BF_ERR_ARGUMENT. Read once per process.
+ *  - BITFALCON_REQUANT: the requant epilogue path ("ref", "avx2", "avx512",
+ *    "avx512vbmi"), for benchmarks; unknown or not runnable: BF_ERR_UNSUPPORTED.
  */
 #ifndef BITFALCON_H
 #define BITFALCON_H
@@ -47,7 +64,7 @@ extern "C" {
  * bitfalconConfigVersion.cmake all say the same; bf_version() is the version
  * of the library actually linked. */
 #define BITFALCON_VERSION_MAJOR 0
-#define BITFALCON_VERSION_MINOR 1
+#define BITFALCON_VERSION_MINOR 2
 #define BITFALCON_VERSION_PATCH 0
 /* One number for #if: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define BITFALCON_VERSION \
@@ -95,6 +112,7 @@ typedef struct bf_detection {
 } bf_detection;
 
 typedef struct bf_options {
+    size_t struct_size;    /* sizeof(bf_options) as the caller was compiled: set by bf_options_default */
     int input_size;        /* network input, a multiple of BF_INPUT_SIZE_STEP in BF_MIN_INPUT_SIZE..
                             * BF_MAX_INPUT_SIZE (320, 640, ...); 0 = model default */
     float conf_threshold;  /* keep boxes scoring at least this (0.25) */
@@ -109,10 +127,15 @@ typedef struct bf_options {
 
 #define BF_MULTI_LABEL_MAX_NMS 30000
 
+/* Fills `options` with the defaults (and struct_size). Call it before setting fields. */
 void bf_options_default(bf_options *options);
 
-/* Maps and validates a model file completely before returning it. */
+/* Reads a model file into private memory and validates it completely before returning
+ * it: the file may change or go away afterwards. */
 bf_status bf_model_open(const char *path, bf_model **out_model, bf_error *err);
+/* The same from a buffer holding a whole .bfm file (embedded in a program, downloaded):
+ * the bytes are copied, so the buffer may be freed as soon as this returns. */
+bf_status bf_model_open_memory(const void *data, size_t size, bf_model **out_model, bf_error *err);
 void bf_model_close(bf_model *model);
 int bf_model_num_classes(const bf_model *model);
 /* Class name, or NULL when class_id is out of range. Valid while the model is open. */
@@ -126,24 +149,34 @@ void bf_detector_destroy(bf_detector *detector);
 
 /* Detects objects in an 8-bit image of `width` x `height` pixels, 3 bytes per
  * pixel in the given order, rows `stride` bytes apart. Results replace the
- * previous run's and stay valid until the next run or destroy. */
+ * previous run's and stay valid until the next run or destroy. They come in
+ * descending score order (ties: the order of the anchors, so runs are
+ * reproducible), at most max_detections of them, after class-aware NMS. */
 bf_status bf_detector_run(bf_detector *detector, const uint8_t *pixels, int width, int height,
                           size_t stride, bf_pixel_format format, bf_error *err);
 const bf_detection *bf_detector_results(const bf_detector *detector, size_t *count);
 
-/* Changes the thresholds of later runs (the live demo's +/- keys). */
-bf_status bf_detector_set_thresholds(bf_detector *detector, float conf_threshold, float iou_threshold);
+/* Changes the thresholds of later runs (the live demo's +/- keys); both in [0, 1]. */
+bf_status bf_detector_set_thresholds(bf_detector *detector, float conf_threshold, float iou_threshold,
+                                     bf_error *err);
 
 /* Keeps only detections of these classes in later runs (n = 0: all classes again).
  * Applied to the candidates before NMS. */
 bf_status bf_detector_set_classes(bf_detector *detector, const int *class_ids, size_t n, bf_error *err);
 
+/* What a raw head output holds. */
+typedef enum bf_output_kind {
+    BF_OUTPUT_BOX_DFL = 0,      /* 4 x reg_max DFL logits per cell (left, top, right, bottom) */
+    BF_OUTPUT_CLASS_LOGITS = 1  /* num_classes logits per cell, before the sigmoid */
+} bf_output_kind;
+
 /* The raw integer head outputs of the last run, for tests and tools:
- * output `index` (0..bf_detector_num_outputs-1) as NHWC int32 `[h][w][channels]`.
- * kind: 0 = box DFL logits, 1 = class logits. Returns NULL for a bad index. */
+ * output `index` (0..bf_detector_num_outputs-1) as NHWC int32 `[h][w][channels]`,
+ * its kind, and its feature stride (input pixels per cell: 8, 16, 32). Any of the
+ * out-pointers may be NULL. Returns NULL for a bad index. */
 int bf_detector_num_outputs(const bf_detector *detector);
-const int32_t *bf_detector_output(const bf_detector *detector, int index, int *kind, int *stride,
-                                  int *height, int *width, int *channels);
+const int32_t *bf_detector_output(const bf_detector *detector, int index, bf_output_kind *kind,
+                                  int *feature_stride, int *height, int *width, int *channels);
 
 /* The kernel path in use ("ref", "avx2", "avx512vnni", "neon"). */
 const char *bf_detector_isa(const bf_detector *detector);

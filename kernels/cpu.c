@@ -129,6 +129,43 @@ static void bf_cpu_apply_disable(bf_cpu_flags *f, const char *list)
         f->dotprod = false;
 }
 
+const char *bf_cpu_disable_unknown(const char *list, unsigned *len)
+{
+    while (list != NULL && *list != '\0') {
+        list += strspn(list, ", ");
+        size_t n = strcspn(list, ", ");
+        if (n == 0)
+            break;
+        bool known = n == 3 && strncmp(list, "all", 3) == 0;
+        for (size_t i = 0; i < BF_CPU_N_NAMES && !known; i++)
+            known = strlen(bf_cpu_names[i].name) == n && strncmp(list, bf_cpu_names[i].name, n) == 0;
+        if (!known) {
+            if (len != NULL)
+                *len = (unsigned)n;
+            return list;
+        }
+        list += n;
+    }
+    return NULL;
+}
+
+char *bf_cpu_feature_names(char *buf, unsigned size)
+{
+    if (buf == NULL || size == 0)
+        return buf;
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < BF_CPU_N_NAMES && at < size; i++) {
+        int w = snprintf(buf + at, size - at, "%s ", bf_cpu_names[i].name);
+        if (w < 0)
+            break;
+        at += (size_t)w;
+    }
+    if (at < size)
+        snprintf(buf + at, size - at, "all");
+    return buf;
+}
+
 static bf_cpu_flags bf_cpu_flags_once;
 static pthread_once_t bf_cpu_once = PTHREAD_ONCE_INIT;
 

@@ -55,4 +55,13 @@ bool bf_cpu_can_neondot(const bf_cpu_flags *f);
  * for -v logs and benchmark headers. Returns `buf`. */
 char *bf_cpu_describe(const bf_cpu_flags *f, char *buf, unsigned size);
 
+/* The first name in a BITFALCON_CPU_DISABLE list (separated by commas or spaces) that
+ * is neither a feature name of this build nor "all", its length in *len; NULL when
+ * every name is known. Callers turn it into an error: an unknown name would
+ * otherwise be ignored silently, and the path the user meant to force off would run. */
+const char *bf_cpu_disable_unknown(const char *list, unsigned *len);
+
+/* Every name BITFALCON_CPU_DISABLE takes, space-separated, into buf. */
+char *bf_cpu_feature_names(char *buf, unsigned size);
+
 #endif /* BF_CPU_H */

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "dispatch.h"
+#include "env.h"
 #include "error.h"
 #include "executor.h"
 #include "model.h"
@@ -47,6 +48,8 @@ BF_API void bf_options_default(bf_options *options)
 {
     if (options == NULL)
         return;
+    memset(options, 0, sizeof *options);
+    options->struct_size = sizeof *options;
     options->input_size = 0;
     options->conf_threshold = 0.25f;
     options->iou_threshold = 0.7f;
@@ -55,6 +58,10 @@ BF_API void bf_options_default(bf_options *options)
     options->isa = NULL;
     options->multi_label = 0;
 }
+
+/* The size of bf_options in 0.2, the first release with struct_size: smaller is not
+ * a bf_options at all. */
+#define BF_OPTIONS_V02_SIZE (offsetof(bf_options, multi_label) + sizeof(int))
 
 static int valid_unit(float v)
 {
@@ -79,10 +86,16 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
     if (model == NULL || out_detector == NULL)
         return bf_fail(err, BF_ERR_ARGUMENT, "bf_detector_create: NULL %s", model == NULL ? "model" : "out_detector");
     bf_options opt;
-    if (options != NULL)
-        opt = *options;
-    else
-        bf_options_default(&opt);
+    bf_options_default(&opt);
+    if (options != NULL) {
+        /* The fields the caller's header had (all of them today); the rest keep their
+         * defaults. A struct_size outside that range: not made by bf_options_default. */
+        if (options->struct_size < BF_OPTIONS_V02_SIZE || options->struct_size > sizeof opt)
+            return bf_fail(err, BF_ERR_ARGUMENT,
+                           "bf_options.struct_size is %zu, not %zu: start from bf_options_default()",
+                           options->struct_size, sizeof opt);
+        memcpy(&opt, options, options->struct_size);
+    }
     int size = opt.input_size == 0 ? (int)model->default_input_size : opt.input_size;
     if (size < BF_MIN_INPUT_SIZE || size > BF_MAX_INPUT_SIZE || size % BF_INPUT_SIZE_STEP != 0)
         return bf_fail(err, BF_ERR_ARGUMENT, "input size %d is not a multiple of 32 in %d..%d", opt.input_size,
@@ -96,6 +109,9 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
                        BF_MAX_DETECTIONS_CAP);
     if (opt.threads < 0 || opt.threads > BF_MAX_THREADS)
         return bf_fail(err, BF_ERR_ARGUMENT, "threads %d outside 0..%d", opt.threads, BF_MAX_THREADS);
+    bf_status env_status = bf_env_check(err);
+    if (env_status != BF_OK)
+        return env_status;
     char why[200] = "";
     const bf_t2i8_gemm_config *gemm = bf_t2i8_gemm_select(opt.isa, why, sizeof why);
     if (gemm == NULL)
@@ -253,10 +269,15 @@ BF_API const bf_detection *bf_detector_results(const bf_detector *d, size_t *cou
     return d->results;
 }
 
-BF_API bf_status bf_detector_set_thresholds(bf_detector *d, float conf_threshold, float iou_threshold)
+BF_API bf_status bf_detector_set_thresholds(bf_detector *d, float conf_threshold, float iou_threshold,
+                                            bf_error *err)
 {
-    if (d == NULL || !valid_unit(conf_threshold) || !valid_unit(iou_threshold))
-        return BF_ERR_ARGUMENT;
+    if (d == NULL)
+        return bf_fail(err, BF_ERR_ARGUMENT, "bf_detector_set_thresholds: NULL detector");
+    if (!valid_unit(conf_threshold))
+        return bf_fail(err, BF_ERR_ARGUMENT, "confidence threshold %g outside [0, 1]", (double)conf_threshold);
+    if (!valid_unit(iou_threshold))
+        return bf_fail(err, BF_ERR_ARGUMENT, "IoU threshold %g outside [0, 1]", (double)iou_threshold);
     d->conf = conf_threshold;
     d->iou = iou_threshold;
     return BF_OK;
@@ -290,17 +311,17 @@ BF_API int bf_detector_num_outputs(const bf_detector *d)
     return d == NULL ? 0 : (int)d->model->n_outputs;
 }
 
-BF_API const int32_t *bf_detector_output(const bf_detector *d, int index, int *kind, int *stride, int *height,
-                                         int *width, int *channels)
+BF_API const int32_t *bf_detector_output(const bf_detector *d, int index, bf_output_kind *kind, int *feature_stride,
+                                         int *height, int *width, int *channels)
 {
     if (d == NULL || index < 0 || (uint32_t)index >= d->model->n_outputs)
         return NULL;
     const bf_output *o = &d->model->outputs[index];
     const bf_shape sh = d->ex.plan.shapes[o->value];
     if (kind != NULL)
-        *kind = (int)o->kind;
-    if (stride != NULL)
-        *stride = (int)o->stride;
+        *kind = o->kind == BF_KIND_BOX ? BF_OUTPUT_BOX_DFL : BF_OUTPUT_CLASS_LOGITS;
+    if (feature_stride != NULL)
+        *feature_stride = (int)o->stride;
     if (height != NULL)
         *height = sh.h;
     if (width != NULL)

@@ -931,6 +931,18 @@ bf_status bf_model_from_memory(const void *data, size_t size, const char *name, 
     return model_parse(data, size, name, NULL, out_model, err);
 }
 
+/* Validates `copy` (size bytes of a model, in an aligned block of alloc bytes) and
+ * hands it to the model, which frees it at close; frees it on failure. */
+static bf_status parse_owned_copy(uint8_t *copy, size_t size, size_t alloc, const char *name, bf_model **out_model,
+                                  bf_error *err)
+{
+    memset(copy + size, 0, alloc - size);
+    bf_status st = model_parse(copy, size, name, copy, out_model, err);
+    if (st != BF_OK)
+        free(copy);
+    return st;
+}
+
 BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error *err)
 {
     if (path == NULL || out_model == NULL)
@@ -995,11 +1007,26 @@ BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error 
         return bf_fail(err, BF_ERR_IO, "%s: the file shrank while it was read (%zu of %zu bytes): "
                        "is it being rewritten?", path, got, size);
     }
-    memset(copy + size, 0, alloc - size);
-    bf_status st = model_parse(copy, size, path, copy, out_model, err);
-    if (st != BF_OK)
-        free(copy);
-    return st;
+    return parse_owned_copy(copy, size, alloc, path, out_model, err);
+}
+
+BF_API bf_status bf_model_open_memory(const void *data, size_t size, bf_model **out_model, bf_error *err)
+{
+    if (out_model == NULL || data == NULL)
+        return bf_fail(err, BF_ERR_ARGUMENT, "bf_model_open_memory: NULL %s", data == NULL ? "data" : "out_model");
+    if (size == 0)
+        return bf_fail(err, BF_ERR_FORMAT, "(memory): empty buffer (0 bytes)");
+    if ((uint64_t)size > BF_MAX_MODEL_BYTES)
+        return bf_fail(err, BF_ERR_FORMAT, "(memory): %zu bytes, more than the %llu MB model size limit", size,
+                       (unsigned long long)(BF_MAX_MODEL_BYTES >> 20));
+    /* A private aligned copy, as bf_model_open makes of a file: the caller may free or
+     * reuse its buffer at once, and what is validated is what runs. */
+    size_t alloc = (size + BF_DATA_ALIGN - 1) / BF_DATA_ALIGN * BF_DATA_ALIGN;
+    uint8_t *copy = aligned_alloc(BF_DATA_ALIGN, alloc);
+    if (copy == NULL)
+        return bf_fail(err, BF_ERR_NOMEM, "(memory): out of memory copying %zu bytes", size);
+    memcpy(copy, data, size);
+    return parse_owned_copy(copy, size, alloc, "(memory)", out_model, err);
 }
 
 BF_API void bf_model_close(bf_model *model)

@@ -102,6 +102,30 @@ int main(void)
     if (m == NULL)
         return 1;
 
+    /* the same file from memory: the same model, the buffer free to go at once; a
+     * damaged buffer is a format error, NULLs and empty buffers argument/format errors */
+    {
+        size_t n = 0;
+        uint8_t *bytes = read_file(path, &n);
+        CHECK(bytes != NULL && n > 64, "read back %s", path);
+        bf_model *mm = NULL;
+        bf_error merr = {BF_OK, ""};
+        CHECK(bytes != NULL && bf_model_open_memory(bytes, n, &mm, &merr) == BF_OK, "from memory: %s", merr.message);
+        if (bytes != NULL)
+            memset(bytes, 0xA5, n); /* the model must not point into the caller's buffer */
+        CHECK(mm != NULL && bf_model_num_classes(mm) == bf_model_num_classes(m) &&
+                  bf_model_default_input_size(mm) == bf_model_default_input_size(m),
+              "from memory: same model");
+        bf_model_close(mm);
+        bf_model *sentinel = (bf_model *)(uintptr_t)0x77, *bad = sentinel;
+        CHECK(bytes != NULL && bf_model_open_memory(bytes, n, &bad, &merr) == BF_ERR_FORMAT && bad == sentinel,
+              "a damaged buffer: %s", merr.message);
+        CHECK(bf_model_open_memory(NULL, 10, &bad, &merr) == BF_ERR_ARGUMENT, "NULL data");
+        CHECK(bf_model_open_memory(bytes, 0, &bad, &merr) == BF_ERR_FORMAT, "0 bytes");
+        CHECK(bf_model_open_memory(bytes, n, NULL, &merr) == BF_ERR_ARGUMENT, "NULL out");
+        free(bytes);
+    }
+
     /* creation arguments */
     expect_create_fails(NULL, &o, BF_ERR_ARGUMENT, "NULL model");
     CHECK(bf_detector_create(m, &o, NULL, NULL) == BF_ERR_ARGUMENT, "NULL out");
@@ -126,6 +150,51 @@ int main(void)
     b = o;
     b.threads = -1;
     expect_create_fails(m, &b, BF_ERR_ARGUMENT, "threads -1");
+    /* options not made by bf_options_default (struct_size unset or foreign) */
+    b = o;
+    b.struct_size = 0;
+    expect_create_fails(m, &b, BF_ERR_ARGUMENT, "struct_size 0");
+    b = o;
+    b.struct_size = sizeof b + 8;
+    expect_create_fails(m, &b, BF_ERR_ARGUMENT, "struct_size from a newer header");
+    /* environment values the library cannot honour are errors, never ignored */
+    {
+        static const struct {
+            const char *name, *value;
+            bf_status want;
+        } bad_env[] = {
+            {"BITFALCON_MAX_TERMS", "7", BF_ERR_ARGUMENT},
+            {"BITFALCON_MAX_TERMS", "two", BF_ERR_ARGUMENT},
+            {"BITFALCON_CPU_DISABLE", "avx512vnni,avx9000", BF_ERR_ARGUMENT},
+            {"BITFALCON_REQUANT", "sse9", BF_ERR_UNSUPPORTED},
+        };
+        for (size_t i = 0; i < sizeof bad_env / sizeof bad_env[0]; i++) {
+            const char *saved = getenv(bad_env[i].name);
+            char keep[256] = "";
+            if (saved != NULL)
+                snprintf(keep, sizeof keep, "%s", saved);
+            setenv(bad_env[i].name, bad_env[i].value, 1);
+            bf_detector *e = NULL;
+            bf_error eerr = {BF_OK, ""};
+            bf_status st = bf_detector_create(m, &o, &e, &eerr);
+            CHECK(st == bad_env[i].want && e == NULL && strstr(eerr.message, bad_env[i].name) != NULL,
+                  "%s=%s: status %d: %s", bad_env[i].name, bad_env[i].value, (int)st, eerr.message);
+            bf_detector_destroy(e);
+            if (saved != NULL)
+                setenv(bad_env[i].name, keep, 1);
+            else
+                unsetenv(bad_env[i].name);
+        }
+        /* empty = unset, and valid values run */
+        setenv("BITFALCON_MAX_TERMS", "", 1);
+        setenv("BITFALCON_REQUANT", "ref", 1);
+        bf_detector *e = NULL;
+        bf_error eerr = {BF_OK, ""};
+        CHECK(bf_detector_create(m, &o, &e, &eerr) == BF_OK, "empty MAX_TERMS, REQUANT=ref: %s", eerr.message);
+        bf_detector_destroy(e);
+        unsetenv("BITFALCON_MAX_TERMS");
+        unsetenv("BITFALCON_REQUANT");
+    }
     b = o;
     b.isa = "no-such-isa";
     expect_create_fails(m, &b, BF_ERR_UNSUPPORTED, "unknown isa");
@@ -148,9 +217,12 @@ int main(void)
     CHECK(bf_detector_num_outputs(d) == 6, "outputs %d", bf_detector_num_outputs(d));
 
     /* outputs before any run: zeros of the right shape */
-    int kind, stride, h, w, c;
+    bf_output_kind kind;
+    int stride, h, w, c;
     const int32_t *out = bf_detector_output(d, 1, &kind, &stride, &h, &w, &c);
-    CHECK(out != NULL && kind == 1 && stride == 8 && h == 8 && w == 8 && c == 5, "output 1 metadata");
+    CHECK(out != NULL && kind == BF_OUTPUT_CLASS_LOGITS && stride == 8 && h == 8 && w == 8 && c == 5,
+          "output 1 metadata");
+    CHECK(bf_detector_output(d, 0, &kind, NULL, NULL, NULL, NULL) != NULL && kind == BF_OUTPUT_BOX_DFL, "output 0 kind");
     int zero = 1;
     for (int i = 0; out != NULL && i < h * w * c; i++)
         zero &= out[i] == 0;
@@ -176,9 +248,13 @@ int main(void)
     CHECK(bf_detector_run(d, px, 1, 1, 3, BF_PIXEL_RGB, &err) == BF_OK, "1x1 image: %s", err.message);
 
     /* thresholds */
-    CHECK(bf_detector_set_thresholds(d, 1.5f, 0.5f) == BF_ERR_ARGUMENT, "conf 1.5");
-    CHECK(bf_detector_set_thresholds(d, 0.5f, NAN) == BF_ERR_ARGUMENT, "iou NaN");
-    CHECK(bf_detector_set_thresholds(NULL, 0.5f, 0.5f) == BF_ERR_ARGUMENT, "NULL");
+    bf_error terr = {BF_OK, ""};
+    CHECK(bf_detector_set_thresholds(d, 1.5f, 0.5f, &terr) == BF_ERR_ARGUMENT && terr.status == BF_ERR_ARGUMENT &&
+              strstr(terr.message, "1.5") != NULL,
+          "conf 1.5: %s", terr.message);
+    CHECK(bf_detector_set_thresholds(d, 0.5f, NAN, &terr) == BF_ERR_ARGUMENT && strstr(terr.message, "IoU") != NULL,
+          "iou NaN: %s", terr.message);
+    CHECK(bf_detector_set_thresholds(NULL, 0.5f, 0.5f, NULL) == BF_ERR_ARGUMENT, "NULL");
 
     /* formats, strides, determinism */
     const int W = 150, H = 97;
@@ -196,7 +272,7 @@ int main(void)
         memcpy(padded + (size_t)y * pstride, rgb + (size_t)y * W * 3, (size_t)W * 3);
         memset(padded + (size_t)y * pstride + (size_t)W * 3, 0xEE, 13);
     }
-    CHECK(bf_detector_set_thresholds(d, 0.1f, 0.6f) == BF_OK, "thresholds");
+    CHECK(bf_detector_set_thresholds(d, 0.1f, 0.6f, NULL) == BF_OK, "thresholds");
     bf_detection first[300];
     size_t n1 = 0, n2;
     CHECK(bf_detector_run(d, rgb, W, H, (size_t)W * 3, BF_PIXEL_RGB, &err) == BF_OK, "rgb");
@@ -214,7 +290,7 @@ int main(void)
     CHECK(bf_detector_run(d, padded, W, H, pstride, BF_PIXEL_RGB, &err) == BF_OK, "padded");
     res = bf_detector_results(d, &n2);
     CHECK(n2 == n1 && memcmp(res, first, n1 * sizeof *res) == 0, "a padded stride gives the same result");
-    CHECK(bf_detector_set_thresholds(d, 1.0f, 0.6f) == BF_OK, "conf 1");
+    CHECK(bf_detector_set_thresholds(d, 1.0f, 0.6f, NULL) == BF_OK, "conf 1");
     CHECK(bf_detector_run(d, rgb, W, H, (size_t)W * 3, BF_PIXEL_RGB, &err) == BF_OK, "conf 1 run");
     bf_detector_results(d, &n2);
     CHECK(n2 == 0, "conf 1 keeps nothing (%zu)", n2);

@@ -238,8 +238,10 @@ static int check_heads(const char *expected, const char *dir)
             CHECK(0, "%s %d: cannot run", stem, size);
             continue;
         }
-        int gk, gs, gh, gw, gc;
-        const int32_t *out = bf_detector_output(d, index, &gk, &gs, &gh, &gw, &gc);
+        bf_output_kind gk_kind;
+        int gs, gh, gw, gc;
+        const int32_t *out = bf_detector_output(d, index, &gk_kind, &gs, &gh, &gw, &gc);
+        const int gk = (int)gk_kind;
         CHECK(out != NULL, "%s %d: no output %d", stem, size, index);
         if (out == NULL)
             continue;

@@ -63,13 +63,14 @@ static void compare(const mb_model *mb, const bf_detector *det, void **ref, int 
         }
     }
     for (int o = 0; o < bf_detector_num_outputs(det); o++) {
-        int kind, stride, h, w, c;
+        bf_output_kind kind;
+        int stride, h, w, c;
         const int32_t *out = bf_detector_output(det, o, &kind, &stride, &h, &w, &c);
         const mb_output *mo = &mb->outputs[o];
         CHECK(out != NULL, "%s: output %d missing", what, o);
         if (out == NULL)
             continue;
-        CHECK(kind == (int)mo->kind && stride == (int)mo->stride && h == S / stride && w == h &&
+        CHECK((int)kind == (int)mo->kind && stride == (int)mo->stride && h == S / stride && w == h &&
                   c == (int)mb->values[mo->value].channels,
               "%s: output %d metadata", what, o);
         CHECK(memcmp(out, ref[mo->value], value_bytes(mb, mo->value, S)) == 0, "%s: head output %d differs", what, o);

@@ -213,7 +213,7 @@ static void model_cases(int variant, int S, uint64_t seed, rng *r)
         uint8_t *img = malloc((size_t)w * h * 3);
         for (size_t i = 0; i < (size_t)w * h * 3; i++)
             img[i] = (uint8_t)rng_int(r, 0, 255);
-        CHECK(bf_detector_set_thresholds(det, thresholds[t][0], thresholds[t][1]) == BF_OK, "set thresholds");
+        CHECK(bf_detector_set_thresholds(det, thresholds[t][0], thresholds[t][1], NULL) == BF_OK, "set thresholds");
         CHECK(bf_detector_run(det, img, w, h, (size_t)w * 3, BF_PIXEL_RGB, &err) == BF_OK, "run: %s", err.message);
         size_t n;
         const bf_detection *d = bf_detector_results(det, &n);

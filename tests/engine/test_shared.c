@@ -36,7 +36,20 @@ int main(int argc, char **argv)
         size_t n = (size_t)-1;
         const bf_detection *r = bf_detector_results(d, &n);
         bad |= n == (size_t)-1 || (n > 0 && r == NULL); /* a black 2x2 image: the count is set */
-        bad |= bf_detector_set_thresholds(d, 0.5f, 0.5f) != BF_OK;
+        bad |= bf_detector_set_thresholds(d, 0.5f, 0.5f, &err) != BF_OK;
+        /* a model from memory: the buffer may go at once */
+        {
+            FILE *f = fopen(argv[1], "rb");
+            static uint8_t buf[8 << 20];
+            size_t got = f ? fread(buf, 1, sizeof buf, f) : 0;
+            if (f)
+                fclose(f);
+            bf_model *mm = NULL;
+            bad |= got == 0 || bf_model_open_memory(buf, got, &mm, &err) != BF_OK;
+            memset(buf, 0, got);
+            bad |= mm == NULL || bf_model_num_classes(mm) != bf_model_num_classes(m);
+            bf_model_close(mm);
+        }
         bad |= bf_detector_num_outputs(d) < 2 || bf_detector_output(d, 0, NULL, NULL, NULL, NULL, NULL) == NULL;
         bad |= bf_detector_isa(d) == NULL || bf_model_num_classes(m) < 1 || bf_model_class_name(m, 0) == NULL ||
                bf_model_default_input_size(m) < 32;
