@@ -404,13 +404,21 @@ void cam_source_get_stats(cam_source *s, cam_source_stats *out)
     pthread_mutex_unlock(&s->mu);
 }
 
-void cam_source_stop(cam_source *s)
+void cam_source_join(cam_source *s)
 {
     if (!s)
         return;
     atomic_store(s->cfg.stop, 1);
     if (s->started)
         pthread_join(s->thread, NULL);
+    s->started = 0;
+}
+
+void cam_source_stop(cam_source *s)
+{
+    if (!s)
+        return;
+    cam_source_join(s);
     cam_close(s->dev);
     cam_converter_destroy(s->conv);
     cam_image_free(&s->img);

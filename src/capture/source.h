@@ -95,5 +95,9 @@ void cam_source_get_stats(cam_source *src, cam_source_stats *out);
 
 /* Sets *cfg.stop, joins the thread, closes the device and frees everything. */
 void cam_source_stop(cam_source *src);
+/* Stops the capture thread and waits for it, keeping the source (and its final
+ * stats) until cam_source_stop: a frame dequeued before the stop is counted by
+ * then, so the stats can be compared exactly with what the device served. */
+void cam_source_join(cam_source *src);
 
 #endif /* BF_CAPTURE_SOURCE_H */

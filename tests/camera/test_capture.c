@@ -250,6 +250,7 @@ static int run_source(int frames_wanted, int timeout_ms, run_result *res)
             CHECK(img.width > 0 && img.height > 0 && img.rgb, "empty image");
         }
     }
+    cam_source_join(src); /* final counts: nothing is captured after this */
     cam_source_get_stats(src, &res->stats);
     cam_source_stop(src);
     cam_image_free(&img);
