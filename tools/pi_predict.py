@@ -126,7 +126,8 @@ def clean(body):
     """Instructions only: no labels, directives or comments."""
     out = []
     for ln in body:
-        s = ln.split("//")[0].split("#")[0].strip() if not ln.strip().startswith("#") else ""
+        # comments: "//" (AArch64), "#" then no digit (x86; AArch64 immediates are "#16", "#-1")
+        s = re.sub(r"(^|\s)#(?![-\d]).*$", "", ln.split("//")[0]).strip()
         if not s or LABEL_RE.match(s) or s.startswith("."):
             continue
         out.append(s)
@@ -161,6 +162,8 @@ def hot_loop(lines, func, arch, mac_re):
     straight-line code after it up to the first branch (the tile's reduction
     and stores)."""
     fns = functions(lines)
+    if func not in fns and func.startswith("bf_t2i8_gemm_ukernel_") and func.endswith("__neondot"):
+        func = "neondot_gemm"  # clang inlines the micro-kernel into the driver
     if func not in fns:
         sys.exit("pi_predict: function %s not in the assembly (have: %s)" % (func, ", ".join(sorted(fns))))
     body = fns[func]
@@ -282,12 +285,13 @@ def scalar_requant_cpe(args, cc, triple, cpu, mattr=None):
     best = None
     for s, e in loops(body, arch):
         ins = clean(body[s + 1:e + 1])
-        # the SiLU loop: one element per iteration, its table load at +128
-        if any(re.search(r"\b128\(|, 128\]", x) for x in ins):
+        # the SiLU loop: a 64-bit multiply and a byte load (the table) per element
+        if any(re.search(r"^(imul|smull|smaddl|mul|madd)", x) for x in ins) and \
+                any(re.search(r"^(movzb|movsb|ldrsb|ldrb)", x) for x in ins):
             best = ins
             break
     if best is None:
-        sys.exit("pi_predict: no SiLU loop (a table load at +128) in requant_ref")
+        sys.exit("pi_predict: no SiLU loop (a multiply and a byte load) in requant_ref")
     cyc, _, _ = mca(args.mca, triple, cpu, best, mattr)
     return "requant_ref (SiLU loop, 1 element per iteration)", cyc, len(best)
 
