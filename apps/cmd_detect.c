@@ -670,65 +670,63 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
     return 0;
 }
 
-int bf_cmd_detect(int argc, char **argv)
-{
-    const char *classes = NULL; /* --classes */
-    const char *model_path = NULL, *out_dir = "out", *json_path = NULL, *isa = NULL;
-    int want_txt = 0, want_draw = 0, resume = 0, vid_stride = 1, no_exif = 0, track = 0;
-    const char *mot_path = NULL;
-    unsigned shard_k = 0, shard_n = 0;
-    bt_config track_cfg;
-    bt_config_default(&track_cfg);
-    bf_options opt;
-    bf_options_default(&opt);
+/* --- the command line ------------------------------------------------------ */
 
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    if (!paths) {
-        fprintf(stderr, "bitfalcon detect: out of memory\n");
-        return BF_EXIT_USAGE;
-    }
-    size_t n_paths = 0;
+typedef struct detect_args {
+    const char **paths; /* the PATH arguments (argv's strings) */
+    size_t n_paths;
+    const char *classes; /* --classes */
+    const char *model_path, *out_dir, *json_path, *isa, *mot_path;
+    int want_txt, want_draw, resume, vid_stride, no_exif, track;
+    unsigned shard_k, shard_n;
+    bt_config track_cfg;
+    bf_options opt;
+} detect_args;
+
+/* The options into d; 1 when one was wrong (reported), else 0. */
+static int parse_options(int argc, char **argv, detect_args *d, int *help_shown)
+{
     bf_args a;
     bf_args_init(&a, argc, argv);
     int id, bad = 0;
     const char *v;
     while (!bad && (id = bf_args_next(&a, options, &v)) != BF_ARG_END) {
         switch (id) {
-        case BF_ARG_POSITIONAL: paths[n_paths++] = v; break;
-        case OPT_MODEL: model_path = v; break;
-        case OPT_OUTPUT: out_dir = v; break;
-        case OPT_JSON: json_path = v; break;
-        case OPT_TXT: want_txt = 1; break;
-        case OPT_DRAW: want_draw = 1; break;
+        case BF_ARG_POSITIONAL: d->paths[d->n_paths++] = v; break;
+        case OPT_MODEL: d->model_path = v; break;
+        case OPT_OUTPUT: d->out_dir = v; break;
+        case OPT_JSON: d->json_path = v; break;
+        case OPT_TXT: d->want_txt = 1; break;
+        case OPT_DRAW: d->want_draw = 1; break;
         case OPT_SIZE:
             /* The engine's range (BF_MAX_INPUT_SIZE in src/core/model.h), checked
              * here so that a wrong size is blamed on the option, not the model. */
-            bad = bf_args_int(&a, v, 32, 4096, &opt.input_size) != 0;
-            if (!bad && opt.input_size % 32 != 0) {
+            bad = bf_args_int(&a, v, 32, 4096, &d->opt.input_size) != 0;
+            if (!bad && d->opt.input_size % 32 != 0) {
                 fprintf(stderr, "bitfalcon detect: --size %d is not a multiple of 32\n",
-                        opt.input_size);
+                        d->opt.input_size);
                 bad = 1;
             }
             break;
-        case OPT_CONF: bad = bf_args_float(&a, v, 0.0, 1.0, &opt.conf_threshold) != 0; break;
-        case OPT_IOU: bad = bf_args_float(&a, v, 0.0, 1.0, &opt.iou_threshold) != 0; break;
-        case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &opt.max_detections) != 0; break;
-        case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &opt.threads) != 0; break;
-        case OPT_ISA: isa = v; break;
-        case OPT_RESUME: resume = 1; break;
-        case OPT_VID_STRIDE: bad = bf_args_int(&a, v, 1, 1000000, &vid_stride) != 0; break;
+        case OPT_CONF: bad = bf_args_float(&a, v, 0.0, 1.0, &d->opt.conf_threshold) != 0; break;
+        case OPT_IOU: bad = bf_args_float(&a, v, 0.0, 1.0, &d->opt.iou_threshold) != 0; break;
+        case OPT_MAXDET: bad = bf_args_int(&a, v, 1, 100000, &d->opt.max_detections) != 0; break;
+        case OPT_THREADS: bad = bf_args_int(&a, v, 0, 1024, &d->opt.threads) != 0; break;
+        case OPT_ISA: d->isa = v; break;
+        case OPT_RESUME: d->resume = 1; break;
+        case OPT_VID_STRIDE: bad = bf_args_int(&a, v, 1, 1000000, &d->vid_stride) != 0; break;
         case OPT_SHARD:
-            if (parse_shard(v, &shard_k, &shard_n) != 0) {
+            if (parse_shard(v, &d->shard_k, &d->shard_n) != 0) {
                 fprintf(stderr, "bitfalcon detect: --shard: '%s' is not K/N with 1 <= K <= N\n", v);
                 bad = 1;
             }
             break;
-        case OPT_CLASSES: classes = v; break;
-        case OPT_NO_EXIF: no_exif = 1; break;
-        case OPT_TRACK: track = 1; break;
+        case OPT_CLASSES: d->classes = v; break;
+        case OPT_NO_EXIF: d->no_exif = 1; break;
+        case OPT_TRACK: d->track = 1; break;
         case OPT_MOT:
-            mot_path = v;
-            track = 1;
+            d->mot_path = v;
+            d->track = 1;
             if (!*v) {
                 fprintf(stderr, "bitfalcon detect: the --mot file name is empty\n");
                 bad = 1;
@@ -736,295 +734,371 @@ int bf_cmd_detect(int argc, char **argv)
             break;
         case OPT_HELP:
             help();
-            free(paths);
-            return BF_EXIT_OK;
+            *help_shown = 1;
+            return 0;
         default:
-            if (bf_track_option(&a, id, v, &track_cfg, &bad))
-                track = 1;
+            if (bf_track_option(&a, id, v, &d->track_cfg, &bad))
+                d->track = 1;
             else
                 bad = 1; /* BF_ARG_ERROR: already printed */
             break;
         }
     }
-    if (!bad && track && bf_track_options_check(&a, &track_cfg) != 0)
+    if (!bad && d->track && bf_track_options_check(&a, &d->track_cfg) != 0)
         bad = 1;
-    if (!bad && n_paths == 0) {
+    return bad;
+}
+
+/* The options and the combinations of them that make sense, and the model
+ * to use. 0 to go on; BF_EXIT_OK after --help (*help_shown); BF_EXIT_USAGE
+ * (reported) otherwise. d->paths is to be freed in every case. */
+static int parse_args(int argc, char **argv, detect_args *d, int *help_shown)
+{
+    memset(d, 0, sizeof *d);
+    d->out_dir = "out";
+    d->vid_stride = 1;
+    bt_config_default(&d->track_cfg);
+    bf_options_default(&d->opt);
+    *help_shown = 0;
+    if (!(d->paths = calloc((size_t)argc + 1, sizeof *d->paths))) {
+        fprintf(stderr, "bitfalcon detect: out of memory\n");
+        return BF_EXIT_USAGE;
+    }
+    int bad = parse_options(argc, argv, d, help_shown);
+    if (*help_shown)
+        return BF_EXIT_OK;
+    if (!bad && d->n_paths == 0) {
         fprintf(stderr, "bitfalcon detect: no images given (see 'bitfalcon detect --help')\n");
         bad = 1;
     }
-    if (!bad && resume && !want_txt && !want_draw && !json_path && !mot_path) {
+    if (!bad && d->resume && !d->want_txt && !d->want_draw && !d->json_path && !d->mot_path) {
         fprintf(stderr, "bitfalcon detect: --resume needs --txt, --draw, --json FILE or --mot\n");
         bad = 1;
     }
-    if (!bad && (want_txt || want_draw || resume) && !*out_dir) {
+    if (!bad && (d->want_txt || d->want_draw || d->resume) && !*d->out_dir) {
         fprintf(stderr, "bitfalcon detect: the output folder name is empty\n");
         bad = 1;
     }
-    if (bad) {
-        free(paths);
+    if (bad)
         return BF_EXIT_USAGE;
-    }
-    opt.isa = isa;
-    if (!model_path) {
+    d->opt.isa = d->isa;
+    if (!d->model_path) {
         const char *looked = NULL;
-        if (!(model_path = bf_default_model(&looked))) {
+        if (!(d->model_path = bf_default_model(&looked))) {
             bf_report_message("%s", looked);
-            free(paths);
             return BF_EXIT_USAGE;
         }
     }
+    return 0;
+}
 
-    install_stop_handlers();
-    detect_ctx c = {0};
+/* The model and the detector (with --classes), and what the run is asked
+ * for. 0, or -1 after reporting why not. */
+static int open_engine(const detect_args *d, detect_ctx *c)
+{
     bf_error berr;
-    if (bf_model_open(model_path, &c.model, &berr) != BF_OK) {
-        bf_report_path_message(model_path, berr.message);
-        free(paths);
-        return BF_EXIT_USAGE;
+    if (bf_model_open(d->model_path, &c->model, &berr) != BF_OK) {
+        bf_report_path_message(d->model_path, berr.message);
+        return -1;
     }
-    if (bf_detector_create(c.model, &opt, &c.det, &berr) == BF_OK && classes &&
-        bf_classes_apply(classes, c.model, c.det) != 0) {
-        bf_detector_destroy(c.det);
-        bf_model_close(c.model);
-        free(paths);
-        return BF_EXIT_USAGE;
+    if (bf_detector_create(c->model, &d->opt, &c->det, &berr) != BF_OK) {
+        bf_report_path_message(d->model_path, berr.message);
+        return -1;
     }
-    if (!c.det) {
-        bf_report_path_message(model_path, berr.message);
-        bf_model_close(c.model);
-        free(paths);
-        return BF_EXIT_USAGE;
-    }
-    c.want_txt = want_txt;
-    c.want_draw = want_draw;
-    c.want_json = json_path != NULL;
-    c.want_print = !want_txt && !want_draw && !json_path;
-    c.journal = resume && c.want_json;
-    c.resume = resume;
-    c.vid_stride = vid_stride;
-    c.track = track;
-    c.track_cfg = track_cfg;
-    c.mot_path = mot_path;
-    c.image_flags = no_exif ? BFIO_IMAGE_NO_EXIF : 0;
+    if (d->classes && bf_classes_apply(d->classes, c->model, c->det) != 0)
+        return -1; /* reported */
+    c->want_txt = d->want_txt;
+    c->want_draw = d->want_draw;
+    c->want_json = d->json_path != NULL;
+    c->want_print = !d->want_txt && !d->want_draw && !d->json_path;
+    c->journal = d->resume && c->want_json;
+    c->resume = d->resume;
+    c->vid_stride = d->vid_stride;
+    c->track = d->track;
+    c->track_cfg = d->track_cfg;
+    c->mot_path = d->mot_path;
+    c->image_flags = d->no_exif ? BFIO_IMAGE_NO_EXIF : 0;
+    return 0;
+}
 
-    int status = BF_EXIT_OK;
-    bf_inputs in = {0};
-    in.shard_k = shard_k;
-    in.shard_n = shard_n;
-    job *jobs = NULL;
-    file_id *ids = NULL;
-    char *fingerprint = NULL, *video_fingerprint = NULL;
+/* --- the run ---------------------------------------------------------------- */
+
+/* A step's result besides 0 (go on) and an exit status: out of memory, for
+ * which the run still writes what it can and exits 1. */
+#define STEP_OOM (-1)
+
+typedef struct detect_run {
+    bf_inputs in;
+    job *jobs;     /* per input */
+    file_id *ids;  /* the inputs' files, sorted by identity */
+    char *fingerprint, *video_fingerprint; /* --resume */
+    int failures;
+    size_t total;       /* inputs of this shard, not skipped */
+    size_t n_processed; /* of them, reached before a signal */
+    size_t done_before; /* --resume: found done */
+} detect_run;
+
+/* The output folder: made now, so that a name that is a file, or a folder
+ * that cannot be made, stops the run before any work; and known by
+ * identity, so that the walk does not take our own results as inputs. */
+static int prepare_out_dir(const char *out_dir, bf_inputs *in)
+{
+    bfio_err err;
+    struct stat st;
+    if (stat(out_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        bf_report_failure(out_dir, "not a folder (the -o output folder)");
+        return BF_EXIT_USAGE;
+    }
+    if (bfio_mkdirs(out_dir, &err) != 0) {
+        bf_report_failure(out_dir, "%s (the -o output folder)", err.msg);
+        return BF_EXIT_USAGE;
+    }
+    if (access(out_dir, W_OK | X_OK) != 0) {
+        bf_report_failure(out_dir, "%s (the -o output folder)", strerror(errno));
+        return BF_EXIT_USAGE;
+    }
+    if (stat(out_dir, &st) == 0) {
+        in->has_skip_dir = 1;
+        in->skip_dev = (unsigned long long)st.st_dev;
+        in->skip_ino = (unsigned long long)st.st_ino;
+    }
+    return 0;
+}
+
+/* The inputs, and per input its output names (DIR/REL, journal entry, MOT
+ * file) and file identity. 0 or STEP_OOM. */
+static int plan_jobs(const detect_args *d, const char *mot_dir, detect_ctx *c, detect_run *r)
+{
+    if (d->resume && !(r->fingerprint = bfio_journal_fingerprint(d->model_path, &d->opt, !d->no_exif)))
+        return STEP_OOM;
+    c->fingerprint = r->fingerprint;
+    if (d->resume && !(r->video_fingerprint = make_video_fingerprint(r->fingerprint, d->vid_stride,
+                                                                     d->track, &d->track_cfg)))
+        return STEP_OOM;
+    c->video_fingerprint = r->video_fingerprint;
+    for (size_t i = 0; i < d->n_paths; i++)
+        if (bf_inputs_add(&r->in, d->paths[i]) != 0)
+            return STEP_OOM;
+    r->failures = r->in.failures;
+    const bf_inputs *in = &r->in;
+    r->jobs = calloc(in->count + 1, sizeof *r->jobs);
+    r->ids = calloc(in->count + 1, sizeof *r->ids);
+    if (!r->jobs || !r->ids)
+        return STEP_OOM;
+    for (size_t i = 0; i < in->count; i++) {
+        job *j = &r->jobs[i];
+        r->ids[i] = (file_id){in->items[i].dev, in->items[i].ino, i};
+        j->input = i;
+        if (d->want_txt || d->want_draw) {
+            char *rel_noext = bfio_path_replace_ext(in->items[i].rel, "");
+            j->out_base = rel_noext ? bfio_path_join(d->out_dir, rel_noext) : NULL;
+            free(rel_noext);
+            if (!j->out_base)
+                return STEP_OOM;
+        }
+        if (d->resume && !(j->journal = bfio_journal_path(d->out_dir, in->items[i].path)))
+            return STEP_OOM;
+        if (mot_dir && !(j->mot = mot_file_of(mot_dir, in->items[i].rel)))
+            return STEP_OOM;
+    }
+    if (d->mot_path && !(c->mot_owner = assign_mot_slots(r->jobs, in->count)))
+        return STEP_OOM;
+    qsort(r->ids, in->count, sizeof *r->ids, by_id);
+    return 0;
+}
+
+/* The --json target checked and opened now, so that one that cannot be
+ * written is found before the first image rather than after the last. */
+static int open_json(const detect_args *d, detect_ctx *c, detect_run *r)
+{
+    bfio_err err;
+    if (check_json_target(d->json_path, d->model_path, r->ids, &r->in) != 0)
+        return BF_EXIT_USAGE;
+    if ((strcmp(d->json_path, "-") != 0 && bfio_mkdirs_for_file(d->json_path, &err) != 0) ||
+        bfio_atomic_open(&c->json_file, d->json_path, &err) != 0) {
+        bf_report_failure(d->json_path, "%s (the --json output)", err.msg);
+        return BF_EXIT_USAGE;
+    }
+    c->json_state = 1;
+    bfio_detfile_begin(&c->json);
+    const char *tmp = bfio_atomic_tmp_path(&c->json_file);
+    if (tmp && strlen(tmp) < sizeof json_tmp_for_signal)
+        memcpy(json_tmp_for_signal, tmp, strlen(tmp) + 1);
+    return 0;
+}
+
+/* Everything checked before the first image: 0, an exit status, or STEP_OOM. */
+static int start_run(const detect_args *d, detect_ctx *c, detect_run *r)
+{
+    r->in.shard_k = d->shard_k;
+    r->in.shard_n = d->shard_n;
     /* --mot DIR/ (a trailing slash, or an existing folder): one MOT file per
      * video, DIR/REL.txt, as TrackEval lays out a tracker's results
      * (<seq>.txt); else FILE holds the one video of the run. */
     struct stat mot_st;
     const char *mot_dir = NULL;
-    if (mot_path && (mot_path[strlen(mot_path) - 1] == '/' ||
-                     (stat(mot_path, &mot_st) == 0 && S_ISDIR(mot_st.st_mode))))
-        mot_dir = mot_path;
-    /* The output folder: made now, so that a name that is a file, or a folder
-     * that cannot be made, stops the run before any work; and known by
-     * identity, so that the walk does not take our own results as inputs. */
-    if (want_txt || want_draw || resume) { /* --resume: the journal is in it */
-        bfio_err err;
-        struct stat st;
-        if (stat(out_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-            bf_report_failure(out_dir, "not a folder (the -o output folder)");
-            status = BF_EXIT_USAGE;
-            goto done;
-        }
-        if (bfio_mkdirs(out_dir, &err) != 0) {
-            bf_report_failure(out_dir, "%s (the -o output folder)", err.msg);
-            status = BF_EXIT_USAGE;
-            goto done;
-        }
-        if (access(out_dir, W_OK | X_OK) != 0) {
-            bf_report_failure(out_dir, "%s (the -o output folder)", strerror(errno));
-            status = BF_EXIT_USAGE;
-            goto done;
-        }
-        if (stat(out_dir, &st) == 0) {
-            in.has_skip_dir = 1;
-            in.skip_dev = (unsigned long long)st.st_dev;
-            in.skip_ino = (unsigned long long)st.st_ino;
-        }
-    }
-    if (resume && !(fingerprint = bfio_journal_fingerprint(model_path, &opt, !no_exif)))
-        goto oom;
-    c.fingerprint = fingerprint;
-    if (resume && !(video_fingerprint = make_video_fingerprint(fingerprint, vid_stride, track,
-                                                               &track_cfg)))
-        goto oom;
-    c.video_fingerprint = video_fingerprint;
-    for (size_t i = 0; i < n_paths; i++)
-        if (bf_inputs_add(&in, paths[i]) != 0)
-            goto oom;
-    int failures = in.failures;
-
-    jobs = calloc(in.count + 1, sizeof *jobs);
-    ids = calloc(in.count + 1, sizeof *ids);
-    if (!jobs || !ids)
-        goto oom;
-    for (size_t i = 0; i < in.count; i++) {
-        ids[i].dev = in.items[i].dev;
-        ids[i].ino = in.items[i].ino;
-        ids[i].input = i;
-        jobs[i].input = i;
-        if (want_txt || want_draw) {
-            char *rel_noext = bfio_path_replace_ext(in.items[i].rel, "");
-            jobs[i].out_base = rel_noext ? bfio_path_join(out_dir, rel_noext) : NULL;
-            free(rel_noext);
-            if (!jobs[i].out_base)
-                goto oom;
-        }
-        if (resume && !(jobs[i].journal = bfio_journal_path(out_dir, in.items[i].path)))
-            goto oom;
-        if (mot_dir && !(jobs[i].mot = mot_file_of(mot_dir, in.items[i].rel)))
-            goto oom;
-    }
-    if (mot_path && !(c.mot_owner = assign_mot_slots(jobs, in.count)))
-        goto oom;
-    qsort(ids, in.count, sizeof *ids, by_id);
-    if ((want_txt || want_draw) && check_outputs_vs_inputs(jobs, &in, want_txt, want_draw, ids)) {
-        status = BF_EXIT_USAGE;
-        goto done;
-    }
-    if (c.want_json) {
-        bfio_err err;
-        if (check_json_target(json_path, model_path, ids, &in) != 0) {
-            status = BF_EXIT_USAGE;
-            goto done;
-        }
-        /* Opened now, so that a target that cannot be written is found before
-         * the first image rather than after the last. */
-        if ((strcmp(json_path, "-") != 0 && bfio_mkdirs_for_file(json_path, &err) != 0) ||
-            bfio_atomic_open(&c.json_file, json_path, &err) != 0) {
-            bf_report_failure(json_path, "%s (the --json output)", err.msg);
-            status = BF_EXIT_USAGE;
-            goto done;
-        }
-        c.json_state = 1;
-        bfio_detfile_begin(&c.json);
-        const char *tmp = bfio_atomic_tmp_path(&c.json_file);
-        if (tmp && strlen(tmp) < sizeof json_tmp_for_signal)
-            memcpy(json_tmp_for_signal, tmp, strlen(tmp) + 1);
-    }
-    if (want_txt || want_draw) {
-        int f = check_collisions(jobs, in.count, &in);
+    if (d->mot_path && (d->mot_path[strlen(d->mot_path) - 1] == '/' ||
+                        (stat(d->mot_path, &mot_st) == 0 && S_ISDIR(mot_st.st_mode))))
+        mot_dir = d->mot_path;
+    int st;
+    if ((d->want_txt || d->want_draw || d->resume) && /* --resume: the journal is in it */
+        (st = prepare_out_dir(d->out_dir, &r->in)) != 0)
+        return st;
+    if ((st = plan_jobs(d, mot_dir, c, r)) != 0)
+        return st;
+    if ((d->want_txt || d->want_draw) &&
+        check_outputs_vs_inputs(r->jobs, &r->in, d->want_txt, d->want_draw, r->ids))
+        return BF_EXIT_USAGE;
+    if (c->want_json && (st = open_json(d, c, r)) != 0)
+        return st;
+    if (d->want_txt || d->want_draw) {
+        int f = check_collisions(r->jobs, r->in.count, &r->in);
         if (f < 0)
-            goto oom;
-        failures += f;
+            return STEP_OOM;
+        r->failures += f;
     }
+    return 0;
+}
 
-    size_t total = 0, done_before = 0, n_done = 0;
-    for (size_t i = 0; i < in.count; i++) {
-        if (!in.items[i].in_shard)
-            in.items[i].skip = 1;
-        total += !in.items[i].skip;
+/* Every input of this shard, until a signal; then, with the journal, the
+ * JSON from it in input order. */
+static void run_inputs(const detect_args *d, detect_ctx *c, detect_run *r)
+{
+    bf_inputs *in = &r->in;
+    for (size_t i = 0; i < in->count; i++) {
+        if (!in->items[i].in_shard)
+            in->items[i].skip = 1;
+        r->total += !in->items[i].skip;
     }
-    size_t n_processed = 0;
+    size_t n_done = 0;
     in_loop = 1;
-    for (size_t i = 0; i < in.count && !stop_signal; i++) {
-        const bf_input *input = &in.items[i];
+    for (size_t i = 0; i < in->count && !stop_signal; i++) {
+        const bf_input *input = &in->items[i];
         if (input->skip)
             continue;
-        bf_report_progress(++n_done, total, input->path);
-        n_processed++;
-        if (resume && already_done(&c, input, &jobs[i])) {
-            done_before++;
+        bf_report_progress(++n_done, r->total, input->path);
+        r->n_processed++;
+        if (d->resume && already_done(c, input, &r->jobs[i])) {
+            r->done_before++;
             continue;
         }
-        if (process(&c, input, &jobs[i]) != 0)
-            failures++;
-        json_flush(&c, 0);
+        if (process(c, input, &r->jobs[i]) != 0)
+            r->failures++;
+        json_flush(c, 0);
     }
     bf_report_progress_end();
-    if (resume && bf_report_is_tty())
-        bf_report_message("--resume: %zu of %zu input%s already done", done_before, total,
-                          total == 1 ? "" : "s");
-
-    if (c.journal) /* the JSON from the journal, in input order */
-        for (size_t i = 0; i < in.count; i++) {
-            bfio_journal_entry e;
-            if (!in.items[i].skip && journal_read(&c, jobs[i].journal, in.items[i].path, &e)) {
-                add_json_entry(&c, in.items[i].path, &e);
-                free(e.v);
-                json_flush(&c, 0);
-            }
+    if (d->resume && bf_report_is_tty())
+        bf_report_message("--resume: %zu of %zu input%s already done", r->done_before, r->total,
+                          r->total == 1 ? "" : "s");
+    for (size_t i = 0; c->journal && i < in->count; i++) {
+        bfio_journal_entry e;
+        if (!in->items[i].skip && journal_read(c, r->jobs[i].journal, in->items[i].path, &e)) {
+            add_json_entry(c, in->items[i].path, &e);
+            free(e.v);
+            json_flush(c, 0);
         }
+    }
+}
 
-    if (c.want_json) {
-        bfio_detfile_end(&c.json);
+/* The JSON committed, the --mot check, stdout flushed; the exit status. */
+static int finish_run(const detect_args *d, detect_ctx *c, detect_run *r)
+{
+    if (c->want_json) {
+        bfio_detfile_end(&c->json);
         bfio_err err;
-        json_flush(&c, 1);
-        const char *shown = strcmp(json_path, "-") == 0 ? "stdout (--json -)" : json_path;
-        if (c.json.sb.failed) {
+        json_flush(c, 1);
+        const char *shown = strcmp(d->json_path, "-") == 0 ? "stdout (--json -)" : d->json_path;
+        if (c->json.sb.failed) {
             bf_report_failure(shown, "out of memory");
-            bfio_atomic_abort(&c.json_file);
-            failures++;
-        } else if (bfio_atomic_commit(&c.json_file, &err) != 0) {
+            bfio_atomic_abort(&c->json_file);
+            r->failures++;
+        } else if (bfio_atomic_commit(&c->json_file, &err) != 0) {
             bf_report_failure(shown, "%s", err.msg);
-            failures++;
+            r->failures++;
         }
         json_tmp_for_signal[0] = 0;
-        c.json_state = 0;
+        c->json_state = 0;
     }
     int mot_written = 0;
-    for (size_t i = 0; mot_path && i < in.count; i++)
-        mot_written |= c.mot_owner[i] != NULL;
-    if (mot_path && !mot_written && !stop_signal) {
-        bf_report_failure(mot_path, "not written: no video among the inputs (--mot)");
-        failures++;
+    for (size_t i = 0; d->mot_path && i < r->in.count; i++)
+        mot_written |= c->mot_owner[i] != NULL;
+    if (d->mot_path && !mot_written && !stop_signal) {
+        bf_report_failure(d->mot_path, "not written: no video among the inputs (--mot)");
+        r->failures++;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         bf_report_failure("stdout", "write failed: %s", strerror(errno ? errno : EIO));
-        failures++;
+        r->failures++;
     }
     if (stop_signal) {
         /* Only the images finished are in the outputs; say how to go on. */
         int sig = stop_signal;
         bf_report_message("interrupted by %s after %zu of %zu input%s; the outputs of those "
-                          "done are written. %s", sig == SIGINT ? "SIGINT" : "SIGTERM", n_processed,
-                          total, total == 1 ? "" : "s",
-                          resume ? "Run the same command again to do the rest."
-                          : c.want_json ? "Run again with --resume to redo the run resumably "
-                                          "(--json can be continued only when --resume was used "
-                                          "from the first run on)."
+                          "done are written. %s", sig == SIGINT ? "SIGINT" : "SIGTERM", r->n_processed,
+                          r->total, r->total == 1 ? "" : "s",
+                          d->resume ? "Run the same command again to do the rest."
+                          : c->want_json ? "Run again with --resume to redo the run resumably "
+                                           "(--json can be continued only when --resume was used "
+                                           "from the first run on)."
                           : "Run the same command with --resume to do the rest.");
-        status = 128 + sig;
-        goto done;
+        return 128 + sig;
     }
-    if (failures && bf_report_is_tty())
-        bf_report_message("%d input%s failed", failures, failures == 1 ? "" : "s");
-    status = failures ? BF_EXIT_SOME_FAILED : BF_EXIT_OK;
-    goto done;
+    if (r->failures && bf_report_is_tty())
+        bf_report_message("%d input%s failed", r->failures, r->failures == 1 ? "" : "s");
+    return r->failures ? BF_EXIT_SOME_FAILED : BF_EXIT_OK;
+}
 
-oom:
-    bf_report_message("out of memory");
-    status = BF_EXIT_SOME_FAILED;
-done:
-    if (jobs)
-        for (size_t i = 0; i < in.count; i++) {
-            free(jobs[i].out_base);
-            free(jobs[i].journal);
-            free(jobs[i].mot);
-            if (c.mot_owner)
-                free(c.mot_owner[i]);
-        }
-    free(c.mot_owner);
-    free(jobs);
-    free(ids);
-    free(fingerprint);
-    free(video_fingerprint);
-    bf_inputs_free(&in);
-    if (c.json_state == 1) { /* not committed: out of memory on the way */
-        bfio_atomic_abort(&c.json_file);
+static void free_run(detect_ctx *c, detect_run *r)
+{
+    for (size_t i = 0; r->jobs && i < r->in.count; i++) {
+        free(r->jobs[i].out_base);
+        free(r->jobs[i].journal);
+        free(r->jobs[i].mot);
+        if (c->mot_owner)
+            free(c->mot_owner[i]);
+    }
+    free(c->mot_owner);
+    free(r->jobs);
+    free(r->ids);
+    free(r->fingerprint);
+    free(r->video_fingerprint);
+    bf_inputs_free(&r->in);
+    if (c->json_state == 1) { /* not committed: out of memory on the way */
+        bfio_atomic_abort(&c->json_file);
         json_tmp_for_signal[0] = 0;
     }
-    if (c.want_json)
-        bfio_detfile_writer_free(&c.json);
+    if (c->want_json)
+        bfio_detfile_writer_free(&c->json);
+}
+
+int bf_cmd_detect(int argc, char **argv)
+{
+    detect_args d;
+    int help_shown;
+    int status = parse_args(argc, argv, &d, &help_shown);
+    if (status != 0 || help_shown) {
+        free(d.paths);
+        return status;
+    }
+    install_stop_handlers();
+    detect_ctx c = {0};
+    if (open_engine(&d, &c) != 0) {
+        status = BF_EXIT_USAGE;
+    } else {
+        detect_run r;
+        memset(&r, 0, sizeof r);
+        status = start_run(&d, &c, &r);
+        if (status == 0) {
+            run_inputs(&d, &c, &r);
+            status = finish_run(&d, &c, &r);
+        } else if (status == STEP_OOM) {
+            bf_report_message("out of memory");
+            status = BF_EXIT_SOME_FAILED;
+        }
+        free_run(&c, &r);
+    }
     bf_detector_destroy(c.det);
     bf_model_close(c.model);
-    free(paths);
+    free(d.paths);
     return status;
 }
