@@ -39,6 +39,13 @@ foreach(isa ref ${BF_B1_PATHS})
 endforeach()
 
 bf_kernel_test(kernels_dispatch kernels_test_dispatch)
+
+# The direct 3-channel conv (the stem, kernels/i8c3-conv/): each path bit for
+# bit against the test's naive oracle.
+bf_kernel_program(kernels_test_i8c3 ${BF_KERNEL_TEST_DIR}/test_i8c3.c)
+foreach(isa ref ${BF_I8C3_PATHS})
+  bf_kernel_test(kernels_i8c3_conv_${isa} kernels_test_i8c3 ${isa})
+endforeach()
 # The ladder, walked down with the test hook that forces CPU features off:
 # with the features of every wider rung off, auto must pick each rung in turn
 # (skips where this CPU lacks the rung itself); with a rung's own feature

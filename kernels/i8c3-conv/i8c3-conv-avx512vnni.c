@@ -1,0 +1,169 @@
+/*
+ * Direct 3-channel conv, AVX-512 VNNI (vpdpbusd). See i8c3-conv.h.
+ *
+ * Arithmetic: as the avx512vnni GEMM (t2i8-gemm-avx512vnni.c). vpdpbusd
+ * takes the activations as unsigned bytes, offset by 128 (an XOR of the sign
+ * bit), the weights as signed q; C = dot(x ^ 0x80, q) - 128 * sum(q), the
+ * correction formed once by `pack`. Each product is exact (|.| <= 255 * 121)
+ * and the sums wrap modulo 2^32: C is exact whenever the true sum fits int32
+ * (the loader's bound).
+ *
+ * One pixel is one 4-byte lane: a tap's R, G, B and one more byte, whose
+ * weight is 0 (so whatever it holds adds nothing, after the XOR too). In the
+ * image interior that word is loaded straight from the NHWC input (the 4th
+ * byte is the next pixel's R) and broadcast to the 16 lanes of a zmm, one
+ * lane per output channel: no im2col. Only words that would read past the
+ * input's last byte, or taps outside the image (the zero point), go through
+ * a small gathered copy.
+ *
+ * Packed layout: channels in blocks of 16 (N padded with zero channels).
+ * Block b is (taps + 1) * 64 bytes from b * (taps + 1) * 64:
+ *     tap t, 64 bytes:  byte 4*c + j = q[16b + c][3t + j] (j < 3), 0 (j = 3
+ *                       or past N);
+ *     then 64 bytes:    int32 lane c = -128 * sum_k q[16b + c][k] (mod 2^32).
+ * That is the avx512vnni GEMM's layout for K = 4 * taps with every 4th weight 0.
+ *
+ * Micro-kernel: 8 output pixels x 16 channels, 8 zmm accumulators; per tap,
+ * one weight load shared by the 8 pixels, and per pixel a broadcast, an XOR
+ * and a vpdpbusd. A short last group aliases its missing pixels to the last
+ * real one (computed, never stored).
+ */
+#include <assert.h>
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "i8c3-conv.h"
+#include "t2i8-gemm/t2i8-gemm.h"
+
+#define BF_C3V_MR 8
+#define BF_C3V_MAX_TAPS (BF_I8C3_MAX_K * BF_I8C3_MAX_K)
+
+static size_t c3v_packed_size(size_t n, size_t taps)
+{
+    return (n + 15) / 16 * (taps + 1) * 64;
+}
+
+static void c3v_pack_terms(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes,
+                           size_t plane_stride, void *packed)
+{
+    assert(nterms >= 1 && nterms <= BF_T2I8_MAX_TERMS);
+    uint8_t *out = packed;
+    memset(out, 0, c3v_packed_size(n, taps));
+    for (size_t ch = 0; ch < n; ch++) {
+        uint8_t *blk = out + (ch / 16) * (taps + 1) * 64;
+        uint32_t wsum = 0; /* modulo 2^32, as the kernel adds it */
+        for (size_t k = 0; k < taps * 3; k++) {
+            const int q = bf_t2_decode_terms(w + ch * w_row_bytes, k, nterms, plane_stride);
+            blk[(k / 3) * 64 + (ch % 16) * 4 + k % 3] = (uint8_t)(int8_t)q;
+            wsum += (uint32_t)q;
+        }
+        const uint32_t corr = 0u - 128u * wsum;
+        memcpy(blk + taps * 64 + (ch % 16) * 4, &corr, sizeof corr);
+    }
+}
+
+static inline __m512i c3v_word(const uint8_t *p)
+{
+    int32_t x;
+    memcpy(&x, p, 4);
+    return _mm512_set1_epi32(x);
+}
+
+static void c3v_conv(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m0, size_t rows, const void *packed,
+                     int32_t *acc, size_t ldc)
+{
+    assert(ldc >= n && g->out_w >= 1 && g->kh <= BF_I8C3_MAX_K && g->kw <= BF_I8C3_MAX_K);
+    const size_t taps = (size_t)g->kh * (size_t)g->kw, nb = (n + 15) / 16, bstride = (taps + 1) * 64;
+    const size_t in_w = (size_t)g->in_w, in_bytes = (size_t)g->in_h * in_w * 3;
+    const uint8_t *src = (const uint8_t *)in;
+    /* byte offsets of the taps from the window's top-left pixel: in the
+     * input, and in a gathered copy (4 bytes a tap) */
+    size_t tap_in[BF_C3V_MAX_TAPS], tap_px[BF_C3V_MAX_TAPS];
+    for (int ky = 0; ky < g->kh; ky++)
+        for (int kx = 0; kx < g->kw; kx++) {
+            const size_t t = (size_t)(ky * g->kw + kx);
+            tap_in[t] = ((size_t)ky * in_w + (size_t)kx) * 3;
+            tap_px[t] = t * 4;
+        }
+    const size_t last_tap = tap_in[taps - 1];
+    uint8_t px[BF_C3V_MR][BF_C3V_MAX_TAPS * 4];
+    const __m512i sign = _mm512_set1_epi8((char)0x80);
+    const size_t last = n - (nb - 1) * 16;
+    const __mmask16 nmask = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1);
+
+    for (size_t r0 = 0; r0 < rows; r0 += BF_C3V_MR) {
+        const size_t cnt = rows - r0 < BF_C3V_MR ? rows - r0 : BF_C3V_MR;
+        const uint8_t *base[BF_C3V_MR];
+        int fast = 1;
+        for (size_t i = 0; i < cnt; i++) {
+            const size_t m = m0 + r0 + i;
+            const int oy = (int)(m / (size_t)g->out_w), ox = (int)(m % (size_t)g->out_w);
+            const int iy0 = oy * g->stride - g->pad, ix0 = ox * g->stride - g->pad;
+            if (iy0 >= 0 && ix0 >= 0 && iy0 + g->kh <= g->in_h && ix0 + g->kw <= g->in_w) {
+                const size_t off = ((size_t)iy0 * in_w + (size_t)ix0) * 3;
+                base[i] = src + off;
+                if (off + last_tap + 4 > in_bytes) /* the 4th byte of the last word is past the input */
+                    fast = 0;
+            } else {
+                base[i] = NULL, fast = 0;
+            }
+        }
+        const size_t *tap = tap_in;
+        if (!fast) {
+            /* gathered copy of every pixel's taps: RGB and a 0, the zero
+             * point for taps outside the image */
+            const uint8_t zp = (uint8_t)g->zero_point;
+            for (size_t i = 0; i < cnt; i++) {
+                const size_t m = m0 + r0 + i;
+                const int oy = (int)(m / (size_t)g->out_w), ox = (int)(m % (size_t)g->out_w);
+                for (int ky = 0; ky < g->kh; ky++)
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int iy = oy * g->stride + ky - g->pad, ix = ox * g->stride + kx - g->pad;
+                        uint8_t *d = px[i] + (size_t)(ky * g->kw + kx) * 4;
+                        if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
+                            memcpy(d, src + ((size_t)iy * in_w + (size_t)ix) * 3, 3);
+                        else
+                            d[0] = d[1] = d[2] = zp;
+                        d[3] = 0;
+                    }
+                base[i] = px[i];
+            }
+            tap = tap_px;
+        }
+        for (size_t i = cnt; i < BF_C3V_MR; i++)
+            base[i] = base[cnt - 1];
+
+        for (size_t b = 0; b < nb; b++) {
+            const uint8_t *wb = (const uint8_t *)packed + b * bstride;
+            __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            for (size_t t = 0; t < taps; t++) {
+                const __m512i wv = _mm512_loadu_si512(wb + t * 64);
+                const size_t o = tap[t];
+                c0 = _mm512_dpbusd_epi32(c0, _mm512_xor_si512(c3v_word(base[0] + o), sign), wv);
+                c1 = _mm512_dpbusd_epi32(c1, _mm512_xor_si512(c3v_word(base[1] + o), sign), wv);
+                c2 = _mm512_dpbusd_epi32(c2, _mm512_xor_si512(c3v_word(base[2] + o), sign), wv);
+                c3 = _mm512_dpbusd_epi32(c3, _mm512_xor_si512(c3v_word(base[3] + o), sign), wv);
+                c4 = _mm512_dpbusd_epi32(c4, _mm512_xor_si512(c3v_word(base[4] + o), sign), wv);
+                c5 = _mm512_dpbusd_epi32(c5, _mm512_xor_si512(c3v_word(base[5] + o), sign), wv);
+                c6 = _mm512_dpbusd_epi32(c6, _mm512_xor_si512(c3v_word(base[6] + o), sign), wv);
+                c7 = _mm512_dpbusd_epi32(c7, _mm512_xor_si512(c3v_word(base[7] + o), sign), wv);
+            }
+            const __m512i corr = _mm512_loadu_si512(wb + taps * 64);
+            const __m512i r[BF_C3V_MR] = {_mm512_add_epi32(c0, corr), _mm512_add_epi32(c1, corr),
+                                          _mm512_add_epi32(c2, corr), _mm512_add_epi32(c3, corr),
+                                          _mm512_add_epi32(c4, corr), _mm512_add_epi32(c5, corr),
+                                          _mm512_add_epi32(c6, corr), _mm512_add_epi32(c7, corr)};
+            const __mmask16 mask = b + 1 == nb ? nmask : (__mmask16)0xFFFF;
+            for (size_t i = 0; i < cnt; i++)
+                _mm512_mask_storeu_epi32(acc + (r0 + i) * ldc + b * 16, mask, r[i]);
+        }
+    }
+}
+
+const bf_i8c3_conv_config bf_i8c3_conv_avx512vnni = {
+    .isa = "avx512vnni",
+    .packed_size = c3v_packed_size,
+    .pack_terms = c3v_pack_terms,
+    .conv = c3v_conv,
+};

@@ -1,0 +1,76 @@
+/*
+ * Direct int8 convolution of a 3-channel input (the network's first layer:
+ * RGB, 3x3 stride 2, 3 -> 16 in YOLOv8n) with ternary or multi-ternary
+ * weights: acc[r][n] = sum over taps (ky, kx) and c < 3 of x * q[n][k], the
+ * same int32 sums the im2col + t2i8 GEMM path forms (k = (ky * kw + kx) * 3
+ * + c, the im2col order; a tap outside the image reads the input's zero
+ * point), so the requant epilogue after it is unchanged and the layer's
+ * output is bit-identical.
+ *
+ * Why: with K = 27 and N = 16, im2col writes 27-byte rows of 9-byte runs and
+ * the GEMM's tiles stay mostly empty; the layer took ~8% of the int8 peak
+ * (docs/benchmarks.md). Here each tap's RGB is read in place as one 4-byte
+ * word (R, G, B and the next pixel's R, whose weight is 0), one vpdpbusd lane
+ * per pixel and channel: no im2col at all.
+ *
+ * Input: NHWC int8, in_h x in_w x 3, densely packed (row stride in_w * 3).
+ * Output: for output pixels m0 .. m0 + rows - 1 (m = oy * out_w + ox), row r
+ * of acc (ldc int32s apart) gets the n channel sums, without bias. Reads the
+ * input only within its in_h * in_w * 3 bytes.
+ *
+ * Weights: the file's T2 planes as for t2i8 `pack_terms` (n rows of
+ * taps * 3 codes, w_row_bytes apart, plane i at w + i * plane_stride), all
+ * nterms (1..5) planes folded into q = sum 3^i T_i (|q| <= 121); exact
+ * whenever |acc| <= 128 * K * L < 2^31 (the loader's bound). `pack_terms`
+ * writes packed_size(n, taps) bytes once, at load time.
+ *
+ * Paths: i8c3-conv.inc (the reference is not listed; always available).
+ * Thread-safe: `conv` keeps no state and writes only acc.
+ */
+#ifndef BF_I8C3_CONV_H
+#define BF_I8C3_CONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bf_i8c3_geom {
+    int in_h, in_w;  /* input pixels; 3 channels */
+    int out_w;       /* output pixels per row */
+    int kh, kw;      /* kernel, 1..BF_I8C3_MAX_K each */
+    int stride, pad; /* stride >= 1, pad >= 0 */
+    int8_t zero_point;
+} bf_i8c3_geom;
+
+#define BF_I8C3_MAX_K 7
+
+typedef struct bf_i8c3_conv_config {
+    const char *isa; /* the t2i8 GEMM path this one stands in for ("avx512vnni"), or "ref" */
+    size_t (*packed_size)(size_t n, size_t taps);
+    void (*pack_terms)(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes, size_t plane_stride,
+                       void *packed);
+    void (*conv)(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m0, size_t rows, const void *packed,
+                 int32_t *acc, size_t ldc);
+} bf_i8c3_conv_config;
+
+/* The plain C reference: the oracle. */
+extern const bf_i8c3_conv_config bf_i8c3_conv_ref;
+
+#if defined(__x86_64__) || defined(_M_X64)
+extern const bf_i8c3_conv_config bf_i8c3_conv_avx512vnni;
+#endif
+
+/* The direct path that stands in for the GEMM path named `gemm_isa` on this
+ * CPU, or NULL: that GEMM keeps its im2col (the reference GEMM always does,
+ * so the engine's ref path stays the oracle). BITFALCON_DIRECT_CONV=0 turns
+ * every direct path off (before/after benchmarks). */
+const bf_i8c3_conv_config *bf_i8c3_conv_select(const char *gemm_isa);
+
+/* Whether a conv of this shape can run here: 3 input channels and a kernel
+ * of at most BF_I8C3_MAX_K a side. */
+static inline int bf_i8c3_conv_fits(int in_c, int kh, int kw, int stride, int pad)
+{
+    return in_c == 3 && kh >= 1 && kw >= 1 && kh <= BF_I8C3_MAX_K && kw <= BF_I8C3_MAX_K && stride >= 1 &&
+           pad >= 0;
+}
+
+#endif /* BF_I8C3_CONV_H */
