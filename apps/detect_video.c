@@ -212,7 +212,27 @@ static int track_frame(tracking *t, const bf_detection *d, size_t n, long long f
     return t->mot && t->mot->failed ? -1 : 0;
 }
 
-int bf_detect_video(const bf_video_job *j, const char *path)
+/* One video's run: the reader, the outputs being written, the tracker. */
+typedef struct video_run {
+    const bf_video_job *j;
+    const char *path;
+    bfv_reader *r;
+    const bfv_info *info;
+    long long total;  /* frames expected, or -1 */
+    int rc;           /* -1 once something failed (reported) */
+    char *video_out;  /* --draw: DIR/REL.mp4 */
+    bfv_writer *wr;
+    int draw_failed;
+    kept k;
+    tracking trk;
+    bfio_sb mot;
+    long long detected;
+    double t0, last_progress;
+} video_run;
+
+/* Opens path as a video: 0; BF_VIDEO_NOT_VIDEO; -1 after reporting why a
+ * video could not be opened. */
+static int open_video(video_run *v, const char *path)
 {
     /* A FIFO or device with an image's name would block the sniffing open
      * below; the image path refuses it ("not a regular file") instead. */
@@ -227,201 +247,250 @@ int bf_detect_video(const bf_video_job *j, const char *path)
     /* A video by name (the walk found it, or the user named it so) or by
      * content (a container libavformat knows with some confidence). */
     int named_video = bfio_path_is_video_name(path) || bfv_probe_file(path) > 25;
-    bfv_reader *r;
     bfio_err err;
-    if (bfv_open(path, NULL, &r, &err) != 0) {
+    if (bfv_open(path, NULL, &v->r, &err) != 0) {
         if (!named_video)
             return BF_VIDEO_NOT_VIDEO; /* the image path says what it is not */
         bf_report_failure(path, "%s", err.msg);
         return -1;
     }
-    const bfv_info *info = bfv_get_info(r);
-    long long total = info->frames > 0 ? info->frames
-                      : info->duration > 0 && info->fps > 0 ? (long long)(info->duration * info->fps + 0.5)
-                                                            : -1;
-    int rc = 0;
-    char *video_out = NULL;
-    bfv_writer *wr = NULL;
-    int draw_failed = 0;
-    kept k = {0};
-    tracking trk = {0};
-    bfio_sb mot;
-    bfio_sb_init(&mot);
-    if (j->track) {
-        bt_config bc;
-        if (j->track_cfg)
-            bc = *j->track_cfg;
-        else
-            bt_config_default(&bc);
-        /* The command line checked the settings: BT_ERR_ARG cannot come. */
-        if (bt_create(&bc, &trk.bt) != BT_OK) {
-            bf_report_failure(path, "out of memory");
-            bfv_close(r);
-            return -1;
-        }
-        /* One --mot FILE holds one video: MOT Challenge numbers frames per
-         * sequence, and IDs from two videos would collide. --mot DIR/ gives
-         * each video its own file (mot_source NULL). */
-        if (j->mot_path && same_file(j->mot_path, path)) {
-            bf_report_failure(j->mot_path, "is the input; --mot would overwrite it");
-            rc = -1;
-        } else if (j->mot_path && j->mot_source && *j->mot_source) {
-            bf_report_failure(path, "the --mot file %s holds the tracks of one video, and has those "
-                              "of %s; none written for this one (--mot DIR/ writes DIR/REL.txt "
-                              "per video)", j->mot_path, *j->mot_source);
-            rc = -1;
-        } else if (j->mot_path && j->mot_source) {
-            *j->mot_source = strdup(path);
-            trk.mot = *j->mot_source ? &mot : NULL;
-        } else if (j->mot_path) {
-            trk.mot = &mot;
-        }
+    v->info = bfv_get_info(v->r);
+    const bfv_info *info = v->info;
+    v->total = info->frames > 0 ? info->frames
+               : info->duration > 0 && info->fps > 0 ? (long long)(info->duration * info->fps + 0.5)
+                                                     : -1;
+    return 0;
+}
+
+/* --track: the tracker, and where its MOT text goes. -1: out of memory. */
+static int start_tracking(video_run *v)
+{
+    const bf_video_job *j = v->j;
+    bt_config bc;
+    if (j->track_cfg)
+        bc = *j->track_cfg;
+    else
+        bt_config_default(&bc);
+    /* The command line checked the settings: BT_ERR_ARG cannot come. */
+    if (bt_create(&bc, &v->trk.bt) != BT_OK) {
+        bf_report_failure(v->path, "out of memory");
+        return -1;
     }
-    if (j->want_draw) {
-        video_out = with_suffix(j->out_base, bfv_writer_extension());
-        if (!video_out) {
-            bf_report_failure(path, "out of memory");
-            bt_destroy(trk.bt);
-            bfv_close(r);
-            return -1;
-        }
-        if (same_file(video_out, path)) {
-            bf_report_failure(video_out, "is the input; --draw would overwrite it (choose an "
-                              "output folder, -o, outside the inputs)");
-            draw_failed = 1;
-            rc = -1;
-        }
+    /* One --mot FILE holds one video: MOT Challenge numbers frames per
+     * sequence, and IDs from two videos would collide. --mot DIR/ gives
+     * each video its own file (mot_source NULL). */
+    if (j->mot_path && same_file(j->mot_path, v->path)) {
+        bf_report_failure(j->mot_path, "is the input; --mot would overwrite it");
+        v->rc = -1;
+    } else if (j->mot_path && j->mot_source && *j->mot_source) {
+        bf_report_failure(v->path, "the --mot file %s holds the tracks of one video, and has those "
+                          "of %s; none written for this one (--mot DIR/ writes DIR/REL.txt "
+                          "per video)", j->mot_path, *j->mot_source);
+        v->rc = -1;
+    } else if (j->mot_path && j->mot_source) {
+        *j->mot_source = strdup(v->path);
+        v->trk.mot = *j->mot_source ? &v->mot : NULL;
+    } else if (j->mot_path) {
+        v->trk.mot = &v->mot;
     }
-    bfv_frame f;
-    int got;
-    long long detected = 0;
-    double t0 = now_s(), last_progress = 0;
+    return 0;
+}
+
+/* --draw: the annotated video's name (opened with the first frame). -1: out of memory. */
+static int start_drawing(video_run *v)
+{
+    v->video_out = with_suffix(v->j->out_base, bfv_writer_extension());
+    if (!v->video_out) {
+        bf_report_failure(v->path, "out of memory");
+        return -1;
+    }
+    if (same_file(v->video_out, v->path)) {
+        bf_report_failure(v->video_out, "is the input; --draw would overwrite it (choose an "
+                          "output folder, -o, outside the inputs)");
+        v->draw_failed = 1;
+        v->rc = -1;
+    }
+    return 0;
+}
+
+/* A frame's detections on stdout (no output option). */
+static void print_frame(const video_run *v, const bfv_frame *f, const bf_detection *d, size_t n,
+                        const long long *ids)
+{
     char buf[32];
-    while (!(j->stop && *j->stop) && (got = bfv_next(r, &f, &err)) == 1) {
-        bfio_image img = {(uint8_t *)f.rgb, f.width, f.height, f.stride};
-        if (f.index % j->stride == 0) {
-            bf_error berr;
-            if (bf_detector_run(j->det, f.rgb, f.width, f.height, f.stride, BF_PIXEL_RGB, &berr) !=
-                BF_OK) {
-                bf_report_failure(path, "frame %lld: %s", f.index, berr.message);
-                rc = -1;
-                break;
-            }
-            size_t n = 0;
-            const bf_detection *d = bf_detector_results(j->det, &n);
-            detected++;
-            if (trk.bt && track_frame(&trk, d, n, f.index) != 0) {
-                bf_report_failure(path, "out of memory");
-                rc = -1;
-                break;
-            }
-            const long long *ids = trk.bt ? trk.ids : NULL;
-            /* With --track every box has "track" (-1 from bt_update is null). */
-            for (size_t i = 0; i < n && (j->json || j->collect); i++) {
-                long long track = ids ? (ids[i] >= 0 ? ids[i] : BFIO_TRACK_NULL) : BFIO_TRACK_NONE;
-                if (j->collect)
-                    collect_add(j->collect, &d[i], f.index, f.time, track);
-                else
-                    bfio_detfile_add_video(j->json, path, d[i].class_id,
-                                           name_of(j->model, d[i].class_id, buf, sizeof buf),
-                                           d[i].score, d[i].x0, d[i].y0, d[i].x1, d[i].y1, f.index,
-                                           f.time, track);
-            }
-            if (j->collect && j->collect->failed) {
-                bf_report_failure(path, "out of memory");
-                rc = -1;
-                break;
-            }
-            if (j->json && j->json_flush)
-                j->json_flush(j->json_ctx);
-            if (j->want_print) {
-                if (n == 0)
-                    printf("%s frame %lld (%.3f s): no objects\n", path, f.index, f.time);
-                for (size_t i = 0; i < n; i++) {
-                    printf("%s frame %lld (%.3f s): %s %.2f x=%.1f y=%.1f w=%.1f h=%.1f", path,
-                           f.index, f.time, name_of(j->model, d[i].class_id, buf, sizeof buf),
-                           d[i].score, d[i].x0, d[i].y0, d[i].x1 - d[i].x0, d[i].y1 - d[i].y0);
-                    if (ids && ids[i] >= 0)
-                        printf(" track=%lld", ids[i]);
-                    putchar('\n');
-                }
-            }
-            if (j->want_txt && write_txt(j, path, f.index, d, n, f.width, f.height) != 0) {
-                rc = -1;
-                break;
-            }
-            if (j->want_draw && keep(&k, d, ids, n) != 0) {
-                bf_report_failure(path, "out of memory");
-                rc = -1;
-                break;
-            }
-        }
-        if (j->want_draw && !draw_failed) {
-            if (!wr && (bfio_mkdirs_for_file(video_out, &err) != 0 ||
-                        bfv_writer_open(video_out, f.width, f.height, info->fps_num, info->fps_den,
-                                        &wr, &err) != 0)) {
-                bf_report_failure(video_out, "%s", err.msg);
-                draw_failed = 1;
-                rc = -1;
-            }
-            if (wr) {
-                draw_kept(j, &k, &img);
-                if (bfv_writer_put(wr, f.rgb, f.stride, &err) != 0) {
-                    bf_report_failure(video_out, "%s", err.msg);
-                    bfv_writer_abort(wr);
-                    wr = NULL;
-                    draw_failed = 1;
-                    rc = -1;
-                }
-            }
-        }
-        double t = now_s();
-        if (t - last_progress > 0.25) {
-            progress(j, path, f.index + 1, total, detected / (t - t0 > 1e-6 ? t - t0 : 1e-6));
-            last_progress = t;
+    if (n == 0)
+        printf("%s frame %lld (%.3f s): no objects\n", v->path, f->index, f->time);
+    for (size_t i = 0; i < n; i++) {
+        printf("%s frame %lld (%.3f s): %s %.2f x=%.1f y=%.1f w=%.1f h=%.1f", v->path, f->index,
+               f->time, name_of(v->j->model, d[i].class_id, buf, sizeof buf), d[i].score, d[i].x0,
+               d[i].y0, d[i].x1 - d[i].x0, d[i].y1 - d[i].y0);
+        if (ids && ids[i] >= 0)
+            printf(" track=%lld", ids[i]);
+        putchar('\n');
+    }
+}
+
+/* Detects (and tracks) one frame and writes its results; 0, or -1 after
+ * reporting a failure that ends the video. */
+static int detect_frame(video_run *v, const bfv_frame *f)
+{
+    const bf_video_job *j = v->j;
+    bf_error berr;
+    if (bf_detector_run(j->det, f->rgb, f->width, f->height, f->stride, BF_PIXEL_RGB, &berr) != BF_OK) {
+        bf_report_failure(v->path, "frame %lld: %s", f->index, berr.message);
+        return -1;
+    }
+    size_t n = 0;
+    const bf_detection *d = bf_detector_results(j->det, &n);
+    v->detected++;
+    if (v->trk.bt && track_frame(&v->trk, d, n, f->index) != 0) {
+        bf_report_failure(v->path, "out of memory");
+        return -1;
+    }
+    const long long *ids = v->trk.bt ? v->trk.ids : NULL;
+    char buf[32];
+    /* With --track every box has "track" (-1 from bt_update is null). */
+    for (size_t i = 0; i < n && (j->json || j->collect); i++) {
+        long long track = ids ? (ids[i] >= 0 ? ids[i] : BFIO_TRACK_NULL) : BFIO_TRACK_NONE;
+        if (j->collect)
+            collect_add(j->collect, &d[i], f->index, f->time, track);
+        else
+            bfio_detfile_add_video(j->json, v->path, d[i].class_id,
+                                   name_of(j->model, d[i].class_id, buf, sizeof buf), d[i].score,
+                                   d[i].x0, d[i].y0, d[i].x1, d[i].y1, f->index, f->time, track);
+    }
+    if (j->collect && j->collect->failed) {
+        bf_report_failure(v->path, "out of memory");
+        return -1;
+    }
+    if (j->json && j->json_flush)
+        j->json_flush(j->json_ctx);
+    if (j->want_print)
+        print_frame(v, f, d, n, ids);
+    if (j->want_txt && write_txt(j, v->path, f->index, d, n, f->width, f->height) != 0)
+        return -1;
+    if (j->want_draw && keep(&v->k, d, ids, n) != 0) {
+        bf_report_failure(v->path, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* --draw: the frame with the latest boxes into the annotated video (opened
+ * with the first frame, at the source's rate). */
+static void draw_frame(video_run *v, const bfv_frame *f)
+{
+    bfio_err err;
+    if (!v->wr && (bfio_mkdirs_for_file(v->video_out, &err) != 0 ||
+                   bfv_writer_open(v->video_out, f->width, f->height, v->info->fps_num,
+                                   v->info->fps_den, &v->wr, &err) != 0)) {
+        bf_report_failure(v->video_out, "%s", err.msg);
+        v->draw_failed = 1;
+        v->rc = -1;
+    }
+    if (v->wr) {
+        bfio_image img = {(uint8_t *)f->rgb, f->width, f->height, f->stride};
+        draw_kept(v->j, &v->k, &img);
+        if (bfv_writer_put(v->wr, f->rgb, f->stride, &err) != 0) {
+            bf_report_failure(v->video_out, "%s", err.msg);
+            bfv_writer_abort(v->wr);
+            v->wr = NULL;
+            v->draw_failed = 1;
+            v->rc = -1;
         }
     }
-    if (got < 0 && rc == 0) {
-        bf_report_failure(path, "%s (after %lld frames; those are kept)", err.msg, bfv_frames_read(r));
-        rc = -1;
+}
+
+/* Every frame until the end, a failure or a signal; the reader's last
+ * answer (1 stopped early, 0 end, -1 error with *err). */
+static int run_frames(video_run *v, bfio_err *err)
+{
+    const bf_video_job *j = v->j;
+    bfv_frame f;
+    int got = 0;
+    v->t0 = now_s();
+    while (!(j->stop && *j->stop) && (got = bfv_next(v->r, &f, err)) == 1) {
+        if (f.index % j->stride == 0 && detect_frame(v, &f) != 0) {
+            v->rc = -1;
+            break;
+        }
+        if (j->want_draw && !v->draw_failed)
+            draw_frame(v, &f);
+        double t = now_s();
+        if (t - v->last_progress > 0.25) {
+            progress(j, v->path, f.index + 1, v->total,
+                     v->detected / (t - v->t0 > 1e-6 ? t - v->t0 : 1e-6));
+            v->last_progress = t;
+        }
+    }
+    return got;
+}
+
+/* After the last frame: damage reported, the annotated video and the MOT
+ * text written (also for a damaged file: they hold the frames that did
+ * decode, which is what --draw and --mot promise). */
+static void finish_video(video_run *v, int got, const bfio_err *read_err)
+{
+    const bf_video_job *j = v->j;
+    bfio_err err;
+    if (got < 0 && v->rc == 0) {
+        bf_report_failure(v->path, "%s (after %lld frames; those are kept)", read_err->msg,
+                          bfv_frames_read(v->r));
+        v->rc = -1;
     }
     char damage[400];
-    if (rc == 0 && !(j->stop && *j->stop) && bfv_damage(r, damage, sizeof damage)) {
-        bf_report_failure(path, "%s; the %lld frames before the damage are kept", damage,
-                          bfv_frames_read(r));
-        rc = -1;
+    if (v->rc == 0 && !(j->stop && *j->stop) && bfv_damage(v->r, damage, sizeof damage)) {
+        bf_report_failure(v->path, "%s; the %lld frames before the damage are kept", damage,
+                          bfv_frames_read(v->r));
+        v->rc = -1;
     }
-    if (rc == 0 && bfv_frames_read(r) == 0) {
-        bf_report_failure(path, "no frame could be decoded");
-        rc = -1;
+    if (v->rc == 0 && bfv_frames_read(v->r) == 0) {
+        bf_report_failure(v->path, "no frame could be decoded");
+        v->rc = -1;
     }
-    /* The annotated video is written even for a damaged file: it holds the
-     * frames that did decode, which is what --draw promises. */
-    if (wr && bfv_writer_commit(wr, &err) != 0) {
-        bf_report_failure(video_out, "%s", err.msg);
-        rc = -1;
+    if (v->wr && bfv_writer_commit(v->wr, &err) != 0) {
+        bf_report_failure(v->video_out, "%s", err.msg);
+        v->rc = -1;
     }
-    /* The MOT text of the frames that were tracked, also for a damaged file. */
-    if (trk.mot) {
-        bfio_err merr;
-        if (mot.failed) {
+    if (v->trk.mot) {
+        if (v->mot.failed) {
             bf_report_failure(j->mot_path, "out of memory");
-            rc = -1;
-        } else if ((bfio_mkdirs_for_file(j->mot_path, &merr) != 0 ||
-                    bfio_write_file_atomic(j->mot_path, mot.data ? mot.data : "", mot.len, &merr) != 0)) {
-            bf_report_failure(j->mot_path, "%s (the --mot output)", merr.msg);
-            rc = -1;
+            v->rc = -1;
+        } else if ((bfio_mkdirs_for_file(j->mot_path, &err) != 0 ||
+                    bfio_write_file_atomic(j->mot_path, v->mot.data ? v->mot.data : "", v->mot.len,
+                                           &err) != 0)) {
+            bf_report_failure(j->mot_path, "%s (the --mot output)", err.msg);
+            v->rc = -1;
         }
     }
-    bfio_sb_free(&mot);
-    free(k.d);
-    free(k.ids);
-    bt_destroy(trk.bt);
-    free(trk.boxes);
-    free(trk.ids);
-    free(video_out);
-    bfv_close(r);
-    return rc;
+}
+
+int bf_detect_video(const bf_video_job *j, const char *path)
+{
+    video_run v;
+    memset(&v, 0, sizeof v);
+    v.j = j;
+    v.path = path;
+    int rc = open_video(&v, path);
+    if (rc != 0)
+        return rc;
+    bfio_sb_init(&v.mot);
+    if ((j->track && start_tracking(&v) != 0) || (j->want_draw && start_drawing(&v) != 0)) {
+        v.rc = -1; /* out of memory before the first frame: nothing written */
+    } else {
+        bfio_err err;
+        int got = run_frames(&v, &err);
+        finish_video(&v, got, &err);
+    }
+    bfio_sb_free(&v.mot);
+    free(v.k.d);
+    free(v.k.ids);
+    bt_destroy(v.trk.bt);
+    free(v.trk.boxes);
+    free(v.trk.ids);
+    free(v.video_out);
+    bfv_close(v.r);
+    return v.rc;
 }
 
 #else /* no video support */
