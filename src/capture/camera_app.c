@@ -67,6 +67,9 @@ typedef struct app {
     int snapshots;
     uint64_t shown;
     double render_sum;
+    /* what start_app set up, for stop_app to undo */
+    int slots_ok, disp_ok, lock_ok, trk_lock_ok;
+    struct sigaction old_int, old_term, old_pipe;
 } app;
 
 void cam_app_config_default(cam_app_config *cfg)
@@ -514,15 +517,10 @@ static void print_summary(app *a, const cam_source_stats *cs, const cam_worker_s
                 a->cfg->record_dir);
 }
 
-int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
+/* The slots, locks, tracker and signal handlers. 0, or 1 (reported). */
+static int start_app(app *a)
 {
-    app *a = calloc(1, sizeof *a);
-    if (!a) {
-        fprintf(stderr, "bitfalcon camera: out of memory\n");
-        return 1;
-    }
-    a->cfg = cfg;
-    a->be = backend;
+    const cam_app_config *cfg = a->cfg;
     a->conf = cfg->conf;
     a->json_out = cfg->headless || cfg->json;
     a->keep_last = cfg->screenshot != NULL && !cfg->headless;
@@ -530,39 +528,28 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     atomic_init(&a->stop, 0);
     atomic_init(&a->paused, 0);
     bfio_sb_init(&a->line);
-    int rc = 0;
-    char why[256];
-
-    if (cfg->record_dir) {
-        bfio_err err;
-        if (bfio_mkdirs(cfg->record_dir, &err) != 0) {
-            fprintf(stderr, "bitfalcon camera: %s: %s\n", cfg->record_dir, err.msg);
-            free(a);
-            return 1;
-        }
-    }
 
     /* Signals only set a flag; the threads look at it. SIGPIPE is ignored so
      * that a closed stdout becomes a write error (and a clean stop). */
-    struct sigaction sa, old_int, old_term, old_pipe;
+    struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     g_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, &a->old_int);
+    sigaction(SIGTERM, &sa, &a->old_term);
     sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, &old_pipe);
+    sigaction(SIGPIPE, &sa, &a->old_pipe);
 
-    int slots_ok = cam_slot_init(&a->det_slot) == 0;
-    int disp_ok = slots_ok && cam_slot_init(&a->disp_slot) == 0;
-    int lock_ok = pthread_mutex_init(&a->last_mu, NULL) == 0;
-    int trk_lock_ok = lock_ok && pthread_mutex_init(&a->trk_mu, NULL) == 0;
-    if (!slots_ok || !disp_ok || !lock_ok || !trk_lock_ok) {
+    a->slots_ok = cam_slot_init(&a->det_slot) == 0;
+    a->disp_ok = a->slots_ok && cam_slot_init(&a->disp_slot) == 0;
+    a->lock_ok = pthread_mutex_init(&a->last_mu, NULL) == 0;
+    a->trk_lock_ok = a->lock_ok && pthread_mutex_init(&a->trk_mu, NULL) == 0;
+    if (!a->slots_ok || !a->disp_ok || !a->lock_ok || !a->trk_lock_ok) {
         fprintf(stderr, "bitfalcon camera: cannot initialise threads\n");
-        rc = 1;
+        return 1;
     }
-    if (rc == 0 && cfg->track) {
+    if (cfg->track) {
         bt_config bc;
         if (cfg->track_cfg)
             bc = *cfg->track_cfg;
@@ -572,78 +559,87 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
         if (brc != BT_OK) {
             fprintf(stderr, "bitfalcon camera: %s\n",
                     brc == BT_ERR_ARG ? "invalid tracker settings" : "out of memory");
-            rc = 1;
+            return 1;
         }
     }
+    return 0;
+}
 
-    if (rc == 0) {
-        cam_source_config sc;
-        memset(&sc, 0, sizeof sc);
-        cam_config_default(&sc.cam);
-        sc.cam.path = cfg->device;
-        sc.cam.width = cfg->width;
-        sc.cam.height = cfg->height;
-        sc.cam.fps = cfg->fps;
-        sc.slots[0] = &a->det_slot;
-        sc.slots[1] = &a->disp_slot;
-        sc.nslots = cfg->headless ? 1 : 2;
-        sc.stop = &a->stop;
-        sc.quiet = cfg->quiet;
-        sc.video = cfg->video;
-        if (cam_source_start(&sc, &a->src, why, sizeof why) != CAM_OK) {
-            fprintf(stderr, "bitfalcon camera: %s: %s\n", cfg->device, why);
-            rc = 1;
-        }
+/* The capture thread. 0, or 1 (reported). */
+static int start_source(app *a)
+{
+    const cam_app_config *cfg = a->cfg;
+    char why[256];
+    cam_source_config sc;
+    memset(&sc, 0, sizeof sc);
+    cam_config_default(&sc.cam);
+    sc.cam.path = cfg->device;
+    sc.cam.width = cfg->width;
+    sc.cam.height = cfg->height;
+    sc.cam.fps = cfg->fps;
+    sc.slots[0] = &a->det_slot;
+    sc.slots[1] = &a->disp_slot;
+    sc.nslots = cfg->headless ? 1 : 2;
+    sc.stop = &a->stop;
+    sc.quiet = cfg->quiet;
+    sc.video = cfg->video;
+    if (cam_source_start(&sc, &a->src, why, sizeof why) != CAM_OK) {
+        fprintf(stderr, "bitfalcon camera: %s: %s\n", cfg->device, why);
+        return 1;
     }
-    /* The window before the detector: with --frames, results must not all be
-     * done before anything could be shown. */
-    view v;
-    memset(&v, 0, sizeof v);
-    if (rc == 0 && !cfg->headless) {
-        cam_source_stats first;
-        cam_source_get_stats(a->src, &first);
-        int ww = cfg->window_w > 0 ? cfg->window_w : first.format.width;
-        int wh = cfg->window_h > 0 ? cfg->window_h : first.format.height;
-        char title[300], fc[8];
-        snprintf(title, sizeof title, "%s - %s %s %dx%d", cfg->title, cfg->device,
-                 cam_fourcc_str(first.format.fourcc, fc), first.format.width, first.format.height);
-        if (cam_window_open(title, ww, wh, &v.win, why, sizeof why) != 0) {
-            fprintf(stderr, "bitfalcon camera: %s\n", why);
-            rc = 1;
-        }
+    return 0;
+}
+
+/* The window, titled with the device and the format it delivers. 0, or 1 (reported). */
+static int open_window(app *a, view *v)
+{
+    const cam_app_config *cfg = a->cfg;
+    char why[256];
+    cam_source_stats first;
+    cam_source_get_stats(a->src, &first);
+    int ww = cfg->window_w > 0 ? cfg->window_w : first.format.width;
+    int wh = cfg->window_h > 0 ? cfg->window_h : first.format.height;
+    char title[300], fc[8];
+    snprintf(title, sizeof title, "%s - %s %s %dx%d", cfg->title, cfg->device,
+             cam_fourcc_str(first.format.fourcc, fc), first.format.width, first.format.height);
+    if (cam_window_open(title, ww, wh, &v->win, why, sizeof why) != 0) {
+        fprintf(stderr, "bitfalcon camera: %s\n", why);
+        return 1;
     }
-    if (rc == 0) {
-        cam_worker_config wc;
-        memset(&wc, 0, sizeof wc);
-        wc.backend = *backend;
-        wc.in = &a->det_slot;
-        wc.stop = &a->stop;
-        wc.paused = &a->paused;
-        wc.max_frames = cfg->max_frames;
-        wc.on_result = on_result;
-        wc.on_result_ctx = a;
-        if (cam_worker_start(&wc, &a->worker, why, sizeof why) != 0) {
-            fprintf(stderr, "bitfalcon camera: %s\n", why);
-            rc = 1;
-        }
+    return 0;
+}
+
+/* The detection thread. 0, or 1 (reported). */
+static int start_worker(app *a)
+{
+    char why[256];
+    cam_worker_config wc;
+    memset(&wc, 0, sizeof wc);
+    wc.backend = *a->be;
+    wc.in = &a->det_slot;
+    wc.stop = &a->stop;
+    wc.paused = &a->paused;
+    wc.max_frames = a->cfg->max_frames;
+    wc.on_result = on_result;
+    wc.on_result_ctx = a;
+    if (cam_worker_start(&wc, &a->worker, why, sizeof why) != 0) {
+        fprintf(stderr, "bitfalcon camera: %s\n", why);
+        return 1;
     }
-    if (rc == 0) {
-        if (cfg->headless) {
-            while (!stopping(a))
-                nap_ms(20);
-        } else {
-            rc = window_loop(a, &v);
-        }
-        if (g_signal && !cfg->quiet)
-            fprintf(stderr, "camera: %s received, stopping\n", g_signal == SIGINT ? "SIGINT" : "SIGTERM");
-    }
+    return 0;
+}
+
+/* Stops and joins the threads, takes the final screenshot, prints the
+ * summary; the exit status given rc, the run's. */
+static int stop_threads(app *a, view *v, int rc)
+{
+    const cam_app_config *cfg = a->cfg;
     atomic_store(&a->stop, 1);
-
     /* Without a screenshot to take the window goes at once; a detection still
      * running (it cannot be interrupted) only delays the join below. */
-    if (v.win && !(cfg->screenshot && rc == 0)) {
-        cam_window_close(v.win);
-        v.win = NULL;
+    if (v->win && !(cfg->screenshot && rc == 0)) {
+        cam_window_close(v->win);
+        v->win = NULL;
     }
     /* Join the detection thread first: its last result is then final (for the
      * screenshot); then the capture thread, which closes the device. */
@@ -657,35 +653,81 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     if (a->src)
         cam_source_get_stats(a->src, &cs);
     cam_source_stop(a->src);
-    if (v.win && cfg->screenshot && rc == 0)
-        rc = final_screenshot(a, &v, &cs, &ws);
-    cam_window_close(v.win);
-    free(v.shown.pixels);
-    cam_image_free(&v.frame);
-    cam_detections_free(&v.dets);
-    free(v.ids);
+    if (v->win && cfg->screenshot && rc == 0)
+        rc = final_screenshot(a, v, &cs, &ws);
+    cam_window_close(v->win);
+    free(v->shown.pixels);
+    cam_image_free(&v->frame);
+    cam_detections_free(&v->dets);
+    free(v->ids);
     cam_worker_destroy(a->worker);
     if (a->src && !cfg->quiet)
         print_summary(a, &cs, &ws, a->det_slot.overwritten);
+    return rc;
+}
 
-    if (lock_ok)
+/* Undoes start_app. */
+static void free_app(app *a)
+{
+    if (a->lock_ok)
         pthread_mutex_destroy(&a->last_mu);
-    if (trk_lock_ok)
+    if (a->trk_lock_ok)
         pthread_mutex_destroy(&a->trk_mu);
     bt_destroy(a->bt);
     free(a->bt_boxes);
     free(a->bt_ids);
     cam_detections_free(&a->trk_dets);
     free(a->trk_ids);
-    if (disp_ok)
+    if (a->disp_ok)
         cam_slot_destroy(&a->disp_slot);
-    if (slots_ok)
+    if (a->slots_ok)
         cam_slot_destroy(&a->det_slot);
     cam_image_free(&a->last_frame);
     bfio_sb_free(&a->line);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGPIPE, &old_pipe, NULL);
+    sigaction(SIGINT, &a->old_int, NULL);
+    sigaction(SIGTERM, &a->old_term, NULL);
+    sigaction(SIGPIPE, &a->old_pipe, NULL);
     free(a);
+}
+
+int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
+{
+    if (cfg->record_dir) {
+        bfio_err err;
+        if (bfio_mkdirs(cfg->record_dir, &err) != 0) {
+            fprintf(stderr, "bitfalcon camera: %s: %s\n", cfg->record_dir, err.msg);
+            return 1;
+        }
+    }
+    app *a = calloc(1, sizeof *a);
+    if (!a) {
+        fprintf(stderr, "bitfalcon camera: out of memory\n");
+        return 1;
+    }
+    a->cfg = cfg;
+    a->be = backend;
+    view v;
+    memset(&v, 0, sizeof v);
+    int rc = start_app(a);
+    if (rc == 0)
+        rc = start_source(a);
+    /* The window before the detector: with --frames, results must not all be
+     * done before anything could be shown. */
+    if (rc == 0 && !cfg->headless)
+        rc = open_window(a, &v);
+    if (rc == 0)
+        rc = start_worker(a);
+    if (rc == 0) {
+        if (cfg->headless) {
+            while (!stopping(a))
+                nap_ms(20);
+        } else {
+            rc = window_loop(a, &v);
+        }
+        if (g_signal && !cfg->quiet)
+            fprintf(stderr, "camera: %s received, stopping\n", g_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    rc = stop_threads(a, &v, rc);
+    free_app(a);
     return rc;
 }
