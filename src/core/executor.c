@@ -27,6 +27,19 @@ void bf_executor_free(bf_executor *ex)
     memset(ex, 0, sizeof *ex);
 }
 
+/* The direct 3-channel conv for layer l, or NULL: the stem when the GEMM
+ * path has one (kernels/i8c3-conv/, bf_i8c3_conv_select). */
+static const bf_i8c3_conv_config *executor_direct3(const bf_executor *ex, const bf_layer *l,
+                                                   const bf_i8c3_conv_config *direct3)
+{
+    const int32_t *p = l->params;
+    const bf_shape in = ex->plan.shapes[l->inputs[0]];
+    if (direct3 == NULL ||
+        !bf_i8c3_conv_fits(in.c, p[BF_CONV_KH], p[BF_CONV_KW], p[BF_CONV_STRIDE], p[BF_CONV_PAD]))
+        return NULL;
+    return direct3;
+}
+
 /* The planes one GEMM of `gemm` folds: bf_t2i8_gemm_fold, capped by
  * BITFALCON_MAX_TERMS (1..5) when set (benchmarks: 1 = the per-plane path). */
 static int executor_fold(const bf_t2i8_gemm_config *gemm)
@@ -52,6 +65,7 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     bf_status st = bf_plan_build(m, input_size, reuse, tile_m, ex->fold, &ex->plan, err);
     if (st != BF_OK)
         return st;
+    const bf_i8c3_conv_config *direct3 = bf_i8c3_conv_select(gemm->isa);
 
     /* Packed weight block: one allocation, each conv's part aligned. */
     size_t *at = calloc(m->n_layers, sizeof *at);
@@ -70,7 +84,13 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         size_t need = gemm->packed_size((size_t)l->params[BF_CONV_OUT_C], bf_conv_k(l));
         at[i] = total;
         const int parts = bf_conv_parts(l->params[BF_CONV_N_TERMS], ex->fold);
+        /* + the direct conv's own packing after the GEMM's parts */
+        const bf_i8c3_conv_config *d3 = executor_direct3(ex, l, direct3);
+        size_t need3 = d3 != NULL ? d3->packed_size((size_t)l->params[BF_CONV_OUT_C],
+                                                    (size_t)l->params[BF_CONV_KH] * (size_t)l->params[BF_CONV_KW])
+                                  : 0;
         if (!bf_align_size(need, &need) || !bf_mul_size(need, (size_t)parts, &need) ||
+            !bf_align_size(need3, &need3) || !bf_add_size(need, need3, &need) ||
             !bf_add_size(total, need, &total)) {
             free(at);
             bf_executor_free(ex);
@@ -145,6 +165,14 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
         /* The file's plane i is rows [i * out_c, (i + 1) * out_c) of the T2 tensor. */
         bf_conv_pack(gemm, (size_t)out.c, bf_conv_k(l), cp->n_terms, cp->fold, w->data, (size_t)w->dims[1], part,
                      ex->packed + at[i]);
+        cp->direct3 = executor_direct3(ex, l, direct3);
+        if (cp->direct3 != NULL) {
+            /* all planes in one packing: the direct conv's sums are int32, exact for any n_terms */
+            uint8_t *dst = ex->packed + at[i] + (size_t)bf_conv_parts(cp->n_terms, cp->fold) * part;
+            cp->direct3->pack_terms((size_t)out.c, (size_t)cp->kh * (size_t)cp->kw, cp->n_terms < 1 ? 1 : cp->n_terms,
+                                    w->data, (size_t)w->dims[1], (size_t)out.c * (size_t)w->dims[1], dst);
+            cp->direct3_packed = dst;
+        }
     }
     free(at);
     return BF_OK;

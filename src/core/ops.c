@@ -111,35 +111,44 @@ static void conv_gemm(const bf_conv_params *p, size_t rows, size_t n, size_t k, 
     }
 }
 
-void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
-                  int8_t *im2col, int32_t *acc)
+/* C (rows x n, ldc) for output pixels m0 .. m0 + rows - 1, without bias:
+ * the direct 3-channel conv when the layer has one, else the GEMM of the
+ * input itself (1x1 stride 1) or of its im2col tile. */
+static void conv_acc(const bf_conv_params *p, const int8_t *in, size_t m0, size_t rows, int8_t *im2col, int32_t *c,
+                     size_t ldc, int32_t *tmp)
 {
     const size_t k = bf_conv_params_k(p);
     const size_t n = (size_t)p->out_c;
-    const int direct = bf_conv_params_direct(p);
+    if (p->direct3 != NULL) {
+        const bf_i8c3_geom g = {p->in_h, p->in_w, p->out_w, p->kh, p->kw, p->stride, p->pad, p->in_zero_point};
+        p->direct3->conv(&g, n, in, m0, rows, p->direct3_packed, c, ldc);
+        return;
+    }
+    if (bf_conv_params_direct(p)) {
+        conv_gemm(p, rows, n, k, in + m0 * (size_t)p->in_c, (size_t)p->in_c, c, ldc, tmp);
+    } else {
+        bf_im2col(p, in, m0, rows, im2col);
+        conv_gemm(p, rows, n, k, im2col, k, c, ldc, tmp);
+    }
+}
+
+void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
+                  int8_t *im2col, int32_t *acc)
+{
+    const size_t n = (size_t)p->out_c;
     const size_t tile = p->tile_m > 0 ? p->tile_m : BF_CONV_TILE_M;
     const bf_i32_requant_config *rq = p->requant != NULL ? p->requant : &bf_i32_requant_ref;
     for (size_t m0 = m_begin; m0 < m_end; m0 += tile) {
         const size_t rows = m_end - m0 < tile ? m_end - m0 : tile;
-        const int8_t *a;
-        size_t lda;
-        if (direct) {
-            a = in + m0 * (size_t)p->in_c;
-            lda = (size_t)p->in_c;
-        } else {
-            bf_im2col(p, in, m0, rows, im2col);
-            a = im2col;
-            lda = k;
-        }
         if (p->act == BF_EPILOGUE_RAW) {
             /* The head: accumulate straight into the int32 output. The loader
              * guarantees bias + any sum stays inside int32. */
             int32_t *c = (int32_t *)out + m0 * n;
-            conv_gemm(p, rows, n, k, a, lda, c, n, acc);
+            conv_acc(p, in, m0, rows, im2col, c, n, acc);
             rq->bias_add(rows, n, c, n, p->bias);
         } else {
             /* acc (rows x N, without bias) -> int8 rows, per the activation */
-            conv_gemm(p, rows, n, k, a, lda, acc, n, acc + rows * n);
+            conv_acc(p, in, m0, rows, im2col, acc, n, acc + rows * n);
             rq->requant(rows, n, acc, n, p->bias, p->mult, p->shift, p->act == BF_EPILOGUE_SILU ? p->silu : NULL,
                         (int8_t *)out + m0 * n, n);
         }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "i32-requant/i32-requant.h"
+#include "i8c3-conv/i8c3-conv.h"
 #include "t2i8-gemm/t2i8-gemm.h"
 
 /* Output pixels (GEMM rows) per tile, before rounding up to a multiple of
@@ -83,6 +84,11 @@ typedef struct bf_conv_params {
     /* the epilogue (kernels/i32-requant/): bf_i32_requant_select(gemm->isa);
      * NULL = the reference */
     const bf_i32_requant_config *requant;
+    /* A 3-channel input (the stem): the direct conv that replaces im2col +
+     * GEMM (kernels/i8c3-conv/, the same int32 sums), with its own packing of
+     * all n_terms planes at direct3_packed; NULL = im2col + GEMM. */
+    const bf_i8c3_conv_config *direct3;
+    const void *direct3_packed;
 } bf_conv_params;
 
 static inline size_t bf_conv_params_k(const bf_conv_params *p)
