@@ -216,4 +216,5 @@ const bf_i8c3_conv_config bf_i8c3_conv_avx512vnni = {
     .packed_size = c3v_packed_size,
     .pack_terms = c3v_pack_terms,
     .conv = c3v_conv,
+    .max_terms = BF_T2I8_MAX_TERMS, /* |q| <= 121 fits the signed byte; see the header */
 };

@@ -59,6 +59,7 @@ const bf_i8c3_conv_config bf_i8c3_conv_ref = {
     .packed_size = ref_packed_size,
     .pack_terms = ref_pack_terms,
     .conv = ref_conv,
+    .max_terms = BF_T2I8_MAX_TERMS, /* int64 sums */
 };
 
 typedef struct entry {

@@ -24,7 +24,10 @@
  * whenever |acc| <= 128 * K * L < 2^31 (the loader's bound). `pack_terms`
  * writes packed_size(n, taps) bytes once, at load time.
  *
- * Paths: i8c3-conv.inc (the reference is not listed; always available).
+ * Paths: i8c3-conv.inc, one line per t2i8 GEMM path that has a direct
+ * conv: avx512vnni -> i8c3-conv-avx512vnni.c (vpdpbusd zmm, 5 planes),
+ * avxvnni and avx2 -> i8c3-conv-avx2.c (vpmaddubsw, up to 4 planes). The
+ * reference is not listed; always available.
  * Thread-safe: `conv` keeps no state and writes only acc.
  */
 #ifndef BF_I8C3_CONV_H
@@ -44,12 +47,15 @@ typedef struct bf_i8c3_geom {
 #define BF_I8C3_MAX_K 7
 
 typedef struct bf_i8c3_conv_config {
-    const char *isa; /* the t2i8 GEMM path this one stands in for ("avx512vnni"), or "ref" */
+    const char *isa; /* "ref", "avx512vnni", "avx2" */
     size_t (*packed_size)(size_t n, size_t taps);
     void (*pack_terms)(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes, size_t plane_stride,
                        void *packed);
     void (*conv)(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m0, size_t rows, const void *packed,
                  int32_t *acc, size_t ldc);
+    /* The most planes (n_terms) whose folded sums the path forms exactly
+     * (1..BF_T2I8_MAX_TERMS); a layer with more keeps im2col + GEMM. */
+    int max_terms;
 } bf_i8c3_conv_config;
 
 /* The plain C reference: the oracle. */
@@ -57,10 +63,11 @@ extern const bf_i8c3_conv_config bf_i8c3_conv_ref;
 
 #if defined(__x86_64__) || defined(_M_X64)
 extern const bf_i8c3_conv_config bf_i8c3_conv_avx512vnni;
+extern const bf_i8c3_conv_config bf_i8c3_conv_avx2;
 #endif
 
-/* The direct path that stands in for the GEMM path named `gemm_isa` on this
- * CPU, or NULL: that GEMM keeps its im2col (the reference GEMM always does,
+/* The direct path that stands in for the GEMM path named `gemm_isa` (the
+ * .inc line of that name) on this CPU, or NULL: that GEMM keeps its im2col (the reference GEMM always does,
  * so the engine's ref path stays the oracle). BITFALCON_DIRECT_CONV=0 turns
  * every direct path off (before/after benchmarks). */
 const bf_i8c3_conv_config *bf_i8c3_conv_select(const char *gemm_isa);

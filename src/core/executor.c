@@ -28,13 +28,15 @@ void bf_executor_free(bf_executor *ex)
 }
 
 /* The direct 3-channel conv for layer l, or NULL: the stem when the GEMM
- * path has one (kernels/i8c3-conv/, bf_i8c3_conv_select). */
+ * path has one (kernels/i8c3-conv/, bf_i8c3_conv_select) that folds the
+ * layer's planes exactly. */
 static const bf_i8c3_conv_config *executor_direct3(const bf_executor *ex, const bf_layer *l,
                                                    const bf_i8c3_conv_config *direct3)
 {
     const int32_t *p = l->params;
     const bf_shape in = ex->plan.shapes[l->inputs[0]];
-    if (direct3 == NULL ||
+    const int n_terms = p[BF_CONV_N_TERMS] < 1 ? 1 : p[BF_CONV_N_TERMS];
+    if (direct3 == NULL || n_terms > direct3->max_terms ||
         !bf_i8c3_conv_fits(in.c, p[BF_CONV_KH], p[BF_CONV_KW], p[BF_CONV_STRIDE], p[BF_CONV_PAD]))
         return NULL;
     return direct3;

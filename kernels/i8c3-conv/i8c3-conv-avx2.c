@@ -1,0 +1,193 @@
+/*
+ * Direct 3-channel conv, AVX2 (vpmaddubsw + vpmaddwd). See i8c3-conv.h; the
+ * layout of the pixel words and the -128 * sum(q) correction are those of
+ * i8c3-conv-avx512vnni.c, on ymm registers (8 channels a block).
+ *
+ * Arithmetic. Per tap, the pixel's 4-byte word (R, G, B, a byte whose
+ * weight is 0) is broadcast and XORed with 0x80 (unsigned x + 128), then
+ * vpmaddubsw with the tap's weights gives per channel two int16 pair sums
+ * (R, G) and (B, 0), and vpmaddwd with ones adds the pair into the int32
+ * lane. A pair sum is at most 2 * 255 * L in size: no saturation while
+ * L <= 64, i.e. up to 4 folded planes (L = 40); 5 planes (L = 121) would
+ * saturate, so max_terms is 4 and the engine keeps im2col + GEMM for such a
+ * layer. The int32 sums and the correction wrap modulo 2^32: exact whenever
+ * the true sum fits int32 (the loader's bound).
+ *
+ * Packed layout: channels in blocks of 8 (N padded with zero channels).
+ * Block b is (taps + 1) * 32 bytes from b * (taps + 1) * 32:
+ *     tap t, 32 bytes:  byte 4*c + j = q[8b + c][3t + j] (j < 3), 0 (j = 3
+ *                       or past N);
+ *     then 32 bytes:    int32 lane c = -128 * sum_k q[8b + c][k] (mod 2^32).
+ *
+ * Micro-kernel: 8 output pixels x 8 channels, 8 ymm accumulators (+ the
+ * weights, ones, the sign mask and two temporaries: 13 of 16 registers).
+ */
+#include <assert.h>
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "i8c3-conv.h"
+#include "t2i8-gemm/t2i8-gemm.h"
+
+#define BF_C3A_MR 8
+#define BF_C3A_MAX_TERMS 4 /* L <= 64: vpmaddubsw's pair sums do not saturate; see the header */
+#define BF_C3A_MAX_TAPS (BF_I8C3_MAX_K * BF_I8C3_MAX_K)
+
+static size_t c3a_packed_size(size_t n, size_t taps)
+{
+    return (n + 7) / 8 * (taps + 1) * 32;
+}
+
+static void c3a_pack_terms(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes,
+                           size_t plane_stride, void *packed)
+{
+    assert(nterms >= 1 && nterms <= BF_C3A_MAX_TERMS);
+    uint8_t *out = packed;
+    memset(out, 0, c3a_packed_size(n, taps));
+    for (size_t ch = 0; ch < n; ch++) {
+        uint8_t *blk = out + (ch / 8) * (taps + 1) * 32;
+        uint32_t wsum = 0; /* modulo 2^32, as the kernel adds it */
+        for (size_t k = 0; k < taps * 3; k++) {
+            const int q = bf_t2_decode_terms(w + ch * w_row_bytes, k, nterms, plane_stride);
+            blk[(k / 3) * 32 + (ch % 8) * 4 + k % 3] = (uint8_t)(int8_t)q;
+            wsum += (uint32_t)q;
+        }
+        const uint32_t corr = 0u - 128u * wsum;
+        memcpy(blk + taps * 32 + (ch % 8) * 4, &corr, sizeof corr);
+    }
+}
+
+static inline __m256i c3a_word(const uint8_t *p)
+{
+    int32_t x;
+    memcpy(&x, p, 4);
+    return _mm256_set1_epi32(x);
+}
+
+/* 8 pixels x 8 channels; TAPS > 0 a constant tap count (the loop unrolls
+ * completely, as in the avx512vnni file), 0 = `taps` at run time. */
+static inline __attribute__((always_inline)) void c3a_block(const int TAPS, size_t taps,
+                                                            const uint8_t *const *base, const size_t *tap,
+                                                            const uint8_t *wb, __m256i *out)
+{
+    const __m256i sign = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    const size_t nt = TAPS > 0 ? (size_t)TAPS : taps;
+#define BF_C3A_MAC(c, i)                                                                                              \
+    c = _mm256_add_epi32(                                                                                             \
+        c, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_xor_si256(c3a_word(base[i] + o), sign), wv), ones))
+#pragma GCC unroll 16
+    for (size_t t = 0; t < nt; t++) {
+        const __m256i wv = _mm256_loadu_si256((const void *)(wb + t * 32));
+        const size_t o = tap[t];
+        BF_C3A_MAC(c0, 0);
+        BF_C3A_MAC(c1, 1);
+        BF_C3A_MAC(c2, 2);
+        BF_C3A_MAC(c3, 3);
+        BF_C3A_MAC(c4, 4);
+        BF_C3A_MAC(c5, 5);
+        BF_C3A_MAC(c6, 6);
+        BF_C3A_MAC(c7, 7);
+    }
+#undef BF_C3A_MAC
+    const __m256i corr = _mm256_loadu_si256((const void *)(wb + nt * 32));
+    out[0] = _mm256_add_epi32(c0, corr), out[1] = _mm256_add_epi32(c1, corr);
+    out[2] = _mm256_add_epi32(c2, corr), out[3] = _mm256_add_epi32(c3, corr);
+    out[4] = _mm256_add_epi32(c4, corr), out[5] = _mm256_add_epi32(c5, corr);
+    out[6] = _mm256_add_epi32(c6, corr), out[7] = _mm256_add_epi32(c7, corr);
+}
+
+/* Stores pixel rows [0, cnt) of one block, `cols` (1..8) channels. */
+static inline void c3a_store(const __m256i *r, size_t cnt, int32_t *acc, size_t ldc, size_t cols)
+{
+    if (cols == 8) {
+        for (size_t i = 0; i < cnt; i++)
+            _mm256_storeu_si256((void *)(acc + i * ldc), r[i]);
+        return;
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols), lane);
+    for (size_t i = 0; i < cnt; i++)
+        _mm256_maskstore_epi32(acc + i * ldc, mask, r[i]);
+}
+
+static void c3a_conv(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m0, size_t rows, const void *packed,
+                     int32_t *acc, size_t ldc)
+{
+    assert(ldc >= n && g->out_w >= 1 && g->kh <= BF_I8C3_MAX_K && g->kw <= BF_I8C3_MAX_K);
+    const size_t taps = (size_t)g->kh * (size_t)g->kw, nb = (n + 7) / 8, bstride = (taps + 1) * 32;
+    const size_t in_w = (size_t)g->in_w, in_bytes = (size_t)g->in_h * in_w * 3;
+    const uint8_t *src = (const uint8_t *)in;
+    size_t tap_in[BF_C3A_MAX_TAPS], tap_px[BF_C3A_MAX_TAPS];
+    for (int ky = 0; ky < g->kh; ky++)
+        for (int kx = 0; kx < g->kw; kx++) {
+            const size_t t = (size_t)(ky * g->kw + kx);
+            tap_in[t] = ((size_t)ky * in_w + (size_t)kx) * 3;
+            tap_px[t] = t * 4;
+        }
+    const size_t last_tap = tap_in[taps - 1];
+    uint8_t px[BF_C3A_MR][BF_C3A_MAX_TAPS * 4];
+    const int ox_lo = (g->pad + g->stride - 1) / g->stride, oy_lo = ox_lo;
+    const int ox_hi = g->in_w - g->kw + g->pad >= 0 ? (g->in_w - g->kw + g->pad) / g->stride : -1;
+    const int oy_hi = g->in_h - g->kh + g->pad >= 0 ? (g->in_h - g->kh + g->pad) / g->stride : -1;
+    for (size_t r0 = 0; r0 < rows; r0 += BF_C3A_MR) {
+        const size_t cnt = rows - r0 < BF_C3A_MR ? rows - r0 : BF_C3A_MR;
+        const uint8_t *base[BF_C3A_MR];
+        const size_t *tap = tap_in;
+        const int oy_first = (int)((m0 + r0) / (size_t)g->out_w), ox_first = (int)((m0 + r0) % (size_t)g->out_w);
+        const int ox_last = ox_first + (int)cnt - 1;
+        int fast = 0;
+        if (ox_last < g->out_w && oy_first >= oy_lo && oy_first <= oy_hi && ox_first >= ox_lo && ox_last <= ox_hi) {
+            /* one output row, all inside (see the avx512vnni file) */
+            const size_t off = ((size_t)(oy_first * g->stride - g->pad) * in_w +
+                                (size_t)(ox_first * g->stride - g->pad)) * 3,
+                         step = (size_t)g->stride * 3;
+            if (off + (cnt - 1) * step + last_tap + 4 <= in_bytes) {
+                for (size_t i = 0; i < BF_C3A_MR; i++)
+                    base[i] = src + off + (i < cnt ? i : cnt - 1) * step;
+                fast = 1;
+            }
+        }
+        if (!fast) {
+            /* pixel by pixel: a gathered copy of every tap (RGB and a 0; the
+             * zero point outside the image) */
+            const uint8_t zp = (uint8_t)g->zero_point;
+            for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
+                if (ox == g->out_w)
+                    ox = 0, oy++;
+                for (int ky = 0; ky < g->kh; ky++)
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int iy = oy * g->stride + ky - g->pad, ix = ox * g->stride + kx - g->pad;
+                        uint8_t *d = px[i] + (size_t)(ky * g->kw + kx) * 4;
+                        if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
+                            memcpy(d, src + ((size_t)iy * in_w + (size_t)ix) * 3, 3);
+                        else
+                            d[0] = d[1] = d[2] = zp;
+                        d[3] = 0;
+                    }
+                base[i] = px[i];
+            }
+            for (size_t i = cnt; i < BF_C3A_MR; i++)
+                base[i] = base[cnt - 1];
+            tap = tap_px;
+        }
+        for (size_t b = 0; b < nb; b++) {
+            const uint8_t *wb = (const uint8_t *)packed + b * bstride;
+            __m256i r[BF_C3A_MR];
+            if (taps == 9) /* the 3x3 stem */
+                c3a_block(9, taps, base, tap, wb, r);
+            else
+                c3a_block(0, taps, base, tap, wb, r);
+            c3a_store(r, cnt, acc + r0 * ldc + b * 8, ldc, b + 1 == nb ? n - b * 8 : 8);
+        }
+    }
+}
+
+const bf_i8c3_conv_config bf_i8c3_conv_avx2 = {
+    .isa = "avx2",
+    .packed_size = c3a_packed_size,
+    .pack_terms = c3a_pack_terms,
+    .conv = c3a_conv,
+    .max_terms = BF_C3A_MAX_TERMS,
+};
