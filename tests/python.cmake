@@ -12,6 +12,14 @@ if(BF_PYTHON)
            COMMAND ${BF_PYTHON} ${BF_TOOLS}/teacher_check.py --expect-teacher-readme
                    --teacher ${BF_SHARED_DATA}/teacher/yolov8n_coco.npz
                    ${BF_SHARED_DATA}/samples/bus.jpg ${BF_SHARED_DATA}/samples/zidane.jpg)
+  # The tools as a package (issue 14 part 7): every option of every tool has help text (ast of each
+  # add_argument and each tool's --help); pyflakes + flake8 clean (tools/.flake8) and no test
+  # importing a tools/*.py script; tools/pyproject.toml builds a wheel holding all of tools/bitfalcon/.
+  add_test(NAME python_cli_help COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_cli_help.py)
+  add_test(NAME python_tools_lint COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_lint.py)
+  add_test(NAME python_tools_package COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_package.py)
+  set_tests_properties(python_cli_help python_tools_lint python_tools_package
+                       PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 300)
   # tools/bitfalcon/datayaml.py on the C reader's data.yaml cases (tests/data/yaml), label paths, .txt splits.
   add_test(NAME python_datayaml COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_datayaml.py)
   set_tests_properties(python_datayaml PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)

@@ -41,10 +41,11 @@ def main(argv=None) -> int:
         args.max_det = 300 if args.multi_label else 100
 
     import torch
-    from teacher_check import run_teacher
+    from bitfalcon.images import list_images
+    from bitfalcon.teacher import run_teacher
     from bitfalcon.yolo import build_teacher, teacher_names
     torch.set_num_threads(args.threads)
-    names = sorted(f for f in os.listdir(args.images) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    names = [os.path.basename(p) for p in list_images(args.images, exts=(".jpg", ".jpeg", ".png"))]
     if args.limit:
         names = names[:args.limit]
     model = build_teacher(args.teacher)

@@ -119,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
 
     from bitfalcon import datayaml
-    from bitfalcon.train_data import list_images
+    from bitfalcon.images import list_images
     try:
         data = datayaml.read_data_yaml(args.data)
         train_items = datayaml.split_items(data, "train")

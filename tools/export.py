@@ -22,28 +22,15 @@ import time
 import _common  # noqa: F401
 
 
-def list_images(d: str):
-    ext = (".jpg", ".jpeg", ".png", ".bmp")
-    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.lower().endswith(ext))
-
-
-def pick_evenly(files, n: int):
-    if n >= len(files):
-        return list(files)
-    return [files[(i * len(files)) // n] for i in range(n)]
-
-
 def calibrate(model, files, size: int, percentile: float, log=print) -> None:
     import torch
-    from bitfalcon.letterbox import letterbox, load_rgb
+    from bitfalcon.letterbox import letterboxed
     model.set_quant(weights=True, acts=False)
     model.start_calibration(percentile)
     t0 = time.time()
     with torch.no_grad():
         for i, f in enumerate(files):
-            canvas, _ = letterbox(load_rgb(f), size)
-            x = torch.from_numpy(canvas).permute(2, 0, 1)[None].float() / 255.0
-            model(x)
+            model(letterboxed(f, size)[0])
             if (i + 1) % 16 == 0 or i + 1 == len(files):
                 log(f"  calibration {i + 1}/{len(files)} images, {time.time() - t0:.0f} s", flush=True)
     model.finish_calibration()
@@ -57,7 +44,8 @@ def main(argv=None) -> int:
                     help="directory of calibration images (default: %(default)s)")
     ap.add_argument("--calib-images", type=int, default=128, help="number of calibration images (default 128)")
     ap.add_argument("--percentile", type=float, default=99.99, help="robust max percentile of |x| (default 99.99)")
-    ap.add_argument("--size", type=int, default=640, help="calibration letterbox size and the file's default input size")
+    ap.add_argument("--size", type=int, default=640,
+                    help="calibration letterbox size and the file's default input size")
     ap.add_argument("--no-calibrate", action="store_true",
                     help="keep the checkpoint's activation scales (the default for a checkpoint trained with "
                          "int8 activations)")
@@ -66,14 +54,16 @@ def main(argv=None) -> int:
     ap.add_argument("--live", action="store_true",
                     help="for a full training checkpoint (last.pt) with an EMA: export the live weights, not the EMA")
     ap.add_argument("--save-checkpoint", help="also save the calibrated student as a torch checkpoint")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("-o", "--output", default=os.path.join(_common.REPO, "models", "bitfalcon-v8n.bfm"))
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("-o", "--output", default=os.path.join(_common.REPO, "models", "bitfalcon-v8n.bfm"),
+                    help="the .bfm model to write (default: %(default)s)")
     args = ap.parse_args(argv)
 
     import torch
     from bitfalcon import format as bfm
     from bitfalcon.coco import COCO80
     from bitfalcon.export import export_model
+    from bitfalcon.images import list_images, pick_evenly
     from bitfalcon.yolo import TEACHER_MODEL_KEYS, YOLOv8Bit, teacher_meta, teacher_names
     torch.set_num_threads(args.threads)
 

@@ -49,8 +49,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import _common  # noqa: F401
+from bitfalcon.teacher import state_dict_to_teacher, write_teacher_npz
 
-META_KEY = "_bitfalcon_meta"
 NECK_CONCATS = {11: (10, 6), 14: (13, 4), 17: (16, 12), 20: (19, 9)}
 DEPTHS = {1: 0.33, 2: 0.67, 3: 1.0}     # bottlenecks in layer 2 (N(3)) -> Ultralytics depth
 
@@ -565,10 +565,8 @@ def evaluate(model, feeds: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
             elif op == "Conv":
                 if a.get("group", 1) != 1:
                     raise NotImplementedError("group conv")
-                k = i[1].shape[2]
                 out = [_conv2d(i[0], i[1], i[2] if len(i) > 2 else None, a.get("strides", [1, 1])[0],
                                a.get("pads", [0] * 4)[0])]
-                del k
             elif op == "BatchNormalization":
                 sc = i[1] / np.sqrt(i[4] + a.get("epsilon", 1e-5))
                 out = [(i[0] - i[3].reshape(1, -1, 1, 1)) * sc.reshape(1, -1, 1, 1) + i[2].reshape(1, -1, 1, 1)]
@@ -689,35 +687,13 @@ def model_opset(model) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# npz
+# verification (the npz writer is bitfalcon/teacher.py)
 # ---------------------------------------------------------------------------------------------
-def write_teacher_npz(path: str, weights: Dict[str, np.ndarray], meta: Dict) -> None:
-    """Writes the teacher npz (atomically: PATH.tmp.npz renamed)."""
-    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
-    arrays[META_KEY] = np.array(json.dumps(meta, sort_keys=True))
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def state_dict_to_teacher(model) -> Dict[str, np.ndarray]:
-    """A YOLOv8Bit's weights in the teacher npz layout (inverse of load_teacher's key mapping)."""
-    from bitfalcon.nn import BitConv2d, BitLinear
-    res = {}
-    for name, mod in model.named_modules():
-        if isinstance(mod, BitConv2d):
-            pre = name if isinstance(mod, BitLinear) else name + ".conv"
-            res[pre + ".weight"] = mod.weight.detach().cpu().numpy().astype(np.float32)
-            res[pre + ".bias"] = mod.bias.detach().cpu().numpy().astype(np.float32)
-    res["model.22.dfl.conv.weight"] = np.arange(model.reg_max, dtype=np.float32).reshape(1, model.reg_max, 1, 1)
-    return res
-
-
 def verify(onnx_model, npz_path: str, image: str, size: Tuple[int, int], threads: int) -> Tuple[float, float, float]:
     """(max abs box diff px, max abs score diff, best score) of the imported network vs the graph."""
     import torch
-    from export_onnx import build_wrapper
     from bitfalcon.letterbox import letterbox, load_rgb
+    from bitfalcon.onnx_export import build_wrapper
     torch.set_num_threads(threads)
     if size[0] != size[1]:
         raise MapError(f"imgsz {size}: only square inputs are verified")
@@ -779,7 +755,6 @@ def main(argv=None) -> int:
         if not dynamic:
             imgsz = [dims[2], dims[3]]
         # consistency: the project's network has exactly these shapes
-        import torch  # noqa: F401
         from bitfalcon.yolo import YOLOv8Bit
         net = YOLOv8Bit(nc=cfg["nc"], width=cfg["width"], depth=cfg["depth"], max_channels=cfg["max_channels"])
         want = {k: tuple(v.shape) for k, v in state_dict_to_teacher(net).items()}
@@ -806,7 +781,8 @@ def main(argv=None) -> int:
                 print(f"import_onnx: {args.onnx}: verification: {e}", file=sys.stderr)
                 return 2
             print(f"verify: numpy ONNX evaluator vs the imported network on {os.path.basename(args.verify_image)} "
-                  f"at {size[0]}x{size[1]}: max abs diff boxes {d_box:.3g} px, scores {d_cls:.3g} (best score {best:.3f})")
+                  f"at {size[0]}x{size[1]}: max abs diff boxes {d_box:.3g} px, scores {d_cls:.3g} "
+                  f"(best score {best:.3f})")
             if not (d_box <= args.box_tol and d_cls <= args.score_tol):
                 print(f"import_onnx: {args.onnx}: the imported network does not reproduce the graph "
                       f"(tolerance {args.box_tol} px / {args.score_tol}); nothing written", file=sys.stderr)

@@ -303,7 +303,8 @@ def main():
     ap.add_argument("--mca", default="llvm-mca-14" if os.path.exists("/usr/bin/llvm-mca-14") else "llvm-mca",
                     help="llvm-mca binary (default llvm-mca-14, Debian 12's llvm)")
     ap.add_argument("--cc-x86", default="gcc", help="x86-64 C compiler (default gcc)")
-    ap.add_argument("--cc-arm", default="aarch64-linux-gnu-gcc", help="aarch64 C compiler (default aarch64-linux-gnu-gcc)")
+    ap.add_argument("--cc-arm", default="aarch64-linux-gnu-gcc",
+                    help="aarch64 C compiler (default aarch64-linux-gnu-gcc)")
     ap.add_argument("--x86-cpu", action="append", default=[], metavar="PATH=CPU",
                     help="llvm-mca CPU for an x86 path (defaults: avx512vnni=icelake-server, "
                          "avxvnni=alderlake, avx2=znver3: llvm 14 has no Zen model with AVX-512 or AVX-VNNI)")

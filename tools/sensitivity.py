@@ -39,19 +39,19 @@ def kl_bernoulli(p_t, logit_q):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", default=os.path.join(_common.SHARED_DATA, "photos"), help="image directory")
-    ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER)
+    ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER, help="teacher npz (default: %(default)s)")
     ap.add_argument("--n", type=int, default=16, help="images (evenly spaced over the sorted directory)")
-    ap.add_argument("--size", type=int, default=320)
+    ap.add_argument("--size", type=int, default=320, help="letterbox input size (default 320)")
     ap.add_argument("--terms", type=int, default=1, help="k used for the layer under test")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("-o", "--output", required=True, help="output JSON")
     args = ap.parse_args(argv)
 
     import torch
     from bitfalcon.nn import BitConv2d
-    from bitfalcon.train_data import list_images
+    from bitfalcon.images import list_images
+    from bitfalcon.letterbox import letterboxed
     from bitfalcon.yolo import build_teacher
-    from train import letterboxed
     torch.set_num_threads(args.threads)
 
     files = list_images(args.images)

@@ -18,7 +18,6 @@ import time
 
 import numpy as np
 
-import _common  # noqa: F401
 from bitfalcon import format as bfm
 from bitfalcon.intsim import IntEngine
 from bitfalcon.letterbox import letterbox, load_rgb, network_input
@@ -57,14 +56,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-m", "--model", required=True, help=".bfm model file")
     ap.add_argument("--size", type=int, default=0, help="input size, multiple of 32 (default: the model's)")
-    ap.add_argument("images", nargs="+")
+    ap.add_argument("images", nargs="+", help="image files (JPEG/PNG/BMP) to run")
     ap.add_argument("--dump", metavar="DIR", help="write each head output to DIR/<stem>.<size>.out<i>.i32")
     ap.add_argument("--compare", metavar="DIR", help="compare with the C engine's dumps in DIR")
     ap.add_argument("--boxes", action="store_true", help="print decoded detections")
-    ap.add_argument("--conf", type=float, default=0.25)
-    ap.add_argument("--iou", type=float, default=0.7)
-    ap.add_argument("--max-det", type=int, default=300)
-    ap.add_argument("-q", "--quiet", action="store_true")
+    ap.add_argument("--conf", type=float, default=0.25, help="score threshold for --boxes (default 0.25)")
+    ap.add_argument("--iou", type=float, default=0.7, help="NMS IoU for --boxes (default 0.7)")
+    ap.add_argument("--max-det", type=int, default=300, help="most boxes per image for --boxes (default 300)")
+    ap.add_argument("-q", "--quiet", action="store_true",
+                    help="do not print the per-image timing and head statistics")
     args = ap.parse_args(argv)
 
     model = bfm.read_model(args.model)

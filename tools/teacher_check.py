@@ -11,12 +11,14 @@ Exit codes: 0 ok, 1 detections differ from the README (with --expect-teacher-rea
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections import Counter
 from typing import Dict, List, Tuple
 
 import _common  # noqa: F401  (sys.path)
+from bitfalcon.teacher import run_teacher
 
 SKIP = 77
 
@@ -37,29 +39,14 @@ README: Dict[str, List[Tuple[str, float, Tuple[float, float, float, float]]]] = 
 }
 
 
-def run_teacher(model, path: str, size: int, conf: float, iou: float, max_det: int = 300,
-                multi_label: bool = False):
-    import numpy as np
-    import torch
-    from bitfalcon.letterbox import letterbox, load_rgb
-    from bitfalcon.postprocess import levels_from_int, postprocess, Level
-    img = load_rgb(path)
-    canvas, lp = letterbox(img, size)
-    x = torch.from_numpy(canvas).permute(2, 0, 1)[None].float() / 255.0
-    with torch.no_grad():
-        outs = model(x)
-    levels = [Level(s, b[0].permute(1, 2, 0).double().numpy(), c[0].permute(1, 2, 0).double().numpy())
-              for (b, c), s in zip(outs, (8, 16, 32))]
-    return img, postprocess(levels, lp, conf, iou, max_det, model.reg_max, multi_label)
-
-
 def format_dets(name: str, img, dets, names: List[str]) -> str:
     h, w = img.shape[:2]
     cnt = Counter(names[d.class_id] for d in dets)
     lines = [f"{name} {w}x{h}: " + ", ".join(f"{v} {k}" for k, v in cnt.items())]
     wid = max([len(names[d.class_id]) for d in dets] + [1])
     for d in dets:
-        lines.append(f"   {names[d.class_id]:<{wid}s} {d.score:.3f} [{d.x0:6.1f}, {d.y0:6.1f}, {d.x1:6.1f}, {d.y1:6.1f}]")
+        box = f"[{d.x0:6.1f}, {d.y0:6.1f}, {d.x1:6.1f}, {d.y1:6.1f}]"
+        lines.append(f"   {names[d.class_id]:<{wid}s} {d.score:.3f} {box}")
     return "\n".join(lines)
 
 
@@ -95,16 +82,16 @@ def main(argv=None) -> int:
     ap.add_argument("images", nargs="*", help="image files (default with --expect-teacher-readme: bus.jpg zidane.jpg)")
     ap.add_argument("--teacher", default=_common.DEFAULT_TEACHER, help="teacher npz (default: %(default)s)")
     ap.add_argument("--size", type=int, default=640, help="letterbox size (default 640)")
-    ap.add_argument("--conf", type=float, default=0.25)
-    ap.add_argument("--iou", type=float, default=0.7)
+    ap.add_argument("--conf", type=float, default=0.25, help="score threshold (default 0.25)")
+    ap.add_argument("--iou", type=float, default=0.7, help="NMS IoU (default 0.7)")
     ap.add_argument("--expect-teacher-readme", action="store_true",
                     help="compare bus.jpg/zidane.jpg with the teacher README; exit 1 on a difference")
     ap.add_argument("--score-tol", type=float, default=0.01, help="score tolerance (default 0.01)")
     ap.add_argument("--box-tol", type=float, default=3.0, help="box corner tolerance in px (default 3)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     args = ap.parse_args(argv)
     try:
-        import numpy  # noqa: F401
+        importlib.import_module("numpy")
         import torch
     except ImportError as e:
         print(f"SKIP: {e}")

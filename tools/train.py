@@ -193,10 +193,10 @@ def fmt_time(s: float) -> str:
 
 def make_val_subset(images_dir: str, labels_dir: str, n: int, root: str):
     """Directory of symlinks to n evenly spaced val images (+ labels), for `bitfalcon eval`."""
-    from bitfalcon.train_data import list_images
+    from bitfalcon.images import list_images, pick_evenly
     files = list_images(images_dir)
-    if n and n < len(files):
-        files = [files[(i * len(files)) // n] for i in range(n)]
+    if n:
+        files = pick_evenly(files, n)
     d = os.path.join(root, f"val{len(files)}")
     di, dl = os.path.join(d, "images"), os.path.join(d, "labels")
     os.makedirs(di, exist_ok=True)
@@ -215,16 +215,10 @@ def make_val_subset(images_dir: str, labels_dir: str, n: int, root: str):
     return files, di, dl
 
 
-def letterboxed(path: str, size: int):
-    import torch
-    from bitfalcon.letterbox import letterbox, load_rgb
-    canvas, lp = letterbox(load_rgb(path), size)
-    return torch.from_numpy(canvas).permute(2, 0, 1)[None].float() / 255.0, lp
-
-
 def eval_model_from(student, acts_on: bool, calib_files, size: int, percentile: float, device, sd=None):
     """A fresh inference copy (of `sd`, default the student's own state): ternary weights, int8
     activations (calibrated here if the run has not switched them on yet)."""
+    from bitfalcon.letterbox import letterboxed
     from bitfalcon.yolo import YOLOv8Bit
     from bitfalcon.train_quant import calibrate_acts, set_learn_scale
     m = YOLOv8Bit(**student.config).to(device)
@@ -241,13 +235,15 @@ def eval_model_from(student, acts_on: bool, calib_files, size: int, percentile: 
 def run_val(model, files, size: int, out_json: str, eval_bin: str, images_dir: str, labels_dir: str, device,
             names):
     import torch
+    from bitfalcon.letterbox import letterboxed
     from bitfalcon.postprocess import Level, postprocess
     dets = []
     with torch.no_grad():
         for f in files:
             x, lp = letterboxed(f, size)
             outs = model(x.to(device))
-            levels = [Level(s, b[0].permute(1, 2, 0).double().cpu().numpy(), c[0].permute(1, 2, 0).double().cpu().numpy())
+            levels = [Level(s, b[0].permute(1, 2, 0).double().cpu().numpy(),
+                            c[0].permute(1, 2, 0).double().cpu().numpy())
                       for (b, c), s in zip(outs, (8, 16, 32))]
             for d in postprocess(levels, lp, 0.001, 0.7, 100, model.reg_max):
                 dets.append({"file": f, "class": d.class_id, "name": names[d.class_id], "score": round(d.score, 6),
@@ -348,6 +344,8 @@ def main(argv=None) -> int:
     import torch
     from bitfalcon.yolo import TEACHER_MODEL_KEYS, YOLOv8Bit, build_teacher, teacher_meta, teacher_names
     from bitfalcon import datayaml
+    from bitfalcon.images import list_images
+    from bitfalcon.letterbox import letterboxed
     from bitfalcon import train_data as TD
     from bitfalcon.train_loss import DetectionLoss, cls_distill, dfl_distill, feat_distill
     from bitfalcon.train_quant import (NECK_OUTS, TRAINABLE_LAYERS, calibrate_acts, enable_blend, forward_features,
@@ -485,7 +483,7 @@ def main(argv=None) -> int:
     # -- data --------------------------------------------------------------------------------
     photos = []
     for d in (x for x in args.photos.split(",") if x):
-        photos += [TD.Item(p, None) for p in TD.list_images(d, recursive=True)]
+        photos += [TD.Item(p, None) for p in list_images(d, recursive=True)]
     if data is not None:
         try:
             labeled = datayaml.split_items(data, "train")
@@ -497,7 +495,8 @@ def main(argv=None) -> int:
     log(f"data: {len(photos)} photos, {len(labeled)} labeled images; device {device}, world {world}")
     maker = TD.BatchMaker(photos, labeled, cfg, seed=cfg["seed"], rank=rank)
     calib_pool = [it.path for it in (photos or labeled)]
-    calib_files = [calib_pool[(i * len(calib_pool)) // cfg["calib_images"]] for i in range(min(cfg["calib_images"], len(calib_pool)))]
+    n_calib = min(cfg["calib_images"], len(calib_pool))
+    calib_files = [calib_pool[(i * len(calib_pool)) // cfg["calib_images"]] for i in range(n_calib)]
     n_vc = min(cfg["val_calib_images"], len(calib_pool))
     val_calib = [calib_pool[((2 * i + 1) * len(calib_pool)) // (2 * n_vc)] for i in range(n_vc)]
     val_imgs = os.path.join(args.coco, "images", args.val_split)

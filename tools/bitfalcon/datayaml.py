@@ -17,7 +17,8 @@ import os
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from .train_data import IMG_EXT, Item, list_images, read_yolo_labels
+from .images import IMG_EXT, list_images
+from .train_data import Item, read_yolo_labels
 
 
 class DataYamlError(ValueError):

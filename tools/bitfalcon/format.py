@@ -495,7 +495,10 @@ def validate(m: Model) -> None:
                 if not (kk - s <= 2 * pad <= kk - 1):
                     fail(f"layer {li}: kernel {kk}, stride {s}, pad {pad} do not give input/stride outputs")
             k = kh * kw * ic
-            slot = lambda j: L.tensors[j] if j < len(L.tensors) else NONE
+
+            def slot(j: int) -> int:
+                return L.tensors[j] if j < len(L.tensors) else NONE
+
             wt = tens(L, 0, T2, (nterms * oc, t2_row_bytes(k)), li)      # n_terms planes of out_c rows
             unpack_t2(wt.array(), k, check=True)                            # padding weights are zero
             bias = tens(L, 1, I32, (oc,), li).array().astype(np.int64)

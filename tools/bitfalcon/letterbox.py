@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Tuple
+from typing import TYPE_CHECKING, Tuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,13 @@ def letterbox(img: np.ndarray, size: int) -> Tuple[np.ndarray, LetterboxParams]:
     out = np.full((size, size, img.shape[2]), 114, dtype=np.uint8)
     out[lp.top:lp.top + lp.nh, lp.left:lp.left + lp.nw] = resize_bilinear(img, lp.nw, lp.nh)
     return out, lp
+
+
+def letterboxed(path: str, size: int) -> Tuple["torch.Tensor", LetterboxParams]:
+    """An image file as the float network's input: [1, 3, S, S] float32 RGB / 255 (torch), letterboxed."""
+    import torch
+    canvas, lp = letterbox(load_rgb(path), size)
+    return torch.from_numpy(canvas).permute(2, 0, 1)[None].float() / 255.0, lp
 
 
 def displayed(im):

@@ -17,20 +17,9 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-IMG_EXT = (".jpg", ".jpeg", ".png", ".bmp")
+from .images import list_images
+
 PAD = 114
-
-
-def list_images(d: str, recursive: bool = False) -> List[str]:
-    """Images in d, sorted; with `recursive` also in its sub-folders (e.g. one per class)."""
-    if not d or not os.path.isdir(d):
-        return []
-    if not recursive:
-        return sorted(os.path.join(d, f) for f in os.listdir(d) if f.lower().endswith(IMG_EXT))
-    out = []
-    for root, dirs, files in os.walk(d, followlinks=True):
-        out += [os.path.join(root, f) for f in files if f.lower().endswith(IMG_EXT)]
-    return sorted(out)
 
 
 def read_yolo_labels(path: str) -> np.ndarray:
@@ -72,9 +61,9 @@ def load_image(item: Item, max_side: int = 0) -> Tuple[np.ndarray, np.ndarray]:
     h, w = img.shape[:2]
     if item.labels is None or len(item.labels) == 0:
         return img, np.zeros((0, 5), np.float32)
-    l = item.labels
-    b = np.stack([l[:, 0], (l[:, 1] - l[:, 3] / 2) * w, (l[:, 2] - l[:, 4] / 2) * h,
-                  (l[:, 1] + l[:, 3] / 2) * w, (l[:, 2] + l[:, 4] / 2) * h], axis=1).astype(np.float32)
+    lab = item.labels
+    b = np.stack([lab[:, 0], (lab[:, 1] - lab[:, 3] / 2) * w, (lab[:, 2] - lab[:, 4] / 2) * h,
+                  (lab[:, 1] + lab[:, 3] / 2) * w, (lab[:, 2] + lab[:, 4] / 2) * h], axis=1).astype(np.float32)
     return img, b
 
 

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 import types
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, Tuple
 
 import torch
 
-from .nn import BitConv2d, ternarize, ls_scale
+from .nn import BitConv2d
 
 # the layers that have parameters (inputs: previous layer's output; 22 = Detect on 15/18/21)
 TRAINABLE_LAYERS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 18, 19, 21)

@@ -114,8 +114,13 @@ class YOLOv8Bit(nn.Module):
         if max_channels != 1024:   # Ultralytics' max_channels (m: 768, l/x: 512); 1024 = n/s, not recorded
             self.config["max_channels"] = max_channels
         self.nc, self.reg_max = nc, reg_max
-        W = lambda c: _w(c, width, max_channels)
-        N = lambda n: _n(n, depth)
+
+        def W(c: int) -> int:
+            return _w(c, width, max_channels)
+
+        def N(n: int) -> int:
+            return _n(n, depth)
+
         layers: List[nn.Module] = [
             Conv(3, W(64), 3, 2),                       # 0  P1/2
             Conv(W(64), W(128), 3, 2),                  # 1  P2/4

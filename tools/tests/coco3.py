@@ -17,7 +17,7 @@ COCO_TEACHER = os.path.join(REPO, "..", "shared", "data", "teacher", "yolov8n_co
 def three_class_onnx(tmp: str, names: List[str], size: int = 320) -> Optional[str]:
     """Writes tmp/t3_src.npz and tmp/t3.onnx; the ONNX path, or None without the COCO teacher."""
     import numpy as np
-    from import_onnx import write_teacher_npz
+    from bitfalcon.teacher import write_teacher_npz
     if not os.path.exists(COCO_TEACHER):
         return None
     d = np.load(COCO_TEACHER)

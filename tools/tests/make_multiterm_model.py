@@ -99,10 +99,11 @@ def check_export(model, m, terms=None) -> int:
 def main(argv=None) -> int:
     need("numpy", "torch", "PIL")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("output")
+    ap.add_argument("output", help="the .bfm model to write")
     ap.add_argument("images", nargs="+", help="calibration images")
-    ap.add_argument("--size", type=int, default=64)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--size", type=int, default=64,
+                    help="calibration letterbox size and the file's default input size (default 64)")
+    ap.add_argument("--seed", type=int, default=0, help="torch seed of the random weights (default 0)")
     mix = ap.add_mutually_exclusive_group()
     mix.add_argument("--all-terms", type=int, choices=range(1, 6), metavar="K",
                      help="every conv with n_terms K (instead of the test mix)")

@@ -18,7 +18,7 @@ from bitfalcon.letterbox import letterbox, load_rgb, network_input  # noqa: E402
 from bitfalcon.postprocess import postprocess  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from make_fixtures import fnv1a64  # noqa: E402
+from bitfalcon.fnv import fnv1a64  # noqa: E402
 
 
 def main() -> int:

@@ -37,7 +37,7 @@ def run(args, expect_rc=0):
 
 def random_teacher(path: str, nc: int, width: float, seed: int) -> None:
     import torch
-    from import_onnx import state_dict_to_teacher, write_teacher_npz
+    from bitfalcon.teacher import state_dict_to_teacher, write_teacher_npz
     from bitfalcon.nn import BitConv2d
     from bitfalcon.yolo import YOLOv8Bit
     torch.manual_seed(seed)
@@ -89,7 +89,8 @@ def yolov5_like(path: str) -> None:
                               name="/model.0/conv/Conv", kernel_shape=[6, 6], strides=[2, 2], pads=[2, 2, 2, 2]),
              helper.make_node("Sigmoid", ["c0"], ["s0"], name="/model.0/act/Sigmoid"),
              helper.make_node("Mul", ["c0", "s0"], ["output0"], name="/model.0/act/Mul")]
-    g = helper.make_graph(nodes, "yolov5", [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 320, 320])],
+    g = helper.make_graph(nodes, "yolov5",
+                          [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 320, 320])],
                           [helper.make_tensor_value_info("output0", TensorProto.FLOAT, None)], inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 12)])
     onnx.save(m, path)
@@ -116,7 +117,8 @@ def rewired_neck(src: str, path: str) -> None:
 
 
 def test_custom(tmp: str) -> None:
-    cases = [("n3", 3, 0.25, False, 12), ("s3", 3, 0.5, False, 13), ("n3dyn", 3, 0.25, True, 17), ("n1", 1, 0.25, False, 11)]
+    cases = [("n3", 3, 0.25, False, 12), ("s3", 3, 0.5, False, 13), ("n3dyn", 3, 0.25, True, 17),
+             ("n1", 1, 0.25, False, 11)]
     for tag, nc, width, dyn, opset in cases:
         npz = os.path.join(tmp, f"{tag}_src.npz")
         random_teacher(npz, nc, width, seed=len(tag) + nc)
@@ -129,7 +131,7 @@ def test_custom(tmp: str) -> None:
         if opset == 11:     # torch exports opset 11 too (Split/Slice/Softmax/Resize of that opset)
             import onnx
             import torch  # noqa: F401
-            from export_onnx import build_wrapper
+            from bitfalcon.onnx_export import build_wrapper
             wcls, teacher = build_wrapper(npz)
             import torch as T
             T.onnx.export(wcls(teacher, 320).eval(), T.zeros(1, 3, 320, 320), onnx_path, opset_version=11,

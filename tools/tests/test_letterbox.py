@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from bitfalcon.letterbox import letterbox, letterbox_params, load_rgb  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from make_fixtures import fnv1a64  # noqa: E402
+from bitfalcon.fnv import fnv1a64  # noqa: E402
 
 
 def doc_pixel(p: np.ndarray, S: int, X: int, Y: int) -> np.ndarray:
