@@ -11,14 +11,12 @@ Exit codes: 0 ok, 1 detections differ from the README (with --expect-teacher-rea
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections import Counter
 from typing import Dict, List, Tuple
 
 import _common  # noqa: F401  (sys.path)
-from bitfalcon.teacher import run_teacher
 
 SKIP = 77
 
@@ -91,8 +89,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     args = ap.parse_args(argv)
     try:
-        importlib.import_module("numpy")
         import torch
+        from bitfalcon.teacher import run_teacher     # numpy
     except ImportError as e:
         print(f"SKIP: {e}")
         return SKIP
