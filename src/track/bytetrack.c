@@ -196,6 +196,64 @@ static int reserve(bt_tracker *t, size_t n)
     return bt_assign_reserve(&t->aw, (int)nt, (int)n);
 }
 
+/* Step 4: new tracks from confident boxes still unmatched (reserve() made
+ * room for n more). hleft[0..nl) are the boxes, dmatch[j] 1 where taken. */
+static void start_new_tracks(bt_tracker *t, const bt_box *boxes, const int *hleft, const int *dmatch,
+                             int nl, long long frame)
+{
+    for (int j = 0; j < nl; j++) {
+        const bt_box *b = &boxes[hleft[j]];
+        if (dmatch[j] || b->score < t->cfg.new_track)
+            continue;
+        track *k = &t->t[t->n++];
+        memset(k, 0, sizeof *k);
+        double m[4];
+        xyah(b, m);
+        bt_kalman_initiate(&k->kf, m);
+        k->id = ++t->last_id;
+        k->state = BT_TRACKED;
+        k->activated = frame == 1;
+        k->det = hleft[j];
+        k->score = b->score;
+        k->class_id = b->class_id;
+        k->start_frame = k->frame_id = frame;
+    }
+}
+
+/* Step 5: lost too long; then duplicates (a tracked and a lost track on the
+ * same object: the one followed for less time goes); the removed ones out. */
+static void remove_stale_tracks(bt_tracker *t, long long frame)
+{
+    for (size_t k = 0; k < t->n; k++)
+        if (t->t[k].state == BT_LOST && frame - t->t[k].frame_id > t->max_lost)
+            t->t[k].state = 0;
+    for (size_t p = 0; p < t->n; p++) {
+        track *a = &t->t[p];
+        if (a->state != BT_TRACKED)
+            continue;
+        float ax0, ay0, ax1, ay1;
+        track_box(a, &ax0, &ay0, &ax1, &ay1);
+        for (size_t q = 0; q < t->n && a->state == BT_TRACKED; q++) {
+            track *b = &t->t[q];
+            if (b->state != BT_LOST)
+                continue;
+            float bx0, by0, bx1, by1;
+            track_box(b, &bx0, &by0, &bx1, &by1);
+            if (1.0 - iou(ax0, ay0, ax1, ay1, bx0, by0, bx1, by1) >= DUPLICATE_COST)
+                continue;
+            if (a->frame_id - a->start_frame > b->frame_id - b->start_frame)
+                b->state = 0;
+            else
+                a->state = 0;
+        }
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < t->n; k++)
+        if (t->t[k].state != 0)
+            t->t[kept++] = t->t[k];
+    t->n = kept;
+}
+
 int bt_update(bt_tracker *t, const bt_box *boxes, size_t n, long long *ids)
 {
     for (size_t i = 0; i < n; i++)
@@ -281,56 +339,8 @@ int bt_update(bt_tracker *t, const bt_box *boxes, size_t n, long long *ids)
         }
     }
 
-    /* Step 4: new tracks from confident boxes still unmatched (reserve()
-     * made room for n more). */
-    for (int j = 0; j < nl; j++) {
-        const bt_box *b = &boxes[hleft[j]];
-        if (dmatch[j] || b->score < c->new_track)
-            continue;
-        track *k = &t->t[t->n++];
-        memset(k, 0, sizeof *k);
-        double m[4];
-        xyah(b, m);
-        bt_kalman_initiate(&k->kf, m);
-        k->id = ++t->last_id;
-        k->state = BT_TRACKED;
-        k->activated = frame == 1;
-        k->det = hleft[j];
-        k->score = b->score;
-        k->class_id = b->class_id;
-        k->start_frame = k->frame_id = frame;
-    }
-
-    /* Step 5: lost too long; then duplicates (a tracked and a lost track on
-     * the same object: the one followed for less time goes). */
-    for (size_t k = 0; k < t->n; k++)
-        if (t->t[k].state == BT_LOST && frame - t->t[k].frame_id > t->max_lost)
-            t->t[k].state = 0;
-    for (size_t p = 0; p < t->n; p++) {
-        track *a = &t->t[p];
-        if (a->state != BT_TRACKED)
-            continue;
-        float ax0, ay0, ax1, ay1;
-        track_box(a, &ax0, &ay0, &ax1, &ay1);
-        for (size_t q = 0; q < t->n && a->state == BT_TRACKED; q++) {
-            track *b = &t->t[q];
-            if (b->state != BT_LOST)
-                continue;
-            float bx0, by0, bx1, by1;
-            track_box(b, &bx0, &by0, &bx1, &by1);
-            if (1.0 - iou(ax0, ay0, ax1, ay1, bx0, by0, bx1, by1) >= DUPLICATE_COST)
-                continue;
-            if (a->frame_id - a->start_frame > b->frame_id - b->start_frame)
-                b->state = 0;
-            else
-                a->state = 0;
-        }
-    }
-    size_t kept = 0;
-    for (size_t k = 0; k < t->n; k++)
-        if (t->t[k].state != 0)
-            t->t[kept++] = t->t[k];
-    t->n = kept;
+    start_new_tracks(t, boxes, hleft, dmatch, nl, frame);
+    remove_stale_tracks(t, frame);
     for (size_t k = 0; k < t->n; k++) {
         const track *tk = &t->t[k];
         if (tk->state == BT_TRACKED && tk->activated && tk->det >= 0)

@@ -151,27 +151,10 @@ static void set_info(bfv_reader *r, const AVStream *st)
 
 void bfv_set_log_quiet(int quiet) { av_log_set_level(quiet ? AV_LOG_FATAL : AV_LOG_INFO); }
 
-int bfv_open(const char *url, const bfv_open_options *opt, bfv_reader **out, bfio_err *err)
+/* avformat_open_input with the options for a URL (timeouts, RTSP over TCP)
+ * or a file (no protocol but file). -1 (err set) with r->fmt NULL. */
+static int open_input(bfv_reader *r, const char *url, int is_url, bfio_err *err)
 {
-    *out = NULL;
-    bfv_reader *r = calloc(1, sizeof *r);
-    if (!r)
-        return bfio_fail(err, "out of memory");
-    r->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
-    r->stop = opt ? opt->stop : NULL;
-    r->stream = -1;
-    int is_url = bfv_is_url(url);
-    struct stat st;
-    r->info.is_stream = is_url || (stat(url, &st) == 0 && !S_ISREG(st.st_mode));
-
-    r->fmt = avformat_alloc_context();
-    if (!r->fmt) {
-        free(r);
-        return bfio_fail(err, "out of memory");
-    }
-    r->fmt->interrupt_callback.callback = on_interrupt;
-    r->fmt->interrupt_callback.opaque = r;
-
     AVDictionary *o = NULL;
     char us[32];
     snprintf(us, sizeof us, "%lld", (long long)r->timeout_ms * 1000);
@@ -193,22 +176,23 @@ int bfv_open(const char *url, const bfv_open_options *opt, bfv_reader **out, bfi
     av_dict_free(&o);
     if (rc < 0) {
         r->fmt = NULL; /* freed by avformat_open_input */
-        int timed = r->timed_out;
-        free(r);
-        if (timed)
-            return bfio_fail(err, "no answer for %.1f s", (opt && opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS) / 1000.0);
+        if (r->timed_out)
+            return bfio_fail(err, "no answer for %.1f s", r->timeout_ms / 1000.0);
         char m[128];
         return bfio_fail(err, "not a video libavformat can read (%s)", av_msg(rc, m, sizeof m));
     }
-    /* The header's declared size, before the probe below decodes anything. */
+    return 0;
+}
+
+/* The video stream: sizes within the limits (the header's, before anything
+ * is decoded, then the probed one), the others discarded. -1 (err set). */
+static int find_video_stream(bfv_reader *r, const AVCodec **codec, bfio_err *err)
+{
     for (unsigned i = 0; i < r->fmt->nb_streams; i++) {
         const AVCodecParameters *p = r->fmt->streams[i]->codecpar;
-        if (p->codec_type == AVMEDIA_TYPE_VIDEO && too_big(p->width, p->height)) {
-            bfio_fail(err, "declared video size %dx%d is over the limit (%d per side, %lld pixels)",
-                      p->width, p->height, BFIO_IMAGE_MAX_SIDE, (long long)BFIO_IMAGE_MAX_PIXELS);
-            bfv_close(r);
-            return -1;
-        }
+        if (p->codec_type == AVMEDIA_TYPE_VIDEO && too_big(p->width, p->height))
+            return bfio_fail(err, "declared video size %dx%d is over the limit (%d per side, %lld pixels)",
+                             p->width, p->height, BFIO_IMAGE_MAX_SIDE, (long long)BFIO_IMAGE_MAX_PIXELS);
     }
     /* find_stream_info may decode frames: cap every decoder it opens. */
     AVDictionary **sopts = NULL;
@@ -221,56 +205,78 @@ int bfv_open(const char *url, const bfv_open_options *opt, bfv_reader **out, bfi
             av_dict_set(&sopts[i], "threads", "1", 0);
         }
     arm(r);
-    rc = avformat_find_stream_info(r->fmt, sopts);
+    int rc = avformat_find_stream_info(r->fmt, sopts);
     if (sopts) {
         for (unsigned i = 0; i < ns; i++)
             av_dict_free(&sopts[i]);
         free(sopts);
     }
-    if (rc < 0) {
-        fail_av(r, err, "cannot read the stream parameters", rc);
-        bfv_close(r);
-        return -1;
-    }
-    const AVCodec *codec = NULL;
-    rc = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-    if (rc < 0) {
-        bfio_fail(err, rc == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video stream"
-                                                       : "no video stream (a %s file)",
-                  r->fmt->iformat->name);
-        bfv_close(r);
-        return -1;
-    }
+    if (rc < 0)
+        return fail_av(r, err, "cannot read the stream parameters", rc);
+    rc = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, codec, 0);
+    if (rc < 0)
+        return bfio_fail(err, rc == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video stream"
+                                                              : "no video stream (a %s file)",
+                         r->fmt->iformat->name);
     r->stream = rc;
     AVStream *vs = r->fmt->streams[r->stream];
     for (unsigned i = 0; i < r->fmt->nb_streams; i++)
         if ((int)i != r->stream)
             r->fmt->streams[i]->discard = AVDISCARD_ALL; /* audio etc.: not even demuxed */
-    if (too_big(vs->codecpar->width, vs->codecpar->height)) {
-        bfio_fail(err, "video size %dx%d is over the limit", vs->codecpar->width, vs->codecpar->height);
-        bfv_close(r);
-        return -1;
-    }
+    if (too_big(vs->codecpar->width, vs->codecpar->height))
+        return bfio_fail(err, "video size %dx%d is over the limit", vs->codecpar->width, vs->codecpar->height);
     set_info(r, vs);
+    return 0;
+}
+
+/* The decoder of the chosen stream. -1 (err set). */
+static int open_decoder(bfv_reader *r, const AVCodec *codec, bfio_err *err)
+{
+    AVStream *vs = r->fmt->streams[r->stream];
     r->dec = avcodec_alloc_context3(codec);
     r->pkt = av_packet_alloc();
     r->frame = av_frame_alloc();
-    if (!r->dec || !r->pkt || !r->frame) {
-        bfv_close(r);
+    if (!r->dec || !r->pkt || !r->frame)
         return bfio_fail(err, "out of memory");
-    }
-    if ((rc = avcodec_parameters_to_context(r->dec, vs->codecpar)) < 0) {
-        fail_av(r, err, "cannot set up the decoder", rc);
-        bfv_close(r);
-        return -1;
-    }
+    int rc;
+    if ((rc = avcodec_parameters_to_context(r->dec, vs->codecpar)) < 0)
+        return fail_av(r, err, "cannot set up the decoder", rc);
     r->dec->max_pixels = BFIO_IMAGE_MAX_PIXELS;
     /* One decoding thread: the detector wants the cores, and frame threads
      * would add latency to live streams. */
     r->dec->thread_count = 1;
     r->dec->pkt_timebase = vs->time_base;
-    if ((rc = avcodec_open2(r->dec, codec, NULL)) < 0) {
-        fail_av(r, err, "cannot open the decoder", rc);
+    if ((rc = avcodec_open2(r->dec, codec, NULL)) < 0)
+        return fail_av(r, err, "cannot open the decoder", rc);
+    return 0;
+}
+
+int bfv_open(const char *url, const bfv_open_options *opt, bfv_reader **out, bfio_err *err)
+{
+    *out = NULL;
+    bfv_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return bfio_fail(err, "out of memory");
+    r->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+    r->stop = opt ? opt->stop : NULL;
+    r->stream = -1;
+    int is_url = bfv_is_url(url);
+    struct stat st;
+    r->info.is_stream = is_url || (stat(url, &st) == 0 && !S_ISREG(st.st_mode));
+
+    r->fmt = avformat_alloc_context();
+    if (!r->fmt) {
+        free(r);
+        return bfio_fail(err, "out of memory");
+    }
+    r->fmt->interrupt_callback.callback = on_interrupt;
+    r->fmt->interrupt_callback.opaque = r;
+    if (open_input(r, url, is_url, err) != 0) {
+        free(r);
+        return -1;
+    }
+    const AVCodec *codec = NULL;
+    if (find_video_stream(r, &codec, err) != 0 || open_decoder(r, codec, err) != 0) {
         bfv_close(r);
         return -1;
     }
