@@ -53,6 +53,106 @@ static int executor_fold(const bf_t2i8_gemm_config *gemm)
     return fold;
 }
 
+/* Where each conv's packed weights go in the one packed block (at[i]), and
+ * the block's size: n_terms planes in bf_conv_parts parts, each packed on its
+ * own and aligned, then the direct conv's own packing. */
+static bf_status plan_packing(bf_executor *ex, const bf_i8c3_conv_config *direct3, size_t *at, bf_error *err)
+{
+    const bf_model *m = ex->model;
+    size_t total = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        const bf_layer *l = &m->layers[i];
+        if (l->op != BF_OP_CONV)
+            continue;
+        size_t need = ex->gemm->packed_size((size_t)l->params[BF_CONV_OUT_C], bf_conv_k(l));
+        at[i] = total;
+        const int parts = bf_conv_parts(l->params[BF_CONV_N_TERMS], ex->fold);
+        const bf_i8c3_conv_config *d3 = executor_direct3(ex, l, direct3);
+        size_t need3 = d3 != NULL ? d3->packed_size((size_t)l->params[BF_CONV_OUT_C],
+                                                    (size_t)l->params[BF_CONV_KH] * (size_t)l->params[BF_CONV_KW])
+                                  : 0;
+        if (!bf_align_size(need, &need) || !bf_mul_size(need, (size_t)parts, &need) ||
+            !bf_align_size(need3, &need3) || !bf_add_size(need, need3, &need) ||
+            !bf_add_size(total, need, &total))
+            return bf_fail(err, BF_ERR_UNSUPPORTED, "packed weights too large");
+    }
+    ex->packed_bytes = total;
+    return BF_OK;
+}
+
+/* The arena, one scratch pair per worker (each part cache-line aligned),
+ * the packed block and the worker pool. */
+static bf_status alloc_buffers(bf_executor *ex, bf_error *err)
+{
+    size_t im2col_all = 0, acc_all = 0;
+    if (!bf_align_size(ex->plan.im2col_bytes, &ex->im2col_stride) ||
+        !bf_align_size(ex->plan.acc_bytes, &ex->acc_stride) ||
+        !bf_mul_size(ex->im2col_stride, (size_t)ex->n_workers, &im2col_all) ||
+        !bf_mul_size(ex->acc_stride, (size_t)ex->n_workers, &acc_all))
+        return bf_fail(err, BF_ERR_UNSUPPORTED, "scratch for %d threads too large", ex->n_workers);
+    /* +1 keeps every allocation non-empty (a model may have tiny parts). */
+    ex->arena = bf_aligned_alloc(ex->plan.arena_bytes + 1);
+    ex->im2col = bf_aligned_alloc(im2col_all + 1);
+    ex->acc = bf_aligned_alloc(acc_all + 1);
+    ex->packed = bf_aligned_alloc(ex->packed_bytes + 1);
+    if (ex->arena == NULL || ex->im2col == NULL || ex->acc == NULL || ex->packed == NULL)
+        return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector (arena %zu bytes)",
+                       ex->plan.arena_bytes);
+    /* Outputs read before any run show zeros, not stale heap bytes. */
+    memset(ex->arena, 0, ex->plan.arena_bytes);
+    return bf_pool_create(ex->n_workers, &ex->pool, err);
+}
+
+/* Conv layer i's parameters, and its weights packed at ex->packed + at. */
+static void setup_conv(bf_executor *ex, uint32_t i, size_t at, size_t tile_m, const bf_i8c3_conv_config *direct3)
+{
+    const bf_model *m = ex->model;
+    const bf_t2i8_gemm_config *gemm = ex->gemm;
+    const bf_i32_requant_config *requant = ex->requant;
+    const bf_layer *l = &m->layers[i];
+    const int32_t *p = l->params;
+    const uint32_t *t = l->tensors;
+    const bf_shape in = ex->plan.shapes[l->inputs[0]], out = ex->plan.shapes[l->output];
+    const bf_tensor *w = &m->tensors[t[BF_CONV_T_WEIGHTS]];
+    bf_conv_params *cp = &ex->convs[i];
+    cp->in_h = in.h;
+    cp->in_w = in.w;
+    cp->in_c = in.c;
+    cp->out_h = out.h;
+    cp->out_w = out.w;
+    cp->out_c = out.c;
+    cp->kh = p[BF_CONV_KH];
+    cp->kw = p[BF_CONV_KW];
+    cp->stride = p[BF_CONV_STRIDE];
+    cp->pad = p[BF_CONV_PAD];
+    cp->in_zero_point = (int8_t)m->values[l->inputs[0]].zero_point;
+    cp->act = p[BF_CONV_ACT];
+    cp->bias = bf_tensor_i32(m, t[BF_CONV_T_BIAS]);
+    cp->mult = t[BF_CONV_T_MULT] != BF_NONE ? bf_tensor_i32(m, t[BF_CONV_T_MULT]) : NULL;
+    cp->shift = t[BF_CONV_T_SHIFT] != BF_NONE ? bf_tensor_i32(m, t[BF_CONV_T_SHIFT]) : NULL;
+    cp->silu = t[BF_CONV_T_SILU] != BF_NONE ? bf_tensor_i8(m, t[BF_CONV_T_SILU]) : NULL;
+    cp->gemm = gemm;
+    cp->packed = ex->packed + at;
+    cp->tile_m = tile_m;
+    cp->requant = requant;
+    cp->n_terms = p[BF_CONV_N_TERMS];
+    cp->fold = ex->fold;
+    size_t part = gemm->packed_size((size_t)out.c, bf_conv_k(l));
+    bf_align_size(part, &part); /* checked above */
+    cp->part_stride = part;
+    /* The file's plane i is rows [i * out_c, (i + 1) * out_c) of the T2 tensor. */
+    bf_conv_pack(gemm, (size_t)out.c, bf_conv_k(l), cp->n_terms, cp->fold, w->data, (size_t)w->dims[1], part,
+                 ex->packed + at);
+    cp->direct3 = executor_direct3(ex, l, direct3);
+    if (cp->direct3 != NULL) {
+        /* all planes in one packing: the direct conv's sums are int32, exact for any n_terms */
+        uint8_t *dst = ex->packed + at + (size_t)bf_conv_parts(cp->n_terms, cp->fold) * part;
+        cp->direct3->pack_terms((size_t)out.c, (size_t)cp->kh * (size_t)cp->kw, cp->n_terms < 1 ? 1 : cp->n_terms,
+                                w->data, (size_t)w->dims[1], (size_t)out.c * (size_t)w->dims[1], dst);
+        cp->direct3_packed = dst;
+    }
+}
+
 bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, int reuse,
                            const bf_t2i8_gemm_config *gemm, int threads, bf_error *err)
 {
@@ -61,8 +161,7 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     ex->gemm = gemm;
     ex->n_workers = threads < 1 ? 1 : threads;
     ex->fold = executor_fold(gemm);
-    const bf_i32_requant_config *requant = bf_i32_requant_select(gemm->isa);
-    ex->requant = requant;
+    ex->requant = bf_i32_requant_select(gemm->isa);
     const size_t tile_m = bf_conv_tile_m(gemm->mr);
     bf_status st = bf_plan_build(m, input_size, reuse, tile_m, ex->fold, &ex->plan, err);
     if (st != BF_OK)
@@ -72,110 +171,18 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     /* Packed weight block: one allocation, each conv's part aligned. */
     size_t *at = calloc(m->n_layers, sizeof *at);
     ex->convs = calloc(m->n_layers, sizeof *ex->convs);
-    if (at == NULL || ex->convs == NULL) {
-        free(at);
-        bf_executor_free(ex);
-        return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector");
-    }
-    size_t total = 0;
-    for (uint32_t i = 0; i < m->n_layers; i++) {
-        const bf_layer *l = &m->layers[i];
-        if (l->op != BF_OP_CONV)
-            continue;
-        /* n_terms planes in bf_conv_parts parts, each packed on its own and aligned */
-        size_t need = gemm->packed_size((size_t)l->params[BF_CONV_OUT_C], bf_conv_k(l));
-        at[i] = total;
-        const int parts = bf_conv_parts(l->params[BF_CONV_N_TERMS], ex->fold);
-        /* + the direct conv's own packing after the GEMM's parts */
-        const bf_i8c3_conv_config *d3 = executor_direct3(ex, l, direct3);
-        size_t need3 = d3 != NULL ? d3->packed_size((size_t)l->params[BF_CONV_OUT_C],
-                                                    (size_t)l->params[BF_CONV_KH] * (size_t)l->params[BF_CONV_KW])
-                                  : 0;
-        if (!bf_align_size(need, &need) || !bf_mul_size(need, (size_t)parts, &need) ||
-            !bf_align_size(need3, &need3) || !bf_add_size(need, need3, &need) ||
-            !bf_add_size(total, need, &total)) {
-            free(at);
-            bf_executor_free(ex);
-            return bf_fail(err, BF_ERR_UNSUPPORTED, "packed weights too large");
-        }
-    }
-    ex->packed_bytes = total;
-    /* One scratch pair per worker, each part cache-line aligned. */
-    size_t im2col_all = 0, acc_all = 0;
-    if (!bf_align_size(ex->plan.im2col_bytes, &ex->im2col_stride) ||
-        !bf_align_size(ex->plan.acc_bytes, &ex->acc_stride) ||
-        !bf_mul_size(ex->im2col_stride, (size_t)ex->n_workers, &im2col_all) ||
-        !bf_mul_size(ex->acc_stride, (size_t)ex->n_workers, &acc_all)) {
-        free(at);
-        bf_executor_free(ex);
-        return bf_fail(err, BF_ERR_UNSUPPORTED, "scratch for %d threads too large", ex->n_workers);
-    }
-    /* +1 keeps every allocation non-empty (a model may have tiny parts). */
-    ex->arena = bf_aligned_alloc(ex->plan.arena_bytes + 1);
-    ex->im2col = bf_aligned_alloc(im2col_all + 1);
-    ex->acc = bf_aligned_alloc(acc_all + 1);
-    ex->packed = bf_aligned_alloc(total + 1);
-    if (ex->arena == NULL || ex->im2col == NULL || ex->acc == NULL || ex->packed == NULL) {
-        free(at);
-        bf_executor_free(ex);
-        return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector (arena %zu bytes)",
-                       ex->plan.arena_bytes);
-    }
-    /* Outputs read before any run show zeros, not stale heap bytes. */
-    memset(ex->arena, 0, ex->plan.arena_bytes);
-    st = bf_pool_create(ex->n_workers, &ex->pool, err);
+    if (at == NULL || ex->convs == NULL)
+        st = bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector");
+    else if ((st = plan_packing(ex, direct3, at, err)) == BF_OK)
+        st = alloc_buffers(ex, err);
     if (st != BF_OK) {
         free(at);
         bf_executor_free(ex);
         return st;
     }
-
-    for (uint32_t i = 0; i < m->n_layers; i++) {
-        const bf_layer *l = &m->layers[i];
-        if (l->op != BF_OP_CONV)
-            continue;
-        const int32_t *p = l->params;
-        const uint32_t *t = l->tensors;
-        const bf_shape in = ex->plan.shapes[l->inputs[0]], out = ex->plan.shapes[l->output];
-        const bf_tensor *w = &m->tensors[t[BF_CONV_T_WEIGHTS]];
-        bf_conv_params *cp = &ex->convs[i];
-        cp->in_h = in.h;
-        cp->in_w = in.w;
-        cp->in_c = in.c;
-        cp->out_h = out.h;
-        cp->out_w = out.w;
-        cp->out_c = out.c;
-        cp->kh = p[BF_CONV_KH];
-        cp->kw = p[BF_CONV_KW];
-        cp->stride = p[BF_CONV_STRIDE];
-        cp->pad = p[BF_CONV_PAD];
-        cp->in_zero_point = (int8_t)m->values[l->inputs[0]].zero_point;
-        cp->act = p[BF_CONV_ACT];
-        cp->bias = bf_tensor_i32(m, t[BF_CONV_T_BIAS]);
-        cp->mult = t[BF_CONV_T_MULT] != BF_NONE ? bf_tensor_i32(m, t[BF_CONV_T_MULT]) : NULL;
-        cp->shift = t[BF_CONV_T_SHIFT] != BF_NONE ? bf_tensor_i32(m, t[BF_CONV_T_SHIFT]) : NULL;
-        cp->silu = t[BF_CONV_T_SILU] != BF_NONE ? bf_tensor_i8(m, t[BF_CONV_T_SILU]) : NULL;
-        cp->gemm = gemm;
-        cp->packed = ex->packed + at[i];
-        cp->tile_m = tile_m;
-        cp->requant = requant;
-        cp->n_terms = p[BF_CONV_N_TERMS];
-        cp->fold = ex->fold;
-        size_t part = gemm->packed_size((size_t)out.c, bf_conv_k(l));
-        bf_align_size(part, &part); /* checked above */
-        cp->part_stride = part;
-        /* The file's plane i is rows [i * out_c, (i + 1) * out_c) of the T2 tensor. */
-        bf_conv_pack(gemm, (size_t)out.c, bf_conv_k(l), cp->n_terms, cp->fold, w->data, (size_t)w->dims[1], part,
-                     ex->packed + at[i]);
-        cp->direct3 = executor_direct3(ex, l, direct3);
-        if (cp->direct3 != NULL) {
-            /* all planes in one packing: the direct conv's sums are int32, exact for any n_terms */
-            uint8_t *dst = ex->packed + at[i] + (size_t)bf_conv_parts(cp->n_terms, cp->fold) * part;
-            cp->direct3->pack_terms((size_t)out.c, (size_t)cp->kh * (size_t)cp->kw, cp->n_terms < 1 ? 1 : cp->n_terms,
-                                    w->data, (size_t)w->dims[1], (size_t)out.c * (size_t)w->dims[1], dst);
-            cp->direct3_packed = dst;
-        }
-    }
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        if (m->layers[i].op == BF_OP_CONV)
+            setup_conv(ex, i, at[i], tile_m, direct3);
     free(at);
     return BF_OK;
 }
