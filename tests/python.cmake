@@ -7,6 +7,11 @@ if(BF_PYTHON)
   add_test(NAME python_format_roundtrip COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_format.py)
   add_test(NAME python_letterbox_fixture COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_letterbox.py)
   add_test(NAME python_postprocess_units COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_postprocess.py)
+  # The function-size bar of issue 14: no function in src/ or apps/ over 119
+  # lines (tools/function_sizes.py, a brace-matching scan; its own test first).
+  add_test(NAME python_function_sizes COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_function_sizes.py)
+  add_test(NAME function_sizes_bar COMMAND ${BF_PYTHON} ${BF_TOOLS}/function_sizes.py --top 5 --max 119
+                                           ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/apps)
   add_test(NAME python_heads_fixture COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_fixtures.py ${BF_MODEL})
   add_test(NAME python_teacher_reproduces_readme
            COMMAND ${BF_PYTHON} ${BF_TOOLS}/teacher_check.py --expect-teacher-readme
