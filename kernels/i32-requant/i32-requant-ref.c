@@ -117,7 +117,10 @@ const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa)
     size_t first = 0; /* auto: the widest */
     if (gemm_isa != NULL && gemm_isa[0] != '\0' && strcmp(gemm_isa, "auto") != 0) {
         /* the widest entry of the GEMM's family, then down the ladder */
-        const char *want = strstr(gemm_isa, "avx512") ? "avx512" : strstr(gemm_isa, "avx") ? "avx2" : "ref";
+        const char *want = strstr(gemm_isa, "avx512") ? "avx512"
+                           : strstr(gemm_isa, "avx")  ? "avx2"
+                           : strstr(gemm_isa, "neon") ? "neon"
+                                                      : "ref";
         first = N_ENTRIES - 1;
         for (size_t i = N_ENTRIES; i-- > 0;)
             if (strncmp(want, table[i].isa, strlen(want)) == 0)

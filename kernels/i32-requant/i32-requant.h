@@ -18,7 +18,7 @@
  *
  * Paths: ref (plain C, the oracle), avx2, avx512 (F/BW/VL), avx512vbmi
  * (the same plus a VBMI table lookup for SiLU instead of a gather, in its
- * own file). The engine
+ * own file), neon (AArch64: smull, srshl, saturating narrows, tbl). The engine
  * picks one with bf_i32_requant_select() from the name of its GEMM path, so
  * `--isa ref` runs the reference epilogue too. List: i32-requant.inc.
  */
@@ -57,18 +57,21 @@ extern const bf_i32_requant_config bf_i32_requant_avx2;
 extern const bf_i32_requant_config bf_i32_requant_avx512;
 extern const bf_i32_requant_config bf_i32_requant_avx512vbmi; /* + AVX512_VBMI (vpermi2b SiLU lookup) */
 #endif
+#if defined(__aarch64__)
+extern const bf_i32_requant_config bf_i32_requant_neon; /* baseline Armv8 Advanced SIMD */
+#endif
 
 /* The epilogue for a GEMM path name (bf_t2i8_gemm_config.isa): a name
  * containing "avx512" -> avx512vbmi, else avx512; any other "avx" name
- * (avx2, avxvnni: AVX2 CPUs) -> avx2; anything else (ref, neon, b1-ref, ...)
- * -> ref; each only when this CPU runs it,
+ * (avx2, avxvnni: AVX2 CPUs) -> avx2; a "neon" name (neon, neondot, b1-neon)
+ * -> neon; anything else (ref, b1-ref, ...) -> ref; each only when this CPU runs it,
  * else the next one down. "" or NULL = the best this CPU runs. Never NULL. The environment
  * variable BITFALCON_REQUANT=ref|avx2|avx512 (a benchmark hook) overrides
  * the choice when that path runs here.
  */
 const bf_i32_requant_config *bf_i32_requant_select(const char *gemm_isa);
 
-/* Exactly the named path ("ref", "avx2", "avx512", "avx512vbmi"), or NULL when unknown or
+/* Exactly the named path ("ref", "avx2", "avx512", "avx512vbmi", "neon"), or NULL when unknown or
  * when this CPU/build cannot run it (tests). */
 const bf_i32_requant_config *bf_i32_requant_by_name(const char *isa);
 
