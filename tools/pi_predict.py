@@ -29,11 +29,14 @@ script:
    and stores after the loop, plus zeroing the accumulators), divided by the
    ratio of step 3, at the Pi's clock.
 5. Non-GEMM work (im2col, requant/SiLU epilogue, adds, concats, letterbox,
-   decode, NMS) as measured on x86 with the scalar epilogue the Pi runs
-   (--x86-nongemm-ms: BITFALCON_REQUANT=ref end to end minus the kernel GEMM
-   time), scaled by llvm-mca's cycles per element of the scalar requant loop
-   (x86 vs the Arm core) and the clocks (x86 clock: --x86-ghz, measured with
-   --measure-clock).
+   decode, NMS) as measured on x86 with the scalar epilogue and the stem by
+   im2col + GEMM, as an Arm build had them (--x86-nongemm-ms:
+   BITFALCON_REQUANT=ref BITFALCON_DIRECT_CONV=0 end to end minus the kernel
+   GEMM time), scaled by llvm-mca's cycles per element of the scalar requant
+   loop (x86 vs the Arm core) and the clocks (x86 clock: --x86-ghz, measured
+   with --measure-clock). With the NEON epilogue (i32-requant-neon.c), the
+   epilogue's part of it (--x86-epilogue-ms: the same run minus one with the
+   vector epilogue) is scaled by the NEON loop's cycles per element instead.
 6. Threads: the GEMM and the epilogue split over rows; 4 threads predicted as
    1 thread / (4 * --thread-eff).
 
@@ -275,6 +278,22 @@ def lut_sketch():
     return ins + ["subs x0, x0, #1", "b.ne 1b"], 4 * 16 * 4
 
 
+def neon_requant_cpe(args, cpu):
+    """llvm-mca cycles per element of the NEON SiLU-requant loop
+    (kernels/i32-requant/i32-requant-neon.c: 16 elements per iteration)."""
+    with tempfile.TemporaryDirectory() as d:
+        lines = compile_asm(args.cc_arm, "kernels/i32-requant/i32-requant-neon.c", [], os.path.join(d, "rqn.s"))
+    fns = functions(lines)
+    body = fns.get("requant_neon")
+    if body is None:
+        sys.exit("pi_predict: requant_neon not in the assembly of i32-requant-neon.c")
+    for s, e in loops(body, "arm"):
+        ins = clean(body[s + 1:e + 1])
+        if any(x.startswith("tbx") for x in ins):
+            return mca(args.mca, "aarch64", cpu, ins)[0] / 16
+    sys.exit("pi_predict: no SiLU loop (tbx) in requant_neon")
+
+
 def scalar_requant_cpe(args, cc, triple, cpu, mattr=None):
     """llvm-mca cycles per element of the scalar requant loop
     (kernels/i32-requant/i32-requant-ref.c), the epilogue a Pi runs."""
@@ -317,6 +336,9 @@ def main():
                          "Cortex-A57 tables, neoverse-n2 is an alternative with two 128-bit SIMD pipes)")
     ap.add_argument("--x86-nongemm-ms", action="append", default=[], metavar="SIZE=MS",
                     help="measured x86 non-GEMM time per frame, 1 thread, scalar epilogue, e.g. 640=14.2")
+    ap.add_argument("--x86-epilogue-ms", action="append", default=[], metavar="SIZE=MS",
+                    help="of the non-GEMM time, the scalar epilogue's share on x86: end to end with "
+                         "BITFALCON_REQUANT=ref minus with the vector epilogue, e.g. 640=23.4")
     ap.add_argument("--x86-ghz", type=float, default=0.0,
                     help="this x86 core's clock, GHz (from --measure-clock); needed for the non-GEMM scaling")
     ap.add_argument("--measure-clock", action="store_true",
@@ -347,13 +369,16 @@ def main():
         if k not in x86cpu:
             sys.exit("pi_predict: --x86-cpu: unknown path %s" % k)
         x86cpu[k] = v
-    nongemm = {}
+    nongemm, epilogue = {}, {}
     for kv in args.x86_nongemm_ms:
         k, _, v = str(kv).partition("=")
         nongemm[int(k)] = float(v)
+    for kv in args.x86_epilogue_ms:
+        k, _, v = str(kv).partition("=")
+        epilogue[int(k)] = float(v)
     sizes = [int(s) for s in args.sizes.split(",")]
     res = dict(mca=args.mca, cc_x86=args.cc_x86, cc_arm=args.cc_arm, x86_ghz=args.x86_ghz,
-               x86_nongemm_ms=nongemm, thread_eff=args.thread_eff, bench_out=args.bench_out,
+               x86_nongemm_ms=nongemm, x86_epilogue_ms=epilogue, thread_eff=args.thread_eff, bench_out=args.bench_out,
                paths={}, calibration={}, predictions=[])
 
     with tempfile.TemporaryDirectory() as d:
@@ -463,6 +488,8 @@ def main():
         _, cpe, _ = scalar_requant_cpe(args, args.cc_arm, "aarch64", pi["cpu"])
         pi["scalar_cyc"] = cpe
         res["scalar"][key + "_cycles"] = round(cpe, 2)
+        pi["neon_epi_cyc"] = neon_requant_cpe(args, pi["cpu"])
+        res["scalar"][key + "_neon_epilogue_cycles_per_element"] = round(pi["neon_epi_cyc"], 3)
 
     shapes = conv_shapes()
     for key, pi in pis.items():
@@ -482,13 +509,22 @@ def main():
                        gop=round(ops / 1e9, 3), gemm_ms_raw_1t=round(raw_ms, 1), gemm_ms_1t=round(gemm_ms, 1),
                        gemm_gops=round(ops / gemm_ms / 1e6, 1))
             if size in nongemm and args.x86_ghz > 0:
+                # the x86 time per cycle of scalar work -> the Pi's
                 scale = (pi["scalar_cyc"] / pi["ghz"]) / (x86_cpe / args.x86_ghz)
-                ng = nongemm[size] * scale
+                ng = nongemm[size] * scale  # everything scalar: the Arm build before the NEON epilogue
+                t4 = 4 * args.thread_eff
                 row.update(nongemm_scale=round(scale, 2), nongemm_ms_1t=round(ng, 1),
                            total_ms_raw_1t=round(raw_ms + ng, 1), total_ms_1t=round(gemm_ms + ng, 1),
-                           total_ms_raw_4t=round((raw_ms + ng) / (4 * args.thread_eff), 1),
-                           total_ms_4t=round((gemm_ms + ng) / (4 * args.thread_eff), 1),
+                           total_ms_raw_4t=round((raw_ms + ng) / t4, 1), total_ms_4t=round((gemm_ms + ng) / t4, 1),
                            nongemm_share=round(ng / (gemm_ms + ng), 3))
+                if size in epilogue:
+                    # the epilogue's part at the NEON loop's cycles per element instead
+                    epi = epilogue[size]
+                    neon_scale = (pi["neon_epi_cyc"] / pi["ghz"]) / (x86_cpe / args.x86_ghz)
+                    ngn = (nongemm[size] - epi) * scale + epi * neon_scale
+                    row.update(nongemm_neon_ms_1t=round(ngn, 1), total_neon_ms_1t=round(gemm_ms + ngn, 1),
+                               total_neon_ms_4t=round((gemm_ms + ngn) / t4, 1),
+                               total_neon_ms_raw_1t=round(raw_ms + ngn, 1))
             res["predictions"].append(row)
 
     report(res, args)
@@ -518,6 +554,8 @@ def report(res, args):
     print("\nScalar requant loop (%s, %d instructions): %s %.1f cycles/iter; %s" % (
         s["function"], s["instructions"], s["x86_cpu"], s["x86_cycles"],
         ", ".join("%s %.1f" % (k[:-7], v) for k, v in s.items() if k.endswith("_cycles") and k != "x86_cycles")))
+    print("NEON SiLU-requant loop (requant_neon, 16 elements per iteration), cycles per element: %s" % ", ".join(
+        "%s %.2f" % (k.split("_")[0], v) for k, v in s.items() if k.endswith("_neon_epilogue_cycles_per_element")))
     lut = res["lut_a72"]
     print("\nTable lookup (T-MAC style) on %s: %.1f cycles per %d MACs of one ternary plane = %.2f MACs/cycle; "
           "SMLAL path %.2f: %.2fx for a plain ternary layer, %.2fx / %.2fx for the shipped 2- / 3-plane layers "
@@ -525,16 +563,21 @@ def report(res, args):
               lut["cpu"], lut["cycles_per_iter"], lut["macs_per_iter"], lut["macs_per_cycle_per_plane"],
               lut["smlal_macs_per_cycle"], lut["speedup_vs_smlal_1plane"], lut["speedup_vs_smlal_2planes"],
               lut["speedup_vs_smlal_3planes"]))
-    print("\n| device | path | GHz | size | GOP | GEMM ms, 1 thread (raw / calibrated) | GEMM GOPS (calibrated) "
-          "| non-GEMM ms, 1 thread | total ms, 1 thread (raw / calibrated) | total ms, 4 threads (raw / calibrated) |")
+    print("\nms; \"scalar\" = the Arm build with the scalar epilogue (before i32-requant-neon.c), \"NEON\" = with it; "
+          "totals calibrated")
+    print("\n| device | path | GHz | size | GOP | GEMM, 1 thread (raw / calibrated) | GEMM GOPS (calibrated) "
+          "| non-GEMM, 1 thread (scalar / NEON) | total, 1 thread (scalar / NEON) "
+          "| total, 4 threads (scalar / NEON) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in res["predictions"]:
-        def pair(a, b):
-            return "%.0f / **%.0f**" % (r[a], r[b]) if b in r else "-"
+        def pair(a, b, bold=True):
+            if a not in r:
+                return "-"
+            return ("%.0f / **%.0f**" if bold else "%.0f / %.0f") % (r[a], r[b]) if b in r else "%.0f" % r[a]
         print("| %s | %s | %.1f | %d | %.2f | %s | %.1f | %s | %s | %s |" % (
-            r["name"], r["path"], r["ghz"], r["size"], r["gop"], pair("gemm_ms_raw_1t", "gemm_ms_1t"),
-            r["gemm_gops"], "%.0f" % r["nongemm_ms_1t"] if "nongemm_ms_1t" in r else "-",
-            pair("total_ms_raw_1t", "total_ms_1t"), pair("total_ms_raw_4t", "total_ms_4t")))
+            r["name"], r["path"], r["ghz"], r["size"], r["gop"], pair("gemm_ms_raw_1t", "gemm_ms_1t", False),
+            r["gemm_gops"], pair("nongemm_ms_1t", "nongemm_neon_ms_1t", False),
+            pair("total_ms_1t", "total_neon_ms_1t"), pair("total_ms_4t", "total_neon_ms_4t")))
 
 
 def measure(args):
@@ -561,20 +604,25 @@ def measure(args):
             if int(m.group(1)) in gemm_ms:
                 gemm_ms[int(m.group(1))].append(float(m.group(2)))
         sys.stderr.write("pi_predict: kernel bench %d/%d done\n" % (i + 1, args.measure_runs))
-    # end to end with the scalar epilogue the Pi runs (no NEON requant path): CPU time per run
-    env = dict(os.environ, BITFALCON_REQUANT="ref")
-    cpu = {s: [] for s in sizes}
+    # end to end, CPU time per run, interleaved: with the scalar epilogue (the Arm build before the NEON
+    # epilogue) and with the vector one; the stem as on the Pi (im2col + GEMM: no direct conv there)
+    cpu = {(s, e): [] for s in sizes for e in ("ref", "vec")}
     for r in range(args.measure_rounds):
         for size in sizes:
-            js = json.loads(run([bf, "bench", "--size", str(size), "--threads", "1", "--runs", "10", "--warmup", "2",
-                                 "--no-layers", "--json"], env=env))
-            open(os.path.join(keep, "bench_ref_%d_%d.json" % (size, r)), "w").write(json.dumps(js))
-            cpu[size].append(js["cpu_ms"])
+            for e in ("ref", "vec"):
+                env = dict(os.environ, BITFALCON_REQUANT="ref" if e == "ref" else "", BITFALCON_DIRECT_CONV="0")
+                js = json.loads(run([bf, "bench", "--size", str(size), "--threads", "1", "--runs", "10",
+                                     "--warmup", "2", "--no-layers", "--json"], env=env))
+                open(os.path.join(keep, "bench_%s_%d_%d.json" % (e, size, r)), "w").write(json.dumps(js))
+                cpu[(size, e)].append(js["cpu_ms"])
     for size in sizes:
-        ng = statistics.median(cpu[size]) - statistics.median(gemm_ms[size])
+        ref, vec = statistics.median(cpu[(size, "ref")]), statistics.median(cpu[(size, "vec")])
+        ng = ref - statistics.median(gemm_ms[size])
         args.x86_nongemm_ms.append("%d=%.2f" % (size, ng))
-        sys.stderr.write("pi_predict: %d: end to end %.2f ms CPU (scalar epilogue), GEMMs %.2f ms: non-GEMM %.2f ms\n"
-                         % (size, statistics.median(cpu[size]), statistics.median(gemm_ms[size]), ng))
+        args.x86_epilogue_ms.append("%d=%.2f" % (size, ref - vec))
+        sys.stderr.write("pi_predict: %d: end to end %.2f ms CPU (scalar epilogue), %.2f (vector), GEMMs %.2f ms: "
+                         "non-GEMM %.2f ms, of it the scalar epilogue %.2f\n"
+                         % (size, ref, vec, statistics.median(gemm_ms[size]), ng, ref - vec))
     args.x86_ghz = measure_clock(args, quiet=True)
     sys.stderr.write("pi_predict: x86 clock %.3f GHz; raw outputs in %s\n" % (args.x86_ghz, keep))
 
