@@ -10,6 +10,8 @@
 #include <string.h>
 #include <turbojpeg.h>
 
+#include "say.h"
+
 struct cam_converter {
     tjhandle dec;
 };
@@ -33,17 +35,6 @@ void cam_converter_destroy(cam_converter *c)
         return;
     tjDestroy(c->dec);
     free(c);
-}
-
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-    if (!why || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
 }
 
 size_t cam_mjpeg_trimmed_length(const uint8_t *src, size_t n)
@@ -88,34 +79,34 @@ int cam_convert_to_rgb(cam_converter *c, uint32_t fourcc, const uint8_t *src, si
             src_stride = (size_t)w * 2;
         size_t need = src_stride * (size_t)(h - 1) + (size_t)w * 2;
         if (bytes < need) {
-            say(why, why_len, "short YUYV frame: %zu of %zu bytes", bytes, need);
+            cam_say(why, why_len, "short YUYV frame: %zu of %zu bytes", bytes, need);
             return CAM_CONVERT_CORRUPT;
         }
         cam_yuyv_to_rgb(src, w, h, src_stride, dst, dst_stride);
         return CAM_CONVERT_OK;
     }
     if (fourcc != V4L2_PIX_FMT_MJPEG) {
-        say(why, why_len, "unsupported pixel format");
+        cam_say(why, why_len, "unsupported pixel format");
         return CAM_CONVERT_UNSUPPORTED;
     }
     size_t n = cam_mjpeg_trimmed_length(src, bytes);
     if (n == 0) {
-        say(why, why_len, "truncated MJPEG frame (%zu bytes, no end-of-image marker)", bytes);
+        cam_say(why, why_len, "truncated MJPEG frame (%zu bytes, no end-of-image marker)", bytes);
         return CAM_CONVERT_CORRUPT;
     }
     int jw, jh, sub, cs;
     if (tjDecompressHeader3(c->dec, src, (unsigned long)n, &jw, &jh, &sub, &cs) != 0) {
-        say(why, why_len, "bad MJPEG header: %s", tjGetErrorStr2(c->dec));
+        cam_say(why, why_len, "bad MJPEG header: %s", tjGetErrorStr2(c->dec));
         return CAM_CONVERT_CORRUPT;
     }
     if (jw != w || jh != h) {
-        say(why, why_len, "MJPEG frame is %dx%d, the stream is %dx%d", jw, jh, w, h);
+        cam_say(why, why_len, "MJPEG frame is %dx%d, the stream is %dx%d", jw, jh, w, h);
         return CAM_CONVERT_CORRUPT;
     }
     /* STOPONWARNING: a damaged frame is dropped, so there is no point finishing it. */
     if (tjDecompress2(c->dec, src, (unsigned long)n, dst, w, (int)dst_stride, h, TJPF_RGB,
                       TJFLAG_STOPONWARNING) != 0) {
-        say(why, why_len, "corrupt MJPEG frame: %s", tjGetErrorStr2(c->dec));
+        cam_say(why, why_len, "corrupt MJPEG frame: %s", tjGetErrorStr2(c->dec));
         return CAM_CONVERT_CORRUPT;
     }
     return CAM_CONVERT_OK;

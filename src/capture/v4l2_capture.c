@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "say.h"
+
 typedef struct cam_buffer {
     void *start;
     size_t length;
@@ -57,17 +59,6 @@ const char *cam_fourcc_str(uint32_t f, char buf[8])
     return buf;
 }
 
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-    if (!why || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-}
-
 /* An ioctl that is retried when a signal interrupts it. */
 static int xioctl(int fd, unsigned long request, void *arg)
 {
@@ -87,7 +78,7 @@ static int errno_is_gone(int e)
 
 static int fail_errno(int e, char *why, size_t len, const char *what)
 {
-    say(why, len, "%s: %s", what, strerror(e));
+    cam_say(why, len, "%s: %s", what, strerror(e));
     return errno_is_gone(e) ? CAM_GONE : CAM_FAIL;
 }
 
@@ -145,7 +136,7 @@ static int negotiate_format(cam_device *dev, const cam_config *cfg, char *why, s
     if (!chosen) {
         if (errno_is_gone(errno))
             return fail_errno(errno, why, len, "VIDIOC_ENUM_FMT");
-        say(why, len, "the camera offers neither MJPEG nor YUYV%s",
+        cam_say(why, len, "the camera offers neither MJPEG nor YUYV%s",
             cfg->only_fourcc ? " (or not the one asked for)" : "");
         return CAM_FAIL;
     }
@@ -164,16 +155,16 @@ static int negotiate_format(cam_device *dev, const cam_config *cfg, char *why, s
     struct v4l2_pix_format *p = &f.fmt.pix;
     if (p->pixelformat != chosen) {
         char a[8], b[8];
-        say(why, len, "asked for %s, the driver set %s", cam_fourcc_str(chosen, a),
+        cam_say(why, len, "asked for %s, the driver set %s", cam_fourcc_str(chosen, a),
             cam_fourcc_str(p->pixelformat, b));
         return CAM_FAIL;
     }
     if (p->width == 0 || p->height == 0 || p->width > CAM_MAX_DIM || p->height > CAM_MAX_DIM) {
-        say(why, len, "the driver returned an unusable size %ux%u", p->width, p->height);
+        cam_say(why, len, "the driver returned an unusable size %ux%u", p->width, p->height);
         return CAM_FAIL;
     }
     if (p->field != V4L2_FIELD_NONE && p->field != V4L2_FIELD_ANY) {
-        say(why, len, "interlaced video (field %u) is not supported", p->field);
+        cam_say(why, len, "interlaced video (field %u) is not supported", p->field);
         return CAM_FAIL;
     }
     size_t bpl = p->bytesperline, size = p->sizeimage;
@@ -211,6 +202,17 @@ static int negotiate_format(cam_device *dev, const cam_config *cfg, char *why, s
     return CAM_OK;
 }
 
+/* A capture buffer of the mmap'ed set, as QUERYBUF, QBUF and DQBUF take it. */
+static struct v4l2_buffer mmap_buffer(unsigned index)
+{
+    struct v4l2_buffer b;
+    memset(&b, 0, sizeof b);
+    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    b.memory = V4L2_MEMORY_MMAP;
+    b.index = index;
+    return b;
+}
+
 static int map_buffers(cam_device *dev, int wanted, char *why, size_t len)
 {
     struct v4l2_requestbuffers req;
@@ -220,22 +222,18 @@ static int map_buffers(cam_device *dev, int wanted, char *why, size_t len)
     req.memory = V4L2_MEMORY_MMAP;
     if (xioctl(dev->fd, VIDIOC_REQBUFS, &req) != 0) {
         if (errno == EINVAL) {
-            say(why, len, "the device does not support memory-mapped streaming");
+            cam_say(why, len, "the device does not support memory-mapped streaming");
             return CAM_FAIL;
         }
         return fail_errno(errno, why, len, "VIDIOC_REQBUFS");
     }
     dev->nbuf = req.count > CAM_MAX_BUFFERS ? CAM_MAX_BUFFERS : req.count;
     if (req.count < 2) {
-        say(why, len, "the driver granted %u buffer(s); at least 2 are needed", req.count);
+        cam_say(why, len, "the driver granted %u buffer(s); at least 2 are needed", req.count);
         return CAM_FAIL;
     }
     for (unsigned i = 0; i < dev->nbuf; i++) {
-        struct v4l2_buffer b;
-        memset(&b, 0, sizeof b);
-        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
+        struct v4l2_buffer b = mmap_buffer(i);
         if (xioctl(dev->fd, VIDIOC_QUERYBUF, &b) != 0)
             return fail_errno(errno, why, len, "VIDIOC_QUERYBUF");
         void *p = v4l2_mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd, b.m.offset);
@@ -252,11 +250,7 @@ static int map_buffers(cam_device *dev, int wanted, char *why, size_t len)
 static int start_streaming(cam_device *dev, char *why, size_t len)
 {
     for (unsigned i = 0; i < dev->nbuf; i++) {
-        struct v4l2_buffer b;
-        memset(&b, 0, sizeof b);
-        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
+        struct v4l2_buffer b = mmap_buffer(i);
         if (xioctl(dev->fd, VIDIOC_QBUF, &b) != 0)
             return fail_errno(errno, why, len, "VIDIOC_QBUF");
     }
@@ -270,12 +264,12 @@ static int start_streaming(cam_device *dev, char *why, size_t len)
 int cam_open(const cam_config *cfg, cam_device **out, char *why, size_t len)
 {
     if (!cfg || !cfg->path || !out || cfg->width <= 0 || cfg->height <= 0) {
-        say(why, len, "invalid camera configuration");
+        cam_say(why, len, "invalid camera configuration");
         return CAM_FAIL;
     }
     cam_device *dev = calloc(1, sizeof *dev);
     if (!dev) {
-        say(why, len, "out of memory");
+        cam_say(why, len, "out of memory");
         return CAM_FAIL;
     }
     /* Non-blocking: DQBUF never sleeps; poll() does the waiting, with a timeout. */
@@ -284,9 +278,9 @@ int cam_open(const cam_config *cfg, cam_device **out, char *why, size_t len)
         int e = errno;
         free(dev);
         if (e == ENOTTY || e == EINVAL) /* libv4l2 opens, then QUERYCAP fails */
-            say(why, len, "not a V4L2 device");
+            cam_say(why, len, "not a V4L2 device");
         else
-            say(why, len, "cannot open: %s", strerror(e));
+            cam_say(why, len, "cannot open: %s", strerror(e));
         return errno_is_gone(e) ? CAM_GONE : CAM_FAIL;
     }
     int rc = CAM_OK;
@@ -296,11 +290,11 @@ int cam_open(const cam_config *cfg, cam_device **out, char *why, size_t len)
     if (fstat(dev->fd, &st) != 0) {
         rc = fail_errno(errno, why, len, "fstat");
     } else if (!S_ISCHR(st.st_mode)) {
-        say(why, len, "not a device");
+        cam_say(why, len, "not a device");
         rc = CAM_FAIL;
     } else if (xioctl(dev->fd, VIDIOC_QUERYCAP, &cap) != 0) {
         if (errno == EINVAL || errno == ENOTTY) {
-            say(why, len, "not a V4L2 device");
+            cam_say(why, len, "not a V4L2 device");
             rc = CAM_FAIL;
         } else {
             rc = fail_errno(errno, why, len, "VIDIOC_QUERYCAP");
@@ -309,10 +303,10 @@ int cam_open(const cam_config *cfg, cam_device **out, char *why, size_t len)
         /* device_caps describes this node; capabilities the whole device. */
         uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
         if (!(caps & V4L2_CAP_VIDEO_CAPTURE)) {
-            say(why, len, "not a video capture device");
+            cam_say(why, len, "not a video capture device");
             rc = CAM_FAIL;
         } else if (!(caps & V4L2_CAP_STREAMING)) {
-            say(why, len, "the device does not support streaming I/O");
+            cam_say(why, len, "the device does not support streaming I/O");
             rc = CAM_FAIL;
         }
         snprintf(dev->fmt.card, sizeof dev->fmt.card, "%s", (const char *)cap.card);
@@ -346,20 +340,17 @@ int cam_next(cam_device *dev, int timeout_ms, cam_frame *out, char *why, size_t 
         return CAM_TIMEOUT;
     if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
         /* An unplugged device reports POLLERR|POLLHUP; a streaming one never does. */
-        say(why, len, "the device reported an error (poll events 0x%x)", (unsigned)pfd.revents);
+        cam_say(why, len, "the device reported an error (poll events 0x%x)", (unsigned)pfd.revents);
         return CAM_GONE;
     }
-    struct v4l2_buffer b;
-    memset(&b, 0, sizeof b);
-    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    b.memory = V4L2_MEMORY_MMAP;
+    struct v4l2_buffer b = mmap_buffer(0); /* the driver fills in the index */
     if (xioctl(dev->fd, VIDIOC_DQBUF, &b) != 0) {
         if (errno == EAGAIN)
             return CAM_AGAIN; /* woken without a frame: poll again */
         return fail_errno(errno, why, len, "VIDIOC_DQBUF");
     }
     if (b.index >= dev->nbuf) {
-        say(why, len, "the driver returned buffer %u of %u", b.index, dev->nbuf);
+        cam_say(why, len, "the driver returned buffer %u of %u", b.index, dev->nbuf);
         return CAM_FAIL;
     }
     out->data = dev->buf[b.index].start;
@@ -373,11 +364,7 @@ int cam_next(cam_device *dev, int timeout_ms, cam_frame *out, char *why, size_t 
 
 int cam_release(cam_device *dev, const cam_frame *frame, char *why, size_t len)
 {
-    struct v4l2_buffer b;
-    memset(&b, 0, sizeof b);
-    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = frame->index;
+    struct v4l2_buffer b = mmap_buffer(frame->index);
     if (xioctl(dev->fd, VIDIOC_QBUF, &b) != 0)
         return fail_errno(errno, why, len, "VIDIOC_QBUF");
     return CAM_OK;

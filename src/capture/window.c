@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "say.h"
 
 typedef struct text_tex {
     SDL_Texture *tex;
@@ -25,17 +26,6 @@ struct cam_window {
     int tex_w, tex_h;
     text_tex status, banner;
 };
-
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-    if (!why || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-}
 
 void cam_letterbox_rect(int win_w, int win_h, int img_w, int img_h, int *x, int *y, int *w, int *h)
 {
@@ -63,13 +53,13 @@ int cam_window_open(const char *title, int w, int h, cam_window **out, char *why
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-        say(why, len, "cannot start SDL video (%s); use --headless without a display", SDL_GetError());
+        cam_say(why, len, "cannot start SDL video (%s); use --headless without a display", SDL_GetError());
         return -1;
     }
     cam_window *cw = calloc(1, sizeof *cw);
     if (!cw) {
         SDL_Quit();
-        say(why, len, "out of memory");
+        cam_say(why, len, "out of memory");
         return -1;
     }
     cw->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h,
@@ -80,7 +70,7 @@ int cam_window_open(const char *title, int w, int h, cam_window **out, char *why
             cw->ren = SDL_CreateRenderer(cw->win, -1, SDL_RENDERER_SOFTWARE);
     }
     if (!cw->win || !cw->ren) {
-        say(why, len, "cannot create the window: %s", SDL_GetError());
+        cam_say(why, len, "cannot create the window: %s", SDL_GetError());
         cam_window_close(cw);
         return -1;
     }
@@ -222,17 +212,17 @@ static int save_screenshot(cam_window *cw, int ow, int oh, const char *path, cha
     size_t pitch = (size_t)ow * 3;
     uint8_t *buf = malloc(pitch * (size_t)oh);
     if (!buf) {
-        say(why, len, "out of memory");
+        cam_say(why, len, "out of memory");
         return -1;
     }
     int r = -1;
     SDL_Surface *s = NULL;
     if (SDL_RenderReadPixels(cw->ren, NULL, SDL_PIXELFORMAT_RGB24, buf, (int)pitch) != 0)
-        say(why, len, "cannot read the window back: %s", SDL_GetError());
+        cam_say(why, len, "cannot read the window back: %s", SDL_GetError());
     else if (!(s = SDL_CreateRGBSurfaceWithFormatFrom(buf, ow, oh, 24, (int)pitch, SDL_PIXELFORMAT_RGB24)))
-        say(why, len, "%s", SDL_GetError());
+        cam_say(why, len, "%s", SDL_GetError());
     else if (SDL_SaveBMP(s, path) != 0)
-        say(why, len, "cannot write %s: %s", path, SDL_GetError());
+        cam_say(why, len, "cannot write %s: %s", path, SDL_GetError());
     else
         r = 0;
     if (s)
@@ -250,14 +240,14 @@ int cam_window_show(cam_window *cw, const uint8_t *rgb, int w, int h, const char
                 SDL_DestroyTexture(cw->video);
             cw->video = SDL_CreateTexture(cw->ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, w, h);
             if (!cw->video) {
-                say(why, len, "cannot create a %dx%d texture: %s", w, h, SDL_GetError());
+                cam_say(why, len, "cannot create a %dx%d texture: %s", w, h, SDL_GetError());
                 return -1;
             }
             cw->tex_w = w;
             cw->tex_h = h;
         }
         if (SDL_UpdateTexture(cw->video, NULL, rgb, w * 3) != 0) {
-            say(why, len, "cannot upload the frame: %s", SDL_GetError());
+            cam_say(why, len, "cannot upload the frame: %s", SDL_GetError());
             return -1;
         }
     }
