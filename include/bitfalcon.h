@@ -47,7 +47,10 @@
  *    ("avx512vnni,avxvnni", or "all"), for tests of the dispatch ladder; an
  *    unknown name: BF_ERR_ARGUMENT. Read once per process.
  *  - BITFALCON_REQUANT: the requant epilogue path ("ref", "avx2", "avx512",
- *    "avx512vbmi"), for benchmarks; unknown or not runnable: BF_ERR_UNSUPPORTED.
+ *    "avx512vbmi", "neon"), for benchmarks; unknown or not runnable: BF_ERR_UNSUPPORTED.
+ *  - BITFALCON_DIRECT_CONV: "0" runs the 3-channel stem by im2col + GEMM
+ *    instead of its direct conv (benchmarks; same results), "1" the default;
+ *    else BF_ERR_ARGUMENT.
  */
 #ifndef BITFALCON_H
 #define BITFALCON_H

@@ -69,7 +69,8 @@ extern const bf_i8c3_conv_config bf_i8c3_conv_avx2;
 /* The direct path that stands in for the GEMM path named `gemm_isa` (the
  * .inc line of that name) on this CPU, or NULL: that GEMM keeps its im2col (the reference GEMM always does,
  * so the engine's ref path stays the oracle). BITFALCON_DIRECT_CONV=0 turns
- * every direct path off (before/after benchmarks). */
+ * every direct path off (before/after benchmarks; src/core/env.c refuses
+ * values other than 0 and 1 at detector creation). */
 const bf_i8c3_conv_config *bf_i8c3_conv_select(const char *gemm_isa);
 
 /* Whether a conv of this shape can run here: 3 input channels and a kernel

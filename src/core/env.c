@@ -33,7 +33,12 @@ bf_status bf_env_check(bf_error *err)
     if (requant != NULL && bf_i32_requant_by_name(requant) == NULL)
         return bf_fail(err, BF_ERR_UNSUPPORTED,
                        "BITFALCON_REQUANT='%.40s': not a requant path this build and CPU run "
-                       "(ref, avx2, avx512, avx512vbmi where the CPU has them)",
+                       "(ref, avx2, avx512, avx512vbmi, neon where the CPU has them)",
                        requant);
+
+    /* the direct stem conv (kernels/i8c3-conv/): 0 = off, for before/after benchmarks */
+    const char *direct = env_value("BITFALCON_DIRECT_CONV");
+    if (direct != NULL && strcmp(direct, "0") != 0 && strcmp(direct, "1") != 0)
+        return bf_fail(err, BF_ERR_ARGUMENT, "BITFALCON_DIRECT_CONV='%.40s': expected 0 or 1 (or unset)", direct);
     return BF_OK;
 }
