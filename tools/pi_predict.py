@@ -291,7 +291,9 @@ def neon_requant_cpe(args, cpu):
         ins = clean(body[s + 1:e + 1])
         if any(x.startswith("tbx") for x in ins):
             return mca(args.mca, "aarch64", cpu, ins)[0] / 16
-    sys.exit("pi_predict: no SiLU loop (tbx) in requant_neon")
+    sys.stderr.write("pi_predict: no SiLU loop (tbx) found in requant_neon as %s compiles it: "
+                     "no NEON-epilogue columns\n" % args.cc_arm)
+    return None
 
 
 def scalar_requant_cpe(args, cc, triple, cpu, mattr=None):
@@ -489,7 +491,8 @@ def main():
         pi["scalar_cyc"] = cpe
         res["scalar"][key + "_cycles"] = round(cpe, 2)
         pi["neon_epi_cyc"] = neon_requant_cpe(args, pi["cpu"])
-        res["scalar"][key + "_neon_epilogue_cycles_per_element"] = round(pi["neon_epi_cyc"], 3)
+        if pi["neon_epi_cyc"] is not None:
+            res["scalar"][key + "_neon_epilogue_cycles_per_element"] = round(pi["neon_epi_cyc"], 3)
 
     shapes = conv_shapes()
     for key, pi in pis.items():
@@ -517,7 +520,7 @@ def main():
                            total_ms_raw_1t=round(raw_ms + ng, 1), total_ms_1t=round(gemm_ms + ng, 1),
                            total_ms_raw_4t=round((raw_ms + ng) / t4, 1), total_ms_4t=round((gemm_ms + ng) / t4, 1),
                            nongemm_share=round(ng / (gemm_ms + ng), 3))
-                if size in epilogue:
+                if size in epilogue and pi["neon_epi_cyc"] is not None:
                     # the epilogue's part at the NEON loop's cycles per element instead
                     epi = epilogue[size]
                     neon_scale = (pi["neon_epi_cyc"] / pi["ghz"]) / (x86_cpe / args.x86_ghz)

@@ -75,6 +75,12 @@ static void bf_t2i8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t kfull, size_t
     int32x4_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     int32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00;
     int32x4_t c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+/* A compiler-only barrier between the four lane steps: without it GCC
+ * loads all 16 weight vectors of a 16-k step first (16 accumulators + 16
+ * weights + 4 rows = 36 live vector registers > 32) and pays with 8 moves
+ * and a spill per iteration; with it 4 weights are live at a time. It emits
+ * no instruction. */
+#define BF_DOT_FENCE() __asm__ volatile("" ::: "memory")
 #define BF_DOT_LANE(wp, L)                                                                                            \
     do {                                                                                                              \
         const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16), w2 = vld1q_s8(wp + 32), w3 = vld1q_s8(wp + 48);  \
@@ -90,8 +96,11 @@ static void bf_t2i8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t kfull, size_t
 #define BF_DOT_STEP(wp)                                                                                               \
     do {                                                                                                              \
         BF_DOT_LANE(wp, 0);                                                                                           \
+        BF_DOT_FENCE();                                                                                               \
         BF_DOT_LANE(wp + 64, 1);                                                                                      \
+        BF_DOT_FENCE();                                                                                               \
         BF_DOT_LANE(wp + 128, 2);                                                                                     \
+        BF_DOT_FENCE();                                                                                               \
         BF_DOT_LANE(wp + 192, 3);                                                                                     \
     } while (0)
     if (krem != 0) {
@@ -113,6 +122,7 @@ static void bf_t2i8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t kfull, size_t
     }
 #undef BF_DOT_STEP
 #undef BF_DOT_LANE
+#undef BF_DOT_FENCE
     int32x4_t r[4][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}};
     for (size_t i = 0; i < mr; i++) {
         int32_t *ci = c + i * ldc;
