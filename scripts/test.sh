@@ -19,7 +19,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # packages (scripts/setup.sh installs them), and its test suite run under
 # qemu-aarch64 (-cpu max: NEON and the dot product) through
 # CMAKE_CROSSCOMPILING_EMULATOR, Release flags as on a Pi. Left out there:
-# the python_* tests (host Python on host tools, run above) and
+# the tools.* tests (host Python on host tools, run above) and
 # hostile.fuzz_smoke (it builds host clang fuzzers) and the camera tests
 # labelled `timing` (they assert native speed), hostile.careless_default_model
 # (it copies the program into an install tree to find the model beside it; the
@@ -33,7 +33,7 @@ if [ "$(uname -m)" = "x86_64" ] && command -v aarch64-linux-gnu-gcc >/dev/null 2
     cmake -S . -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
         -DBF_HOST_BITFALCON="$PWD/build/bitfalcon"
     cmake --build build-arm -j"$jobs"
-    ctest --test-dir build-arm --output-on-failure -j"$jobs" --timeout 1800 -E '^python_|^hostile\.fuzz_smoke$|^hostile\.careless_default_model$' -LE timing
+    ctest --test-dir build-arm --output-on-failure -j"$jobs" --timeout 1800 -E '^tools\.|^hostile\.fuzz_smoke$|^hostile\.careless_default_model$' -LE timing
     echo "test.sh: Arm step (cross build + ctest under qemu) took $(( $(date +%s) - arm_start )) s"
 else
     echo "test.sh: not x86-64, or the aarch64 cross environment is missing: Arm cross tests not run" >&2

@@ -42,26 +42,26 @@ if(BF_CAMERA_AVAILABLE)
     set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT "${BF_CAM_PRELOAD};${ARGN}")
   endmacro()
 
-  bf_camera_test(camera_convert test_capture convert)
+  bf_camera_test(camera.convert test_capture convert)
 
-  bf_camera_test(camera_capture_mjpeg test_capture formats MJPG 640 480 12)
-  bf_camera_env(camera_capture_mjpeg "BF_FAKE_V4L2_FPS=0")
-  bf_camera_test(camera_capture_yuyv test_capture formats YUYV 320 240 12)
-  bf_camera_env(camera_capture_yuyv "BF_FAKE_V4L2_FORMATS=yuyv;BF_FAKE_V4L2_FPS=0")
-  bf_camera_test(camera_capture_negotiate test_capture negotiate)
-  bf_camera_env(camera_capture_negotiate "BF_FAKE_V4L2_FPS=0")
+  bf_camera_test(camera.capture_mjpeg test_capture formats MJPG 640 480 12)
+  bf_camera_env(camera.capture_mjpeg "BF_FAKE_V4L2_FPS=0")
+  bf_camera_test(camera.capture_yuyv test_capture formats YUYV 320 240 12)
+  bf_camera_env(camera.capture_yuyv "BF_FAKE_V4L2_FORMATS=yuyv;BF_FAKE_V4L2_FPS=0")
+  bf_camera_test(camera.capture_negotiate test_capture negotiate)
+  bf_camera_env(camera.capture_negotiate "BF_FAKE_V4L2_FPS=0")
   foreach(kind missing notv4l2)
-    bf_camera_test(camera_refuse_${kind} test_capture refuse ${kind})
-    bf_camera_env(camera_refuse_${kind} "BF_FAKE_V4L2_FPS=0")
+    bf_camera_test(camera.refuse_${kind} test_capture refuse ${kind})
+    bf_camera_env(camera.refuse_${kind} "BF_FAKE_V4L2_FPS=0")
   endforeach()
-  bf_camera_test(camera_refuse_nostreaming test_capture refuse nostreaming)
-  bf_camera_env(camera_refuse_nostreaming "BF_FAKE_V4L2_NO_STREAMING=1")
-  bf_camera_test(camera_refuse_onebuffer test_capture refuse onebuffer)
-  bf_camera_env(camera_refuse_onebuffer "BF_FAKE_V4L2_MAX_BUFFERS=1")
-  bf_camera_test(camera_corrupt_mjpeg test_capture corrupt 5)
-  bf_camera_env(camera_corrupt_mjpeg "BF_FAKE_V4L2_FPS=200;BF_FAKE_V4L2_CORRUPT_EVERY=5")
-  bf_camera_test(camera_vanish test_capture vanish)
-  bf_camera_env(camera_vanish "BF_FAKE_V4L2_FPS=100;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=700")
+  bf_camera_test(camera.refuse_nostreaming test_capture refuse nostreaming)
+  bf_camera_env(camera.refuse_nostreaming "BF_FAKE_V4L2_NO_STREAMING=1")
+  bf_camera_test(camera.refuse_onebuffer test_capture refuse onebuffer)
+  bf_camera_env(camera.refuse_onebuffer "BF_FAKE_V4L2_MAX_BUFFERS=1")
+  bf_camera_test(camera.corrupt_mjpeg test_capture corrupt 5)
+  bf_camera_env(camera.corrupt_mjpeg "BF_FAKE_V4L2_FPS=200;BF_FAKE_V4L2_CORRUPT_EVERY=5")
+  bf_camera_test(camera.vanish test_capture vanish)
+  bf_camera_env(camera.vanish "BF_FAKE_V4L2_FPS=100;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=700")
 
   # --- the camera command end to end (Python 3 drives it; standard library only) --
   add_executable(camera_refimg ${BF_CAM_DIR}/refimg.c)
@@ -78,35 +78,35 @@ if(BF_CAMERA_AVAILABLE)
     set(BF_CAM_WORK ${CMAKE_CURRENT_BINARY_DIR}/camera-work)
     # with the stand-in detector: the loop, threads, JSON, window, keys' plumbing
     set(BF_CAM_STUB ${BF_CAM_PY} --exe ${BF_RUN_CAM_STUB})
-    bf_camera_test(camera_headless_mjpeg ${BF_CAM_STUB} --work ${BF_CAM_WORK}/h-mjpeg headless MJPG 20)
-    bf_camera_test(camera_headless_yuyv ${BF_CAM_STUB} --work ${BF_CAM_WORK}/h-yuyv headless YUYV 20)
-    bf_camera_test(camera_headless_corrupt ${BF_CAM_STUB} --work ${BF_CAM_WORK}/corrupt corrupt)
-    bf_camera_test(camera_headless_vanish ${BF_CAM_STUB} --work ${BF_CAM_WORK}/vanish vanish)
-    bf_camera_test(camera_sigint ${BF_CAM_STUB} --work ${BF_CAM_WORK}/sigint signal SIGINT)
-    bf_camera_test(camera_sigterm ${BF_CAM_STUB} --work ${BF_CAM_WORK}/sigterm signal SIGTERM)
-    bf_camera_test(camera_latest_frame_wins ${BF_CAM_STUB} --work ${BF_CAM_WORK}/latest latest)
-    bf_camera_test(camera_record ${BF_CAM_STUB} --work ${BF_CAM_WORK}/record record)
-    bf_camera_test(camera_window_offscreen ${BF_CAM_STUB} --work ${BF_CAM_WORK}/win --window 800x450 window)
-    bf_camera_test(camera_keys ${BF_CAM_STUB} --work ${BF_CAM_WORK}/keys keys)
-    bf_camera_test(camera_window_disconnected ${BF_CAM_STUB} --work ${BF_CAM_WORK}/gone disconnected)
-    bf_camera_test(camera_window_reconnect_resize ${BF_CAM_STUB} --work ${BF_CAM_WORK}/resize resize)
+    bf_camera_test(camera.headless_mjpeg ${BF_CAM_STUB} --work ${BF_CAM_WORK}/h-mjpeg headless MJPG 20)
+    bf_camera_test(camera.headless_yuyv ${BF_CAM_STUB} --work ${BF_CAM_WORK}/h-yuyv headless YUYV 20)
+    bf_camera_test(camera.headless_corrupt ${BF_CAM_STUB} --work ${BF_CAM_WORK}/corrupt corrupt)
+    bf_camera_test(camera.headless_vanish ${BF_CAM_STUB} --work ${BF_CAM_WORK}/vanish vanish)
+    bf_camera_test(camera.sigint ${BF_CAM_STUB} --work ${BF_CAM_WORK}/sigint signal SIGINT)
+    bf_camera_test(camera.sigterm ${BF_CAM_STUB} --work ${BF_CAM_WORK}/sigterm signal SIGTERM)
+    bf_camera_test(camera.latest_frame_wins ${BF_CAM_STUB} --work ${BF_CAM_WORK}/latest latest)
+    bf_camera_test(camera.record ${BF_CAM_STUB} --work ${BF_CAM_WORK}/record record)
+    bf_camera_test(camera.window_offscreen ${BF_CAM_STUB} --work ${BF_CAM_WORK}/win --window 800x450 window)
+    bf_camera_test(camera.keys ${BF_CAM_STUB} --work ${BF_CAM_WORK}/keys keys)
+    bf_camera_test(camera.window_disconnected ${BF_CAM_STUB} --work ${BF_CAM_WORK}/gone disconnected)
+    bf_camera_test(camera.window_reconnect_resize ${BF_CAM_STUB} --work ${BF_CAM_WORK}/resize resize)
     # Xvfb started by the test itself on a display it picks (-displayfd): concurrent
     # suites never race for a display number as `xvfb-run -a` does.
     find_program(BF_XVFB Xvfb)
     if(BF_XVFB)
-      bf_camera_test(camera_window_xvfb ${BF_CAM_STUB} --work ${BF_CAM_WORK}/win-x11
+      bf_camera_test(camera.window_xvfb ${BF_CAM_STUB} --work ${BF_CAM_WORK}/win-x11
                      --xvfb ${BF_XVFB} --window 512x512 window)
     endif()
     # with the engine and the model (skip, 77, until the model exists)
     if(TARGET bitfalcon)
       set(BF_CAM_REAL ${BF_CAM_PY} --exe ${BF_RUN_BITFALCON} --sub camera --model ${BF_MODEL})
-      bf_camera_test(camera_vs_detect_mjpeg_640 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-mjpeg --frames 8
+      bf_camera_test(camera.vs_detect_mjpeg_640 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-mjpeg --frames 8
                      vsdetect MJPEG 640)
-      bf_camera_test(camera_vs_detect_yuyv_320 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-yuyv --frames 8
+      bf_camera_test(camera.vs_detect_yuyv_320 ${BF_CAM_REAL} --work ${BF_CAM_WORK}/vs-yuyv --frames 8
                      vsdetect YUYV 320)
-      bf_camera_test(camera_window_engine ${BF_CAM_REAL} --work ${BF_CAM_WORK}/win-engine --frames 10
+      bf_camera_test(camera.window_engine ${BF_CAM_REAL} --work ${BF_CAM_WORK}/win-engine --frames 10
                      --input-size 320 --assets ${PROJECT_SOURCE_DIR}/assets/chelsea.jpg --window 960x540 window)
-      set_tests_properties(camera_vs_detect_mjpeg_640 camera_vs_detect_yuyv_320 camera_window_engine
+      set_tests_properties(camera.vs_detect_mjpeg_640 camera.vs_detect_yuyv_320 camera.window_engine
                            PROPERTIES TIMEOUT 900)
     endif()
   endif()
@@ -116,8 +116,8 @@ if(BF_CAMERA_AVAILABLE)
   # measure the emulator. The cross build's run in scripts/test.sh leaves the
   # label out (-LE timing); the x86 builds run them.
   if(TARGET camera_stub AND BF_PYTHON)
-    set_property(TEST camera_latest_frame_wins camera_keys camera_window_disconnected
-                 camera_window_reconnect_resize APPEND PROPERTY LABELS timing)
+    set_property(TEST camera.latest_frame_wins camera.keys camera.window_disconnected
+                 camera.window_reconnect_resize APPEND PROPERTY LABELS timing)
   endif()
 
   # Leaks under valgrind: the capture layer through an unplug/replug, and the
@@ -129,21 +129,21 @@ if(BF_CAMERA_AVAILABLE)
   if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
     set(BF_CAM_VG ${BF_VALGRIND} --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
         --error-exitcode=1 --num-callers=50 --suppressions=${BF_CAM_DIR}/valgrind.supp)
-    bf_camera_test(camera_vanish_valgrind ${BF_CAM_VG} $<TARGET_FILE:test_capture> vanish)
-    bf_camera_env(camera_vanish_valgrind "BF_FAKE_V4L2_FPS=50;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=700")
-    bf_camera_test(camera_headless_valgrind ${BF_CAM_VG} $<TARGET_FILE:camera_stub>
+    bf_camera_test(camera.vanish_valgrind ${BF_CAM_VG} $<TARGET_FILE:test_capture> vanish)
+    bf_camera_env(camera.vanish_valgrind "BF_FAKE_V4L2_FPS=50;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=700")
+    bf_camera_test(camera.headless_valgrind ${BF_CAM_VG} $<TARGET_FILE:camera_stub>
                    --device /dev/video-bitfalcon-test --headless --frames 30 --record ${CMAKE_CURRENT_BINARY_DIR}/camera-work/vg-rec)
-    bf_camera_env(camera_headless_valgrind "BF_FAKE_V4L2_FPS=30;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=600;BF_FAKE_V4L2_CORRUPT_EVERY=7")
-    bf_camera_test(camera_window_valgrind ${BF_CAM_VG} $<TARGET_FILE:camera_stub>
+    bf_camera_env(camera.headless_valgrind "BF_FAKE_V4L2_FPS=30;BF_FAKE_V4L2_VANISH_AFTER=10;BF_FAKE_V4L2_VANISH_MS=600;BF_FAKE_V4L2_CORRUPT_EVERY=7")
+    bf_camera_test(camera.window_valgrind ${BF_CAM_VG} $<TARGET_FILE:camera_stub>
                    --device /dev/video-bitfalcon-test --frames 10 --screenshot ${CMAKE_CURRENT_BINARY_DIR}/camera-work/vg.bmp)
-    bf_camera_env(camera_window_valgrind "BF_FAKE_V4L2_FPS=30;SDL_VIDEODRIVER=offscreen;BF_CAMERA_KEYS=+,-,space,space")
-    set_tests_properties(camera_vanish_valgrind camera_headless_valgrind camera_window_valgrind PROPERTIES TIMEOUT 300)
+    bf_camera_env(camera.window_valgrind "BF_FAKE_V4L2_FPS=30;SDL_VIDEODRIVER=offscreen;BF_CAMERA_KEYS=+,-,space,space")
+    set_tests_properties(camera.vanish_valgrind camera.headless_valgrind camera.window_valgrind PROPERTIES TIMEOUT 300)
   endif()
   if(BITFALCON_SANITIZE)
     # The shim is preloaded before libasan. LeakSanitizer cannot see through
     # SDL's unloaded driver libraries without slow unwinding (which makes Mesa
     # crawl), so the window tests run without it here; their leak check is
-    # camera_window_valgrind in a normal build (valgrind.supp).
+    # camera.window_valgrind in a normal build (valgrind.supp).
     foreach(t ${BF_CAMERA_TESTS})
       if(t MATCHES "window|keys")
         set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0")

@@ -23,28 +23,28 @@ function(bf_engine_test name)
 endfunction()
 
 bf_engine_program(engine_test_graph ${BF_ENGINE_DIR}/test_graph.c)
-bf_engine_test(engine_graph_vs_naive engine_test_graph)
+bf_engine_test(engine.graph_vs_naive engine_test_graph)
 
 bf_engine_program(engine_test_ops ${BF_ENGINE_DIR}/test_ops.c)
-bf_engine_test(engine_ops_vs_naive engine_test_ops)
+bf_engine_test(engine.ops_vs_naive engine_test_ops)
 
 bf_engine_program(engine_test_letterbox ${BF_ENGINE_DIR}/test_letterbox.c)
-bf_engine_test(engine_letterbox_vs_naive engine_test_letterbox)
+bf_engine_test(engine.letterbox_vs_naive engine_test_letterbox)
 
 bf_engine_program(engine_test_loader ${BF_ENGINE_DIR}/test_loader.c)
-bf_engine_test(engine_loader_robustness engine_test_loader)
+bf_engine_test(engine.loader_robustness engine_test_loader)
 
 bf_engine_program(engine_test_postprocess ${BF_ENGINE_DIR}/test_postprocess.c)
-bf_engine_test(engine_postprocess_vs_naive engine_test_postprocess)
+bf_engine_test(engine.postprocess_vs_naive engine_test_postprocess)
 
 bf_engine_program(engine_test_api ${BF_ENGINE_DIR}/test_api.c)
-bf_engine_test(engine_api engine_test_api)
+bf_engine_test(engine.api engine_test_api)
 
 # Every engine allocation fails in turn: the allocator is wrapped at link time.
 bf_engine_program(engine_test_nomem ${BF_ENGINE_DIR}/test_nomem.c)
 target_link_options(engine_test_nomem PRIVATE
   "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free")
-bf_engine_test(engine_alloc_failures engine_test_nomem)
+bf_engine_test(engine.alloc_failures engine_test_nomem)
 
 # Tools: head dumps for tools/simulate.py --compare, and the latency benchmark.
 bf_engine_program(bf_dump_heads ${BF_ENGINE_DIR}/bf_dump_heads.c)
@@ -62,14 +62,14 @@ else()
 endif()
 set(BF_ENGINE_IMAGES ${BF_TEST_DATA}/astronaut.png ${BF_TEST_DATA}/chelsea.png
   ${BF_TEST_DATA}/coffee.png ${BF_TEST_DATA}/rocket.png)
-bf_engine_test(engine_letterbox_exact engine_test_fixtures letterbox ${BF_MODEL}
+bf_engine_test(engine.letterbox_exact engine_test_fixtures letterbox ${BF_MODEL}
   ${BF_TEST_DATA}/letterbox_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
-bf_engine_test(engine_heads_exact engine_test_fixtures heads ${BF_MODEL}
+bf_engine_test(engine.heads_exact engine_test_fixtures heads ${BF_MODEL}
   ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
-bf_engine_test(engine_boxes_match_python engine_test_fixtures boxes ${BF_MODEL}
+bf_engine_test(engine.boxes_match_python engine_test_fixtures boxes ${BF_MODEL}
   ${BF_TEST_DATA}/boxes_expected.txt ${BF_TEST_DATA} --sizes ${BF_ENGINE_FIXTURE_SIZES})
 # The plain C reference kernels too (slow: input size 320 only).
-bf_engine_test(engine_heads_exact_ref engine_test_fixtures heads ${BF_MODEL}
+bf_engine_test(engine.heads_exact_ref engine_test_fixtures heads ${BF_MODEL}
   ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes 320 --isa ref)
 # Every other rung of the ladder by name (the enumerator's paths, CMakeLists.txt
 # BF_T2I8_PATHS; the first is what auto runs above), input size 320; a path
@@ -79,9 +79,9 @@ if(BF_ENGINE_LOWER_PATHS)
   list(REMOVE_AT BF_ENGINE_LOWER_PATHS 0)
 endif()
 foreach(isa ${BF_ENGINE_LOWER_PATHS})
-  bf_engine_test(engine_heads_exact_${isa} engine_test_fixtures heads ${BF_MODEL}
+  bf_engine_test(engine.heads_exact_${isa} engine_test_fixtures heads ${BF_MODEL}
     ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes 320 --isa ${isa})
-  set_tests_properties(engine_heads_exact_${isa} PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")
+  set_tests_properties(engine.heads_exact_${isa} PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")
 endforeach()
 if(BF_PYTHON)
   set(BF_ENGINE_PY ${BF_PYTHON})
@@ -89,24 +89,24 @@ else()
   set(BF_ENGINE_PY /usr/bin/python3)
 endif()
 bf_runnable(BF_RUN_DUMP_HEADS bf_dump_heads)
-bf_engine_test(engine_heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh ${BF_ENGINE_PY}
+bf_engine_test(engine.heads_vs_simulate sh ${BF_ENGINE_DIR}/heads_vs_simulate.sh ${BF_ENGINE_PY}
   ${PROJECT_SOURCE_DIR} ${BF_MODEL} ${BF_RUN_DUMP_HEADS} ${CMAKE_CURRENT_BINARY_DIR}/engine-heads-dump
   ${BF_ENGINE_FIXTURE_SIZES} ${BF_ENGINE_IMAGES})
-set_tests_properties(engine_letterbox_exact engine_heads_exact engine_boxes_match_python engine_heads_exact_ref
-  engine_heads_vs_simulate
+set_tests_properties(engine.letterbox_exact engine.heads_exact engine.boxes_match_python engine.heads_exact_ref
+  engine.heads_vs_simulate
   PROPERTIES TIMEOUT 1800 LABELS "engine;fixtures")
 
 # Multi-ternary layers (CONV n_terms 1..5) end to end: a YOLOv8n model made
 # from random weights by the real exporter (needs torch; skips without it),
 # the engine on every kernel path with 1 and 2 threads against simulate.py.
 # In a cross build bf_dump_heads runs under the emulator.
-bf_engine_test(engine_multiterm_vs_simulate sh ${BF_ENGINE_DIR}/multiterm_vs_simulate.sh ${BF_ENGINE_PY}
+bf_engine_test(engine.multiterm_vs_simulate sh ${BF_ENGINE_DIR}/multiterm_vs_simulate.sh ${BF_ENGINE_PY}
   ${PROJECT_SOURCE_DIR} $<TARGET_FILE:bf_dump_heads> ${CMAKE_CURRENT_BINARY_DIR}/engine-multiterm-dump 64,96
   ${BF_ENGINE_IMAGES})
-set_tests_properties(engine_multiterm_vs_simulate PROPERTIES TIMEOUT 900 LABELS "engine;python")
+set_tests_properties(engine.multiterm_vs_simulate PROPERTIES TIMEOUT 900 LABELS "engine;python")
 if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
   string(REPLACE ";" " " BF_RUN_PREFIX "${CMAKE_CROSSCOMPILING_EMULATOR}")
-  set_tests_properties(engine_multiterm_vs_simulate PROPERTIES ENVIRONMENT "BF_RUN_PREFIX=${BF_RUN_PREFIX}")
+  set_tests_properties(engine.multiterm_vs_simulate PROPERTIES ENVIRONMENT "BF_RUN_PREFIX=${BF_RUN_PREFIX}")
 endif()
 
 # The whole-graph test under valgrind too (not in the sanitizer build: the
@@ -114,12 +114,24 @@ endif()
 # in a cross build: the host valgrind cannot run aarch64 programs).
 find_program(BF_VALGRIND valgrind)
 if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
-  bf_engine_test(engine_graph_valgrind ${BF_VALGRIND} --error-exitcode=1 --leak-check=full
+  bf_engine_test(engine.graph_valgrind ${BF_VALGRIND} --error-exitcode=1 --leak-check=full
     --errors-for-leak-kinds=definite,indirect $<TARGET_FILE:engine_test_graph>)
-  set_tests_properties(engine_graph_valgrind PROPERTIES LABELS "engine;no-sanitizer" TIMEOUT 900)
+  set_tests_properties(engine.graph_valgrind PROPERTIES LABELS "engine;no-sanitizer" TIMEOUT 900)
 endif()
 
 # Every public function is exported by the shared library.
 add_executable(engine_test_shared ${BF_ENGINE_DIR}/test_shared.c)
 target_link_libraries(engine_test_shared PRIVATE bitfalcon_shared)
-bf_engine_test(engine_shared_library_api engine_test_shared ${BF_MODEL})
+bf_engine_test(engine.shared_library_api engine_test_shared ${BF_MODEL})
+
+# The thread pool: head outputs and detections identical for threads 1, 2, 3, 5
+# on every kernel path this CPU runs, and equal to the Python integer
+# simulation's fixture digests (tests/data/heads_expected.txt).
+add_executable(engine_test_threads ${BF_ENGINE_DIR}/test_threads.c)
+target_link_libraries(engine_test_threads PRIVATE bf_engine_testutil bitfalcon_static)
+# The reference path is ~50x slower than the SIMD ones (~3 s per image at
+# 320 in Release): it runs every thread count on the first image only.
+add_test(NAME engine.threads_heads_identical COMMAND engine_test_threads ${BF_MODEL}
+  ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes 320 --threads 1,2,3,5 --ref-images 1)
+set_tests_properties(engine.threads_heads_identical PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1800
+  LABELS "engine;fixtures")

@@ -30,21 +30,21 @@ list(GET BF_T2I8_FEATURES 0 BF_LADDER_FLAG)
 set(BF_KERNEL_TEST_MODE "")
 
 foreach(isa ref ${BF_T2I8_PATHS})
-  bf_kernel_test(kernels_t2i8_gemm_${isa} kernels_test_gemm t2i8 ${isa} ${BF_KERNEL_TEST_MODE})
-  set_tests_properties(kernels_t2i8_gemm_${isa} PROPERTIES TIMEOUT 900)
+  bf_kernel_test(kernels.t2i8_gemm_${isa} kernels_test_gemm t2i8 ${isa} ${BF_KERNEL_TEST_MODE})
+  set_tests_properties(kernels.t2i8_gemm_${isa} PROPERTIES TIMEOUT 900)
 endforeach()
 foreach(isa ref ${BF_B1_PATHS})
-  bf_kernel_test(kernels_b1_gemm_${isa} kernels_test_gemm b1 ${isa} ${BF_KERNEL_TEST_MODE})
-  set_tests_properties(kernels_b1_gemm_${isa} PROPERTIES TIMEOUT 900)
+  bf_kernel_test(kernels.b1_gemm_${isa} kernels_test_gemm b1 ${isa} ${BF_KERNEL_TEST_MODE})
+  set_tests_properties(kernels.b1_gemm_${isa} PROPERTIES TIMEOUT 900)
 endforeach()
 
-bf_kernel_test(kernels_dispatch kernels_test_dispatch)
+bf_kernel_test(kernels.dispatch kernels_test_dispatch)
 
 # The direct 3-channel conv (the stem, kernels/i8c3-conv/): each path bit for
 # bit against the test's naive oracle.
 bf_kernel_program(kernels_test_i8c3 ${BF_KERNEL_TEST_DIR}/test_i8c3.c)
 foreach(isa ref ${BF_I8C3_PATHS})
-  bf_kernel_test(kernels_i8c3_conv_${isa} kernels_test_i8c3 ${isa})
+  bf_kernel_test(kernels.i8c3_conv_${isa} kernels_test_i8c3 ${isa})
 endforeach()
 # The ladder, walked down with the test hook that forces CPU features off:
 # with the features of every wider rung off, auto must pick each rung in turn
@@ -56,36 +56,36 @@ math(EXPR BF_LAST_RUNG "${BF_N_RUNGS} - 1")
 foreach(i RANGE ${BF_LAST_RUNG})
   list(GET BF_T2I8_PATHS ${i} isa)
   list(GET BF_T2I8_FEATURES ${i} feature)
-  bf_kernel_test(kernels_dispatch_ladder_${isa} kernels_test_dispatch auto ${isa})
-  set_tests_properties(kernels_dispatch_ladder_${isa} PROPERTIES
+  bf_kernel_test(kernels.dispatch_ladder_${isa} kernels_test_dispatch auto ${isa})
+  set_tests_properties(kernels.dispatch_ladder_${isa} PROPERTIES
     ENVIRONMENT "BITFALCON_CPU_DISABLE=${BF_LADDER_OFF};BITFALCON_ISA=")
-  bf_kernel_test(kernels_dispatch_lacks_${isa} kernels_test_dispatch lacks ${isa})
-  set_tests_properties(kernels_dispatch_lacks_${isa} PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=${feature}")
+  bf_kernel_test(kernels.dispatch_lacks_${isa} kernels_test_dispatch lacks ${isa})
+  set_tests_properties(kernels.dispatch_lacks_${isa} PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=${feature}")
   string(APPEND BF_LADDER_OFF "${feature},")
 endforeach()
-bf_kernel_test(kernels_dispatch_ladder_ref kernels_test_dispatch auto ref)
-set_tests_properties(kernels_dispatch_ladder_ref PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=all;BITFALCON_ISA=")
+bf_kernel_test(kernels.dispatch_ladder_ref kernels_test_dispatch auto ref)
+set_tests_properties(kernels.dispatch_ladder_ref PROPERTIES ENVIRONMENT "BITFALCON_CPU_DISABLE=all;BITFALCON_ISA=")
 # BITFALCON_ISA naming an unknown path: NULL and a message, never a fallback.
-bf_kernel_test(kernels_dispatch_env_bogus kernels_test_dispatch env-error)
-set_tests_properties(kernels_dispatch_env_bogus PROPERTIES ENVIRONMENT "BITFALCON_ISA=bogus")
-bf_kernel_test(kernels_dispatch_env_lacking kernels_test_dispatch env-error)
-set_tests_properties(kernels_dispatch_env_lacking PROPERTIES
+bf_kernel_test(kernels.dispatch_env_bogus kernels_test_dispatch env-error)
+set_tests_properties(kernels.dispatch_env_bogus PROPERTIES ENVIRONMENT "BITFALCON_ISA=bogus")
+bf_kernel_test(kernels.dispatch_env_lacking kernels_test_dispatch env-error)
+set_tests_properties(kernels.dispatch_env_lacking PROPERTIES
   ENVIRONMENT "BITFALCON_ISA=${BF_LADDER_TOP};BITFALCON_CPU_DISABLE=${BF_LADDER_FLAG}")
 
 # Under qemu, a real CPU model without the dot-product extension (no test
 # hook): neondot must be refused with a clear error, and auto must pick neon.
 if(CMAKE_CROSSCOMPILING AND BF_QEMU_AARCH64 AND BF_AARCH64_SYSROOT)
-  add_test(NAME kernels_dispatch_qemu_a53_lacks_neondot
+  add_test(NAME kernels.dispatch_qemu_a53_lacks_neondot
            COMMAND ${BF_QEMU_AARCH64} -cpu cortex-a53 -L ${BF_AARCH64_SYSROOT}
                    $<TARGET_FILE:kernels_test_dispatch> lacks neondot)
-  add_test(NAME kernels_dispatch_qemu_a53_auto_neon
+  add_test(NAME kernels.dispatch_qemu_a53_auto_neon
            COMMAND ${CMAKE_COMMAND} -E env BITFALCON_ISA= ${BF_QEMU_AARCH64} -cpu cortex-a53 -L ${BF_AARCH64_SYSROOT}
                    $<TARGET_FILE:kernels_test_dispatch> auto neon)
-  add_test(NAME kernels_t2i8_gemm_neon_on_a53
+  add_test(NAME kernels.t2i8_gemm_neon_on_a53
            COMMAND ${BF_QEMU_AARCH64} -cpu cortex-a53 -L ${BF_AARCH64_SYSROOT}
                    $<TARGET_FILE:kernels_test_gemm> t2i8 neon --quick)
-  set_tests_properties(kernels_dispatch_qemu_a53_lacks_neondot kernels_dispatch_qemu_a53_auto_neon
-                       kernels_t2i8_gemm_neon_on_a53 PROPERTIES SKIP_RETURN_CODE 77 LABELS kernels)
+  set_tests_properties(kernels.dispatch_qemu_a53_lacks_neondot kernels.dispatch_qemu_a53_auto_neon
+                       kernels.t2i8_gemm_neon_on_a53 PROPERTIES SKIP_RETURN_CODE 77 LABELS kernels)
 endif()
 
 # --- microbenchmarks (bench/): a program, not a test; one smoke run ----------
@@ -93,10 +93,10 @@ bf_kernel_program(bf_kernel_bench ${PROJECT_SOURCE_DIR}/bench/bf_kernel_bench.c)
 target_include_directories(bf_kernel_bench PRIVATE ${PROJECT_SOURCE_DIR}/bench)
 target_link_libraries(bf_kernel_bench PRIVATE m)
 if(NOT CMAKE_CROSSCOMPILING)
-  bf_kernel_test(kernels_bench_smoke bf_kernel_bench --smoke)
+  bf_kernel_test(kernels.bench_smoke bf_kernel_bench --smoke)
   # The line comes only when every path's result equals the first path's (exit 0); a
   # mismatch prints MISMATCH and exits 1.
-  set_tests_properties(kernels_bench_smoke PROPERTIES
+  set_tests_properties(kernels.bench_smoke PROPERTIES
     PASS_REGULAR_EXPRESSION "# check: [1-9][0-9]* paths equal [a-z0-9-]+ on the first rows of all 3 GEMMs"
     FAIL_REGULAR_EXPRESSION "MISMATCH")
 endif()

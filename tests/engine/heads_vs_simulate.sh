@@ -1,5 +1,5 @@
 #!/bin/sh
-# engine_heads_vs_simulate: the C engine's head outputs against the numpy
+# engine.heads_vs_simulate: the C engine's head outputs against the numpy
 # integer simulation, element by element.
 #
 #   heads_vs_simulate.sh PYTHON SOURCE_DIR MODEL DUMP_TOOL OUT_DIR SIZES IMAGES...

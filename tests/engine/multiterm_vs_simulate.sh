@@ -1,5 +1,5 @@
 #!/bin/sh
-# engine_multiterm_vs_simulate: a YOLOv8n model with multi-ternary layers
+# engine.multiterm_vs_simulate: a YOLOv8n model with multi-ternary layers
 # (CONV n_terms 1..5, made by tools/tests/make_multiterm_model.py from random
 # weights through the real exporter; no teacher, no ../shared) run by the C
 # engine on every kernel path this CPU has, with 1 and 2 threads, against the

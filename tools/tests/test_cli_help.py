@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Every option of every tool has help text (ctest python_cli_help; stdlib only).
+"""Every option of every tool has help text (ctest tools.cli_help; stdlib only).
 
 The tools are the scripts under tools/ and tools/tests/ that build an argparse parser. For each:
 - its source: every add_argument(...) call passes a non-empty help= (read with ast);

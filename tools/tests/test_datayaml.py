@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/bitfalcon/datayaml.py (ctest python_datayaml): the data.yaml files of tests/data/yaml,
+"""tools/bitfalcon/datayaml.py (ctest tools.datayaml): the data.yaml files of tests/data/yaml,
 which the C reader (src/io/datayaml.c) is tested on, accepted and refused alike, with the same
 names; Ultralytics' images -> labels path rule; a split given as a .txt list; a class id
 outside the names refused with the label file named. Exit 77 = skipped (no PyYAML)."""

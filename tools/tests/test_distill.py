@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/distill.py end to end on a 3-class YOLOv8n ONNX (ctest python_distill_custom).
+"""tools/distill.py end to end on a 3-class YOLOv8n ONNX (ctest tools.distill_custom).
 
     test_distill.py EXE     EXE: the bitfalcon program
 

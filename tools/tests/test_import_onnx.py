@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/import_onnx.py on YOLOv8 exports built here (ctest python_import_onnx_*).
+"""tools/import_onnx.py on YOLOv8 exports built here (ctest tools.import_onnx_*).
 
     test_import_onnx.py custom   3-class YOLOv8n and YOLOv8s (random weights, tools/export_onnx.py,
                                  Ultralytics metadata), fixed and dynamic input: import, verify, npz

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The Python tools are pyflakes and flake8 clean, and no test imports a CLI script
-(ctest python_tools_lint).
+(ctest tools.lint).
 
 Runs `python3 -m pyflakes` and `python3 -m flake8 --config tools/.flake8` (Debian 12:
 `apt-get install python3-pyflakes flake8`) over every .py file under tools/ except tools/.cache,

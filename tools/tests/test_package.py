@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/pyproject.toml builds a wheel of the package tools/bitfalcon/ (ctest python_tools_package).
+"""tools/pyproject.toml builds a wheel of the package tools/bitfalcon/ (ctest tools.package).
 
 Builds it offline (`pip wheel --no-deps --no-build-isolation --no-index`, in a temporary copy so
 that tools/ gains no build/ or egg-info), then checks that the wheel holds every module of
