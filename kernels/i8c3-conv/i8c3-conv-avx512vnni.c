@@ -41,26 +41,14 @@
 
 static size_t c3v_packed_size(size_t n, size_t taps)
 {
-    return (n + 15) / 16 * (taps + 1) * 64;
+    return bf_i8c3_blocks_size(n, taps, 16);
 }
 
 static void c3v_pack_terms(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes,
                            size_t plane_stride, void *packed)
 {
     assert(nterms >= 1 && nterms <= BF_T2I8_MAX_TERMS);
-    uint8_t *out = packed;
-    memset(out, 0, c3v_packed_size(n, taps));
-    for (size_t ch = 0; ch < n; ch++) {
-        uint8_t *blk = out + (ch / 16) * (taps + 1) * 64;
-        uint32_t wsum = 0; /* modulo 2^32, as the kernel adds it */
-        for (size_t k = 0; k < taps * 3; k++) {
-            const int q = bf_t2_decode_terms(w + ch * w_row_bytes, k, nterms, plane_stride);
-            blk[(k / 3) * 64 + (ch % 16) * 4 + k % 3] = (uint8_t)(int8_t)q;
-            wsum += (uint32_t)q;
-        }
-        const uint32_t corr = 0u - 128u * wsum;
-        memcpy(blk + taps * 64 + (ch % 16) * 4, &corr, sizeof corr);
-    }
+    bf_i8c3_pack_blocks(n, taps, nterms, w, w_row_bytes, plane_stride, 16, packed);
 }
 
 static inline __m512i c3v_word(const uint8_t *p)

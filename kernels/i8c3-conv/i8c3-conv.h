@@ -35,6 +35,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "t2i8-gemm/t2i8-gemm.h"
 
 typedef struct bf_i8c3_geom {
     int in_h, in_w;  /* input pixels; 3 channels */
@@ -79,6 +82,34 @@ static inline int bf_i8c3_conv_fits(int in_c, int kh, int kw, int stride, int pa
 {
     return in_c == 3 && kh >= 1 && kw >= 1 && kh <= BF_I8C3_MAX_K && kw <= BF_I8C3_MAX_K && stride >= 1 &&
            pad >= 0;
+}
+
+/* The packing both SIMD paths use, for `lanes` channels a block (8 for AVX2's ymm,
+ * 16 for AVX-512's zmm): per block, each tap's weights as `lanes` 4-byte words
+ * (R, G, B, 0), then one word per channel of -128 x the channel's weight sum (the
+ * correction for the unsigned input bias), modulo 2^32 as the kernel adds it. */
+static inline size_t bf_i8c3_blocks_size(size_t n, size_t taps, size_t lanes)
+{
+    return (n + lanes - 1) / lanes * (taps + 1) * lanes * 4;
+}
+
+static inline void bf_i8c3_pack_blocks(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes,
+                                       size_t plane_stride, size_t lanes, void *packed)
+{
+    uint8_t *out = packed;
+    const size_t row = lanes * 4;
+    memset(out, 0, bf_i8c3_blocks_size(n, taps, lanes));
+    for (size_t ch = 0; ch < n; ch++) {
+        uint8_t *blk = out + (ch / lanes) * (taps + 1) * row;
+        uint32_t wsum = 0;
+        for (size_t k = 0; k < taps * 3; k++) {
+            const int q = bf_t2_decode_terms(w + ch * w_row_bytes, k, nterms, plane_stride);
+            blk[(k / 3) * row + (ch % lanes) * 4 + k % 3] = (uint8_t)(int8_t)q;
+            wsum += (uint32_t)q;
+        }
+        const uint32_t corr = 0u - 128u * wsum;
+        memcpy(blk + taps * row + (ch % lanes) * 4, &corr, sizeof corr);
+    }
 }
 
 #endif /* BF_I8C3_CONV_H */
