@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 typedef struct bf_i32_requant_config {
-    const char *isa; /* "ref", "avx2", "avx512", "avx512vbmi" */
+    const char *isa; /* "ref" or a name in i32-requant.inc */
     /* silu NULL = linear (act 0); else the 256-entry table (act 1) */
     void (*requant)(size_t rows, size_t n, const int32_t *acc, size_t ld_acc, const int32_t *bias,
                     const int32_t *mult, const int32_t *shift, const int8_t *silu, int8_t *out, size_t ld_out);

@@ -2,7 +2,9 @@
 """Runs `bitfalcon bench ... --json` and checks the JSON it prints (fields,
 types, consistency); never asserts on speed.
 
-    check_bench_json.py BITFALCON MODEL SIZE THREADS [IMAGE]
+    check_bench_json.py --requant-isas ref,avx2,... BITFALCON MODEL SIZE THREADS [IMAGE]
+
+The requant names come from kernels/i32-requant/i32-requant.inc (tests/bench.cmake).
 """
 import json
 import subprocess
@@ -10,10 +12,14 @@ import sys
 
 
 def main():
-    exe, model, size, threads = sys.argv[1:5]
+    args = sys.argv[1:]
+    assert args[0] == "--requant-isas", "usage: check_bench_json.py --requant-isas LIST EXE MODEL SIZE THREADS [IMAGE]"
+    requant_isas = args[1].split(",")
+    args = args[2:]
+    exe, model, size, threads = args[:4]
     cmd = [exe, "bench", "-m", model, "--size", size, "--threads", threads, "--runs", "3", "--warmup", "1", "--json"]
-    if len(sys.argv) > 5:
-        cmd += ["--image", sys.argv[5]]
+    if len(args) > 4:
+        cmd += ["--image", args[4]]
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, timeout=600).stdout.decode()
     r = json.loads(out)
     for key in ("median_ms", "p90_ms", "min_ms", "mean_ms", "fps", "cpu_ms", "network_ms", "peak_gops"):
@@ -26,7 +32,7 @@ def main():
         assert r["peak_gops"] > 0, ("no measured peak on", r["isa"], r["peak_loop"], r["peak_why"])
         assert r["peak_loop"].startswith(loops[r["isa"]]), (r["isa"], r["peak_loop"])
         assert isinstance(r["peak_why"], str) and r["peak_why"], r["peak_why"]
-    assert r["requant_isa"] in ("ref", "avx2", "avx512", "avx512vbmi"), r["requant_isa"]
+    assert r["requant_isa"] in requant_isas, (r["requant_isa"], requant_isas)
     assert r["threads"] == (int(threads) or r["threads"]) and r["threads"] >= 1, r["threads"]
     assert r["size"] == int(size) and r["runs"] == 3, (r["size"], r["runs"])
     assert r["median_ms"] > 0 and r["min_ms"] <= r["median_ms"] <= r["p90_ms"] + 1e-9, r
