@@ -69,6 +69,9 @@ DEFAULTS = {
     "lr_grid": 0.0,               # > 0: weight and scale steps in grid units (x alpha per channel) at this lr
     "keep_init_acts": True,       # --init from a checkpoint trained with int8 acts: keep its scales
     "ema": 0.0,                   # > 0: EMA decay of the latent weights; validation and export use the EMA
+    "ema_warmup": None,           # decay ramp (1+n)/(10+n) up to "ema"; None: only when not --init (an
+                                  # init is already a trained average: a ramp would let the EMA follow the
+                                  # noisy live weights for its first thousands of steps)
 }
 
 
@@ -86,12 +89,14 @@ class EMA:
     """Exponential moving average of a model's floating-point parameters (latent weights,
     scales, biases); buffers (activation scales) are taken from the model as they are."""
 
-    def __init__(self, model, decay: float, state: dict = None):
+    def __init__(self, model, decay: float, state: dict = None, warmup: bool = True):
         self.decay = decay
         self.n = 0
+        self.warmup = warmup
         self.shadow = {k: v.detach().clone().float() for k, v in model.named_parameters()}
         if state:
             self.n = int(state.get("n", 0))
+            self.warmup = bool(state.get("warmup", True))
             for k, v in state["shadow"].items():
                 if k in self.shadow:
                     self.shadow[k].copy_(v)
@@ -99,7 +104,7 @@ class EMA:
     def update(self, model) -> None:
         import torch
         self.n += 1
-        d = min(self.decay, (1.0 + self.n) / (10.0 + self.n))     # short warm-up
+        d = min(self.decay, (1.0 + self.n) / (10.0 + self.n)) if self.warmup else self.decay
         with torch.no_grad():
             for k, p in model.named_parameters():
                 self.shadow[k].mul_(d).add_(p.detach().float(), alpha=1.0 - d)
@@ -112,7 +117,7 @@ class EMA:
         return sd
 
     def state(self) -> dict:
-        return {"n": self.n, "shadow": self.shadow}
+        return {"n": self.n, "warmup": self.warmup, "shadow": self.shadow}
 
 
 def piecewise(points, p: float) -> float:
@@ -474,7 +479,11 @@ def main(argv=None) -> int:
                             lr=cfg["lr"], betas=(0.9, 0.999))
     if resume is not None and "optimizer" in resume:
         opt.load_state_dict(resume["optimizer"])
-    ema = EMA(student, cfg["ema"], resume.get("ema") if resume is not None else None) if cfg["ema"] > 0 else None
+    ema_warmup = cfg["ema_warmup"] if cfg["ema_warmup"] is not None else not args.init
+    ema = EMA(student, cfg["ema"], resume.get("ema") if resume is not None else None,
+              warmup=bool(ema_warmup)) if cfg["ema"] > 0 else None
+    if ema is not None and not ema.warmup:
+        log(f"EMA at decay {cfg['ema']} from the first step (no warm-up ramp)")
     resume = None
 
     def live_or_ema():

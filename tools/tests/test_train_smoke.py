@@ -75,14 +75,15 @@ def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
     """One step from init_ck with lr_grid, EMA, bf16 autocast (where the CPU has it), NHWC and
     mass-normalised class distillation: Adam's first step moves every weight by lr_grid grid
     units (|dw| = lr_grid * alpha of its channel, whatever the layer), and the exported small
-    checkpoint is the EMA (decay warm-up: 2/11 of the start, 9/11 of the stepped weights)."""
+    checkpoint is the EMA (decay warm-up asked for: 2/11 of the start, 9/11 of the stepped
+    weights; an --init's default is no warm-up: 0.999 of the start, checked below)."""
     import torch
     lr_grid = 0.05
     out = os.path.join(tmp, "grid")
     r = subprocess.run(base[:base.index("--out")] + ["--out", out] + base[base.index("--out") + 2:] +
                        ["--max-steps", "1", "--init", init_ck, "--export-dir", os.path.join(tmp, "ck2"),
                         "--set", f"lr_grid={lr_grid}", "--set", "warmup_steps=1", "--set", "ema=0.999",
-                        "--set", 'amp="bf16"', "--set", "channels_last=true", "--set", 'cls_norm="mass"'],
+                        "--set", "ema_warmup=true", "--set", 'amp="bf16"', "--set", "channels_last=true", "--set", 'cls_norm="mass"'],
                        capture_output=True, text=True, timeout=900)
     print(r.stderr[-2000:])
     assert r.returncode == 0, r.returncode
@@ -123,10 +124,14 @@ def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
     assert "initialising from the EMA of a full training checkpoint" in r.stderr
     acts_on = bool(full["state"].get("acts_on"))
     assert ("int8 activations on with the checkpoint's trained scales" in r.stderr) == acts_on, acts_on
-    start = torch.load(os.path.join(out2, "last.pt"))["model"]
+    full2 = torch.load(os.path.join(out2, "last.pt"))
+    start = full2["model"]
     k = "model.0.weight"
     assert torch.allclose(start[k].float(), ema_state["shadow"][k].float(), atol=1e-6)
     assert not torch.allclose(start[k].float(), w1[k].float(), atol=1e-6)
+    # an --init's EMA has no warm-up: it starts at decay 0.999, so one step keeps 0.999 of the init
+    assert "EMA at decay 0.999 from the first step" in r.stderr
+    assert full2["ema"]["warmup"] is False and full2["ema"]["n"] == 1
 
 
 def main() -> int:
