@@ -47,6 +47,67 @@ void bf_letterbox_tables(const bf_letterbox *lb, int32_t *scratch)
     }
 }
 
+/* The scaled row's pixels when the width is not scaled (nw == src_w: every
+ * horizontal tap is x itself with weight 0) and the row is one source row
+ * (ay == 0): the bilinear sum is then exactly the pixel, so this is a copy
+ * with the -128 offset (xor 0x80) and, for BGR, the channel swap. */
+static void row_copy(const uint8_t *src, int n, int bgr, int8_t *d)
+{
+    if (!bgr) {
+        for (int i = 0; i < 3 * n; i++)
+            d[i] = (int8_t)(src[i] ^ 0x80u);
+        return;
+    }
+    for (int x = 0; x < n; x++) {
+        d[3 * x] = (int8_t)(src[3 * x + 2] ^ 0x80u);
+        d[3 * x + 1] = (int8_t)(src[3 * x + 1] ^ 0x80u);
+        d[3 * x + 2] = (int8_t)(src[3 * x] ^ 0x80u);
+    }
+}
+
+/* Width not scaled, two source rows: each horizontal sum is a * 2048, so
+ * (a*2048*wy0 + c*2048*wy1 + 2^21) >> 22 == (a*wy0 + c*wy1 + 2^10) >> 11
+ * exactly. Contiguous bytes: the compiler vectorises the RGB loop. */
+static void row_vertical(const uint8_t *r0, const uint8_t *r1, uint32_t wy0, uint32_t wy1, int n, int bgr,
+                         int8_t *d)
+{
+    if (!bgr) {
+        for (int i = 0; i < 3 * n; i++)
+            d[i] = (int8_t)(int)(((r0[i] * wy0 + r1[i] * wy1 + 1024u) >> 11) - 128u);
+        return;
+    }
+    for (int x = 0; x < n; x++)
+        for (int ch = 0; ch < 3; ch++) {
+            const int k = 3 * x + 2 - ch;
+            d[3 * x + ch] = (int8_t)(int)(((r0[k] * wy0 + r1[k] * wy1 + 1024u) >> 11) - 128u);
+        }
+}
+
+/* The general row: horizontal taps from the column tables, then the
+ * vertical blend, rounded once (the format doc's formula, term for term).
+ * ay == 0 (one source row): (top * 2048 + 2^21) >> 22 == (top + 2^10) >> 11. */
+static void row_bilinear(const uint8_t *r0, const uint8_t *r1, uint32_t wy0, uint32_t wy1, const int32_t *x0,
+                         const int32_t *x1, const int32_t *ax, int n, int bgr, int8_t *d)
+{
+    const int c0 = bgr ? 2 : 0, c2 = bgr ? 0 : 2; /* source byte of R and B */
+    for (int x = 0; x < n; x++) {
+        const uint32_t wx1 = (uint32_t)ax[x], wx0 = 2048u - wx1;
+        const uint8_t *a = r0 + x0[x], *b = r0 + x1[x];
+        const uint32_t t0 = a[c0] * wx0 + b[c0] * wx1, t1 = a[1] * wx0 + b[1] * wx1, t2 = a[c2] * wx0 + b[c2] * wx1;
+        if (wy1 == 0) {
+            d[3 * x] = (int8_t)(int)(((t0 + 1024u) >> 11) - 128u);
+            d[3 * x + 1] = (int8_t)(int)(((t1 + 1024u) >> 11) - 128u);
+            d[3 * x + 2] = (int8_t)(int)(((t2 + 1024u) >> 11) - 128u);
+            continue;
+        }
+        const uint8_t *c = r1 + x0[x], *e = r1 + x1[x];
+        const uint32_t u0 = c[c0] * wx0 + e[c0] * wx1, u1 = c[1] * wx0 + e[1] * wx1, u2 = c[c2] * wx0 + e[c2] * wx1;
+        d[3 * x] = (int8_t)(int)(((t0 * wy0 + u0 * wy1 + (1u << 21)) >> 22) - 128u);
+        d[3 * x + 1] = (int8_t)(int)(((t1 * wy0 + u1 * wy1 + (1u << 21)) >> 22) - 128u);
+        d[3 * x + 2] = (int8_t)(int)(((t2 * wy0 + u2 * wy1 + (1u << 21)) >> 22) - 128u);
+    }
+}
+
 void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *scratch,
                        int8_t *out, int y_begin, int y_end)
 {
@@ -54,9 +115,10 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
     const size_t row_bytes = (size_t)S * 3;
     const int32_t *x0 = scratch, *x1 = scratch + S, *ax = scratch + 2 * S;
     const int8_t grey = 114 - 128;
-    const int c0 = bgr ? 2 : 0, c2 = bgr ? 0 : 2; /* source byte of R and B */
+    const int width_kept = lb->nw == lb->src_w; /* then x0[x] == 3x and ax[x] == 0 */
 
-    for (int y = y_begin; y < y_end; y++) {        int8_t *dst = out + (size_t)y * row_bytes;
+    for (int y = y_begin; y < y_end; y++) {
+        int8_t *dst = out + (size_t)y * row_bytes;
         const int ty = y - lb->top;
         if (ty < 0 || ty >= lb->nh) {
             memset(dst, grey, row_bytes);
@@ -69,18 +131,12 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
         const uint8_t *r0 = pixels + (size_t)y0 * stride, *r1 = pixels + (size_t)y1 * stride;
         const uint32_t wy1 = (uint32_t)ay, wy0 = 2048u - wy1;
         int8_t *d = dst + (size_t)lb->left * 3;
-        for (int x = 0; x < lb->nw; x++) {
-            const uint32_t wx1 = (uint32_t)ax[x], wx0 = 2048u - wx1;
-            const uint8_t *a = r0 + x0[x], *b = r0 + x1[x], *c = r1 + x0[x], *e = r1 + x1[x];
-            const int order[3] = {c0, 1, c2};
-            for (int ch = 0; ch < 3; ch++) {
-                const int k = order[ch];
-                uint32_t top = a[k] * wx0 + b[k] * wx1;
-                uint32_t bot = c[k] * wx0 + e[k] * wx1;
-                uint32_t v = (top * wy0 + bot * wy1 + (1u << 21)) >> 22;
-                d[3 * x + ch] = (int8_t)((int)v - 128);
-            }
-        }
+        if (width_kept && wy1 == 0)
+            row_copy(r0, lb->nw, bgr, d);
+        else if (width_kept)
+            row_vertical(r0, r1, wy0, wy1, lb->nw, bgr, d);
+        else
+            row_bilinear(r0, r1, wy0, wy1, x0, x1, ax, lb->nw, bgr, d);
     }
 }
 
