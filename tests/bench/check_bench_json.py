@@ -6,20 +6,27 @@ types, consistency); never asserts on speed.
 
 The requant names come from kernels/i32-requant/i32-requant.inc (tests/bench.cmake).
 """
+import argparse
 import json
 import subprocess
-import sys
 
 
 def main():
-    args = sys.argv[1:]
-    assert args[0] == "--requant-isas", "usage: check_bench_json.py --requant-isas LIST EXE MODEL SIZE THREADS [IMAGE]"
-    requant_isas = args[1].split(",")
-    args = args[2:]
-    exe, model, size, threads = args[:4]
-    cmd = [exe, "bench", "-m", model, "--size", size, "--threads", threads, "--runs", "3", "--warmup", "1", "--json"]
-    if len(args) > 4:
-        cmd += ["--image", args[4]]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requant-isas", required=True, help="comma-separated requant path names it may report")
+    ap.add_argument("exe", help="the bitfalcon program")
+    ap.add_argument("model", help="the .bfm model")
+    ap.add_argument("size", help="input size")
+    ap.add_argument("threads", help="thread count (0: the default)")
+    ap.add_argument("image", nargs="?", help="image to run on (default: the bench's synthetic one)")
+    a = ap.parse_args()
+    requant_isas = a.requant_isas.split(",")
+    threads = a.threads
+    cmd = [a.exe, "bench", "-m", a.model, "--size", a.size, "--threads", threads, "--runs", "3", "--warmup", "1",
+           "--json"]
+    if a.image:
+        cmd += ["--image", a.image]
+    size = a.size
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, timeout=600).stdout.decode()
     r = json.loads(out)
     for key in ("median_ms", "p90_ms", "min_ms", "mean_ms", "fps", "cpu_ms", "network_ms", "peak_gops"):

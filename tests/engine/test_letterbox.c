@@ -91,6 +91,13 @@ int main(void)
     for (size_t i = 0; i < sizeof extremes / sizeof extremes[0]; i++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
             one(&r, extremes[i][0], extremes[i][1], sizes[s], (int)(i + s) & 1);
+    /* unscaled widths, the fast rows: a copy (long side already S, RGB and
+     * BGR, padded strides) and vertical-only blends (a 1-pixel-wide image) */
+    one(&r, 640, 480, 640, 0);
+    one(&r, 480, 640, 640, 1);
+    one(&r, 320, 200, 320, 1);
+    one(&r, 1, 700, 96, 0);
+    one(&r, 1, 700, 96, 1);
     for (int i = 0; i < 150; i++) {
         one(&r, rng_int(&r, 1, 400), rng_int(&r, 1, 400), 32 * rng_int(&r, 1, 10), i & 1);
         CHECK_LIMIT();
