@@ -72,6 +72,9 @@ DEFAULTS = {
     "ema_warmup": None,           # decay ramp (1+n)/(10+n) up to "ema"; None: only when not --init (an
                                   # init is already a trained average: a ramp would let the EMA follow the
                                   # noisy live weights for its first thousands of steps)
+    "osc_freeze": 0.0,            # > 0: freeze a multi-plane weight once its oscillation frequency (EMA of
+                                  # direction changes of its integer) exceeds this (Nagel et al. 2022)
+    "osc_momentum": 0.99,         # decay per step of the oscillation-frequency and integer EMAs
 }
 
 
@@ -313,7 +316,7 @@ def plot_map(csv_path: str, png: str) -> None:
 
 CSV_FIELDS = ["step", "images", "train_min", "wall", "size", "batch", "lr", "blend", "acts", "loss", "local",
               "local_head", "feat", "feat_all", "cls", "dfl", "gt", "gt_box", "gt_cls", "gt_dfl", "img_s",
-              "map", "map50", "val_images", "val_size"]
+              "map", "map50", "val_images", "val_size", "osc_permille", "frozen_pct"]
 
 
 def main(argv=None) -> int:
@@ -484,10 +487,24 @@ def main(argv=None) -> int:
               warmup=bool(ema_warmup)) if cfg["ema"] > 0 else None
     if ema is not None and not ema.warmup:
         log(f"EMA at decay {cfg['ema']} from the first step (no warm-up ramp)")
+    freezer = None
+    if cfg["osc_freeze"] > 0:
+        from bitfalcon.train_osc import OscillationFreezer, multi_plane_convs
+        freezer = OscillationFreezer(multi_plane_convs(student), cfg["osc_freeze"], cfg["osc_momentum"],
+                                     resume.get("osc") if resume is not None else None)
+        log(f"oscillation freezing over {len(freezer.convs)} multi-plane layers: threshold {cfg['osc_freeze']}, "
+            f"momentum {cfg['osc_momentum']}, {100 * freezer.frozen_fraction():.2f}% frozen")
     resume = None
 
     def live_or_ema():
-        return ema.state_dict_of(student) if ema is not None else None
+        """The weights that validate and export: the EMA (if on), with the frozen weights on
+        their grid points (if freezing); None = the live model as it is."""
+        sd = ema.state_dict_of(student) if ema is not None else None
+        if freezer is not None:
+            if sd is None:
+                sd = {k: v.detach().clone() for k, v in student.state_dict().items()}
+            freezer.apply_to_state_dict(sd)
+        return sd
 
     # -- data --------------------------------------------------------------------------------
     photos = []
@@ -537,7 +554,8 @@ def main(argv=None) -> int:
             return
         atomic_save({"model": student.state_dict(), "optimizer": opt.state_dict(), "state": dict(state), "cfg": cfg,
                      "config": student.config, "names": names, "learn_scale": bool(cfg["learn_scale"]),
-                     "ema": ema.state() if ema is not None else None}, ck_path)
+                     "ema": ema.state() if ema is not None else None,
+                     "osc": freezer.state() if freezer is not None else None}, ck_path)
 
     def export_small() -> None:
         if main_rank and args.export_dir:
@@ -676,6 +694,10 @@ def main(argv=None) -> int:
         if not math.isfinite(float(loss)):
             log(f"non-finite loss at step {state['step']}: {parts}; stopping without saving")
             return 3
+        if freezer is not None:
+            freezer.step()                  # after the scales moved: frozen weights back on q * alpha
+            parts["osc_permille"] = 1000.0 * freezer.last_osc_rate   # direction changes per step
+            parts["frozen_pct"] = 100.0 * freezer.frozen_fraction()
         if ema is not None:
             ema.update(student)
 

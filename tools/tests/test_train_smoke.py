@@ -117,11 +117,14 @@ def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
     r = subprocess.run(base[:base.index("--out")] + ["--out", out2] + base[base.index("--out") + 2:] +
                        ["--max-steps", "1", "--init", os.path.join(out, "last.pt"),
                         "--export-dir", os.path.join(tmp, "ck3"), "--set", "lr_grid=0", "--set", "lr=1e-12",
-                        "--set", "warmup_steps=1", "--set", "ema=0.999"],
+                        "--set", "warmup_steps=1", "--set", "ema=0.999", "--set", "osc_freeze=0.5",
+                        "--set", 'terms={"model.0": 2, "model.1": 3}'],
                        capture_output=True, text=True, timeout=900)
     print(r.stderr[-2000:])
     assert r.returncode == 0, r.returncode
     assert "initialising from the EMA of a full training checkpoint" in r.stderr
+    # osc_freeze: the freezer tracks the config's two multi-plane layers and its state is saved
+    assert "oscillation freezing over 2 multi-plane layers" in r.stderr, r.stderr[-800:]
     acts_on = bool(full["state"].get("acts_on"))
     assert ("int8 activations on with the checkpoint's trained scales" in r.stderr) == acts_on, acts_on
     full2 = torch.load(os.path.join(out2, "last.pt"))
@@ -132,6 +135,9 @@ def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
     # an --init's EMA has no warm-up: it starts at decay 0.999, so one step keeps 0.999 of the init
     assert "EMA at decay 0.999 from the first step" in r.stderr
     assert full2["ema"]["warmup"] is False and full2["ema"]["n"] == 1
+    osc = full2["osc"]
+    assert osc is not None and osc["steps"] == 1 and sorted(osc["frozen"]) == ["model.0", "model.1"], osc.keys()
+    assert osc["q_prev"]["model.0"].shape == start["model.0.weight"].shape
 
 
 def main() -> int:
