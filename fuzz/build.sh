@@ -4,6 +4,7 @@
 #   fuzz_image   image decoding by content (JPEG/PNG/BMP)
 #   fuzz_camera  the camera's MJPEG/YUYV frame conversion
 #   fuzz_datayaml the data.yaml reader of eval --data
+#   fuzz_journal  the --resume journal reader of detect
 # The engine and io libraries are built by the project's own CMake with clang
 # and -fsanitize=fuzzer-no-link,address,undefined (coverage + sanitizers, no
 # main); the targets add -fsanitize=fuzzer. The build type "Fuzz" has no
@@ -41,11 +42,11 @@ cmake --build "$build/lib" -j"$jobs" --target bitfalcon_static bitfalcon_io >"$b
 libs="$build/lib/libbitfalcon_io.a $build/lib/libbitfalcon.a $(pkg-config --libs libturbojpeg) -lm -lpthread"
 inc="-I$src/include -I$src/src/core -I$src/src/io -I$src/src/capture -I$src/kernels"
 cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -fsanitize=fuzzer $san $inc"
-for t in model image camera datayaml; do
+for t in model image camera datayaml journal; do
     extra=""
     [ "$t" = camera ] && extra="$src/src/capture/convert.c"
     # shellcheck disable=SC2086
     "$CC" $cflags "$src/fuzz/fuzz_$t.c" $extra $libs -o "$build/fuzz_$t.new"
     mv "$build/fuzz_$t.new" "$build/fuzz_$t"
 done
-echo "fuzz/build.sh: built $build/fuzz_model $build/fuzz_image $build/fuzz_camera $build/fuzz_datayaml"
+echo "fuzz/build.sh: built $build/fuzz_model $build/fuzz_image $build/fuzz_camera $build/fuzz_datayaml $build/fuzz_journal"

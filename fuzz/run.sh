@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs one libFuzzer target for a bounded time on a copy of its committed seed
 # corpus (new inputs go to WORK/corpus, never into fuzz/corpus/):
-#   fuzz/run.sh TARGET SECONDS [BUILD [WORK]]      TARGET: model, image, camera or datayaml
+#   fuzz/run.sh TARGET SECONDS [BUILD [WORK]]      TARGET: model, image, camera, datayaml or journal
 # A crash leaves WORK/crash-* (and exit status 1); the last lines of the log
 # hold libFuzzer's final stats (stat::number_of_executed_units, cov:, ft:).
 # To reproduce a crash: BUILD/fuzz_TARGET WORK/crash-...

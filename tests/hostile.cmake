@@ -17,7 +17,7 @@ set_tests_properties(hostile.fuzz_smoke PROPERTIES LABELS "hostile;no-sanitizer;
 # compiler: the seed corpora and fuzz/regressions/ (inputs that once failed)
 # are replayed in every build, sanitizer build included, clang or not.
 set(BF_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
-foreach(t model image camera datayaml)
+foreach(t model image camera datayaml journal)
   set(extra "")
   if(t STREQUAL "camera")
     set(extra ${PROJECT_SOURCE_DIR}/src/capture/convert.c)

@@ -76,14 +76,41 @@ static void put_detection(bfio_sb *sb, const bf_detection *d)
                    (double)d->y0, (double)d->x1, (double)d->y1);
 }
 
-/* "end", then the whole text into file atomically. */
-static int finish(bfio_sb *sb, const char *file, bfio_err *err)
+int bfio_journal_format_image(bfio_sb *sb, const char *input_path, const char *fingerprint,
+                              const bf_detection *d, size_t n, bfio_err *err)
 {
+    if (put_header(sb, input_path, fingerprint, err) != 0)
+        return -1;
+    bfio_sb_printf(sb, "count %zu\n", n);
+    for (size_t i = 0; i < n; i++) {
+        put_detection(sb, &d[i]);
+        bfio_sb_putc(sb, '\n');
+    }
     bfio_sb_puts(sb, "end\n");
-    int rc;
-    if (sb->failed)
-        rc = bfio_fail(err, "out of memory");
-    else
+    return sb->failed ? bfio_fail(err, "out of memory") : 0;
+}
+
+int bfio_journal_format_video(bfio_sb *sb, const char *input_path, const char *fingerprint,
+                              const bfio_journal_entry *e, bfio_err *err)
+{
+    if (put_header(sb, input_path, fingerprint, err) != 0)
+        return -1;
+    bfio_sb_printf(sb, "video%s%s%s %s\n", e->outputs & BFIO_JOURNAL_TXT ? " txt" : "",
+                   e->outputs & BFIO_JOURNAL_DRAW ? " draw" : "",
+                   e->outputs & BFIO_JOURNAL_MOT ? " mot" : "", e->whole ? "whole" : "damaged");
+    bfio_sb_printf(sb, "count %zu\n", e->n);
+    for (size_t i = 0; i < e->n; i++) {
+        put_detection(sb, &e->v[i].d);
+        bfio_sb_printf(sb, " %lld %a %lld\n", e->v[i].frame, e->v[i].time, e->v[i].track);
+    }
+    bfio_sb_puts(sb, "end\n");
+    return sb->failed ? bfio_fail(err, "out of memory") : 0;
+}
+
+/* A formatted entry (rc from bfio_journal_format_*) into file atomically. */
+static int finish(bfio_sb *sb, int rc, const char *file, bfio_err *err)
+{
+    if (rc == 0)
         rc = bfio_mkdirs_for_file(file, err) != 0 ? -1
              : bfio_write_file_atomic(file, sb->data, sb->len, err);
     bfio_sb_free(sb);
@@ -95,16 +122,8 @@ int bfio_journal_write_image(const char *file, const char *input_path, const cha
 {
     bfio_sb sb;
     bfio_sb_init(&sb);
-    if (put_header(&sb, input_path, fingerprint, err) != 0) {
-        bfio_sb_free(&sb);
-        return -1;
-    }
-    bfio_sb_printf(&sb, "count %zu\n", n);
-    for (size_t i = 0; i < n; i++) {
-        put_detection(&sb, &d[i]);
-        bfio_sb_putc(&sb, '\n');
-    }
-    return finish(&sb, file, err);
+    int rc = bfio_journal_format_image(&sb, input_path, fingerprint, d, n, err);
+    return finish(&sb, rc, file, err);
 }
 
 int bfio_journal_write_video(const char *file, const char *input_path, const char *fingerprint,
@@ -112,19 +131,8 @@ int bfio_journal_write_video(const char *file, const char *input_path, const cha
 {
     bfio_sb sb;
     bfio_sb_init(&sb);
-    if (put_header(&sb, input_path, fingerprint, err) != 0) {
-        bfio_sb_free(&sb);
-        return -1;
-    }
-    bfio_sb_printf(&sb, "video%s%s%s %s\n", e->outputs & BFIO_JOURNAL_TXT ? " txt" : "",
-                   e->outputs & BFIO_JOURNAL_DRAW ? " draw" : "",
-                   e->outputs & BFIO_JOURNAL_MOT ? " mot" : "", e->whole ? "whole" : "damaged");
-    bfio_sb_printf(&sb, "count %zu\n", e->n);
-    for (size_t i = 0; i < e->n; i++) {
-        put_detection(&sb, &e->v[i].d);
-        bfio_sb_printf(&sb, " %lld %a %lld\n", e->v[i].frame, e->v[i].time, e->v[i].track);
-    }
-    return finish(&sb, file, err);
+    int rc = bfio_journal_format_video(&sb, input_path, fingerprint, e, err);
+    return finish(&sb, rc, file, err);
 }
 
 void bfio_journal_entry_free(bfio_journal_entry *e)

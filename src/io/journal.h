@@ -38,6 +38,7 @@
 #include "bitfalcon.h"
 #include "detfile.h"
 #include "err.h"
+#include "strbuf.h"
 
 #define BFIO_JOURNAL_DIR ".bitfalcon-journal"
 #define BFIO_JOURNAL_MAGIC "bitfalcon-journal 1"
@@ -88,6 +89,14 @@ int bfio_journal_write_image(const char *file, const char *input_path, const cha
 /* The same for a video's entry (e->video is taken as 1). */
 int bfio_journal_write_video(const char *file, const char *input_path, const char *fingerprint,
                              const bfio_journal_entry *e, bfio_err *err);
+
+/* The entry's text, exactly what the two writers above put in the file,
+ * appended to sb: 0, or -1 (err: why) for a path or fingerprint with a line
+ * break or when out of memory. fuzz/fuzz_journal.c reads it back. */
+int bfio_journal_format_image(bfio_sb *sb, const char *input_path, const char *fingerprint,
+                              const bf_detection *d, size_t n, bfio_err *err);
+int bfio_journal_format_video(bfio_sb *sb, const char *input_path, const char *fingerprint,
+                              const bfio_journal_entry *e, bfio_err *err);
 
 /* What to trust: the entry must be for this input, an image's made with
  * fingerprint, a video's with video_fingerprint (NULL: no video entry is

@@ -11,7 +11,7 @@ rc=$?
 [ $rc -eq 77 ] && { echo "skipped: no clang with libFuzzer"; exit 77; }
 [ $rc -eq 0 ] || { echo "FAIL: fuzz/build.sh exited $rc"; exit 1; }
 status=0
-for t in model image camera datayaml; do
+for t in model image camera datayaml journal; do
     work="$BUILD/run-$t"
     rm -rf "$work"
     "$SRC/fuzz/run.sh" "$t" "$SECS" "$BUILD" "$work" >"$work.log" 2>&1
