@@ -31,11 +31,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../kernels/cpu.h"
-#include "../kernels/peak.h"
-#include "../src/core/detector.h"
 #include "args.h"
 #include "bitfalcon.h"
+#include "bitfalcon_profile.h"
 #include "commands.h"
 #include "image.h"
 #include "json.h"
@@ -57,7 +55,7 @@ static void help(void)
            "      --threads N     worker threads, 0 = all cores (default: 1)\n"
            "      --runs N        timed runs (default: 20)\n"
            "      --warmup N      untimed runs first (default: 3)\n"
-           "      --isa NAME      kernel path: auto, ref, avx2, avx512vnni, neon, neondot\n"
+           "      --isa NAME      kernel path: auto or one of this build's: %s\n"
            "      --image FILE    input picture (default: a synthetic 640x480 one)\n"
            "      --no-layers     skip the per-layer runs and table\n"
            "      --json          one JSON object on stdout instead of the text report:\n"
@@ -68,7 +66,8 @@ static void help(void)
            "  -h, --help          this help\n"
            "\n"
            "Times are wall-clock milliseconds (CLOCK_MONOTONIC); cpu_ms is the process's\n"
-           "CPU time per run over all threads. Medians over the runs.\n");
+           "CPU time per run over all threads. Medians over the runs.\n",
+           bf_isa_available());
 }
 
 enum { OPT_MODEL, OPT_SIZE, OPT_THREADS, OPT_RUNS, OPT_WARMUP, OPT_ISA, OPT_IMAGE, OPT_NOLAYERS, OPT_JSON, OPT_HELP };
@@ -104,30 +103,17 @@ static double percentile(double *v, int n, double q)
     return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
 }
 
-/* --- int8 peak: the loop kernels/peak.c picks for this CPU ---------------- */
+/* --- int8 peak: the loop bf_measure_peak picks for this CPU ----------------- */
 
 /* GOPS of one core; *what names the loop and *why says why it was chosen
  * (e.g. no dot product on a Cortex-A72). 0 when no loop applies. */
 static double measure_peak(const char **what, const char **why)
 {
-    bf_peak_loop l;
-    bf_peak_pick(&l);
-    *what = l.name;
-    *why = l.why;
-    return bf_peak_measure(&l, 0.05);
-}
-
-static const char *op_name(int op)
-{
-    switch (op) {
-    case 1: return "conv";
-    case 2: return "add";
-    case 3: return "concat";
-    case 4: return "slice";
-    case 5: return "maxpool";
-    case 6: return "upsample";
-    default: return "?";
-    }
+    bf_peak p;
+    bf_measure_peak(0.05, &p);
+    *what = p.loop;
+    *why = p.why;
+    return p.gops;
 }
 
 /* A fixed picture with edges and texture (the default input). */
@@ -413,7 +399,7 @@ static void report_json(bf_detector *det, const bench_args *b, const bench_times
             bfio_sb_printf(&sb, "%s\n  {\"i\": %d, \"op\": \"%s\", \"in\": [%d, %d, %d], \"out\": [%d, %d, %d], "
                            "\"k\": %d, \"stride\": %d, \"ms\": %.4f, \"gops\": %.3f, \"peak_pct\": %.2f, "
                            "\"share_pct\": %.2f}",
-                           i ? "," : "", i, op_name(li.op), li.in_h, li.in_w, li.in_c, li.out_h, li.out_w,
+                           i ? "," : "", i, bf_layer_op_name(li.op), li.in_h, li.in_w, li.in_c, li.out_h, li.out_w,
                            li.out_c, li.kh, li.stride, s->lmed[i], gops,
                            s->peak_all > 0 ? 100 * gops / s->peak_all : 0.0,
                            s->lay_total > 0 ? 100 * s->lmed[i] / s->lay_total : 0.0);
@@ -444,7 +430,7 @@ static void report_layers_text(bf_detector *det, const bench_args *b, const benc
         if (li.op == 1)
             snprintf(ks, sizeof ks, "%d/%d", li.kh, li.stride);
         const double gops = layer_gops(&li, s->lmed[i]);
-        printf("%4d %-8s %-14s %-14s %5s %9.3f ", i, op_name(li.op), in, out, ks, s->lmed[i]);
+        printf("%4d %-8s %-14s %-14s %5s %9.3f ", i, bf_layer_op_name(li.op), in, out, ks, s->lmed[i]);
         if (li.op == 1)
             printf("%8.1f %5.1f%% ", gops, s->peak_all > 0 ? 100 * gops / s->peak_all : 0.0);
         else
@@ -461,7 +447,7 @@ static void report_text(bf_detector *det, const bench_args *b, const bench_input
                         const bench_times *t, const bench_summary *s)
 {
     char cpu_desc[256];
-    bf_cpu_describe(bf_cpu_detect(), cpu_desc, sizeof cpu_desc);
+    bf_cpu_features(cpu_desc, sizeof cpu_desc);
     printf("bitfalcon bench: %s, input %d, %d thread%s, kernels %s (epilogue %s), image %s (%dx%d)\n",
            b->model_path, b->size, s->threads, s->threads == 1 ? "" : "s", bf_detector_isa(det),
            bf_detector_requant_isa(det), b->image_path != NULL ? b->image_path : "synthetic", in->w,

@@ -181,7 +181,7 @@ int bf_detector_num_outputs(const bf_detector *detector);
 const int32_t *bf_detector_output(const bf_detector *detector, int index, bf_output_kind *kind,
                                   int *feature_stride, int *height, int *width, int *channels);
 
-/* The kernel path in use ("ref", "avx2", "avx512vnni", "neon"). */
+/* The kernel path in use: one of bitfalcon_profile.h's bf_isa_available() ("ref", "avx2", ...). */
 const char *bf_detector_isa(const bf_detector *detector);
 
 #ifdef __cplusplus

@@ -195,8 +195,8 @@ static void lb_task(void *ctx, size_t t, int worker)
                       (int)((size_t)S * (t + 1) / (size_t)j->n));
 }
 
-bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
-                                 bf_pixel_format format, bf_error *err)
+BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
+                                        bf_pixel_format format, bf_error *err)
 {
     if (d == NULL || pixels == NULL)
         return bf_fail(err, BF_ERR_ARGUMENT, "bf_detector_run: NULL %s", d == NULL ? "detector" : "pixels");
@@ -222,12 +222,12 @@ bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int widt
     return BF_OK;
 }
 
-void bf_detector_run_network(bf_detector *d)
+BF_API void bf_detector_run_network(bf_detector *d)
 {
     bf_executor_run_layers(&d->ex, 0, d->model->n_layers);
 }
 
-void bf_detector_postprocess(bf_detector *d)
+BF_API void bf_detector_postprocess(bf_detector *d)
 {
     size_t n = d->opt.multi_label
                    ? bf_decode_heads_multi(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
@@ -369,22 +369,22 @@ const void *bf_detector_value(const bf_detector *d, uint32_t v, bf_shape *shape)
     return bf_executor_value(&d->ex, v);
 }
 
-int bf_detector_threads(const bf_detector *d)
+BF_API int bf_detector_threads(const bf_detector *d)
 {
     return d == NULL ? 0 : d->ex.n_workers;
 }
 
-const char *bf_detector_requant_isa(const bf_detector *d)
+BF_API const char *bf_detector_requant_isa(const bf_detector *d)
 {
     return d == NULL ? NULL : d->ex.requant->isa;
 }
 
-int bf_detector_num_layers(const bf_detector *d)
+BF_API int bf_detector_num_layers(const bf_detector *d)
 {
     return d == NULL ? 0 : (int)d->model->n_layers;
 }
 
-int bf_detector_layer_info(const bf_detector *d, int i, bf_layer_info *info)
+BF_API int bf_detector_layer_info(const bf_detector *d, int i, bf_layer_info *info)
 {
     if (d == NULL || i < 0 || (uint32_t)i >= d->model->n_layers || info == NULL)
         return -1;
@@ -414,7 +414,7 @@ int bf_detector_layer_info(const bf_detector *d, int i, bf_layer_info *info)
     return 0;
 }
 
-void bf_detector_profile(bf_detector *d, uint64_t *layer_ns)
+BF_API void bf_detector_profile(bf_detector *d, uint64_t *layer_ns)
 {
     if (d != NULL)
         bf_executor_profile(&d->ex, layer_ns);

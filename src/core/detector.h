@@ -1,7 +1,8 @@
 /*
  * detector.h - internal extras of bf_detector for tests and tools (the public
- * API is include/bitfalcon.h): memory figures, the letterboxed input, and a
- * debug mode that keeps every intermediate value for dumping.
+ * API is include/bitfalcon.h, profiling include/bitfalcon_profile.h): memory
+ * figures, the letterboxed input, and a debug mode that keeps every
+ * intermediate value for dumping.
  */
 #ifndef BF_DETECTOR_H
 #define BF_DETECTOR_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "bitfalcon.h"
+#include "bitfalcon_profile.h"
 #include "graph.h"
 #include "letterbox.h"
 
@@ -40,37 +42,7 @@ const bf_letterbox *bf_detector_letterbox(const bf_detector *detector);
  * bad index. */
 const void *bf_detector_value(const bf_detector *detector, uint32_t v, bf_shape *shape);
 
-/* Runs only the pre-processing (letterbox into value 0). */
-bf_status bf_detector_preprocess(bf_detector *detector, const uint8_t *pixels, int width, int height,
-                                 size_t stride, bf_pixel_format format, bf_error *err);
-
-/* The two halves of bf_detector_run after bf_detector_preprocess: the
- * layers, then decode + NMS + un-letterbox (for timing them apart). */
-void bf_detector_run_network(bf_detector *detector);
-void bf_detector_postprocess(bf_detector *detector);
-
-/* Workers in the detector's pool (options.threads resolved), and the
- * requant epilogue path in use ("ref", "avx2", "avx512"). */
-int bf_detector_threads(const bf_detector *detector);
-const char *bf_detector_requant_isa(const bf_detector *detector);
-
-/* Layer i of the model at this detector's input size (for benchmarks). */
-typedef struct bf_layer_info {
-    int op; /* BF_OP_* (model.h): 1 conv, 2 add, 3 concat, 4 slice, 5 maxpool, 6 upsample */
-    int in_h, in_w, in_c, out_h, out_w, out_c, n_inputs;
-    int kh, kw, stride, act; /* conv only */
-    size_t m, n, k;          /* conv: the GEMM's M = out pixels, N = out_c, K = kh*kw*in_c */
-    int n_terms;             /* conv: ternary weight planes, 1..5 */
-    int n_gemms;             /* conv: GEMMs run per tile (the planes folded as the path allows) */
-    double ops;              /* conv: 2*M*N*K*n_gemms (a multiply-add counts two; the
-                                kernel's work); else 0 */
-} bf_layer_info;
-int bf_detector_num_layers(const bf_detector *detector);
-int bf_detector_layer_info(const bf_detector *detector, int i, bf_layer_info *info);
-
-/* Per-layer timing of later runs: each run adds layer i's wall time in ns to
- * layer_ns[i] (bf_detector_num_layers entries, zeroed by the caller); NULL
- * turns it off (the default, free). */
-void bf_detector_profile(bf_detector *detector, uint64_t *layer_ns);
+/* The stages of a run, threads, the requant path, the layers and their
+ * timing: the public profiling API, include/bitfalcon_profile.h. */
 
 #endif /* BF_DETECTOR_H */

@@ -29,7 +29,9 @@ cmakedir=$(dirname "$config")
 for f in bitfalconConfigVersion.cmake bitfalconTargets.cmake; do
     [ -f "$cmakedir/$f" ] || { echo "FAIL: $cmakedir/$f missing"; exit 1; }
 done
-[ -f "$prefix/include/bitfalcon.h" ] || { echo "FAIL: no include/bitfalcon.h"; exit 1; }
+for h in bitfalcon.h bitfalcon_profile.h; do
+    [ -f "$prefix/include/$h" ] || { echo "FAIL: no include/$h"; exit 1; }
+done
 model=$prefix/share/bitfalcon/models/bitfalcon-v8n.bfm
 [ -f "$model" ] || { echo "FAIL: no installed model $model"; exit 1; }
 # The model's terms go with it (THIRD_PARTY_NOTICES.md: AGPL-3.0, from Ultralytics YOLOv8n).
@@ -132,4 +134,70 @@ for req in "$major.$minor" "$major.$((minor + 1))"; do
     fi
 done
 echo "versions: bf_version() $1 = macros = bitfalcon.pc = package; find_package($major.$((minor + 1))) refused"
+# --- the profiling API (bitfalcon_profile.h) from the installed library ------------
+# The three stages give exactly bf_detector_run's boxes; the layer table and the
+# per-layer timing cover the network; the kernel paths name the one in use.
+cat >"$work/profile.c" <<'C'
+#include <bitfalcon.h>
+#include <bitfalcon_profile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+    bf_model *m = NULL;
+    bf_detector *d = NULL;
+    bf_options o;
+    bf_options_default(&o);
+    o.input_size = 320;
+    o.threads = 1;
+    if (argc < 2 || bf_model_open(argv[1], &m, NULL) != BF_OK || bf_detector_create(m, &o, &d, NULL) != BF_OK)
+        return 2;
+    enum { W = 200, H = 150 };
+    static unsigned char px[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++)
+        px[i] = (unsigned char)((i * 7919u) >> 5);
+    size_t n1 = 0, n2 = 0;
+    if (bf_detector_run(d, px, W, H, W * 3, BF_PIXEL_RGB, NULL) != BF_OK)
+        return 3;
+    bf_detection *a = malloc(sizeof *a * 301);
+    memcpy(a, bf_detector_results(d, &n1), sizeof *a * n1);
+    const int layers = bf_detector_num_layers(d);
+    unsigned long long *ns = calloc((size_t)layers, sizeof *ns);
+    bf_detector_profile(d, (uint64_t *)ns);
+    if (bf_detector_preprocess(d, px, W, H, W * 3, BF_PIXEL_RGB, NULL) != BF_OK)
+        return 4;
+    bf_detector_run_network(d);
+    bf_detector_postprocess(d);
+    bf_detector_profile(d, NULL);
+    const bf_detection *b = bf_detector_results(d, &n2);
+    int convs = 0, timed = 0;
+    for (int i = 0; i < layers; i++) {
+        bf_layer_info li;
+        if (bf_detector_layer_info(d, i, &li) != 0)
+            return 5;
+        convs += li.op == BF_LAYER_CONV && li.ops > 0 && strcmp(bf_layer_op_name(li.op), "conv") == 0;
+        timed += ns[i] > 0;
+    }
+    bf_layer_info none;
+    char cpu[256];
+    bf_peak p;
+    bf_measure_peak(0.001, &p);
+    printf("stages %s; %d layers, %d convs, %d timed; isa %s in [%s]; requant %s; threads %d; peak %s; cpu %s\n",
+           n1 == n2 && memcmp(a, b, sizeof *a * n1) == 0 ? "same" : "DIFFER", layers, convs, timed,
+           bf_detector_isa(d), bf_isa_available(), bf_detector_requant_isa(d), bf_detector_threads(d),
+           p.loop, bf_cpu_features(cpu, sizeof cpu));
+    const int ok = n1 == n2 && memcmp(a, b, sizeof *a * n1) == 0 && layers > 0 && convs > 0 && timed == layers &&
+                   bf_detector_layer_info(d, layers, &none) == -1 &&
+                   strstr(bf_isa_available(), bf_detector_isa(d)) != NULL && bf_detector_threads(d) == 1;
+    free(ns);
+    free(a);
+    bf_detector_destroy(d);
+    bf_model_close(m);
+    return ok ? 0 : 1;
+}
+C
+# shellcheck disable=SC2046,SC2086
+"$cc" $extra "$work/profile.c" -o "$work/profile" $(pkg-config --cflags --libs bitfalcon) -Wl,-rpath,"$libdir"
+"$work/profile" "$model" || { echo "FAIL: the profiling API through the installed library"; exit 1; }
 echo "installed_tree: ok"
