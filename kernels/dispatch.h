@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 
-#include "b1-gemm/b1-gemm.h"
 #include "t2i8-gemm/t2i8-gemm.h"
 
 /* Picks the ternary GEMM for `isa`: NULL, "" or "auto" = the best this CPU runs
@@ -21,11 +20,8 @@
  * is unknown or this CPU/build cannot run it. */
 const bf_t2i8_gemm_config *bf_t2i8_gemm_select(const char *isa, char *err, size_t err_size);
 
-/* Same for the bit-serial popcount family (kernels/b1-gemm/): "auto" ladders
- * avx512 (VPOPCNTDQ) -> ref on x86-64, neon -> ref on aarch64. Its configs
- * compute the same C as t2i8 and share its type, so the engine may choose per
- * layer. BITFALCON_ISA is not consulted (its names are t2i8 paths). */
-const bf_t2i8_gemm_config *bf_b1_gemm_select(const char *isa, char *err, size_t err_size);
+/* The bit-serial popcount family has its own selector, bf_b1_gemm_select
+ * (b1-gemm/b1-gemm.h), in bitfalcon_b1: the engine does not use it. */
 
 /* The names bf_t2i8_gemm_select() accepts in this build, space-separated,
  * widest first, e.g. "avx512vnni avxvnni avx2 ref". */

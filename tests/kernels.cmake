@@ -1,7 +1,8 @@
 # Kernel tests (kernels/): every GEMM path bit-exact against its oracle, the
 # dispatch contract, and the microbenchmark program bf_kernel_bench (bench/).
 #
-# These programs link only bitfalcon_static (no bitfalcon_io), so they also
+# These programs link only bitfalcon_static (and bitfalcon_b1 for the popcount
+# family; no bitfalcon_io), so they also
 # build in a cross build (cmake/aarch64-linux-gnu.cmake), where ctest runs them
 # under CMAKE_CROSSCOMPILING_EMULATOR (qemu-aarch64-static -cpu max). A path
 # this CPU (or emulated CPU) lacks skips with 77.
@@ -12,14 +13,19 @@ function(bf_kernel_program name)
   target_include_directories(${name} PRIVATE ${BF_KERNEL_TEST_DIR} ${PROJECT_SOURCE_DIR}/kernels)
   target_link_libraries(${name} PRIVATE bitfalcon_static)
 endfunction()
+# The popcount family is a library of its own (bitfalcon_b1, CMakeLists.txt).
+function(bf_kernel_program_b1 name)
+  bf_kernel_program(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE bitfalcon_b1)
+endfunction()
 
 function(bf_kernel_test name)
   add_test(NAME ${name} COMMAND ${ARGN})
   set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS kernels)
 endfunction()
 
-bf_kernel_program(kernels_test_gemm ${BF_KERNEL_TEST_DIR}/test_gemm.c)
-bf_kernel_program(kernels_test_dispatch ${BF_KERNEL_TEST_DIR}/test_dispatch.c)
+bf_kernel_program_b1(kernels_test_gemm ${BF_KERNEL_TEST_DIR}/test_gemm.c)
+bf_kernel_program_b1(kernels_test_dispatch ${BF_KERNEL_TEST_DIR}/test_dispatch.c)
 
 # The paths come from the enumerators (CMakeLists.txt: BF_T2I8_PATHS ...).
 list(GET BF_T2I8_PATHS 0 BF_LADDER_TOP)
@@ -89,7 +95,7 @@ if(CMAKE_CROSSCOMPILING AND BF_QEMU_AARCH64 AND BF_AARCH64_SYSROOT)
 endif()
 
 # --- microbenchmarks (bench/): a program, not a test; one smoke run ----------
-bf_kernel_program(bf_kernel_bench ${PROJECT_SOURCE_DIR}/bench/bf_kernel_bench.c)
+bf_kernel_program_b1(bf_kernel_bench ${PROJECT_SOURCE_DIR}/bench/bf_kernel_bench.c)
 target_include_directories(bf_kernel_bench PRIVATE ${PROJECT_SOURCE_DIR}/bench)
 target_link_libraries(bf_kernel_bench PRIVATE m)
 if(NOT CMAKE_CROSSCOMPILING)

@@ -50,6 +50,14 @@ extern const bf_t2i8_gemm_config bf_b1_gemm_avx512;
 extern const bf_t2i8_gemm_config bf_b1_gemm_neon;
 #endif
 
+/* Picks a path of this family as bf_t2i8_gemm_select does (dispatch.h): NULL,
+ * "" or "auto" ladders avx512 (VPOPCNTDQ) -> ref on x86-64, neon -> ref on
+ * aarch64; a name is that path or NULL with the reason in err. Its configs
+ * compute the same C as t2i8 and share its type, so a caller may choose per
+ * layer. BITFALCON_ISA is not consulted (its names are t2i8 paths). Part of
+ * bitfalcon_b1 (the family and this selector), not of libbitfalcon. */
+const bf_t2i8_gemm_config *bf_b1_gemm_select(const char *isa, char *err, size_t err_size);
+
 /* K chunk of the kernels' plane buffers: 4096 k = 64 words per plane. */
 #define BF_B1_KC_WORDS 64
 

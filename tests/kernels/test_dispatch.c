@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "b1-gemm/b1-gemm.h"
 #include "dispatch.h"
 
 static int failures;
