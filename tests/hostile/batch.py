@@ -269,12 +269,19 @@ class RssSampler:
     """Samples VmRSS of a running process from /proc, with how many images it had
     finished then (its .txt outputs under `out`), so that growth is judged against
     work done, not against wall time: on a loaded machine the first seconds may not
-    even reach the first image."""
+    even reach the first image. The images are counted before the RSS is read, so
+    a sample's RSS is from when at least that many were done: counted after, a
+    sampler descheduled between the two reads (a loaded machine) credited an RSS
+    read during start-up (libraries still mapping) to images done much later."""
 
     def __init__(self, pid, out):
         self.pid, self.out, self.samples = pid, out, []
 
+    def done(self):
+        return len(txt_files(self.out)) if os.path.isdir(self.out) else 0
+
     def sample(self):
+        before = self.done()
         try:
             with open("/proc/%d/status" % self.pid) as f:
                 s = f.read()
@@ -283,8 +290,7 @@ class RssSampler:
         m = re.search(r"VmRSS:\s+(\d+) kB", s)
         h = re.search(r"VmHWM:\s+(\d+) kB", s)
         if m:
-            done = len(txt_files(self.out)) if os.path.isdir(self.out) else 0
-            self.samples.append((done, int(m.group(1)), int(h.group(1)) if h else 0))
+            self.samples.append((before, int(m.group(1)), int(h.group(1)) if h else 0))
 
 
 def run_detect(args, extra, out, stderr_path, sample_rss=False):
@@ -294,10 +300,12 @@ def run_detect(args, extra, out, stderr_path, sample_rss=False):
     with open(stderr_path, "w") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         sampler = RssSampler(p.pid, out)
+        # Sampling often enough that even a fast run's tenths get samples (what
+        # matters is the images done per sample, never the time between them).
         while p.poll() is None:
             if sample_rss:
                 sampler.sample()
-            time.sleep(0.2)
+            time.sleep(0.1 if sample_rss else 0.2)
     return p.returncode, time.monotonic() - t0, sampler
 
 
