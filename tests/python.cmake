@@ -31,6 +31,9 @@ if(BF_PYTHON)
   # The oscillation freezer (tools/bitfalcon/train_osc.py) on one layer driven by hand (torch only).
   add_test(NAME tools.train_osc COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_train_osc.py)
   set_tests_properties(tools.train_osc PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
+  # retarget_terms: raising a trained layer's k keeps its integer weights (3^dk q) and outputs.
+  add_test(NAME tools.retarget_terms COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_retarget.py)
+  set_tests_properties(tools.retarget_terms PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
   # Two training steps, a resumed step and an export on generated images (~75 s; torch + teacher).
   add_test(NAME tools.train_smoke COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_train_smoke.py)
   # tools/import_onnx.py: 3-class YOLOv8n/s exports (fixed, dynamic, opsets 11-17) built by the test,

@@ -293,15 +293,33 @@ class YOLOv8Bit(nn.Module):
 
     def retarget_terms(self, terms: Dict[str, int]) -> List[str]:
         """Sets every conv's k to `terms` (missing = 1) and re-initialises the scale of the layers
-        whose k changed. Returns their names."""
+        whose k changed. Returns their names.
+
+        A layer with a learned scale whose k goes up keeps exactly the function it has: its
+        integer weights q (at scale alpha) become 3^dk * q at scale alpha / 3^dk, which the
+        finer grid holds (3^dk * L_old <= L_new), and its latent weights go onto those grid
+        points, so training continues from the trained model and the new levels are there to
+        use. (Re-rounding the latent weights onto the finer grid instead moved the outputs:
+        0.3362 -> 0.3284 mAP for four k = 2 -> 3 layers of v8n-mt32-h.) Any other change (k down,
+        or no learned scale) re-initialises the scale from the weights (least squares)."""
         changed = []
+        exact = {}
         for n, m in self.named_modules():
             if isinstance(m, BitConv2d) and m.terms != int(terms.get(n, 1)):
                 changed.append(n)
+                if m.learn_scale and int(terms.get(n, 1)) > m.terms:
+                    exact[n] = (m.int_weights(), 3 ** (int(terms.get(n, 1)) - m.terms))
         self.set_terms({n: int(terms.get(n, 1)) for n in changed})
-        for n, m in self.named_modules():
-            if n in changed:
-                m.init_scale()
+        with torch.no_grad():
+            for n, m in self.named_modules():
+                if n not in changed:
+                    continue
+                if n in exact:
+                    (q, alpha), factor = exact[n]
+                    m.w_scale.copy_(alpha / factor)
+                    m.weight.copy_((q * factor).to(m.weight.dtype) * m.w_scale.view(-1, 1, 1, 1))
+                else:
+                    m.init_scale()
         return changed
 
     def load_checkpoint(self, path) -> None:
