@@ -362,12 +362,23 @@ static void nap_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* BF_CAMERA_KEYS="+,+,-,space,s,q": key presses queued one every 0.3 s once
- * video shows, so that tests exercise the keys through SDL's event queue. */
+/* BF_CAMERA_KEYS="+,+,-,space,s,q": key presses queued through SDL's event
+ * queue once video shows, so that tests exercise the keys. Each key waits
+ * for the one before to have taken effect, by counts, not by time alone (a
+ * loaded machine or a sanitizer stretches any fixed pause): at least 0.3 s
+ * and two more detector results (the second began after the key, so a new
+ * threshold reached the detector), unless paused or the camera is gone (no
+ * results come then). "@gone" presses nothing: it waits until the camera is
+ * disconnected. */
+#define KEY_GAP_S 0.3
+#define KEY_RESULTS 2
+
 typedef struct key_script {
     char keys[128];
     char *next;
     double due;
+    uint64_t results; /* the detector's count once the last key was handled */
+    int pending;      /* a key was pushed: take the count on the next step */
 } key_script;
 
 static void script_init(key_script *k)
@@ -376,24 +387,57 @@ static void script_init(key_script *k)
     snprintf(k->keys, sizeof k->keys, "%s", env ? env : "");
     k->next = k->keys[0] ? k->keys : NULL;
     k->due = 0;
+    k->results = 0;
+    k->pending = 0;
 }
 
-static void script_step(key_script *k, cam_window *win, int have_frame)
+/* The detector's count of results so far. */
+static uint64_t results_so_far(app *a)
 {
-    double now = cam_now();
-    if (!k->next || !have_frame || now < k->due)
+    cam_worker_stats ws;
+    cam_worker_get_stats(a->worker, &ws);
+    return ws.processed;
+}
+
+static void script_step(key_script *k, app *a, cam_window *win, int have_frame)
+{
+    if (!k->next || !have_frame)
         return;
-    if (k->due == 0) { /* the first frame just showed: start in 0.3 s */
-        k->due = now + 0.3;
+    if (k->pending) { /* the loop has handled the key since: a new threshold is set */
+        k->pending = 0;
+        k->results = results_so_far(a);
         return;
     }
+    double now = cam_now();
+    if (k->due == 0) { /* the first frame just showed: start in 0.3 s */
+        k->due = now + KEY_GAP_S;
+        k->results = results_so_far(a);
+        return;
+    }
+    if (now < k->due)
+        return;
+    cam_source_stats cs;
+    cam_source_get_stats(a->src, &cs);
+    int gone = cs.state == CAM_STATE_DISCONNECTED;
+    if (!atomic_load(&a->paused) && !gone && results_so_far(a) < k->results + KEY_RESULTS)
+        return;
     char *end = strchr(k->next, ',');
     if (end)
         *end = 0;
-    if (cam_window_push_key(win, k->next) != 0)
-        fprintf(stderr, "bitfalcon camera: BF_CAMERA_KEYS: unknown key '%s'\n", k->next);
+    if (strcmp(k->next, "@gone") == 0) {
+        if (!gone) {
+            if (end)
+                *end = ',';
+            return;
+        }
+        k->results = results_so_far(a); /* the next key at once */
+    } else {
+        if (cam_window_push_key(win, k->next) != 0)
+            fprintf(stderr, "bitfalcon camera: BF_CAMERA_KEYS: unknown key '%s'\n", k->next);
+        k->due = now + KEY_GAP_S;
+        k->pending = 1;
+    }
     k->next = end ? end + 1 : NULL;
-    k->due = now + 0.3;
 }
 
 /* Runs the window until q/Esc/close, a signal or max_frames. 0 or 1. */
@@ -407,7 +451,7 @@ static int window_loop(app *a, view *v)
     while (!stopping(a)) {
         int dirty = 0;
         cam_action act;
-        script_step(&script, v->win, v->have_frame);
+        script_step(&script, a, v->win, v->have_frame);
         while ((act = cam_window_poll(v->win, 0)) != CAM_ACTION_NONE) {
             if (act == CAM_ACTION_QUIT)
                 atomic_store(&a->stop, 1);

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import select
 import signal
 import subprocess
 import sys
@@ -35,6 +36,13 @@ import time
 
 DEVICE = "/dev/video-bitfalcon-test"
 SKIP = 77
+# Every wait is for a count (lines, frames, a message, a state) with a deadline
+# far beyond what the test needs (1-10 s, up to ~60 s under valgrind-like
+# slowness): a loaded machine makes a test slower, never failing. The deadlines
+# stay below ctest's TIMEOUT (tests/camera.cmake, 300 s) so that a hang is
+# reported here with the program's stderr, not as a bare ctest timeout.
+DEADLINE = 240
+XVFB_DEADLINE = 60
 
 
 class Fail(Exception):
@@ -60,8 +68,11 @@ def start_xvfb(xvfb):
                          pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
     number = b""
-    deadline = time.monotonic() + 60
-    while not number.endswith(b"\n") and time.monotonic() < deadline:
+    deadline = time.monotonic() + XVFB_DEADLINE
+    while not number.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([r], [], [], left)[0]:
+            break  # no display number in time: reported below
         chunk = os.read(r, 16)
         if not chunk:
             break
@@ -90,13 +101,37 @@ def camera_env(a, **extra):
     return env
 
 
-def run(a, args, env, timeout=120):
+def run(a, args, env, timeout=DEADLINE):
+    """Runs the camera command to its end; a run past the deadline is killed and
+    reported with what it printed."""
     cmd = camera_cmd(a, *args)
     print("$", " ".join(cmd), flush=True)
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        sys.stdout.write("--- stderr ---\n" + err.decode("utf-8", "replace") + "--------------\n")
+        raise Fail("still running after %d s (killed; its stderr is above)" % timeout)
+    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
     return p.returncode, out, err
+
+
+def read_lines(p, n, timeout):
+    """Up to n whole lines of p's stdout, waiting at most timeout seconds in all
+    (select: a silent program cannot block the test past its deadline)."""
+    fd, buf, deadline = p.stdout.fileno(), b"", time.monotonic() + timeout
+    while buf.count(b"\n") < n:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
 
 
 def parse_lines(out, width=None, height=None):
@@ -195,46 +230,52 @@ def t_signal(a, name):
     cmd = camera_cmd(a, "--headless")
     print("$", " ".join(cmd), flush=True)
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = []
-    t_end = time.time() + 30
-    while len(lines) < 5 and time.time() < t_end:
-        l = p.stdout.readline()
-        if not l:
-            break
-        lines.append(l)
-    check(len(lines) >= 5, "no output before the signal")
-    t0 = time.time()
+    first = read_lines(p, 5, DEADLINE / 2)
+    if first.count(b"\n") < 5:
+        p.kill()
+        p.communicate()
+        raise Fail("fewer than 5 lines before the signal")
+    t0 = time.monotonic()
     p.send_signal(sig)
     try:
-        rest, err = p.communicate(timeout=10)
+        rest, err = p.communicate(timeout=DEADLINE / 2)
     except subprocess.TimeoutExpired:
         p.kill()
-        raise Fail("did not stop within 10 s of %s" % name)
-    dt = time.time() - t0
+        p.communicate()
+        raise Fail("did not stop within %d s of %s" % (DEADLINE / 2, name))
+    dt = time.monotonic() - t0
     err = err.decode("utf-8", "replace")
     sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
     check(p.returncode == 0, "exit status %d after %s" % (p.returncode, name))
     check("%s received, stopping" % name in err, "the signal is not reported")
     summary_numbers(err)
-    recs = parse_lines(b"".join(lines).decode() + rest.decode())
-    check(dt < 3, "took %.1f s to stop" % dt)
+    recs = parse_lines(first.decode() + rest.decode())
+    # Stopping is judged by what the program did (exit 0, the message, the summary,
+    # whole lines); how soon it stopped is printed, not asserted: the deadline above
+    # catches a signal that is ignored.
     print("ok: stopped %.2f s after %s, %d lines" % (dt, name, len(recs)))
 
 
 def t_latest(a):
     # Camera at 100 fps, detector at <= 10 fps: frames must be skipped, not queued.
+    # Judged by counts: a queue delivers consecutive frames (sequence gap 1) and its
+    # latency grows by ~90 ms a result (20 results: a mean near 1 s); the latest frame
+    # keeps it near the detector's 100 ms. The latency bound is 5x that, so only a
+    # queue, not a loaded machine's scheduling delays, can reach it.
+    n = 20
     env = camera_env(a, BF_FAKE_V4L2_FPS=100, BF_STUB_DELAY_MS=100)
-    rc, out, err = run(a, ["--headless", "--frames", "12"], env)
+    rc, out, err = run(a, ["--headless", "--frames", str(n)], env)
     check(rc == 0, "exit status %d" % rc)
     recs = parse_lines(out)
+    check(len(recs) == n, "%d lines, expected %d" % (len(recs), n))
     gaps = [q["sequence"] - p["sequence"] for p, q in zip(recs, recs[1:])]
-    # A queue would deliver consecutive frames (gap 1). Expect ~10 per result; allow 2 because a
-    # loaded machine can starve the capture thread for part of a 100 ms detection.
+    # Expect ~10 per result; allow 2 because a loaded machine can starve the capture
+    # thread for part of a 100 ms detection.
     check(min(gaps) >= 2, "sequence gaps %r: frames were queued, not skipped" % gaps)
     s = summary_numbers(err)
-    check(s["skipped"] >= 20, "only %d frames skipped" % s["skipped"])
+    check(s["skipped"] >= n - 1, "only %d frames skipped" % s["skipped"])
     m = re.search(r"capture-to-result latency ([\d.]+) ms", err)
-    check(m and float(m.group(1)) < 250, "latency %s ms: a queue is growing" % (m and m.group(1)))
+    check(m and float(m.group(1)) < 500, "latency %s ms: a queue is growing" % (m and m.group(1)))
     print("ok: sequence gaps %r, latency %s ms" % (gaps, m.group(1)))
 
 
@@ -276,7 +317,7 @@ def t_window(a):
     if a.model:
         # whatever a young model finds, but few boxes, so that they can be told apart
         args += ["--conf", "0.001", "--max-det", "4"]
-    rc, out, err = run(a, args, env, timeout=300)
+    rc, out, err = run(a, args, env)
     check(rc == 0, "exit status %d" % rc)
     recs = parse_lines(out)
     check(len(recs) == a.frames, "%d lines" % len(recs))
@@ -314,7 +355,7 @@ def t_resize(a):
     shot = os.path.join(a.work, "resize.bmp")
     env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_VANISH_AFTER=15, BF_FAKE_V4L2_VANISH_MS=600,
                      BF_FAKE_V4L2_RETURN_SIZES="320x240")
-    rc, out, err = run(a, ["--json", "--frames", "40", "--screenshot", shot], env, timeout=120)
+    rc, out, err = run(a, ["--json", "--frames", "40", "--screenshot", shot], env)
     check(rc == 0, "exit status %d" % rc)
     recs = parse_lines(out)
     sizes = [(r["width"], r["height"]) for r in recs]
@@ -329,16 +370,15 @@ def t_resize(a):
 
 
 def t_disconnected(a):
-    # The device vanishes for 6 s after 20 frames; q is pressed while it is gone.
+    # The device vanishes for 20 s after 20 frames; q is pressed once the program says
+    # it is gone ("@gone" in BF_CAMERA_KEYS waits for the disconnected state: a count of
+    # states, not a time since launch, which a loaded machine or a sanitizer stretches).
     shot = os.path.join(a.work, "gone.bmp")
-    env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_VANISH_AFTER=20, BF_FAKE_V4L2_VANISH_MS=6000,
-                     BF_CAMERA_KEYS="space,space,space,space,space,space,q")
-    rc, out, err = run(a, ["--screenshot", shot, "--window", "640x480"], env, timeout=120)
+    env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_FAKE_V4L2_VANISH_AFTER=20, BF_FAKE_V4L2_VANISH_MS=20000,
+                     BF_CAMERA_KEYS="@gone,q")
+    rc, out, err = run(a, ["--screenshot", shot, "--window", "640x480"], env)
     check(rc == 0, "exit status %d" % rc)
-    # q came while the device was gone (keys start 0.3 s after the first frame, one every
-    # 0.3 s: q at ~2.4 s, the device gone from ~0.7 s to ~6.7 s); had quitting waited for
-    # it, the loop would have reconnected first. Judged by what the program did, not by
-    # wall time since launch, which a loaded machine or a sanitizer stretches.
+    # Had quitting waited for the device, the loop would have reconnected first (20 s).
     check("reconnected" not in err, "quitting waited for the device to come back")
     check("reopening every 0.5 s" in err, "the disconnect is not reported")
     w, h, rows = read_bmp(shot)
@@ -356,7 +396,7 @@ def t_keys(a):
     d = os.path.join(a.work, "snap")
     shutil.rmtree(d, ignore_errors=True)
     env = camera_env(a, BF_FAKE_V4L2_FPS=30, BF_CAMERA_KEYS="+,+,-,space,space,s,q")
-    rc, out, err = run(a, ["--record", d, "--json"], env, timeout=60)
+    rc, out, err = run(a, ["--record", d, "--json"], env)
     check(rc == 0, "exit status %d (q should quit cleanly)" % rc)
     parse_lines(out)
     for want in ("confidence threshold 0.30", "confidence threshold 0.35", "paused", "resumed",
