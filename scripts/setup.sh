@@ -9,8 +9,11 @@ SUDO=""
 PACKAGES="build-essential cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libstb-dev \
 libv4l-dev libsdl2-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg"
 # Test-only extras (scripts/test.sh): sanitizer runtime, valgrind, Xvfb, numpy
-# for the bit-exact check, GNU parallel. The same on every architecture.
-TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel"
+# for the bit-exact check, GNU parallel, GStreamer's RTSP server and its Python
+# bindings (video.rtsp serves a clip over RTSP with them; it pulls in
+# gstreamer1.0-plugins-base/-good/-bad). The same on every architecture.
+TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel \
+gir1.2-gst-rtsp-server-1.0 python3-gi"
 # On x86-64 only: what test.sh's Arm step needs to build the whole project
 # for aarch64 and run its tests under qemu. The cross compiler and qemu, and
 # the target's -dev packages from Debian's arm64 architecture (multiarch):

@@ -7,7 +7,9 @@ if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
   set(BF_VIDEO_DETECT_TESTS formats draw stride walk damaged hostile track track_options mot_multi resume)
   set(BF_VIDEO_STREAM_TESTS)
   if(BF_CAMERA_AVAILABLE)
-    set(BF_VIDEO_STREAM_TESTS stream http reconnect hls stream_track reconnect_growth)
+    # rtsp needs GStreamer's RTSP server bindings (gir1.2-gst-rtsp-server-1.0, python3-gi:
+    # scripts/setup.sh's TEST_PACKAGES); without them it skips (77).
+    set(BF_VIDEO_STREAM_TESTS stream http reconnect hls stream_track reconnect_growth rtsp)
     list(APPEND BF_VIDEO_DETECT_TESTS track_camera track_window)
   endif()
   foreach(t ${BF_VIDEO_DETECT_TESTS} ${BF_VIDEO_STREAM_TESTS})

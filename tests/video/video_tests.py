@@ -25,7 +25,10 @@ TEST:
               IDs, the cat one ID; the same with the server killed and restarted mid-run
   reconnect_growth  5 kills and restarts of the server: /proc/PID/fd count and VmRSS after
               each reconnect (fds equal, RSS < 8 MB growth from reconnect 1 to 5)
-              (no RTSP test: Debian's ffmpeg cannot serve RTSP to a reader; see docs/video.md)
+  rtsp        GStreamer's RTSP server (rtsp_server.py) serving H.264: camera --source
+              rtsp://127.0.0.1:PORT/x gives N lines over TCP; the server killed, restarted,
+              stopped (silent), killed, restarted: two reconnects, frames resume
+              (skips without the GStreamer Python bindings)
   track       detect --track --json --mot --draw on an 80-frame pan: one ID for the cat in
               every frame; the MOT file parses and agrees with the JSON
   track_camera  camera --source clip --headless --frames N --track: every box has "track",
@@ -978,12 +981,130 @@ def t_reconnect_growth(a):
     print("%d lines, 5 reconnects; exit 0 on SIGTERM" % len(lines))
 
 
+RTSP_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rtsp_server.py")
+
+
+def serve_rtsp(a, clip, port=0, deadline_s=60.0):
+    """tests/video/rtsp_server.py (GStreamer's RTSP server) serving clip at
+    rtsp://127.0.0.1:PORT/x; waits for its "listening PORT" line. Returns (process, port,
+    its stdout lines so far and to come, collected by a thread)."""
+    log = os.path.join(a.work, "rtsp_server.err")  # GStreamer's warnings, if any: not a pipe that could fill
+    with open(log, "a") as errf:
+        p = subprocess.Popen([sys.executable, RTSP_SERVER, clip, "--port", str(port)],
+                             stdout=subprocess.PIPE, stderr=errf, text=True)
+    said = []
+    cv = threading.Condition()
+
+    def read():
+        for line in p.stdout:
+            with cv:
+                said.append(line.strip())
+                cv.notify_all()
+        with cv:
+            said.append(None)
+            cv.notify_all()
+    threading.Thread(target=read, daemon=True).start()
+    end = time.time() + deadline_s
+    with cv:
+        # Its "listening PORT" line, or the end of its output (it exited: 77 when it lacks
+        # the GStreamer bindings).
+        while not any(l is None or l.startswith("listening ") for l in said):
+            check(time.time() < end, "the RTSP server did not listen in %.0f s: %r" % (deadline_s, said))
+            cv.wait(0.5)
+        first = next(l for l in said if l is None or l.startswith("listening "))
+    if first is None:
+        rc = p.wait()
+        if rc == SKIP:
+            raise Skip("%s" % "; ".join(l for l in said if l))
+        check(False, "the RTSP server exited %d: %s %s" % (rc, said, open(log).read()))
+    return p, int(first.split()[1]), said
+
+
+def t_rtsp(a):
+    """RTSP as IP cameras serve it: GStreamer's RTSP server (tests/video/rtsp_server.py, Debian's
+    gir1.2-gst-rtsp-server-1.0) serves an H.264 clip at rtsp://127.0.0.1:PORT/x; `camera
+    --source rtsp://...` reads it over TCP (the server logs the SETUP's Transport:
+    RTP/AVP/TCP), then the server is killed and restarted at the same port: the camera
+    reconnects and frames resume."""
+    pp = make_pingpong_clip(a, "pp.mp4")
+    # 48 s: the stream ends with the file, and each connection starts it anew; each run here
+    # takes well under that (about 8 s and 20 s of wall time in all, less per connection).
+    clip = os.path.join(a.work, "long.mp4")
+    ffmpeg("-stream_loop", "5", "-i", pp, "-c", "copy", clip)
+    srv, port, said = serve_rtsp(a, clip)
+    url = "rtsp://127.0.0.1:%d/x" % port
+    n = 30
+    try:
+        cam = LiveCamera(a, url, n, ["--track"])
+        try:
+            lines = cam.finish()
+        finally:
+            cam.close()
+        err = cam.stderr()
+        check(": rtsp h264 320x240" in err, "the source was not read as RTSP: %s" % err)
+        check(len(lines) == n, "%d JSON lines, wanted %d" % (len(lines), n))
+        frames = [l["frame"] for l in lines]
+        check(frames == sorted(frames) and len(set(frames)) == n, "frames not increasing: %r" % frames)
+        check(all(l["width"] == 320 and l["height"] == 240 and l["reconnects"] == 0 for l in lines),
+              "frame size or reconnects")
+        ids, cats = check_tracks(lines, "rtsp")
+        check(cats >= 0.9 * n and len(ids) == 1, "a cat in %d of %d lines, tracks %r" % (cats, n, sorted(ids)))
+        setups = [s for s in said if s and s.startswith("setup ")]
+        check(setups and all(s.startswith("setup RTP/AVP/TCP") for s in setups),
+              "the camera's SETUP did not ask for TCP: %r" % setups)
+        print("rtsp: %d lines (frames %d..%d), a cat in %d, track %r; %s" % (n, frames[0], frames[-1], cats,
+              sorted(ids), setups))
+
+        # The server killed after 15 lines and restarted at the same port: the camera sees the
+        # stream end and reconnects. Then it is stopped (SIGSTOP: a silent peer, the socket
+        # open): the 5 s timeout must end the read; it is killed and restarted again.
+        n = 50
+        cam = LiveCamera(a, url, n)
+        try:
+            cam.wait(lambda: len(cam.out) >= 15, "15 lines")
+            srv.kill()
+            srv.wait()
+            cam.wait(lambda: cam.count_err("stream lost") >= 1, "'stream lost' on stderr")
+            srv, _, said = serve_rtsp(a, clip, port)
+            cam.wait(lambda: sum(1 for l in cam.out if '"reconnects": 1,' in l) >= 10, "10 lines after reconnect 1")
+            os.kill(srv.pid, signal.SIGSTOP)
+            stopped_at = time.time()
+            cam.wait(lambda: cam.count_err("stream lost") >= 2, "a second 'stream lost' (timeout)", 60)
+            silent_s = time.time() - stopped_at
+            srv.kill()
+            srv.wait()
+            srv, _, said = serve_rtsp(a, clip, port)
+            lines = cam.finish()
+        finally:
+            cam.close()
+        check(len(lines) == n, "%d JSON lines, wanted %d" % (len(lines), n))
+        recs = [l["reconnects"] for l in lines]
+        check(recs == sorted(recs) and recs[0] == 0 and recs[-1] >= 2, "reconnects %r" % recs)
+        lost = [l.strip() for l in cam.err if "stream lost" in l]
+        # A timeout, not the end of the stream: reported no sooner than the 5 s timeout (here
+        # "reading the stream: no answer for 5.0 s" after 10 s: two reads of 5 s), and within the
+        # wait's 60 s, so the capture thread did not hang on the silent socket.
+        check("it ended" not in lost[1] and silent_s >= 4.0, "the silent server: %r after %.1f s" % (lost[1], silent_s))
+        for k in (1, 2):
+            part = [l for l in lines if l["reconnects"] == k]
+            cats = sum(1 for l in part if any(d["name"] == "cat" for d in l["detections"]))
+            check(len(part) >= 10 and cats >= 0.9 * len(part),
+                  "after reconnect %d: %d lines, a cat in %d" % (k, len(part), cats))
+            print("after reconnect %d: %d lines, a cat in %d" % (k, len(part), cats))
+        print("rtsp server killed, restarted, stopped (reported lost after %.1f s: %r), killed, restarted: "
+              "%d lines, reconnects %d at the end; %s" % (silent_s, lost[1], n, recs[-1],
+                                                          [l.strip() for l in cam.err if "reconnect" in l]))
+    finally:
+        srv.kill()
+        srv.wait()
+
+
 TESTS = {"formats": t_formats, "draw": t_draw, "stride": t_stride, "walk": t_walk,
          "damaged": t_damaged, "hostile": t_hostile, "stream": t_stream, "http": t_http,
          "reconnect": t_reconnect, "track": t_track, "track_camera": t_track_camera,
          "track_window": t_track_window, "track_options": t_track_options, "mot_multi": t_mot_multi,
          "resume": t_resume, "hls": t_hls, "stream_track": t_stream_track,
-         "reconnect_growth": t_reconnect_growth}
+         "reconnect_growth": t_reconnect_growth, "rtsp": t_rtsp}
 
 
 def main():
