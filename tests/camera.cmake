@@ -28,9 +28,9 @@ if(BF_CAMERA_AVAILABLE)
   add_executable(camera_stub ${PROJECT_SOURCE_DIR}/apps/cmd_camera.c ${PROJECT_SOURCE_DIR}/apps/args.c
                  ${PROJECT_SOURCE_DIR}/apps/track_opts.c
                  ${BF_CAM_DIR}/stub_backend.c ${BF_CAM_DIR}/stub_main.c)
-  target_include_directories(camera_stub PRIVATE ${PROJECT_SOURCE_DIR}/apps)
+  target_include_directories(camera_stub PRIVATE ${PROJECT_SOURCE_DIR}/apps ${BF_CAM_DIR})
   target_compile_definitions(camera_stub PRIVATE BF_HAVE_CAMERA=1)
-  target_link_libraries(camera_stub PRIVATE bitfalcon_capture)
+  target_link_libraries(camera_stub PRIVATE bitfalcon_capture ${CMAKE_DL_LIBS})
 
   set(BF_CAMERA_TESTS "")
   macro(bf_camera_test name)

@@ -10,19 +10,52 @@
  * the mean brightness of the boxed area, so they change with the picture and
  * the confidence threshold filters them like the real detector's.
  * BF_STUB_DELAY_MS=N makes each run take at least N ms (a slow detector).
+ * BF_STUB_WAIT_FRAMES=K also makes it wait until the stand-in device has
+ * served K more frames since the run began (a count, not a time: at least
+ * K - 1 newer frames then reached the frame slot however loaded the machine
+ * is, so "latest frame wins" must skip at least one; a 60 s deadline).
  */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "camera_app.h"
+#include "fake_v4l2.h"
 
 typedef struct stub {
     float conf;
     int delay_ms;
+    int wait_frames;
+    bf_fake_v4l2_get_counters_fn counters; /* the preloaded shim's, or NULL */
     bf_detection out[3];
 } stub;
+
+static unsigned long frames_served(const stub *s)
+{
+    bf_fake_v4l2_counters c;
+    s->counters(&c);
+    return c.frames_served;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Until the device served k more frames than `since`, or 60 s passed. */
+static void wait_frames(const stub *s, unsigned long since, int k)
+{
+    double deadline = now_s() + 60;
+    while (frames_served(s) < since + (unsigned long)k && now_s() < deadline) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
 
 static const struct {
     int cls;
@@ -35,10 +68,13 @@ static int stub_run(void *ctx, const uint8_t *rgb, int w, int h, size_t stride, 
     (void)why;
     (void)len;
     stub *s = ctx;
+    unsigned long served = s->wait_frames > 0 ? frames_served(s) : 0;
     if (s->delay_ms > 0) {
         struct timespec ts = {s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
+    if (s->wait_frames > 0)
+        wait_frames(s, served, s->wait_frames);
     size_t k = 0;
     for (int i = 0; i < 3; i++) {
         int x0 = (int)(boxes[i].x0 * w), y0 = (int)(boxes[i].y0 * h);
@@ -106,6 +142,14 @@ int cam_backend_open(const cam_detector_options *o, cam_backend *out, char *why,
     s->conf = o->conf;
     const char *d = getenv("BF_STUB_DELAY_MS");
     s->delay_ms = d ? atoi(d) : 0;
+    const char *k = getenv("BF_STUB_WAIT_FRAMES");
+    s->wait_frames = k ? atoi(k) : 0;
+    s->counters = (bf_fake_v4l2_get_counters_fn)dlsym(RTLD_DEFAULT, "bf_fake_v4l2_get_counters");
+    if (s->wait_frames > 0 && !s->counters) {
+        snprintf(why, len, "BF_STUB_WAIT_FRAMES needs the stand-in device (libfake_v4l2.so) preloaded");
+        free(s);
+        return -1;
+    }
     out->ctx = s;
     out->run = stub_run;
     out->set_conf = stub_set_conf;
