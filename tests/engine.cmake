@@ -8,7 +8,7 @@ add_library(bf_engine_testutil STATIC
   ${BF_ENGINE_DIR}/test_util.c ${BF_ENGINE_DIR}/model_builder.c ${BF_ENGINE_DIR}/naive_ref.c)
 target_include_directories(bf_engine_testutil PUBLIC
   ${BF_ENGINE_DIR} ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/kernels)
-target_link_libraries(bf_engine_testutil PUBLIC bitfalcon_static m)
+target_link_libraries(bf_engine_testutil PUBLIC bitfalcon_static bf_test_common m)
 
 # Engine test programs link only the engine (not bitfalcon_io): they decode
 # PNGs with their own static stb_image instance.

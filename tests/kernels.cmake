@@ -11,7 +11,7 @@ set(BF_KERNEL_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
 function(bf_kernel_program name)
   add_executable(${name} ${ARGN})
   target_include_directories(${name} PRIVATE ${BF_KERNEL_TEST_DIR} ${PROJECT_SOURCE_DIR}/kernels)
-  target_link_libraries(${name} PRIVATE bitfalcon_static)
+  target_link_libraries(${name} PRIVATE bitfalcon_static bf_test_common)
 endfunction()
 # The popcount family is a library of its own (bitfalcon_b1, CMakeLists.txt).
 function(bf_kernel_program_b1 name)

@@ -320,8 +320,8 @@ int main(void)
     bf_model_close(m);
     remove(path);
     mb_free(mb);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok\n");

@@ -417,8 +417,8 @@ int main(int argc, char **argv)
     free_images();
     if (rc != 0)
         return rc;
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok\n");

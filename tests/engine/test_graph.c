@@ -293,8 +293,8 @@ int main(void)
     /* a few more seeds at the default size */
     for (int k = 0; k < 6; k++)
         run_case(k % 3, 64, seed + 100 + (uint64_t)k, &r);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok\n");

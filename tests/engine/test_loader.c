@@ -543,7 +543,7 @@ static void flipped_bytes(const uint8_t *good, size_t n, rng *r)
         snprintf(what, sizeof what, "flipped byte %zu", pos);
         expect_fail_mem(what, b, n, BF_ERR_FORMAT, NULL);
         tried++;
-        if (test_failures > 20)
+        if (check_failures > 20)
             break;
     }
     for (size_t pos = n - 4; pos < n; pos++) {
@@ -605,7 +605,7 @@ static void fuzz(const uint8_t *good, size_t n, size_t tables_end, rng *r, int i
             bf_detector_destroy(d);
         }
         bf_model_close(m);
-        if (test_failures > 20)
+        if (check_failures > 20)
             break;
     }
     fprintf(stderr, "fuzz: %d of %d mutated files accepted\n", accepted, iterations);
@@ -641,8 +641,8 @@ int main(int argc, char **argv)
     mb_free(odd);
     free(good);
     mb_free(mb);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok: %zu corrupted-field cases\n",

@@ -173,8 +173,8 @@ int main(void)
     }
     remove(path);
     free(img);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok: each of %ld allocations failed in turn\n", total);

@@ -58,7 +58,7 @@ static void test_rounding(rng *r)
         int32_t sh = rng_int(r, 0, 62);
         CHECK(bf_requant(acc, mult, sh) == naive_clamp8(naive_rshift_round((int64_t)acc * mult, sh)),
               "requant(%d, %d, %d)", acc, mult, sh);
-        if (test_failures > 20)
+        if (check_failures > 20)
             return;
     }
 }
@@ -363,8 +363,8 @@ int main(void)
         test_elementwise(&r, i);
         CHECK_LIMIT();
     }
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok\n");

@@ -269,8 +269,8 @@ int main(void)
     model_cases(0, 96, 2, &r);
     model_cases(1, 64, 3, &r);
     model_cases(1, 128, 4, &r);
-    if (test_failures) {
-        fprintf(stderr, "%d check(s) failed\n", test_failures);
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
         return 1;
     }
     fprintf(stderr, "ok\n");

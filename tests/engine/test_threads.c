@@ -208,5 +208,5 @@ int main(int argc, char **argv)
     bf_model_close(model);
     fprintf(stderr, "%d head outputs checked\n", checked);
     CHECK(checked > 0, "nothing checked");
-    return test_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /*
- * test_util.h - shared helpers of the engine tests: a replicable RNG, FNV-1a,
- * check macros that print where and why, temp files, PNG decoding (a private
- * static stb_image instance), and the ctest skip code.
+ * test_util.h - shared helpers of the engine tests: FNV-1a, temp files, PNG
+ * decoding (a private static stb_image instance) and the ctest skip code; the
+ * checks and the seeded generator come from tests/common.
  */
 #ifndef BF_TEST_UTIL_H
 #define BF_TEST_UTIL_H
@@ -12,32 +12,10 @@
 
 #define TEST_SKIP 77 /* ctest SKIP_RETURN_CODE */
 
-extern int test_failures;
-
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            test_failures++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);              \
-            fprintf(stderr, __VA_ARGS__);                                                         \
-            fputc('\n', stderr);                                                                  \
-        }                                                                                         \
-    } while (0)
-
-/* Fails hard (return 1 from main) when too many checks failed already. */
-#define CHECK_LIMIT() \
-    do { if (test_failures > 50) { fprintf(stderr, "too many failures\n"); return 1; } } while (0)
-
-/* xorshift64* with a printed seed: set BF_TEST_SEED to replay a run. */
-typedef struct rng {
-    uint64_t s;
-} rng;
-uint64_t test_seed(uint64_t fallback);
-void rng_init(rng *r, uint64_t seed);
-uint64_t rng_u64(rng *r);
-/* Uniform in [lo, hi] (inclusive). */
-int rng_int(rng *r, int lo, int hi);
-double rng_unit(rng *r);
+/* The checks (CHECK, CHECK_NEAR, CHECK_LIMIT, check_finish) and the seeded
+ * generator (rng, test_seed) are every test's: tests/common. */
+#include "check.h"
+#include "rng.h"
 
 uint64_t fnv1a64(const void *data, size_t n, uint64_t h);
 #define FNV1A64_INIT 0xcbf29ce484222325ull

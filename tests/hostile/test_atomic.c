@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../apps/check.h"
+#include "check.h"
 #include "files.h"
 
 static int entries(const char *dir)

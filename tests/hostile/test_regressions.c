@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../apps/check.h"
+#include "check.h"
 #include "files.h"
 #include "image.h"
 

@@ -4,7 +4,7 @@
  * an oracle config (the reference).
  *
  *   bf_gemm_case t = bf_gemm_case_default(m, n, k);   // then set lda, ldc, ...
- *   if (!bf_gemm_check(&bf_t2i8_gemm_avx2, &bf_t2i8_gemm_ref, &t, &rng)) fail
+ *   if (!bf_gemm_check(&bf_t2i8_gemm_avx2, &bf_t2i8_gemm_ref, &t, &rg)) fail
  *
  * Contract checks on every case:
  *   - C equals the oracle's, element by element (first difference printed with
@@ -30,33 +30,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "rng.h" /* tests/common: the tests' one seeded generator */
 #include "t2i8-gemm/t2i8-gemm.h"
 
-/* Replicable random numbers (splitmix64). */
-typedef struct bf_rng {
-    uint64_t state;
-} bf_rng;
+/* The run's seed (main sets it from test_seed(), which honours BF_TEST_SEED),
+ * for the failure messages. */
+static uint64_t bf_gemm_test_seed;
 
-static inline uint64_t bf_rng_next(bf_rng *r)
-{
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* uniform in [lo, hi] */
-static inline size_t bf_rng_range(bf_rng *r, size_t lo, size_t hi)
-{
-    return lo + (size_t)(bf_rng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
-/* The seed: BF_TEST_SEED from the environment, else a fixed default. */
-static inline uint64_t bf_test_seed(void)
-{
-    const char *s = getenv("BF_TEST_SEED");
-    return s != NULL && s[0] != '\0' ? strtoull(s, NULL, 0) : 0x5EEDB17FA1C0ull;
-}
 
 /* A buffer whose last byte is followed by an inaccessible page. */
 typedef struct bf_guarded {
@@ -119,9 +99,9 @@ static inline void bf_t2_put(uint8_t *row, size_t k, unsigned code)
 
 /* Fills A (m x k at lda, gaps random) and W (n rows of T2 codes, padding
  * codes random but never within k). */
-static inline void bf_gemm_fill(const bf_gemm_case *t, bf_rng *rng, int8_t *a, uint8_t *w)
+static inline void bf_gemm_fill(const bf_gemm_case *t, rng *rg, int8_t *a, uint8_t *w)
 {
-    const unsigned sparsity = (unsigned)bf_rng_range(rng, 0, 4); /* P(w = 0) = sparsity / 5 */
+    const unsigned sparsity = (unsigned)rng_size(rg, 0, 4); /* P(w = 0) = sparsity / 5 */
     for (size_t i = 0; i < t->m; i++) {
         const size_t row_len = i + 1 < t->m ? t->lda : t->k;
         for (size_t kk = 0; kk < row_len; kk++) {
@@ -129,7 +109,7 @@ static inline void bf_gemm_fill(const bf_gemm_case *t, bf_rng *rng, int8_t *a, u
             if (t->fill == BF_FILL_EXTREME || t->fill == BF_FILL_EXTREME2) {
                 v = (t->fill == BF_FILL_EXTREME2 && (i & 1)) ? 127 : -128;
             } else {
-                const uint64_t r = bf_rng_next(rng);
+                const uint64_t r = rng_u64(rg);
                 v = (r & 7) == 0 ? -128 : (r & 7) == 1 ? 127 : (int8_t)(r >> 8);
             }
             a[i * t->lda + kk] = v;
@@ -140,13 +120,13 @@ static inline void bf_gemm_fill(const bf_gemm_case *t, bf_rng *rng, int8_t *a, u
         for (size_t kk = 0; kk < t->w_row_bytes * 4; kk++) {
             unsigned code;
             if (kk >= t->k) {
-                code = (unsigned)(bf_rng_next(rng) & 3); /* padding: packers must ignore */
+                code = (unsigned)(rng_u64(rg) & 3); /* padding: packers must ignore */
             } else if (t->fill == BF_FILL_EXTREME) {
                 code = 2;
             } else if (t->fill == BF_FILL_EXTREME2) {
                 code = 1;
             } else {
-                const unsigned r = (unsigned)(bf_rng_next(rng) % 10);
+                const unsigned r = (unsigned)(rng_u64(rg) % 10);
                 code = r < 2 * sparsity ? 0 : (r & 1) ? 1 : 2;
             }
             bf_t2_put(row, kk, code);
@@ -182,7 +162,7 @@ static inline void bf_gemm_catch_faults(void)
 
 /* Runs `cfg` and `oracle` on the case; returns true when identical. */
 static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
-                                 const bf_gemm_case *t, bf_rng *rng)
+                                 const bf_gemm_case *t, rng *rg)
 {
     if (t->m < 1 || t->n < 1 || t->k < 1 || t->lda < t->k || t->ldc < t->n || t->w_row_bytes < (t->k + 3) / 4) {
         fprintf(stderr, "tester bug: invalid case m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu\n", t->m, t->n,
@@ -195,15 +175,15 @@ static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_g
     bool ok = true;
     bf_gemm_catch_faults();
     for (int it = 0; it < t->iterations && ok; it++) {
-        const uint64_t case_state = rng->state;
+        const uint64_t case_state = rg->s;
         snprintf(bf_gemm_current, sizeof bf_gemm_current,
                  "%s: m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu fill=%d (BF_TEST_SEED=0x%" PRIx64
                  ", case rng state 0x%" PRIx64 ")\n",
-                 cfg->isa, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, t->fill, bf_test_seed(), case_state);
+                 cfg->isa, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, t->fill, bf_gemm_test_seed, case_state);
         bf_guarded ga = {0}, gw = {0}, gp = {0}, gq = {0}, gc = {0};
         int8_t *a = bf_guarded_alloc(&ga, a_size);
         uint8_t *w = bf_guarded_alloc(&gw, w_size);
-        bf_gemm_fill(t, rng, a, w);
+        bf_gemm_fill(t, rg, a, w);
         const size_t ps = cfg->packed_size(t->n, t->k), qs = oracle->packed_size(t->n, t->k);
         void *packed = bf_guarded_alloc(&gp, ps ? ps : 1);
         void *packed_ref = bf_guarded_alloc(&gq, qs ? qs : 1);
@@ -231,7 +211,7 @@ static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_g
                             "(BF_TEST_SEED=0x%" PRIx64 ", case rng state 0x%" PRIx64 "): C[%zu][%zu] = %" PRId32
                             ", expected %" PRId32 "%s\n",
                             cfg->isa, oracle->isa, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, t->fill,
-                            bf_test_seed(), case_state, i, j, c[at], want,
+                            bf_gemm_test_seed, case_state, i, j, c[at], want,
                             j < t->n ? "" : " (written outside M x N)");
                     ok = false;
                 }
@@ -249,14 +229,14 @@ static inline bool bf_gemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_g
 /* The sweep every GEMM path runs (tile ==, <, >, multiples; K tails; strides;
  * extremes; the network's shapes; random shapes). `tile_m` is the path's row
  * tile. Returns the number of failing cases. */
-static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle, bf_rng *rng,
+static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle, rng *rg,
                                 bool quick)
 {
     int failures = 0, cases = 0;
 #define BF_RUN(tc)                                                                                                    \
     do {                                                                                                              \
         cases++;                                                                                                      \
-        if (!bf_gemm_check(cfg, oracle, &(tc), rng) && ++failures >= 10)                                              \
+        if (!bf_gemm_check(cfg, oracle, &(tc), rg) && ++failures >= 10)                                              \
             goto done;                                                                                                \
     } while (0)
     const size_t mr = cfg->mr ? cfg->mr : 1;
@@ -345,14 +325,14 @@ static inline int bf_gemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_ge
     /* random shapes, some with strides */
     const int n_random = quick ? 40 : 250;
     for (int r = 0; r < n_random; r++) {
-        const size_t m = bf_rng_range(rng, 1, 3 * mr + 5);
-        const size_t n = bf_rng_range(rng, 1, (r & 3) == 0 ? 300 : 90);
-        const size_t k = bf_rng_range(rng, 1, (r & 7) == 0 ? 3000 : 400);
+        const size_t m = rng_size(rg, 1, 3 * mr + 5);
+        const size_t n = rng_size(rg, 1, (r & 3) == 0 ? 300 : 90);
+        const size_t k = rng_size(rg, 1, (r & 7) == 0 ? 3000 : 400);
         bf_gemm_case t = bf_gemm_case_default(m, n, k);
         if (r & 1) {
-            t.lda = k + bf_rng_range(rng, 0, 80);
-            t.ldc = n + bf_rng_range(rng, 0, 20);
-            t.w_row_bytes = (k + 3) / 4 + bf_rng_range(rng, 0, 40);
+            t.lda = k + rng_size(rg, 0, 80);
+            t.ldc = n + rng_size(rg, 0, 20);
+            t.w_row_bytes = (k + 3) / 4 + rng_size(rg, 0, 40);
         }
         BF_RUN(t);
     }
@@ -404,7 +384,7 @@ static inline void bf_terms_digits(int q, int nterms, unsigned *codes)
 }
 
 static inline bool bf_gemm_check_terms(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
-                                       const bf_gemm_case *t, int nterms, int fold, size_t plane_gap, bf_rng *rng)
+                                       const bf_gemm_case *t, int nterms, int fold, size_t plane_gap, rng *rg)
 {
     if (t->m < 1 || t->n < 1 || t->k < 1 || t->lda < t->k || t->ldc < t->n || t->w_row_bytes < (t->k + 3) / 4 ||
         nterms < 1 || nterms > BF_T2I8_MAX_TERMS) {
@@ -421,12 +401,12 @@ static inline bool bf_gemm_check_terms(const bf_t2i8_gemm_config *cfg, const bf_
     const size_t w_size = (size_t)(nterms - 1) * plane_stride + t->n * t->w_row_bytes;
     const size_t c_elems = (t->m - 1) * t->ldc + t->n;
     bf_gemm_catch_faults();
-    const uint64_t case_state = rng->state;
+    const uint64_t case_state = rg->s;
     snprintf(bf_gemm_current, sizeof bf_gemm_current,
              "%s: %d terms in %d GEMM(s) (fold %d): m=%zu n=%zu k=%zu lda=%zu ldc=%zu w_row_bytes=%zu plane_gap=%zu "
              "fill=%d (BF_TEST_SEED=0x%" PRIx64 ", case rng state 0x%" PRIx64 ")\n",
              cfg->isa, nterms, parts, fold, t->m, t->n, t->k, t->lda, t->ldc, t->w_row_bytes, plane_gap, t->fill,
-             bf_test_seed(), case_state);
+             bf_gemm_test_seed, case_state);
     bf_guarded ga = {0}, gw = {0}, gp = {0}, gc = {0};
     int8_t *a = bf_guarded_alloc(&ga, a_size);
     uint8_t *w = bf_guarded_alloc(&gw, w_size);
@@ -442,7 +422,7 @@ static inline bool bf_gemm_check_terms(const bf_t2i8_gemm_config *cfg, const bf_
     for (size_t i = 0; i < t->m; i++) {
         const size_t row_len = i + 1 < t->m ? t->lda : t->k;
         for (size_t kk = 0; kk < row_len; kk++) {
-            const uint64_t r = bf_rng_next(rng);
+            const uint64_t r = rng_u64(rg);
             int8_t v;
             switch (t->fill) {
             case BF_TFILL_NEG: v = -128; break;
@@ -456,11 +436,11 @@ static inline bool bf_gemm_check_terms(const bf_t2i8_gemm_config *cfg, const bf_
     /* q and its planes; the padding codes (k >= K, any of the four) and the
      * bytes between rows and planes stay random */
     for (size_t i = 0; i < w_size; i++)
-        w[i] = (uint8_t)bf_rng_next(rng);
-    const unsigned sparsity = (unsigned)bf_rng_range(rng, 0, 4);
+        w[i] = (uint8_t)rng_u64(rg);
+    const unsigned sparsity = (unsigned)rng_size(rg, 0, 4);
     for (size_t j = 0; j < t->n; j++)
         for (size_t kk = 0; kk < t->k; kk++) {
-            const uint64_t r = bf_rng_next(rng);
+            const uint64_t r = rng_u64(rg);
             int v;
             switch (t->fill) {
             case BF_TFILL_NEG: v = -levels; break;
@@ -568,7 +548,7 @@ static inline bool bf_gemm_check_terms(const bf_t2i8_gemm_config *cfg, const bf_
  * network's shapes and random ones; each at the path's full fold, random
  * cases at a random smaller fold too. Returns the number of failing cases. */
 static inline int bf_gemm_sweep_terms(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle,
-                                      bf_rng *rng, bool quick)
+                                      rng *rg, bool quick)
 {
     int failures = 0, cases = 0;
     const size_t mr = cfg->mr ? cfg->mr : 1;
@@ -576,7 +556,7 @@ static inline int bf_gemm_sweep_terms(const bf_t2i8_gemm_config *cfg, const bf_t
 #define BF_RUN_T(tc, nt, fold, gap)                                                                                   \
     do {                                                                                                              \
         cases++;                                                                                                      \
-        if (!bf_gemm_check_terms(cfg, oracle, &(tc), (nt), (fold), (gap), rng) && ++failures >= 10)                   \
+        if (!bf_gemm_check_terms(cfg, oracle, &(tc), (nt), (fold), (gap), rg) && ++failures >= 10)                   \
             goto done;                                                                                                \
     } while (0)
     static const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 63, 64, 65, 79, 80, 81,
@@ -631,19 +611,19 @@ static inline int bf_gemm_sweep_terms(const bf_t2i8_gemm_config *cfg, const bf_t
         /* random shapes, strides and gaps, any fill; half at a random fold */
         const int n_random = quick ? 12 : 50;
         for (int r = 0; r < n_random; r++) {
-            const size_t m = bf_rng_range(rng, 1, 3 * mr + 5);
-            const size_t n = bf_rng_range(rng, 1, (r & 3) == 0 ? 200 : 90);
-            const size_t k = bf_rng_range(rng, 1, (r & 7) == 0 ? 3000 : 400);
+            const size_t m = rng_size(rg, 1, 3 * mr + 5);
+            const size_t n = rng_size(rg, 1, (r & 3) == 0 ? 200 : 90);
+            const size_t k = rng_size(rg, 1, (r & 7) == 0 ? 3000 : 400);
             bf_gemm_case t = bf_gemm_case_default(m, n, k);
-            t.fill = (r & 7) == 5 ? (int)bf_rng_range(rng, 1, BF_TFILL_COUNT - 1) : BF_TFILL_RANDOM;
+            t.fill = (r & 7) == 5 ? (int)rng_size(rg, 1, BF_TFILL_COUNT - 1) : BF_TFILL_RANDOM;
             size_t gap = 0;
             if (r & 1) {
-                t.lda = k + bf_rng_range(rng, 0, 80);
-                t.ldc = n + bf_rng_range(rng, 0, 20);
-                t.w_row_bytes = (k + 3) / 4 + bf_rng_range(rng, 0, 40);
-                gap = bf_rng_range(rng, 0, 100);
+                t.lda = k + rng_size(rg, 0, 80);
+                t.ldc = n + rng_size(rg, 0, 20);
+                t.w_row_bytes = (k + 3) / 4 + rng_size(rg, 0, 40);
+                gap = rng_size(rg, 0, 100);
             }
-            const int fold = (r & 2) ? (int)bf_rng_range(rng, 1, (size_t)fold_max) : fold_max;
+            const int fold = (r & 2) ? (int)rng_size(rg, 1, (size_t)fold_max) : fold_max;
             BF_RUN_T(t, nt, fold, gap);
         }
     }

@@ -16,21 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cpu.h"
 #include "b1-gemm/b1-gemm.h"
 #include "dispatch.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (!(cond)) {                                                                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fprintf(stderr, "\n");                                                                                    \
-            failures++;                                                                                               \
-        }                                                                                                             \
-    } while (0)
 
 typedef struct entry {
     const char *name;
@@ -137,7 +126,7 @@ static int contract(void)
         CHECK(c->max_terms >= 1 && c->max_terms <= BF_T2I8_MAX_TERMS && (c->max_terms == 1 || c->pack_terms),
               "config %s: max_terms %d without pack_terms", ladder[i].name, c->max_terms);
     }
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)

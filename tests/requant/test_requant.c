@@ -134,7 +134,7 @@ static void check_path(const bf_i32_requant_config *cfg, rng *r)
             cfg->bias_add(rows, n, acc2, ld_acc, bias);
             CHECK(memcmp(acc2, acc3, sizeof acc2) == 0, "%s bias_add: rows %zu n %zu ld %zu", cfg->isa, rows, n,
                   ld_acc);
-            if (test_failures > 20)
+            if (check_failures > 20)
                 return;
         }
     /* lut8: rows of int8 through the table, strided, n across the 64-byte vector */
@@ -213,5 +213,5 @@ int main(void)
     }
     CHECK(bf_i32_requant_by_name("nope") == NULL, "unknown name");
     CHECK(ran >= 1, "no path ran");
-    return test_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

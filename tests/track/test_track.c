@@ -10,21 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "assign.h"
 #include "bytetrack.h"
 #include "kalman.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static int close_to(double got, double want, double rel)
 {
@@ -352,10 +341,5 @@ int main(int argc, char **argv)
         test_assign();
     if (!strcmp(what, "tracker") || !strcmp(what, "all"))
         test_tracker();
-    if (failures) {
-        fprintf(stderr, "%d failures\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return check_finish("test_track");
 }
