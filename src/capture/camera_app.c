@@ -525,7 +525,11 @@ static int final_screenshot(app *a, view *v, const cam_source_stats *cs, const c
         return 1;
     }
     format_status(a, status, sizeof status, cs, ws);
-    const char *banner = cs->state == CAM_STATE_DISCONNECTED ? DISCONNECTED_BANNER : NULL;
+    /* The capture thread may have stopped before these stats were read (a slow
+     * detection delays the join above): what counts is the state it stopped in. */
+    int gone = cs->state == CAM_STATE_DISCONNECTED ||
+               (cs->state == CAM_STATE_STOPPED && cs->gone_when_stopped);
+    const char *banner = gone ? DISCONNECTED_BANNER : NULL;
     if (compose(a, &v->shown, &v->frame, &v->dets, v->ids) != 0 ||
         cam_window_show(v->win, v->shown.pixels, v->shown.width, v->shown.height, status, banner,
                         a->cfg->screenshot, why, sizeof why) != 0) {

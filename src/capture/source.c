@@ -71,6 +71,8 @@ static void describe_open(cam_source *s, int reconnect)
 static void set_state(cam_source *s, cam_state st)
 {
     pthread_mutex_lock(&s->mu);
+    if (st == CAM_STATE_STOPPED && s->stats.state != CAM_STATE_STOPPED)
+        s->stats.gone_when_stopped = s->stats.state == CAM_STATE_DISCONNECTED;
     s->stats.state = st;
     if (st == CAM_STATE_STREAMING && s->dev)
         s->stats.format = *cam_get_format(s->dev);

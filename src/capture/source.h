@@ -82,6 +82,7 @@ typedef struct cam_source_stats {
     double fps;           /* frames per second over the last second or so */
     double convert_ms_avg; /* mean time to turn a dequeued frame into RGB (decode) */
     cam_state state;
+    int gone_when_stopped; /* STOPPED: the device was gone (DISCONNECTED) then */
     cam_format format;    /* of the current (or last) connection */
 } cam_source_stats;
 

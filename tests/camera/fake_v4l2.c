@@ -180,6 +180,8 @@ static struct {
     unsigned long vanish_after;
     long vanish_ms;
     int vanish_repeat;
+    char vanish_file[PATH_MAX];
+    int vanished_by_file;
     unsigned max_buffers;
     int no_streaming;
     char dump[PATH_MAX];
@@ -328,6 +330,8 @@ static void load_config(void)
     S.vanish_after = (unsigned long)env_long("BF_FAKE_V4L2_VANISH_AFTER", 0);
     S.vanish_ms = env_long("BF_FAKE_V4L2_VANISH_MS", 1000);
     S.vanish_repeat = env_long("BF_FAKE_V4L2_VANISH_REPEAT", 0) != 0;
+    const char *vf = getenv("BF_FAKE_V4L2_VANISH_FILE");
+    snprintf(S.vanish_file, sizeof S.vanish_file, "%s", vf ? vf : "");
     S.max_buffers = (unsigned)env_long("BF_FAKE_V4L2_MAX_BUFFERS", 8);
     if (S.max_buffers > MAX_BUFFERS)
         S.max_buffers = MAX_BUFFERS;
@@ -761,8 +765,11 @@ static void serve_frame(fake_fd *f, fake_buffer *b, unsigned index, double now)
     S.next_due += iv;
     if (S.next_due < now)
         S.next_due = now; /* a slow reader gets no burst of stale frames */
-    if (S.vanish_after && (S.vanish_repeat ? S.count.frames_served % S.vanish_after == 0
-                                           : S.count.frames_served == S.vanish_after)) {
+    int by_file = S.vanish_file[0] && !S.vanished_by_file && access(S.vanish_file, F_OK) == 0;
+    if (by_file)
+        S.vanished_by_file = 1;
+    if (by_file || (S.vanish_after && (S.vanish_repeat ? S.count.frames_served % S.vanish_after == 0
+                                                       : S.count.frames_served == S.vanish_after))) {
         S.gone = 1;
         S.gone_since = now;
         S.gen++;

@@ -27,6 +27,11 @@
  *                                fds get ENODEV / POLLERR|POLLHUP, opening gives ENOENT
  *   BF_FAKE_V4L2_VANISH_MS=T     ... for T ms (1000), then it can be opened again
  *   BF_FAKE_V4L2_VANISH_REPEAT=1 vanish again every K frames
+ *   BF_FAKE_V4L2_VANISH_FILE=F   the device vanishes (once, for VANISH_MS) after the first
+ *                                frame served once file F exists: a test makes it vanish
+ *                                when it has seen what it needs (a count of output lines),
+ *                                not after a number of frames that a loaded machine may
+ *                                serve before the program has used any
  *   BF_FAKE_V4L2_RETURN_SIZES    after vanishing, come back offering only these sizes
  *   BF_FAKE_V4L2_MAX_BUFFERS=n   REQBUFS grants at most n buffers (8)
  *   BF_FAKE_V4L2_NO_STREAMING=1  QUERYCAP without V4L2_CAP_STREAMING
