@@ -17,15 +17,21 @@ def main() -> int:
     from bitfalcon.nn import BitConv2d
     from bitfalcon.yolo import YOLOv8Bit
 
-    torch.manual_seed(0)
     start = {"model.0": 2, "model.1": 2, "model.2.cv1": 3, "model.22.cv3.0.2": 2}
-    m = YOLOv8Bit(nc=80, terms=start)
-    convs = {n: c for n, c in m.named_modules() if isinstance(c, BitConv2d)}
-    for c in convs.values():
-        c.init_scale()
-        c.learn_scale = True
-    m.set_quant(True, False)
-    m.eval()
+
+    def random_student():
+        """The same random student every call: learned scales, ternary weights on."""
+        torch.manual_seed(0)
+        model = YOLOv8Bit(nc=80, terms=start)
+        layers = {n: c for n, c in model.named_modules() if isinstance(c, BitConv2d)}
+        for c in layers.values():
+            c.init_scale()
+            c.learn_scale = True
+        model.set_quant(True, False)
+        model.eval()
+        return model, layers
+
+    m, convs = random_student()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         before = m(x)
@@ -48,14 +54,7 @@ def main() -> int:
     assert torch.equal(c2.w_scale.detach(), want), "model.2.cv1 (3 -> 2) was not re-initialised"
 
     # the outputs: the same random model again, only the raises applied
-    torch.manual_seed(0)
-    m3 = YOLOv8Bit(nc=80, terms=start)
-    c3 = {n: c for n, c in m3.named_modules() if isinstance(c, BitConv2d)}
-    for c in c3.values():
-        c.init_scale()
-        c.learn_scale = True
-    m3.set_quant(True, False)
-    m3.eval()
+    m3, _ = random_student()
     with torch.no_grad():
         again = m3(x)
     for (b0, c0), (b1, c1) in zip(before, again):               # the same seed: the same model
