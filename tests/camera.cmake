@@ -22,7 +22,7 @@ if(BF_CAMERA_AVAILABLE)
   # --- src/capture driven directly ---------------------------------------------
   add_executable(test_capture ${BF_CAM_DIR}/test_capture.c)
   target_include_directories(test_capture PRIVATE ${BF_CAM_DIR})
-  target_link_libraries(test_capture PRIVATE bitfalcon_capture ${CMAKE_DL_LIBS})
+  target_link_libraries(test_capture PRIVATE bitfalcon_capture bf_test_common ${CMAKE_DL_LIBS})
 
   # --- the camera command with a stand-in detector (no engine or model needed) --
   add_executable(camera_stub ${PROJECT_SOURCE_DIR}/apps/cmd_camera.c ${PROJECT_SOURCE_DIR}/apps/args.c

@@ -24,6 +24,7 @@
 #include <turbojpeg.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "convert.h"
 #include "fake_v4l2.h"
 #include "frame_slot.h"
@@ -31,18 +32,6 @@
 #include "v4l2_capture.h"
 
 #define DEV "/dev/video-bitfalcon-test"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static bf_fake_v4l2_get_counters_fn shim_counters;
 
@@ -385,7 +374,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "convert") == 0) {
         test_convert();
-        return failures ? 1 : 0;
+        return check_failures ? 1 : 0;
     }
     shim_counters = (bf_fake_v4l2_get_counters_fn)dlsym(RTLD_DEFAULT, "bf_fake_v4l2_get_counters");
     if (!shim_counters) {
@@ -407,7 +396,7 @@ int main(int argc, char **argv)
         return 2;
     }
     (void)sleep_ms;
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    if (check_failures)
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
+    return check_failures ? 1 : 0;
 }
