@@ -31,6 +31,9 @@ if(BF_PYTHON)
   # The oscillation freezer (tools/bitfalcon/train_osc.py) on one layer driven by hand (torch only).
   add_test(NAME tools.train_osc COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_train_osc.py)
   set_tests_properties(tools.train_osc PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
+  # tools/teacher_labels.py: teacher detections -> YOLO pseudo-labels (normalised, clipped, EXIF).
+  add_test(NAME tools.teacher_labels COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_teacher_labels.py)
+  set_tests_properties(tools.teacher_labels PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
   # retarget_terms: raising a trained layer's k keeps its integer weights (3^dk q) and outputs.
   add_test(NAME tools.retarget_terms COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_retarget.py)
   set_tests_properties(tools.retarget_terms PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
