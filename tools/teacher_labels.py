@@ -23,7 +23,6 @@ import sys
 from collections import defaultdict
 from typing import Dict, List
 
-import _common  # noqa: F401
 
 
 def yolo_lines(dets: List[dict], width: int, height: int, min_score: float) -> List[str]:
