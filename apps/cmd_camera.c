@@ -1,7 +1,7 @@
 /*
  * cmd_camera.c - `bitfalcon camera`: live detection on a V4L2 camera.
  *
- * Parses the command line and hands over to src/capture/camera_app.c (the
+ * Parses the command line and hands over to apps/camera_app.c (the
  * capture, detection and window threads). The detector comes from
  * cam_backend_open (apps/cmd_camera_engine.c).
  */

@@ -26,7 +26,7 @@ if(BF_CAMERA_AVAILABLE)
 
   # --- the camera command with a stand-in detector (no engine or model needed) --
   add_executable(camera_stub ${PROJECT_SOURCE_DIR}/apps/cmd_camera.c ${PROJECT_SOURCE_DIR}/apps/args.c
-                 ${PROJECT_SOURCE_DIR}/apps/track_opts.c
+                 ${PROJECT_SOURCE_DIR}/apps/track_opts.c ${PROJECT_SOURCE_DIR}/apps/camera_app.c
                  ${BF_CAM_DIR}/stub_backend.c ${BF_CAM_DIR}/stub_main.c)
   target_include_directories(camera_stub PRIVATE ${PROJECT_SOURCE_DIR}/apps ${BF_CAM_DIR})
   target_compile_definitions(camera_stub PRIVATE BF_HAVE_CAMERA=1)

@@ -45,7 +45,7 @@ int cam_window_show(cam_window *win, const uint8_t *rgb, int w, int h, const cha
                     const char *banner, const char *screenshot_bmp, char *why, size_t why_len);
 
 /* Queues a key press as if typed ("q", "esc", "space", "s", "+", "-"): the
- * tests drive the keys this way (BF_CAMERA_KEYS, camera_app.c). 0 or -1. */
+ * tests drive the keys this way (BF_CAMERA_KEYS, apps/camera_app.c). 0 or -1. */
 int cam_window_push_key(cam_window *win, const char *name);
 
 /* The output size of the window in pixels. */

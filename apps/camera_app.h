@@ -13,8 +13,8 @@
  * waits). SIGINT and SIGTERM set a flag (sigaction); every thread notices it
  * within ~100 ms, threads are joined and everything is freed before return.
  */
-#ifndef BF_CAPTURE_CAMERA_APP_H
-#define BF_CAPTURE_CAMERA_APP_H
+#ifndef BF_APPS_CAMERA_APP_H
+#define BF_APPS_CAMERA_APP_H
 
 #include <stdint.h>
 
@@ -52,9 +52,10 @@ typedef struct cam_detector_options {
     const char *classes; /* --classes: ids or names, comma-separated; NULL = all */
 } cam_detector_options;
 
-/* Opens the detector behind the camera loop. Not defined in src/capture: the
- * program links the BitFalcon engine's version (apps/cmd_camera_engine.c),
- * the camera tests may link a stand-in instead. 0, or -1 with a reason. */
+/* Opens the detector behind the camera loop: the program links the BitFalcon
+ * engine's version (apps/cmd_camera_engine.c), the camera tests a stand-in
+ * (tests/camera/stub_backend.c); cam_app_run takes whichever was opened.
+ * 0, or -1 with a reason. */
 int cam_backend_open(const cam_detector_options *opt, cam_backend *out, char *why, size_t why_len);
 
 /* Runs until q/Esc/window closed, SIGINT/SIGTERM or max_frames. The backend
@@ -62,4 +63,4 @@ int cam_backend_open(const cam_detector_options *opt, cam_backend *out, char *wh
  * or a fatal error happened (reported on stderr). */
 int cam_app_run(const cam_app_config *cfg, const cam_backend *backend);
 
-#endif /* BF_CAPTURE_CAMERA_APP_H */
+#endif /* BF_APPS_CAMERA_APP_H */

@@ -1,6 +1,11 @@
 /*
- * camera_app.c - the live camera loop (see camera_app.h).
+ * camera_app.c - the live camera loop (see camera_app.h): application logic
+ * of `bitfalcon camera` (keys, recording, JSON lines, the summary) over the
+ * capture, window and detection-thread modules of src/capture. Built only
+ * with the camera (BF_HAVE_CAMERA: SDL2 and libv4l2 found).
  */
+#ifdef BF_HAVE_CAMERA
+
 #include "camera_app.h"
 
 #include <errno.h>
@@ -779,3 +784,7 @@ int cam_app_run(const cam_app_config *cfg, const cam_backend *backend)
     free_app(a);
     return rc;
 }
+
+#else
+typedef int bf_camera_app_unused; /* ISO C: a translation unit is not empty */
+#endif /* BF_HAVE_CAMERA */
