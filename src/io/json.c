@@ -291,6 +291,14 @@ static int parse_string(parser *p, char **out, size_t *out_len)
     return -1;
 }
 
+/* The end of the run of decimal digits at i (i itself when there is none). */
+static size_t skip_digits(const parser *p, size_t i)
+{
+    while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
+        i++;
+    return i;
+}
+
 static int parse_number(parser *p, bfio_json *out)
 {
     /* Check the JSON grammar first: strtod alone accepts hex, inf, nan, "+1", ".5". */
@@ -300,31 +308,27 @@ static int parse_number(parser *p, bfio_json *out)
     if (i < p->n && p->s[i] == '0') {
         i++;
     } else if (i < p->n && p->s[i] >= '1' && p->s[i] <= '9') {
-        while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
+        i = skip_digits(p, i);
     } else {
         fail_at(p, start, "invalid number");
         return -1;
     }
     if (i < p->n && p->s[i] == '.') {
-        i++;
-        if (!(i < p->n && p->s[i] >= '0' && p->s[i] <= '9')) {
+        const size_t first = i + 1; /* a fraction needs a digit */
+        if ((i = skip_digits(p, first)) == first) {
             fail_at(p, start, "invalid number");
             return -1;
         }
-        while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
     }
     if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
         i++;
         if (i < p->n && (p->s[i] == '+' || p->s[i] == '-'))
             i++;
-        if (!(i < p->n && p->s[i] >= '0' && p->s[i] <= '9')) {
+        const size_t first = i; /* so does an exponent */
+        if ((i = skip_digits(p, first)) == first) {
             fail_at(p, start, "invalid number");
             return -1;
         }
-        while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
     }
     /* Copy the token: the text need not be NUL-terminated after it. */
     char buf[64];
