@@ -859,6 +859,14 @@ def check_tracks(lines, what):
     return ids, cats
 
 
+def check_line_frames(lines, n):
+    """n JSON lines whose frame numbers strictly increase; returns the frame numbers."""
+    check(len(lines) == n, "%d JSON lines, wanted %d" % (len(lines), n))
+    frames = [l["frame"] for l in lines]
+    check(frames == sorted(frames) and len(set(frames)) == n, "frames not increasing: %r" % frames)
+    return frames
+
+
 def t_stream_track(a):
     """The issue's acceptance line: `camera --source tcp://127.0.0.1:PORT --headless --frames 100
     --track` prints 100 JSON lines with track IDs; the same through a stream that dies and
@@ -875,9 +883,7 @@ def t_stream_track(a):
         cam.close()
         srv.kill()
         srv.wait()
-    check(len(lines) == n, "%d JSON lines, wanted %d" % (len(lines), n))
-    frames = [l["frame"] for l in lines]
-    check(frames == sorted(frames) and len(set(frames)) == n, "frames not increasing: %r" % frames)
+    frames = check_line_frames(lines, n)
     check(all(l["reconnects"] == 0 for l in lines), "a reconnect on a steady stream")
     ids, cats = check_tracks(lines, "steady")
     tracked = sum(1 for l in lines if any(d["name"] == "cat" and d["track"] is not None for d in l["detections"]))
@@ -901,9 +907,7 @@ def t_stream_track(a):
         cam.close()
         srv.kill()
         srv.wait()
-    check(len(lines) == n, "%d JSON lines, wanted %d" % (len(lines), n))
-    frames = [l["frame"] for l in lines]
-    check(frames == sorted(frames) and len(set(frames)) == n, "frames not increasing: %r" % frames)
+    frames = check_line_frames(lines, n)
     recs = [l["reconnects"] for l in lines]
     check(recs == sorted(recs) and recs[0] == 0 and recs[-1] >= 1, "reconnects %r" % recs)
     before = [l for l in lines if l["reconnects"] == 0]
