@@ -43,6 +43,21 @@ static double logit_floor_of(float conf)
     return -INFINITY;
 }
 
+/* The box of cell (gx, gy) of head hd, in input pixels, into o: the four DFL
+ * distances from the cell centre, times the head's stride. */
+static void cell_box(const bf_head *hd, size_t cell, int gx, int gy, int reg_max, bf_candidate *o)
+{
+    const int32_t *bq = hd->box + cell * 4 * (size_t)reg_max;
+    float d[4];
+    for (int side = 0; side < 4; side++)
+        d[side] = dfl_side(bq + (size_t)side * (size_t)reg_max, hd->box_dq + side * reg_max, reg_max);
+    const float ax = (float)gx + 0.5f, ay = (float)gy + 0.5f, s = (float)hd->stride;
+    o->x0 = (ax - d[0]) * s;
+    o->y0 = (ay - d[1]) * s;
+    o->x1 = (ax + d[2]) * s;
+    o->y1 = (ay + d[3]) * s;
+}
+
 size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
                        bf_candidate *out, size_t cap)
 {
@@ -51,7 +66,6 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
     uint32_t cell_id = 0;
     for (int hi = 0; hi < n_heads; hi++) {
         const bf_head *hd = &heads[hi];
-        const size_t box_c = 4 * (size_t)reg_max;
         for (int gy = 0; gy < hd->h; gy++) {
             for (int gx = 0; gx < hd->w; gx++, cell_id++) {
                 const size_t cell = (size_t)gy * (size_t)hd->w + (size_t)gx;
@@ -70,16 +84,8 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
                 float score = (float)sigmoid(best_logit);
                 if (!(score >= conf) || n >= cap)
                     continue;
-                const int32_t *bq = hd->box + cell * box_c;
-                float d[4];
-                for (int side = 0; side < 4; side++)
-                    d[side] = dfl_side(bq + (size_t)side * (size_t)reg_max, hd->box_dq + side * reg_max, reg_max);
-                const float ax = (float)gx + 0.5f, ay = (float)gy + 0.5f, s = (float)hd->stride;
                 bf_candidate *o = &out[n++];
-                o->x0 = (ax - d[0]) * s;
-                o->y0 = (ay - d[1]) * s;
-                o->x1 = (ax + d[2]) * s;
-                o->y1 = (ay + d[3]) * s;
+                cell_box(hd, cell, gx, gy, reg_max, o);
                 o->score = score;
                 o->class_id = best;
                 o->cell = cell_id;
@@ -136,13 +142,12 @@ size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes,
     uint32_t cell_id = 0;
     for (int hi = 0; hi < n_heads; hi++) {
         const bf_head *hd = &heads[hi];
-        const size_t box_c = 4 * (size_t)reg_max;
         for (int gy = 0; gy < hd->h; gy++) {
             for (int gx = 0; gx < hd->w; gx++, cell_id++) {
                 const size_t cell = (size_t)gy * (size_t)hd->w + (size_t)gx;
                 const int32_t *cq = hd->cls + cell * (size_t)num_classes;
+                bf_candidate box; /* decoded once, for the first class that needs it */
                 int decoded = 0;
-                float d[4] = {0, 0, 0, 0};
                 for (int c = 0; c < num_classes; c++) {
                     double l = (double)cq[c] * hd->cls_dq[c];
                     if (l < logit_floor)
@@ -157,17 +162,13 @@ size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes,
                     if (n == cap && !worse(&out[0], &cand))
                         continue; /* not better than the worst kept */
                     if (!decoded) {
-                        const int32_t *bq = hd->box + cell * box_c;
-                        for (int side = 0; side < 4; side++)
-                            d[side] = dfl_side(bq + (size_t)side * (size_t)reg_max, hd->box_dq + side * reg_max,
-                                               reg_max);
+                        cell_box(hd, cell, gx, gy, reg_max, &box);
                         decoded = 1;
                     }
-                    const float ax = (float)gx + 0.5f, ay = (float)gy + 0.5f, s = (float)hd->stride;
-                    cand.x0 = (ax - d[0]) * s;
-                    cand.y0 = (ay - d[1]) * s;
-                    cand.x1 = (ax + d[2]) * s;
-                    cand.y1 = (ay + d[3]) * s;
+                    cand.x0 = box.x0;
+                    cand.y0 = box.y0;
+                    cand.x1 = box.x1;
+                    cand.y1 = box.y1;
                     if (n < cap) {
                         out[n] = cand;
                         heap_up(out, n++);
