@@ -2,8 +2,6 @@
  * that are not the detector's: the CPU as the dispatch sees it, the kernel
  * paths of this build, layer op names and the int8 peak loop. The detector's
  * own (stages, layers, timing) are in detector.c. */
-#include <string.h>
-
 #include "bitfalcon_profile.h"
 #include "common.h"
 #include "cpu.h"

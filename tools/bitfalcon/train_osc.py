@@ -59,14 +59,8 @@ class OscillationFreezer:
 
     @staticmethod
     def _ints(m: BitConv2d) -> torch.Tensor:
-        with torch.no_grad():
-            alpha = m.w_scale.detach().clamp_min(1e-8) if m.learn_scale else m._grid_scale()
-            return torch.clamp(round_half_up(m.weight.detach() / alpha.view(-1, 1, 1, 1)),
-                               -m.levels, m.levels).to(torch.int8)
-
-    @staticmethod
-    def _alpha(m: BitConv2d) -> torch.Tensor:
-        return (m.w_scale.detach().clamp_min(1e-8) if m.learn_scale else m._grid_scale()).view(-1, 1, 1, 1)
+        """The layer's integer weights, int8 (|q| <= L <= 121 for k <= 5)."""
+        return m.int_weights()[0].to(torch.int8)
 
     @torch.no_grad()
     def step(self) -> None:
@@ -99,7 +93,7 @@ class OscillationFreezer:
     def hold(self, m: BitConv2d, name: str) -> None:
         fz = self.frozen[name]
         if bool(fz.any()):
-            w = self.frozen_q[name].float() * self._alpha(m)
+            w = self.frozen_q[name].float() * m.int_weights()[1].view(-1, 1, 1, 1)
             m.weight.copy_(torch.where(fz, w.to(m.weight.dtype), m.weight))
 
     @torch.no_grad()
@@ -112,7 +106,7 @@ class OscillationFreezer:
                 continue
             p = name + "."
             w, s = sd[p + "weight"], sd[p + "w_scale"] if m.learn_scale else None
-            alpha = s.float().clamp_min(1e-8).view(-1, 1, 1, 1) if s is not None else self._alpha(m)
+            alpha = (s.float().clamp_min(1e-8) if s is not None else m.int_weights()[1]).view(-1, 1, 1, 1)
             sd[p + "weight"] = torch.where(fz, (self.frozen_q[name].float() * alpha).to(w.dtype), w)
         return sd
 
