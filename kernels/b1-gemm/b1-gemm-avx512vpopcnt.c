@@ -22,7 +22,7 @@
 
 #include "b1-gemm.h"
 
-#define B1_MR 4
+#define B1_MR BF_B1_MR
 #if defined(__clang__)
 #define BF_UNROLL _Pragma("unroll")
 #else
@@ -134,51 +134,37 @@ B1_TILE(1, 1)
 B1_TILE(2, 2)
 B1_TILE(1, 2)
 
+/* Channel groups of 8 in pairs (4 x 2 x 8 tiles), an odd last one alone. */
+static void b1_avx512_columns(size_t mr, const uint64_t *const *pl, size_t words, const void *packed, size_t kw,
+                              size_t w0, unsigned np, size_t n, int32_t *c, size_t ldc)
+{
+    const size_t groups = (n + 7) / 8;
+    for (size_t q = 0; q < groups;) {
+        const size_t nr = groups - q >= 2 ? 2 : 1;
+        const uint64_t *wq[2];
+        for (size_t r = 0; r < nr; r++)
+            wq[r] = bf_b1_unit(packed, kw, q + r, w0, 0);
+        int32_t *cq = c + 8 * q;
+        const size_t cols = n - 8 * q < 8 * nr ? n - 8 * q : 8 * nr;
+        if (np == 2) {
+            if (nr == 2)
+                bf_b1_gemm_ukernel_4x2x8_p2__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
+            else
+                bf_b1_gemm_ukernel_4x1x8_p2__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
+        } else {
+            if (nr == 2)
+                bf_b1_gemm_ukernel_4x2x8_p1__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
+            else
+                bf_b1_gemm_ukernel_4x1x8_p1__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
+        }
+        q += nr;
+    }
+}
+
 static void b1_avx512_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
                            int32_t *c, size_t ldc)
 {
-    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t kw = bf_b1_plane_words(k);
-    const unsigned np = bf_b1_planes(packed);
-    uint64_t planes[B1_MR][8 * BF_B1_KC_WORDS] __attribute__((aligned(64)));
-    for (size_t m0 = 0; m0 < m; m0 += B1_MR) {
-        const size_t mr = m - m0 < B1_MR ? m - m0 : B1_MR;
-        for (size_t i = 0; i < mr; i++) {
-            const int32_t r = b1_rowsum(a + (m0 + i) * lda, k);
-            for (size_t j = 0; j < n; j++)
-                c[(m0 + i) * ldc + j] = -r;
-        }
-        for (size_t w0 = 0; w0 < kw; w0 += BF_B1_KC_WORDS) {
-            const size_t words = kw - w0 < BF_B1_KC_WORDS ? kw - w0 : BF_B1_KC_WORDS;
-            const uint64_t *pl[B1_MR];
-            for (size_t i = 0; i < B1_MR; i++) {
-                if (i < mr)
-                    b1_planes_avx512(a + (m0 + i) * lda, w0 * 64, k, words, planes[i]);
-                pl[i] = planes[i < mr ? i : mr - 1];
-            }
-            const size_t groups = (n + 7) / 8;
-            for (size_t q = 0; q < groups;) {
-                const size_t nr = groups - q >= 2 ? 2 : 1;
-                const uint64_t *wq[2];
-                for (size_t r = 0; r < nr; r++)
-                    wq[r] = bf_b1_unit(packed, kw, q + r, w0, 0);
-                int32_t *cq = c + m0 * ldc + 8 * q;
-                const size_t cols = n - 8 * q < 8 * nr ? n - 8 * q : 8 * nr;
-                if (np == 2) {
-                    if (nr == 2)
-                        bf_b1_gemm_ukernel_4x2x8_p2__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
-                    else
-                        bf_b1_gemm_ukernel_4x1x8_p2__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
-                } else {
-                    if (nr == 2)
-                        bf_b1_gemm_ukernel_4x2x8_p1__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
-                    else
-                        bf_b1_gemm_ukernel_4x1x8_p1__avx512vpopcnt(mr, pl, words, wq, cq, ldc, cols);
-                }
-                q += nr;
-            }
-        }
-    }
+    bf_b1_gemm_drive(m, n, k, a, lda, packed, c, ldc, b1_rowsum, b1_planes_avx512, b1_avx512_columns);
 }
 
 const bf_t2i8_gemm_config bf_b1_gemm_avx512 = {

@@ -19,7 +19,7 @@
 
 #include "b1-gemm.h"
 
-#define B1_MR 4
+#define B1_MR BF_B1_MR
 
 static int32_t b1_neon_rowsum(const int8_t *a, size_t k)
 {
@@ -119,38 +119,24 @@ static inline __attribute__((always_inline)) void b1_neon_tile(const int NP, siz
 B1_NEON_TILE(1)
 B1_NEON_TILE(2)
 
+/* Channel groups of 8, one 4 x 8 tile each. */
+static void b1_neon_columns(size_t mr, const uint64_t *const *pl, size_t words, const void *packed, size_t kw,
+                            size_t w0, unsigned np, size_t n, int32_t *c, size_t ldc)
+{
+    for (size_t q = 0; q < (n + 7) / 8; q++) {
+        const uint64_t *wq = bf_b1_unit(packed, kw, q, w0, 0);
+        const size_t cols = n - 8 * q < 8 ? n - 8 * q : 8;
+        if (np == 2)
+            bf_b1_gemm_ukernel_4x8_p2__neon(mr, pl, words, wq, c + 8 * q, ldc, cols);
+        else
+            bf_b1_gemm_ukernel_4x8_p1__neon(mr, pl, words, wq, c + 8 * q, ldc, cols);
+    }
+}
+
 static void b1_neon_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                          size_t ldc)
 {
-    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t kw = bf_b1_plane_words(k);
-    const unsigned np = bf_b1_planes(packed);
-    uint64_t planes[B1_MR][8 * BF_B1_KC_WORDS];
-    for (size_t m0 = 0; m0 < m; m0 += B1_MR) {
-        const size_t mr = m - m0 < B1_MR ? m - m0 : B1_MR;
-        for (size_t i = 0; i < mr; i++) {
-            const int32_t r = b1_neon_rowsum(a + (m0 + i) * lda, k);
-            for (size_t j = 0; j < n; j++)
-                c[(m0 + i) * ldc + j] = -r;
-        }
-        for (size_t w0 = 0; w0 < kw; w0 += BF_B1_KC_WORDS) {
-            const size_t words = kw - w0 < BF_B1_KC_WORDS ? kw - w0 : BF_B1_KC_WORDS;
-            const uint64_t *pl[B1_MR];
-            for (size_t i = 0; i < B1_MR; i++) {
-                if (i < mr)
-                    b1_planes_neon(a + (m0 + i) * lda, w0 * 64, k, words, planes[i]);
-                pl[i] = planes[i < mr ? i : mr - 1];
-            }
-            for (size_t q = 0; q < (n + 7) / 8; q++) {
-                const uint64_t *wq = bf_b1_unit(packed, kw, q, w0, 0);
-                const size_t cols = n - 8 * q < 8 ? n - 8 * q : 8;
-                if (np == 2)
-                    bf_b1_gemm_ukernel_4x8_p2__neon(mr, pl, words, wq, c + m0 * ldc + 8 * q, ldc, cols);
-                else
-                    bf_b1_gemm_ukernel_4x8_p1__neon(mr, pl, words, wq, c + m0 * ldc + 8 * q, ldc, cols);
-            }
-        }
-    }
+    bf_b1_gemm_drive(m, n, k, a, lda, packed, c, ldc, b1_neon_rowsum, b1_planes_neon, b1_neon_columns);
 }
 
 const bf_t2i8_gemm_config bf_b1_gemm_neon = {

@@ -36,6 +36,7 @@
 #ifndef BF_B1_GEMM_H
 #define BF_B1_GEMM_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,52 @@ static inline unsigned bf_b1_planes(const void *packed)
 static inline const uint64_t *bf_b1_unit(const void *packed, size_t kw, size_t q, size_t x, unsigned p)
 {
     return (const uint64_t *)((const uint8_t *)packed + 64) + ((q * kw + x) * 2 + p) * 8;
+}
+
+/* The outer loops every SIMD path of the family shares; each path brings its
+ * row sum, its plane builder and its column walk (the micro-kernels), the
+ * pattern of XNNPACK's ukernel drivers. */
+#define BF_B1_MR 4
+
+/* sum_{k < K} a[k] */
+typedef int32_t (*bf_b1_rowsum_fn)(const int8_t *a, size_t k);
+/* The bit planes of a[k0 .. k0 + 64 * words) (zero past k), into pl. */
+typedef void (*bf_b1_planes_fn)(const int8_t *a, size_t k0, size_t k, size_t words, uint64_t *pl);
+/* Adds the products of `mr` rows' planes (pl) over words [w0, w0 + words)
+ * to all n channels of C, through the path's micro-kernels. */
+typedef void (*bf_b1_columns_fn)(size_t mr, const uint64_t *const *pl, size_t words, const void *packed, size_t kw,
+                                 size_t w0, unsigned np, size_t n, int32_t *c, size_t ldc);
+
+/* C = -rowsum(a), then the K chunks of BF_B1_KC_WORDS words: each row
+ * block's planes once per chunk, all channels through `columns`. Missing
+ * rows of a short block alias the last real one (computed, never stored). */
+static inline __attribute__((always_inline)) void bf_b1_gemm_drive(size_t m, size_t n, size_t k, const int8_t *a,
+                                                                   size_t lda, const void *packed, int32_t *c,
+                                                                   size_t ldc, bf_b1_rowsum_fn rowsum,
+                                                                   bf_b1_planes_fn planes_of, bf_b1_columns_fn columns)
+{
+    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
+    const size_t kw = bf_b1_plane_words(k);
+    const unsigned np = bf_b1_planes(packed);
+    uint64_t planes[BF_B1_MR][8 * BF_B1_KC_WORDS] __attribute__((aligned(64)));
+    for (size_t m0 = 0; m0 < m; m0 += BF_B1_MR) {
+        const size_t mr = m - m0 < BF_B1_MR ? m - m0 : BF_B1_MR;
+        for (size_t i = 0; i < mr; i++) {
+            const int32_t r = rowsum(a + (m0 + i) * lda, k);
+            for (size_t j = 0; j < n; j++)
+                c[(m0 + i) * ldc + j] = -r;
+        }
+        for (size_t w0 = 0; w0 < kw; w0 += BF_B1_KC_WORDS) {
+            const size_t words = kw - w0 < BF_B1_KC_WORDS ? kw - w0 : BF_B1_KC_WORDS;
+            const uint64_t *pl[BF_B1_MR];
+            for (size_t i = 0; i < BF_B1_MR; i++) {
+                if (i < mr)
+                    planes_of(a + (m0 + i) * lda, w0 * 64, k, words, planes[i]);
+                pl[i] = planes[i < mr ? i : mr - 1];
+            }
+            columns(mr, pl, words, packed, kw, w0, np, n, c + m0 * ldc, ldc);
+        }
+    }
 }
 
 #endif /* BF_B1_GEMM_H */

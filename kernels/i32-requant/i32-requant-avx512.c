@@ -32,26 +32,12 @@ static void requant_avx512(size_t rows, size_t n, const int32_t *acc, size_t ld_
     if (silu != NULL)
         for (int i = 0; i < 256; i++)
             table[i] = silu[i];
-    const __m512i lo = _mm512_set1_epi64(-128), hi = _mm512_set1_epi64(127);
-    const __m512i one = _mm512_set1_epi64(1), low32 = _mm512_set1_epi64(0xFFFFFFFF);
     const __m512i c128 = _mm512_set1_epi32(128);
     for (size_t j = 0; j < n; j += 16) {
-        const size_t w = n - j < 16 ? n - j : 16;
-        const __mmask16 k = (__mmask16)((1u << w) - 1u);
-        const __m512i b = _mm512_maskz_loadu_epi32(k, bias + j);
-        const __m512i m = _mm512_maskz_loadu_epi32(k, mult + j);
-        const __m512i s = _mm512_maskz_loadu_epi32(k, shift + j);
-        const __m512i m_odd = _mm512_srli_epi64(m, 32);
-        const __m512i s_even = _mm512_and_si512(s, low32), s_odd = _mm512_srli_epi64(s, 32);
-        const __m512i r_even = _mm512_srli_epi64(_mm512_sllv_epi64(one, s_even), 1);
-        const __m512i r_odd = _mm512_srli_epi64(_mm512_sllv_epi64(one, s_odd), 1);
-        /* masked-off lanes have shift 0: they may take either form */
-        const __m512i s32 = _mm512_sub_epi32(s, _mm512_set1_epi32(32));
-        const bool hi_shifts = _mm512_mask_cmplt_epi32_mask(k, s32, _mm512_setzero_si512()) == 0;
+        const bf_requant16_block blk = bf_requant16_block_load(bias + j, mult + j, shift + j, n - j < 16 ? n - j : 16);
+        const __mmask16 k = blk.k;
         for (size_t r = 0; r < rows; r++) {
-            const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + r * ld_acc + j), b);
-            __m512i q = hi_shifts ? bf_requant16_avx512_hi(v, m, m_odd, r_even, r_odd, s32)
-                                : bf_requant16_avx512(v, m, m_odd, s_even, s_odd, r_even, r_odd, lo, hi);
+            __m512i q = bf_requant16_row(&blk, acc + r * ld_acc + j);
             if (silu != NULL)
                 q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, _mm512_add_epi32(q, c128), table, 4);
             _mm_mask_storeu_epi8(out + r * ld_out + j, k, _mm512_cvtepi32_epi8(q));

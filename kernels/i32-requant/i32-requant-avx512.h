@@ -5,6 +5,7 @@
 #define BF_I32_REQUANT_AVX512_H
 
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,43 @@ static inline __m512i bf_requant16_avx512_hi(__m512i v, __m512i m_even, __m512i 
     const __m512i xo = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), m_odd), r_odd);
     const __m512i q = _mm512_srav_epi32(_mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(xe, 32), xo), s32);
     return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-128)), _mm512_set1_epi32(127));
+}
+
+/* The per-channel constants of one block of up to 16 channels (j .. j + w - 1
+ * of bias, mult and shift), loaded once and kept in registers across the
+ * block's rows. Lanes past w are masked off (shift 0: either form fits). */
+typedef struct bf_requant16_block {
+    __mmask16 k;
+    __m512i bias, m, m_odd, s_even, s_odd, r_even, r_odd, s32;
+    bool hi_shifts; /* every lane's shift >= 32: bf_requant16_avx512_hi */
+} bf_requant16_block;
+
+static inline bf_requant16_block bf_requant16_block_load(const int32_t *bias, const int32_t *mult,
+                                                         const int32_t *shift, size_t w)
+{
+    const __m512i one = _mm512_set1_epi64(1), low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    bf_requant16_block b;
+    b.k = (__mmask16)((1u << w) - 1u);
+    b.bias = _mm512_maskz_loadu_epi32(b.k, bias);
+    b.m = _mm512_maskz_loadu_epi32(b.k, mult);
+    const __m512i s = _mm512_maskz_loadu_epi32(b.k, shift);
+    b.m_odd = _mm512_srli_epi64(b.m, 32);
+    b.s_even = _mm512_and_si512(s, low32), b.s_odd = _mm512_srli_epi64(s, 32);
+    b.r_even = _mm512_srli_epi64(_mm512_sllv_epi64(one, b.s_even), 1);
+    b.r_odd = _mm512_srli_epi64(_mm512_sllv_epi64(one, b.s_odd), 1);
+    b.s32 = _mm512_sub_epi32(s, _mm512_set1_epi32(32));
+    b.hi_shifts = _mm512_mask_cmplt_epi32_mask(b.k, b.s32, _mm512_setzero_si512()) == 0;
+    return b;
+}
+
+/* The block's 16 requantized lanes of one accumulator row (int32 in
+ * [-128, 127]); `acc` points at the row's channel j. */
+static inline __m512i bf_requant16_row(const bf_requant16_block *b, const int32_t *acc)
+{
+    const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(b->k, acc), b->bias);
+    return b->hi_shifts ? bf_requant16_avx512_hi(v, b->m, b->m_odd, b->r_even, b->r_odd, b->s32)
+                        : bf_requant16_avx512(v, b->m, b->m_odd, b->s_even, b->s_odd, b->r_even, b->r_odd,
+                                              _mm512_set1_epi64(-128), _mm512_set1_epi64(127));
 }
 
 /* The avx512 path's bias_add and add8, which the VBMI path reuses. */

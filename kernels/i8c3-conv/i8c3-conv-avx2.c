@@ -1,7 +1,8 @@
 /*
  * Direct 3-channel conv, AVX2 (vpmaddubsw + vpmaddwd). See i8c3-conv.h; the
  * layout of the pixel words and the -128 * sum(q) correction are those of
- * i8c3-conv-avx512vnni.c, on ymm registers (8 channels a block).
+ * i8c3-conv-avx512vnni.c, on ymm registers (8 channels a block), and so is
+ * the pixel walk (i8c3-conv-walk.h).
  *
  * Arithmetic. Per tap, the pixel's 4-byte word (R, G, B, a byte whose
  * weight is 0) is broadcast and XORed with 0x80 (unsigned x + 128), then
@@ -27,12 +28,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "i8c3-conv.h"
+#include "i8c3-conv-walk.h"
 #include "t2i8-gemm/t2i8-gemm.h"
 
 #define BF_C3A_MR 8
 #define BF_C3A_MAX_TERMS 4 /* L <= 64: vpmaddubsw's pair sums do not saturate; see the header */
-#define BF_C3A_MAX_TAPS (BF_I8C3_MAX_K * BF_I8C3_MAX_K)
 
 static size_t c3a_packed_size(size_t n, size_t taps)
 {
@@ -104,62 +104,14 @@ static void c3a_conv(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m
                      int32_t *acc, size_t ldc)
 {
     assert(ldc >= n && g->out_w >= 1 && g->kh <= BF_I8C3_MAX_K && g->kw <= BF_I8C3_MAX_K);
-    const size_t taps = (size_t)g->kh * (size_t)g->kw, nb = (n + 7) / 8, bstride = (taps + 1) * 32;
-    const size_t in_w = (size_t)g->in_w, in_bytes = (size_t)g->in_h * in_w * 3;
-    const uint8_t *src = (const uint8_t *)in;
-    size_t tap_in[BF_C3A_MAX_TAPS], tap_px[BF_C3A_MAX_TAPS];
-    for (int ky = 0; ky < g->kh; ky++)
-        for (int kx = 0; kx < g->kw; kx++) {
-            const size_t t = (size_t)(ky * g->kw + kx);
-            tap_in[t] = ((size_t)ky * in_w + (size_t)kx) * 3;
-            tap_px[t] = t * 4;
-        }
-    const size_t last_tap = tap_in[taps - 1];
-    uint8_t px[BF_C3A_MR][BF_C3A_MAX_TAPS * 4];
-    const int ox_lo = (g->pad + g->stride - 1) / g->stride, oy_lo = ox_lo;
-    const int ox_hi = g->in_w - g->kw + g->pad >= 0 ? (g->in_w - g->kw + g->pad) / g->stride : -1;
-    const int oy_hi = g->in_h - g->kh + g->pad >= 0 ? (g->in_h - g->kh + g->pad) / g->stride : -1;
+    bf_i8c3_walk walk;
+    bf_i8c3_walk_init(&walk, g);
+    const size_t taps = walk.taps, nb = (n + 7) / 8, bstride = (taps + 1) * 32;
+    uint8_t px[BF_C3A_MR][BF_I8C3_MAX_TAPS * 4];
     for (size_t r0 = 0; r0 < rows; r0 += BF_C3A_MR) {
         const size_t cnt = rows - r0 < BF_C3A_MR ? rows - r0 : BF_C3A_MR;
         const uint8_t *base[BF_C3A_MR];
-        const size_t *tap = tap_in;
-        const int oy_first = (int)((m0 + r0) / (size_t)g->out_w), ox_first = (int)((m0 + r0) % (size_t)g->out_w);
-        const int ox_last = ox_first + (int)cnt - 1;
-        int fast = 0;
-        if (ox_last < g->out_w && oy_first >= oy_lo && oy_first <= oy_hi && ox_first >= ox_lo && ox_last <= ox_hi) {
-            /* one output row, all inside (see the avx512vnni file) */
-            const size_t off = ((size_t)(oy_first * g->stride - g->pad) * in_w +
-                                (size_t)(ox_first * g->stride - g->pad)) * 3,
-                         step = (size_t)g->stride * 3;
-            if (off + (cnt - 1) * step + last_tap + 4 <= in_bytes) {
-                for (size_t i = 0; i < BF_C3A_MR; i++)
-                    base[i] = src + off + (i < cnt ? i : cnt - 1) * step;
-                fast = 1;
-            }
-        }
-        if (!fast) {
-            /* pixel by pixel: a gathered copy of every tap (RGB and a 0; the
-             * zero point outside the image) */
-            const uint8_t zp = (uint8_t)g->zero_point;
-            for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
-                if (ox == g->out_w)
-                    ox = 0, oy++;
-                for (int ky = 0; ky < g->kh; ky++)
-                    for (int kx = 0; kx < g->kw; kx++) {
-                        const int iy = oy * g->stride + ky - g->pad, ix = ox * g->stride + kx - g->pad;
-                        uint8_t *d = px[i] + (size_t)(ky * g->kw + kx) * 4;
-                        if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
-                            memcpy(d, src + ((size_t)iy * in_w + (size_t)ix) * 3, 3);
-                        else
-                            d[0] = d[1] = d[2] = zp;
-                        d[3] = 0;
-                    }
-                base[i] = px[i];
-            }
-            for (size_t i = cnt; i < BF_C3A_MR; i++)
-                base[i] = base[cnt - 1];
-            tap = tap_px;
-        }
+        const size_t *tap = bf_i8c3_walk_group(&walk, g, (const uint8_t *)in, m0 + r0, cnt, BF_C3A_MR, px, base);
         for (size_t b = 0; b < nb; b++) {
             const uint8_t *wb = (const uint8_t *)packed + b * bstride;
             __m256i r[BF_C3A_MR];

@@ -14,7 +14,7 @@
  * byte is the next pixel's R) and broadcast to the 16 lanes of a zmm, one
  * lane per output channel: no im2col. Only words that would read past the
  * input's last byte, or taps outside the image (the zero point), go through
- * a small gathered copy.
+ * a small gathered copy: the walk of i8c3-conv-walk.h, shared with avx2.
  *
  * Packed layout: channels in blocks of 16 (N padded with zero channels).
  * Block b is (taps + 1) * 64 bytes from b * (taps + 1) * 64:
@@ -33,11 +33,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "i8c3-conv.h"
+#include "i8c3-conv-walk.h"
 #include "t2i8-gemm/t2i8-gemm.h"
 
 #define BF_C3V_MR 8
-#define BF_C3V_MAX_TAPS (BF_I8C3_MAX_K * BF_I8C3_MAX_K)
 
 static size_t c3v_packed_size(size_t n, size_t taps)
 {
@@ -94,97 +93,16 @@ static void c3v_conv(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m
                      int32_t *acc, size_t ldc)
 {
     assert(ldc >= n && g->out_w >= 1 && g->kh <= BF_I8C3_MAX_K && g->kw <= BF_I8C3_MAX_K);
-    const size_t taps = (size_t)g->kh * (size_t)g->kw, nb = (n + 15) / 16, bstride = (taps + 1) * 64;
-    const size_t in_w = (size_t)g->in_w, in_bytes = (size_t)g->in_h * in_w * 3;
-    const uint8_t *src = (const uint8_t *)in;
-    /* byte offsets of the taps from the window's top-left pixel: in the
-     * input, and in a gathered copy (4 bytes a tap) */
-    size_t tap_in[BF_C3V_MAX_TAPS], tap_px[BF_C3V_MAX_TAPS];
-    for (int ky = 0; ky < g->kh; ky++)
-        for (int kx = 0; kx < g->kw; kx++) {
-            const size_t t = (size_t)(ky * g->kw + kx);
-            tap_in[t] = ((size_t)ky * in_w + (size_t)kx) * 3;
-            tap_px[t] = t * 4;
-        }
-    const size_t last_tap = tap_in[taps - 1];
-    uint8_t px[BF_C3V_MR][BF_C3V_MAX_TAPS * 4];
+    bf_i8c3_walk walk;
+    bf_i8c3_walk_init(&walk, g);
+    const size_t taps = walk.taps, nb = (n + 15) / 16, bstride = (taps + 1) * 64;
+    uint8_t px[BF_C3V_MR][BF_I8C3_MAX_TAPS * 4];
     const size_t last = n - (nb - 1) * 16;
     const __mmask16 nmask = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1);
-
-    /* the output pixels whose window lies inside the image: ox in
-     * [ox_lo, ox_hi], oy in [oy_lo, oy_hi] (empty when hi < lo) */
-    const int ox_lo = (g->pad + g->stride - 1) / g->stride, oy_lo = ox_lo;
-    const int ox_hi = g->in_w - g->kw + g->pad >= 0 ? (g->in_w - g->kw + g->pad) / g->stride : -1;
-    const int oy_hi = g->in_h - g->kh + g->pad >= 0 ? (g->in_h - g->kh + g->pad) / g->stride : -1;
     for (size_t r0 = 0; r0 < rows; r0 += BF_C3V_MR) {
         const size_t cnt = rows - r0 < BF_C3V_MR ? rows - r0 : BF_C3V_MR;
         const uint8_t *base[BF_C3V_MR];
-        /* one division per group; then the pixels' (oy, ox) by increments */
-        const int oy_first = (int)((m0 + r0) / (size_t)g->out_w), ox_first = (int)((m0 + r0) % (size_t)g->out_w);
-        const int ox_last = ox_first + (int)cnt - 1;
-        if (ox_last < g->out_w && oy_first >= oy_lo && oy_first <= oy_hi && ox_first >= ox_lo && ox_last <= ox_hi) {
-            /* the common case: one output row, all inside; only the last
-             * word of the last pixel can still reach past the input */
-            const size_t off = ((size_t)(oy_first * g->stride - g->pad) * in_w +
-                                (size_t)(ox_first * g->stride - g->pad)) * 3,
-                         step = (size_t)g->stride * 3;
-            if (off + (cnt - 1) * step + last_tap + 4 <= in_bytes) {
-                for (size_t i = 0; i < BF_C3V_MR; i++)
-                    base[i] = src + off + (i < cnt ? i : cnt - 1) * step;
-                for (size_t b = 0; b < nb; b++) {
-                    const uint8_t *wb = (const uint8_t *)packed + b * bstride;
-                    __m512i r[BF_C3V_MR];
-                    if (taps == 9) /* the 3x3 stem */
-                        c3v_block(9, taps, base, tap_in, wb, r);
-                    else
-                        c3v_block(0, taps, base, tap_in, wb, r);
-                    const __mmask16 mask = b + 1 == nb ? nmask : (__mmask16)0xFFFF;
-                    for (size_t i = 0; i < cnt; i++)
-                        _mm512_mask_storeu_epi32(acc + (r0 + i) * ldc + b * 16, mask, r[i]);
-                }
-                continue;
-            }
-        }
-        /* the general case, pixel by pixel: a group across rows, the border */
-        int fast = 1;
-        for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
-            if (ox == g->out_w)
-                ox = 0, oy++;
-            const int iy0 = oy * g->stride - g->pad, ix0 = ox * g->stride - g->pad;
-            if (iy0 >= 0 && ix0 >= 0 && iy0 + g->kh <= g->in_h && ix0 + g->kw <= g->in_w) {
-                const size_t off = ((size_t)iy0 * in_w + (size_t)ix0) * 3;
-                base[i] = src + off;
-                if (off + last_tap + 4 > in_bytes) /* the 4th byte of the last word is past the input */
-                    fast = 0;
-            } else {
-                base[i] = NULL, fast = 0;
-            }
-        }
-        const size_t *tap = tap_in;
-        if (!fast) {
-            /* gathered copy of every pixel's taps: RGB and a 0, the zero
-             * point for taps outside the image */
-            const uint8_t zp = (uint8_t)g->zero_point;
-            for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
-                if (ox == g->out_w)
-                    ox = 0, oy++;
-                for (int ky = 0; ky < g->kh; ky++)
-                    for (int kx = 0; kx < g->kw; kx++) {
-                        const int iy = oy * g->stride + ky - g->pad, ix = ox * g->stride + kx - g->pad;
-                        uint8_t *d = px[i] + (size_t)(ky * g->kw + kx) * 4;
-                        if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
-                            memcpy(d, src + ((size_t)iy * in_w + (size_t)ix) * 3, 3);
-                        else
-                            d[0] = d[1] = d[2] = zp;
-                        d[3] = 0;
-                    }
-                base[i] = px[i];
-            }
-            tap = tap_px;
-        }
-        for (size_t i = cnt; i < BF_C3V_MR; i++)
-            base[i] = base[cnt - 1];
-
+        const size_t *tap = bf_i8c3_walk_group(&walk, g, (const uint8_t *)in, m0 + r0, cnt, BF_C3V_MR, px, base);
         for (size_t b = 0; b < nb; b++) {
             const uint8_t *wb = (const uint8_t *)packed + b * bstride;
             __m512i r[BF_C3V_MR];

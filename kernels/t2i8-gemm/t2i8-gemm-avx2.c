@@ -25,13 +25,9 @@
  * 2^32: exact whenever |C| <= 128 * K * L < 2^31 (the loader's bound). The
  * kernel reads L from the packed form.
  *
- * Packed layout (`pack`, `pack_terms`): channels in blocks of 8 (N padded
- * with zero channels), K in groups of 4 (K4 = ceil(K/4)). Group g of block b
- * is 32 bytes at offset (b * K4 + g) * 32:
- *     byte 4*c + j  =  w[8b + c][4g + j] + L,  or 0 past K or past N
- * (w ternary and L = 1 for `pack`; w = q for folded planes), then a 32-byte
- * trailer at ceil(N/8) * K4 * 32: int32 L, 28 zero bytes.
- * packed_size = ceil(N/8) * K4 * 32 + 32 bytes.
+ * Packed layout (u = w + L bytes, 8 channels x 4 k a 32-byte group, an int32
+ * L trailer), row sums and outer loops: t2i8-gemm-ymm.h, shared with the
+ * avxvnni path.
  *
  * Micro-kernel: 6 rows x 16 channels (2 blocks): 12 ymm int16 accumulators,
  * 2 weight vectors, a broadcast of 4 bytes of A, one product: all 16 ymm
@@ -48,77 +44,29 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "t2i8-gemm.h"
+#include "t2i8-gemm-ymm.h"
 
 #ifndef BF_AVX2_MR
 #define BF_AVX2_MR 6
 #endif
 #define BF_AVX2_GROUPS_PER_FLUSH 64 /* for L = 1; 64 / L in general (see the header) */
 #define BF_AVX2_MAX_TERMS 4          /* L = 40: vpmaddubsw's pair sums fit int16 */
-#define BF_AVX2_TRAILER 32
 #if defined(__clang__)
 #define BF_UNROLL _Pragma("unroll")
 #else
 #define BF_UNROLL _Pragma("GCC unroll 16")
 #endif
 
-static size_t avx2_packed_size(size_t n, size_t k)
-{
-    return (n + 7) / 8 * ((k + 3) / 4) * 32 + BF_AVX2_TRAILER;
-}
-
 static void avx2_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
                             size_t plane_stride, void *packed)
 {
     assert(nterms >= 1 && nterms <= BF_AVX2_MAX_TERMS);
-    const size_t k4 = (k + 3) / 4, nb = (n + 7) / 8;
-    const int32_t levels = bf_t2_levels(nterms);
-    uint8_t *out = packed;
-    memset(out, 0, nb * k4 * 32 + BF_AVX2_TRAILER);
-    memcpy(out + nb * k4 * 32, &levels, sizeof levels);
-    for (size_t ch = 0; ch < n; ch++) {
-        const uint8_t *row = w + ch * w_row_bytes;
-        uint8_t *blk = out + (ch / 8) * k4 * 32 + (ch % 8) * 4;
-        for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 4) * 32 + (kk % 4)] = (uint8_t)(bf_t2_decode_terms(row, kk, nterms, plane_stride) + levels);
-    }
+    bf_t2i8_ymm_pack_terms(n, k, nterms, w, w_row_bytes, plane_stride, packed);
 }
 
 static void avx2_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
 {
     avx2_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
-}
-
-static int32_t avx2_rowsum(const int8_t *a, size_t k)
-{
-    const __m256i bias = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
-    __m256i s = zero;
-    size_t i = 0;
-    for (; i + 32 <= k; i += 32)
-        s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const void *)(a + i)), bias), zero));
-    const size_t dwords = (k - i) / 4;
-    if (dwords != 0) {
-        /* vpmaskmovd reads only the selected dwords (no fault past them);
-         * the others are 0, which the -128 per byte below accounts for */
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)dwords), lane);
-        const __m256i v = _mm256_maskload_epi32((const int *)(const void *)(a + i), mask);
-        s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_xor_si256(v, bias), zero));
-    }
-    const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    long long total = _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1) - 128 * (long long)(i + (dwords ? 32 : 0));
-    for (i += dwords * 4; i < k; i++)
-        total += a[i];
-    return (int32_t)total;
-}
-
-/* The last 1..3 bytes of a row as an int32 (zero above). */
-static inline int32_t avx2_tail4(const int8_t *p, size_t krem)
-{
-    uint32_t x = 0;
-    for (size_t j = 0; j < krem; j++)
-        x |= (uint32_t)(uint8_t)p[j] << (8 * j);
-    return (int32_t)x;
 }
 
 static inline __attribute__((always_inline)) void avx2_tile(const int NR, const int TAIL, size_t mr, size_t kfull,
@@ -143,7 +91,7 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
             wv[j] = _mm256_loadu_si256((const void *)(w + kfull * 32 + (size_t)j * bstride));
         BF_UNROLL
         for (int i = 0; i < MR; i++) {
-            const __m256i av = _mm256_set1_epi32(avx2_tail4(ap[i] + kfull * 4, krem));
+            const __m256i av = _mm256_set1_epi32(bf_t2i8_ymm_tail4(ap[i] + kfull * 4, krem));
             BF_UNROLL
             for (int j = 0; j < NR; j++)
                 acc[i][j] = _mm256_maddubs_epi16(wv[j], av);
@@ -257,36 +205,13 @@ BF_AVX2_TILE(1, 8)
 static void avx2_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                       size_t ldc)
 {
-    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
-    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
-    const uint8_t *w = packed;
-    int32_t levels;
-    memcpy(&levels, w + nb * bstride, sizeof levels);
-    assert(levels >= 1 && levels <= bf_t2_levels(BF_AVX2_MAX_TERMS));
-    const size_t gpf = BF_AVX2_GROUPS_PER_FLUSH / (size_t)levels;
-    int32_t rowsum[BF_AVX2_MR];
-    for (size_t m0 = 0; m0 < m; m0 += BF_AVX2_MR) {
-        const size_t mr = m - m0 < BF_AVX2_MR ? m - m0 : BF_AVX2_MR;
-        const int8_t *am = a + m0 * lda;
-        int32_t *cm = c + m0 * ldc;
-        for (size_t i = 0; i < mr; i++) /* L * rowsum, modulo 2^32 like the sums */
-            rowsum[i] = (int32_t)((uint32_t)levels * (uint32_t)avx2_rowsum(am + i * lda, k));
-        size_t b = 0;
-        for (; b + 2 <= nb; b += 2) {
-            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
-            bf_t2i8_gemm_ukernel_6x16__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, gpf,
-                                            cm + b * 8, ldc, cols);
-        }
-        if (b < nb)
-            bf_t2i8_gemm_ukernel_6x8__avx2(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, gpf,
-                                           cm + b * 8, ldc, n - b * 8);
-    }
+    bf_t2i8_ymm_gemm(m, n, k, a, lda, packed, c, ldc, BF_AVX2_MR, BF_AVX2_MAX_TERMS, BF_AVX2_GROUPS_PER_FLUSH,
+                     bf_t2i8_gemm_ukernel_6x16__avx2, bf_t2i8_gemm_ukernel_6x8__avx2);
 }
 
 const bf_t2i8_gemm_config bf_t2i8_gemm_avx2 = {
     .isa = "avx2",
-    .packed_size = avx2_packed_size,
+    .packed_size = bf_t2i8_ymm_packed_size,
     .pack = avx2_pack,
     .gemm = avx2_gemm,
     .mr = BF_AVX2_MR,

@@ -27,14 +27,8 @@
  * avx512vnni. (The avx2 path stops at 4 planes only because vpmaddubsw's
  * int16 pair sums saturate; vpdpbusd has no int16 step.)
  *
- * Packed layout (`pack`, `pack_terms`): the avx2 path's (t2i8-gemm-avx2.c),
- * so the two can be compared byte for byte. Channels in blocks of 8 (N
- * padded with zero channels), K in groups of 4 (K4 = ceil(K/4)). Group g of
- * block b is 32 bytes at offset (b * K4 + g) * 32:
- *     byte 4*c + j  =  w[8b + c][4g + j] + L,  or 0 past K or past N
- * then a 32-byte trailer at ceil(N/8) * K4 * 32: int32 L, 28 zero bytes.
- * A padding byte of 0 (not L) contributes 0 whatever A holds there.
- * packed_size = ceil(N/8) * K4 * 32 + 32 bytes.
+ * Packed layout, row sums and outer loops: t2i8-gemm-ymm.h, shared with the
+ * avx2 path, so the two packed forms compare byte for byte.
  *
  * Micro-kernel: 6 rows x 16 channels (2 blocks): 12 ymm accumulators, 2
  * weight vectors, 1 broadcast of 4 bytes of A: 15 of the 16 registers, no
@@ -51,62 +45,21 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "t2i8-gemm.h"
+#include "t2i8-gemm-ymm.h"
 
 #define BF_AVXVNNI_MR 6
 #define BF_AVXVNNI_MAX_TERMS 5 /* u = q + L <= 242 is a byte; int32 sums (see the header) */
-#define BF_AVXVNNI_TRAILER 32
-
-static size_t avxvnni_packed_size(size_t n, size_t k)
-{
-    return (n + 7) / 8 * ((k + 3) / 4) * 32 + BF_AVXVNNI_TRAILER;
-}
 
 static void avxvnni_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
                                size_t plane_stride, void *packed)
 {
     assert(nterms >= 1 && nterms <= BF_AVXVNNI_MAX_TERMS);
-    const size_t k4 = (k + 3) / 4, nb = (n + 7) / 8;
-    const int32_t levels = bf_t2_levels(nterms);
-    uint8_t *out = packed;
-    memset(out, 0, nb * k4 * 32 + BF_AVXVNNI_TRAILER);
-    memcpy(out + nb * k4 * 32, &levels, sizeof levels);
-    for (size_t ch = 0; ch < n; ch++) {
-        const uint8_t *row = w + ch * w_row_bytes;
-        uint8_t *blk = out + (ch / 8) * k4 * 32 + (ch % 8) * 4;
-        for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 4) * 32 + (kk % 4)] = (uint8_t)(bf_t2_decode_terms(row, kk, nterms, plane_stride) + levels);
-    }
+    bf_t2i8_ymm_pack_terms(n, k, nterms, w, w_row_bytes, plane_stride, packed);
 }
 
 static void avxvnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
 {
     avxvnni_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
-}
-
-/* sum_{k < K} a[k], by vpsadbw on a ^ 0x80 (bytes + 128, unsigned). */
-static int32_t avxvnni_rowsum(const int8_t *a, size_t k)
-{
-    const __m256i bias = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
-    __m256i s = zero;
-    size_t i = 0;
-    for (; i + 32 <= k; i += 32)
-        s = _mm256_add_epi64(s,
-                             _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const void *)(a + i)), bias), zero));
-    const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    long long total = _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1) - 128 * (long long)i;
-    for (; i < k; i++)
-        total += a[i];
-    return (int32_t)total;
-}
-
-/* The last 1..3 bytes of a row as an int32 (zero above). */
-static inline int32_t avxvnni_tail4(const int8_t *p, size_t krem)
-{
-    uint32_t x = 0;
-    for (size_t j = 0; j < krem; j++)
-        x |= (uint32_t)(uint8_t)p[j] << (8 * j);
-    return (int32_t)x;
 }
 
 /* One 6 x (8*NR) tile; NR and TAIL are constants after inlining. `a` holds
@@ -150,7 +103,7 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
         BF_LOAD_WS(w + kfull * 32);
 #define BF_TAIL_ROW(i)                                                                                                \
     {                                                                                                                 \
-        const __m256i av = _mm256_set1_epi32(avxvnni_tail4(a##i + kfull * 4, krem));                                 \
+        const __m256i av = _mm256_set1_epi32(bf_t2i8_ymm_tail4(a##i + kfull * 4, krem));                                 \
         BF_AVXVNNI_COLS(BF_DOT, i)                                                                                    \
     }
         BF_AVXVNNI_ROWS(BF_TAIL_ROW)
@@ -226,8 +179,9 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
 #define BF_AVXVNNI_TILE(NR, NC)                                                                                       \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_6x##NC##__avxvnni(                                     \
         size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
-        const int32_t *rowsum, int32_t *c, size_t ldc, size_t ncols)                                                  \
+        const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)                                      \
     {                                                                                                                 \
+        (void)gpf; /* int32 sums: nothing to widen */                                                                 \
         if (krem != 0)                                                                                                \
             avxvnni_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                          \
         else                                                                                                          \
@@ -236,38 +190,16 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
 BF_AVXVNNI_TILE(2, 16)
 BF_AVXVNNI_TILE(1, 8)
 
-static void avxvnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
-                         size_t ldc)
+static void avxvnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed,
+                         int32_t *c, size_t ldc)
 {
-    assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
-    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
-    const uint8_t *w = packed;
-    int32_t levels;
-    memcpy(&levels, w + nb * bstride, sizeof levels);
-    assert(levels >= 1 && levels <= bf_t2_levels(BF_AVXVNNI_MAX_TERMS));
-    int32_t rowsum[BF_AVXVNNI_MR];
-    for (size_t m0 = 0; m0 < m; m0 += BF_AVXVNNI_MR) {
-        const size_t mr = m - m0 < BF_AVXVNNI_MR ? m - m0 : BF_AVXVNNI_MR;
-        const int8_t *am = a + m0 * lda;
-        int32_t *cm = c + m0 * ldc;
-        for (size_t i = 0; i < mr; i++) /* L * rowsum, modulo 2^32 like the sums */
-            rowsum[i] = (int32_t)((uint32_t)levels * (uint32_t)avxvnni_rowsum(am + i * lda, k));
-        size_t b = 0;
-        for (; b + 2 <= nb; b += 2) {
-            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
-            bf_t2i8_gemm_ukernel_6x16__avxvnni(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum,
-                                               cm + b * 8, ldc, cols);
-        }
-        if (b < nb)
-            bf_t2i8_gemm_ukernel_6x8__avxvnni(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, cm + b * 8,
-                                              ldc, n - b * 8);
-    }
+    bf_t2i8_ymm_gemm(m, n, k, a, lda, packed, c, ldc, BF_AVXVNNI_MR, BF_AVXVNNI_MAX_TERMS, 0,
+                     bf_t2i8_gemm_ukernel_6x16__avxvnni, bf_t2i8_gemm_ukernel_6x8__avxvnni);
 }
 
 const bf_t2i8_gemm_config bf_t2i8_gemm_avxvnni = {
     .isa = "avxvnni",
-    .packed_size = avxvnni_packed_size,
+    .packed_size = bf_t2i8_ymm_packed_size,
     .pack = avxvnni_pack,
     .gemm = avxvnni_gemm,
     .mr = BF_AVXVNNI_MR,

@@ -40,7 +40,7 @@
 
 static size_t neon_packed_size(size_t n, size_t k)
 {
-    return (n + 3) / 4 * ((k + 15) / 16) * 64;
+    return bf_t2i8_i8blocks_size(n, k, 4);
 }
 
 #define BF_NEON_MAX_TERMS 5 /* |q| <= 121: the int16 pair sums stay below 2^15; see the header */
@@ -49,15 +49,7 @@ static void neon_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w, si
                             size_t plane_stride, void *packed)
 {
     assert(nterms >= 1 && nterms <= BF_NEON_MAX_TERMS);
-    const size_t k16 = (k + 15) / 16, nb = (n + 3) / 4;
-    int8_t *out = packed;
-    memset(out, 0, nb * k16 * 64);
-    for (size_t ch = 0; ch < n; ch++) {
-        const uint8_t *row = w + ch * w_row_bytes;
-        int8_t *blk = out + (ch / 4) * k16 * 64 + (ch % 4) * 16;
-        for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 16) * 64 + (kk % 16)] = (int8_t)bf_t2_decode_terms(row, kk, nterms, plane_stride);
-    }
+    bf_t2i8_i8blocks_pack(n, k, nterms, w, w_row_bytes, plane_stride, 4, 16, packed);
 }
 
 static void neon_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
@@ -131,15 +123,9 @@ static void neon_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
                       size_t ldc)
 {
     assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t k16 = (k + 15) / 16, kfull = k / 16, krem = k % 16;
-    const size_t nb = (n + 3) / 4, bstride = k16 * 64;
-    const int8_t *w = packed;
-    for (size_t m0 = 0; m0 < m; m0 += BF_NEON_MR) {
-        const size_t mr = m - m0 < BF_NEON_MR ? m - m0 : BF_NEON_MR;
-        for (size_t b = 0; b < nb; b++)
-            bf_t2i8_gemm_ukernel_4x4c16__neon(mr, kfull, krem, a + m0 * lda, lda, w + b * bstride,
-                                              c + m0 * ldc + b * 4, ldc, n - b * 4);
-    }
+    const size_t k16 = (k + 15) / 16;
+    bf_t2i8_gemm_blocks(m, n, a, lda, packed, c, ldc, BF_NEON_MR, 4, k16 * 64, k / 16, k % 16,
+                        bf_t2i8_gemm_ukernel_4x4c16__neon);
 }
 
 const bf_t2i8_gemm_config bf_t2i8_gemm_neon = {

@@ -39,7 +39,7 @@
 
 static size_t neondot_packed_size(size_t n, size_t k)
 {
-    return (n + 15) / 16 * ((k + 15) / 16 * 4) * 64;
+    return bf_t2i8_i8blocks_size(n, k, 16);
 }
 
 #define BF_NEONDOT_MAX_TERMS 5 /* |q| <= 121 fits the signed byte; see the header */
@@ -48,15 +48,7 @@ static void neondot_pack_terms(size_t n, size_t k, int nterms, const uint8_t *w,
                                size_t plane_stride, void *packed)
 {
     assert(nterms >= 1 && nterms <= BF_NEONDOT_MAX_TERMS);
-    const size_t k4p = (k + 15) / 16 * 4, nb = (n + 15) / 16;
-    int8_t *out = packed;
-    memset(out, 0, nb * k4p * 64);
-    for (size_t ch = 0; ch < n; ch++) {
-        const uint8_t *row = w + ch * w_row_bytes;
-        int8_t *blk = out + (ch / 16) * k4p * 64 + (ch % 16) * 4;
-        for (size_t kk = 0; kk < k; kk++)
-            blk[(kk / 4) * 64 + (kk % 4)] = (int8_t)bf_t2_decode_terms(row, kk, nterms, plane_stride);
-    }
+    bf_t2i8_i8blocks_pack(n, k, nterms, w, w_row_bytes, plane_stride, 16, 4, packed);
 }
 
 static void neondot_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, void *packed)
@@ -146,15 +138,9 @@ static void neondot_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t l
                          size_t ldc)
 {
     assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t k16 = (k + 15) / 16, kfull = k / 16, krem = k % 16;
-    const size_t nb = (n + 15) / 16, bstride = k16 * 4 * 64;
-    const int8_t *w = packed;
-    for (size_t m0 = 0; m0 < m; m0 += BF_NEONDOT_MR) {
-        const size_t mr = m - m0 < BF_NEONDOT_MR ? m - m0 : BF_NEONDOT_MR;
-        for (size_t b = 0; b < nb; b++)
-            bf_t2i8_gemm_ukernel_4x16c4__neondot(mr, kfull, krem, a + m0 * lda, lda, w + b * bstride,
-                                                 c + m0 * ldc + b * 16, ldc, n - b * 16);
-    }
+    const size_t k16 = (k + 15) / 16;
+    bf_t2i8_gemm_blocks(m, n, a, lda, packed, c, ldc, BF_NEONDOT_MR, 16, k16 * 4 * 64, k / 16, k % 16,
+                        bf_t2i8_gemm_ukernel_4x16c4__neondot);
 }
 
 const bf_t2i8_gemm_config bf_t2i8_gemm_neondot = {

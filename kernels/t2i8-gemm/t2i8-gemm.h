@@ -48,6 +48,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct bf_t2i8_gemm_config {
     const char *isa; /* "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot" (b1-gemm: "b1-...") */
@@ -122,6 +123,52 @@ static inline int bf_t2_levels(int nterms)
     for (int i = 0; i < nterms; i++)
         l = 3 * l + 1;
     return l;
+}
+
+/* The signed-byte layout of the Arm paths (neon: 4 x 16, neondot: 16 x 4):
+ * channels in blocks of block_n (N padded with zero channels), K padded to a
+ * multiple of 16 and cut into groups of k_group k; a group is
+ * block_n * k_group = 64 bytes, channel c's k_group bytes at c * k_group:
+ *     byte c * k_group + j of group g of block b = q[b * block_n + c][g * k_group + j]
+ * (0 past K or N). q = sum_i 3^i T_i of nterms planes, as a signed byte. */
+static inline size_t bf_t2i8_i8blocks_size(size_t n, size_t k, size_t block_n)
+{
+    return (n + block_n - 1) / block_n * ((k + 15) / 16 * 16) * block_n;
+}
+
+static inline void bf_t2i8_i8blocks_pack(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes,
+                                         size_t plane_stride, size_t block_n, size_t k_group, void *packed)
+{
+    const size_t bstride = (k + 15) / 16 * 16 * block_n, group = block_n * k_group;
+    int8_t *out = (int8_t *)packed;
+    memset(out, 0, bf_t2i8_i8blocks_size(n, k, block_n));
+    for (size_t ch = 0; ch < n; ch++) {
+        const uint8_t *row = w + ch * w_row_bytes;
+        int8_t *blk = out + (ch / block_n) * bstride + (ch % block_n) * k_group;
+        for (size_t kk = 0; kk < k; kk++)
+            blk[(kk / k_group) * group + kk % k_group] = (int8_t)bf_t2_decode_terms(row, kk, nterms, plane_stride);
+    }
+}
+
+/* A micro-kernel of a path with one channel block per tile (neon, neondot):
+ * `mr` rows of A times the block at w; kfull whole K steps of the path and a
+ * tail of krem k; `ncols` the channels left from this block on (it stores
+ * min(ncols, block) of them). */
+typedef void (*bf_t2i8_block_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *w,
+                                 int32_t *c, size_t ldc, size_t ncols);
+
+/* Such a path's outer loops: row blocks of tile_mr, channel blocks of
+ * block_n, `bstride` bytes apart in the packed weights. */
+static inline void bf_t2i8_gemm_blocks(size_t m, size_t n, const int8_t *a, size_t lda, const int8_t *w, int32_t *c,
+                                       size_t ldc, size_t tile_mr, size_t block_n, size_t bstride, size_t kfull,
+                                       size_t krem, bf_t2i8_block_fn tile)
+{
+    const size_t nb = (n + block_n - 1) / block_n;
+    for (size_t m0 = 0; m0 < m; m0 += tile_mr) {
+        const size_t mr = m - m0 < tile_mr ? m - m0 : tile_mr;
+        for (size_t b = 0; b < nb; b++)
+            tile(mr, kfull, krem, a + m0 * lda, lda, w + b * bstride, c + m0 * ldc + b * block_n, ldc, n - b * block_n);
+    }
 }
 
 #endif /* BF_T2I8_GEMM_H */

@@ -43,15 +43,43 @@ static double logit_floor_of(float conf)
     return -INFINITY;
 }
 
-/* The box of cell (gx, gy) of head hd, in input pixels, into o: the four DFL
- * distances from the cell centre, times the head's stride. */
-static void cell_box(const bf_head *hd, size_t cell, int gx, int gy, int reg_max, bf_candidate *o)
+/* The walk both decoders share: every cell of every head in decode order
+ * (head, row, column); `id` numbers the cells across heads, the tie-break of
+ * equal scores. Start from {0}. */
+typedef struct cell_walk {
+    int head, gx, gy, started;
+    size_t cell; /* gy * w + gx within the head */
+    uint32_t id; /* across heads */
+} cell_walk;
+
+static int cell_next(cell_walk *it, const bf_head *heads, int n_heads)
 {
-    const int32_t *bq = hd->box + cell * 4 * (size_t)reg_max;
+    if (it->started) {
+        it->id++;
+        if (++it->gx == heads[it->head].w) {
+            it->gx = 0;
+            if (++it->gy == heads[it->head].h)
+                it->gy = 0, it->head++;
+        }
+    }
+    it->started = 1;
+    while (it->head < n_heads && (heads[it->head].w <= 0 || heads[it->head].h <= 0))
+        it->head++;
+    if (it->head >= n_heads)
+        return 0;
+    it->cell = (size_t)it->gy * (size_t)heads[it->head].w + (size_t)it->gx;
+    return 1;
+}
+
+/* The box of the walk's cell of head hd, in input pixels, into o: the four
+ * DFL distances from the cell centre, times the head's stride. */
+static void cell_box(const bf_head *hd, const cell_walk *it, int reg_max, bf_candidate *o)
+{
+    const int32_t *bq = hd->box + it->cell * 4 * (size_t)reg_max;
     float d[4];
     for (int side = 0; side < 4; side++)
         d[side] = dfl_side(bq + (size_t)side * (size_t)reg_max, hd->box_dq + side * reg_max, reg_max);
-    const float ax = (float)gx + 0.5f, ay = (float)gy + 0.5f, s = (float)hd->stride;
+    const float ax = (float)it->gx + 0.5f, ay = (float)it->gy + 0.5f, s = (float)hd->stride;
     o->x0 = (ax - d[0]) * s;
     o->y0 = (ay - d[1]) * s;
     o->x1 = (ax + d[2]) * s;
@@ -63,34 +91,28 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
 {
     const double logit_floor = logit_floor_of(conf);
     size_t n = 0;
-    uint32_t cell_id = 0;
-    for (int hi = 0; hi < n_heads; hi++) {
-        const bf_head *hd = &heads[hi];
-        for (int gy = 0; gy < hd->h; gy++) {
-            for (int gx = 0; gx < hd->w; gx++, cell_id++) {
-                const size_t cell = (size_t)gy * (size_t)hd->w + (size_t)gx;
-                const int32_t *cq = hd->cls + cell * (size_t)num_classes;
-                int best = 0;
-                double best_logit = (double)cq[0] * hd->cls_dq[0];
-                for (int c = 1; c < num_classes; c++) {
-                    double l = (double)cq[c] * hd->cls_dq[c];
-                    if (l > best_logit) {
-                        best_logit = l;
-                        best = c;
-                    }
-                }
-                if (best_logit < logit_floor)
-                    continue;
-                float score = (float)sigmoid(best_logit);
-                if (!(score >= conf) || n >= cap)
-                    continue;
-                bf_candidate *o = &out[n++];
-                cell_box(hd, cell, gx, gy, reg_max, o);
-                o->score = score;
-                o->class_id = best;
-                o->cell = cell_id;
+    for (cell_walk it = {0}; cell_next(&it, heads, n_heads);) {
+        const bf_head *hd = &heads[it.head];
+        const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
+        int best = 0;
+        double best_logit = (double)cq[0] * hd->cls_dq[0];
+        for (int c = 1; c < num_classes; c++) {
+            double l = (double)cq[c] * hd->cls_dq[c];
+            if (l > best_logit) {
+                best_logit = l;
+                best = c;
             }
         }
+        if (best_logit < logit_floor)
+            continue;
+        float score = (float)sigmoid(best_logit);
+        if (!(score >= conf) || n >= cap)
+            continue;
+        bf_candidate *o = &out[n++];
+        cell_box(hd, &it, reg_max, o);
+        o->score = score;
+        o->class_id = best;
+        o->cell = it.id;
     }
     return n;
 }
@@ -139,44 +161,38 @@ size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes,
     if (cap == 0)
         return 0;
     size_t n = 0;
-    uint32_t cell_id = 0;
-    for (int hi = 0; hi < n_heads; hi++) {
-        const bf_head *hd = &heads[hi];
-        for (int gy = 0; gy < hd->h; gy++) {
-            for (int gx = 0; gx < hd->w; gx++, cell_id++) {
-                const size_t cell = (size_t)gy * (size_t)hd->w + (size_t)gx;
-                const int32_t *cq = hd->cls + cell * (size_t)num_classes;
-                bf_candidate box; /* decoded once, for the first class that needs it */
-                int decoded = 0;
-                for (int c = 0; c < num_classes; c++) {
-                    double l = (double)cq[c] * hd->cls_dq[c];
-                    if (l < logit_floor)
-                        continue;
-                    float score = (float)sigmoid(l);
-                    if (!(score >= conf))
-                        continue;
-                    bf_candidate cand = {0};
-                    cand.score = score;
-                    cand.class_id = c;
-                    cand.cell = cell_id * (uint32_t)num_classes + (uint32_t)c;
-                    if (n == cap && !worse(&out[0], &cand))
-                        continue; /* not better than the worst kept */
-                    if (!decoded) {
-                        cell_box(hd, cell, gx, gy, reg_max, &box);
-                        decoded = 1;
-                    }
-                    cand.x0 = box.x0;
-                    cand.y0 = box.y0;
-                    cand.x1 = box.x1;
-                    cand.y1 = box.y1;
-                    if (n < cap) {
-                        out[n] = cand;
-                        heap_up(out, n++);
-                    } else {
-                        out[0] = cand;
-                        heap_down(out, n, 0);
-                    }
-                }
+    for (cell_walk it = {0}; cell_next(&it, heads, n_heads);) {
+        const bf_head *hd = &heads[it.head];
+        const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
+        bf_candidate box; /* decoded once, for the first class that needs it */
+        int decoded = 0;
+        for (int c = 0; c < num_classes; c++) {
+            double l = (double)cq[c] * hd->cls_dq[c];
+            if (l < logit_floor)
+                continue;
+            float score = (float)sigmoid(l);
+            if (!(score >= conf))
+                continue;
+            bf_candidate cand = {0};
+            cand.score = score;
+            cand.class_id = c;
+            cand.cell = it.id * (uint32_t)num_classes + (uint32_t)c;
+            if (n == cap && !worse(&out[0], &cand))
+                continue; /* not better than the worst kept */
+            if (!decoded) {
+                cell_box(hd, &it, reg_max, &box);
+                decoded = 1;
+            }
+            cand.x0 = box.x0;
+            cand.y0 = box.y0;
+            cand.x1 = box.x1;
+            cand.y1 = box.y1;
+            if (n < cap) {
+                out[n] = cand;
+                heap_up(out, n++);
+            } else {
+                out[0] = cand;
+                heap_down(out, n, 0);
             }
         }
     }

@@ -1,0 +1,115 @@
+/*
+ * The pixel walk the SIMD direct-conv paths share (i8c3-conv-avx2.c,
+ * i8c3-conv-avx512vnni.c): for a group of consecutive output pixels, where
+ * each one's window starts and which tap offsets go with it. Plain C, no ISA:
+ * the paths differ only in the multiply-adds over the group.
+ *
+ * A window is read in place when it lies inside the image and the 4-byte word
+ * of its last tap (RGB and one byte more, whose weight is 0) ends within the
+ * input; then the taps are at tap_in (3 bytes a pixel). Otherwise the group's
+ * taps are gathered into a copy, 4 bytes a tap (RGB and a 0; the zero point
+ * for taps outside the image), and the taps are at tap_px.
+ */
+#ifndef BF_I8C3_CONV_WALK_H
+#define BF_I8C3_CONV_WALK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "i8c3-conv.h"
+
+#define BF_I8C3_MAX_TAPS (BF_I8C3_MAX_K * BF_I8C3_MAX_K)
+
+typedef struct bf_i8c3_walk {
+    size_t taps, in_w, in_bytes;
+    size_t tap_in[BF_I8C3_MAX_TAPS]; /* byte offsets from the window's top-left pixel, in the input */
+    size_t tap_px[BF_I8C3_MAX_TAPS]; /* the same in a gathered copy: 4 bytes a tap */
+    /* the output pixels whose window lies inside the image: ox in
+     * [ox_lo, ox_hi], oy in [oy_lo, oy_hi] (empty when hi < lo) */
+    int ox_lo, ox_hi, oy_lo, oy_hi;
+} bf_i8c3_walk;
+
+static inline void bf_i8c3_walk_init(bf_i8c3_walk *w, const bf_i8c3_geom *g)
+{
+    w->taps = (size_t)g->kh * (size_t)g->kw;
+    w->in_w = (size_t)g->in_w;
+    w->in_bytes = (size_t)g->in_h * w->in_w * 3;
+    for (int ky = 0; ky < g->kh; ky++)
+        for (int kx = 0; kx < g->kw; kx++) {
+            const size_t t = (size_t)(ky * g->kw + kx);
+            w->tap_in[t] = ((size_t)ky * w->in_w + (size_t)kx) * 3;
+            w->tap_px[t] = t * 4;
+        }
+    w->ox_lo = w->oy_lo = (g->pad + g->stride - 1) / g->stride;
+    w->ox_hi = g->in_w - g->kw + g->pad >= 0 ? (g->in_w - g->kw + g->pad) / g->stride : -1;
+    w->oy_hi = g->in_h - g->kh + g->pad >= 0 ? (g->in_h - g->kh + g->pad) / g->stride : -1;
+}
+
+/* Points base[0 .. mr) at the windows of output pixels first .. first + cnt - 1
+ * (1 <= cnt <= mr; base[cnt ..] alias the last, computed and never stored)
+ * and returns the tap offsets that go with them. px holds mr gathered copies
+ * of BF_I8C3_MAX_TAPS * 4 bytes, used only when a window cannot be read in
+ * place. */
+static inline const size_t *bf_i8c3_walk_group(const bf_i8c3_walk *w, const bf_i8c3_geom *g, const uint8_t *src,
+                                               size_t first, size_t cnt, size_t mr,
+                                               uint8_t (*px)[BF_I8C3_MAX_TAPS * 4], const uint8_t **base)
+{
+    const size_t last_tap = w->tap_in[w->taps - 1];
+    /* one division per group; then the pixels' (oy, ox) by increments */
+    const int oy_first = (int)(first / (size_t)g->out_w), ox_first = (int)(first % (size_t)g->out_w);
+    const int ox_last = ox_first + (int)cnt - 1;
+    if (ox_last < g->out_w && oy_first >= w->oy_lo && oy_first <= w->oy_hi && ox_first >= w->ox_lo &&
+        ox_last <= w->ox_hi) {
+        /* the common case: one output row, all inside; only the last word
+         * of the last pixel can still reach past the input */
+        const size_t off = ((size_t)(oy_first * g->stride - g->pad) * w->in_w +
+                            (size_t)(ox_first * g->stride - g->pad)) * 3,
+                     step = (size_t)g->stride * 3;
+        if (off + (cnt - 1) * step + last_tap + 4 <= w->in_bytes) {
+            for (size_t i = 0; i < mr; i++)
+                base[i] = src + off + (i < cnt ? i : cnt - 1) * step;
+            return w->tap_in;
+        }
+    }
+    /* pixel by pixel: a group across rows, or the border */
+    int in_place = 1;
+    for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
+        if (ox == g->out_w)
+            ox = 0, oy++;
+        const int iy0 = oy * g->stride - g->pad, ix0 = ox * g->stride - g->pad;
+        if (iy0 >= 0 && ix0 >= 0 && iy0 + g->kh <= g->in_h && ix0 + g->kw <= g->in_w) {
+            const size_t off = ((size_t)iy0 * w->in_w + (size_t)ix0) * 3;
+            base[i] = src + off;
+            if (off + last_tap + 4 > w->in_bytes) /* the 4th byte of the last word is past the input */
+                in_place = 0;
+        } else {
+            base[i] = NULL, in_place = 0;
+        }
+    }
+    const size_t *tap = w->tap_in;
+    if (!in_place) {
+        const uint8_t zp = (uint8_t)g->zero_point;
+        for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
+            if (ox == g->out_w)
+                ox = 0, oy++;
+            for (int ky = 0; ky < g->kh; ky++)
+                for (int kx = 0; kx < g->kw; kx++) {
+                    const int iy = oy * g->stride + ky - g->pad, ix = ox * g->stride + kx - g->pad;
+                    uint8_t *d = px[i] + (size_t)(ky * g->kw + kx) * 4;
+                    if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
+                        memcpy(d, src + ((size_t)iy * w->in_w + (size_t)ix) * 3, 3);
+                    else
+                        d[0] = d[1] = d[2] = zp;
+                    d[3] = 0;
+                }
+            base[i] = px[i];
+        }
+        tap = w->tap_px;
+    }
+    for (size_t i = cnt; i < mr; i++)
+        base[i] = base[cnt - 1];
+    return tap;
+}
+
+#endif /* BF_I8C3_CONV_WALK_H */
