@@ -127,9 +127,10 @@ if(BF_CAMERA_AVAILABLE)
   # whole command (capture, detection and window threads) headless with an
   # unplug and with the window. ASan builds (BITFALCON_SANITIZE) cover the
   # same tests with LeakSanitizer instead. Not in a cross build: the host
-  # valgrind cannot run aarch64 programs (the x86 build runs these).
+  # valgrind cannot run aarch64 programs, nor valgrind on qemu within any
+  # timeout (BF_EMULATED; the x86 build runs these).
   find_program(BF_VALGRIND valgrind)
-  if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
+  if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT BF_EMULATED)
     set(BF_CAM_VG ${BF_VALGRIND} --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
         --error-exitcode=1 --num-callers=50 --suppressions=${BF_CAM_DIR}/valgrind.supp)
     bf_camera_test(camera.vanish_valgrind ${BF_CAM_VG} $<TARGET_FILE:test_capture> vanish)

@@ -111,9 +111,10 @@ endif()
 
 # The whole-graph test under valgrind too (not in the sanitizer build: the
 # two do not mix; scripts/test.sh runs that build with -LE no-sanitizer; nor
-# in a cross build: the host valgrind cannot run aarch64 programs).
+# under emulation (BF_EMULATED): the host valgrind cannot run aarch64
+# programs, and valgrind on qemu runs past any timeout).
 find_program(BF_VALGRIND valgrind)
-if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
+if(BF_VALGRIND AND NOT BITFALCON_SANITIZE AND NOT BF_EMULATED)
   bf_engine_test(engine.graph_valgrind ${BF_VALGRIND} --error-exitcode=1 --leak-check=full
     --errors-for-leak-kinds=definite,indirect $<TARGET_FILE:engine_test_graph>)
   set_tests_properties(engine.graph_valgrind PROPERTIES LABELS "engine;no-sanitizer" TIMEOUT 900)

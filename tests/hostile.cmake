@@ -42,8 +42,8 @@ set_tests_properties(hostile.fuzz_fixes PROPERTIES LABELS hostile)
 if(TARGET bitfalcon AND BF_PYTHON)
   # Sizes that keep each test within a few minutes on 2 cores: the sanitizer
   # and Debug builds run the reference kernels unoptimised (about 10x slower);
-  # a cross build runs every image under qemu (about 80x slower).
-  if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug" OR CMAKE_CROSSCOMPILING)
+  # under emulation (BF_EMULATED) every image runs under qemu (about 80x slower).
+  if(BITFALCON_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug" OR BF_EMULATED)
     set(BF_HOSTILE_BATCH 100 --no-rss-check) # ASan's quarantine holds freed memory
     set(BF_HOSTILE_SMALL 60 --no-rss-check)
   else()
