@@ -19,6 +19,12 @@ if(TARGET bitfalcon AND BF_VIDEO_AVAILABLE AND BF_PYTHON)
                      --work ${CMAKE_CURRENT_BINARY_DIR}/video.work ${t})
     set_tests_properties(video.${t} PROPERTIES SKIP_RETURN_CODE 77 LABELS video TIMEOUT 600)
   endforeach()
+  # Through the stand-in camera these count frames that detection keeps pace
+  # with: under emulation (tests/CMakeLists.txt, BF_USER_EMULATED) it keeps
+  # 6 of 25, so they are `timing` tests there like the camera ones.
+  if(BF_CAMERA_AVAILABLE)
+    set_property(TEST video.track_camera video.track_options APPEND PROPERTY LABELS timing)
+  endif()
   # The stream tests listen on 127.0.0.1 ports and take real time: one at a time.
   foreach(t ${BF_VIDEO_STREAM_TESTS})
     set_tests_properties(video.${t} PROPERTIES RESOURCE_LOCK bf_video_stream)
