@@ -20,7 +20,7 @@
  * or statically, with nothing to find at run time:
  *
  *     cc detect_buffer.c -o detect_buffer $(pkg-config --cflags bitfalcon) \
- *         "$(pkg-config --variable=libdir bitfalcon)/libbitfalcon.a" -lpthread -lm
+ *         "$(pkg-config --variable=libdir bitfalcon)/libbitfalcon.a" -lzstd -lpthread -lm
  *
  * or with CMake, examples/CMakeLists.txt (find_package(bitfalcon)).
  */

@@ -39,7 +39,10 @@ cmake -S "$src" -B "$build/lib" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=Fuzz
 cmake --build "$build/lib" -j"$jobs" --target bitfalcon_static bitfalcon_io >"$build/make.log" 2>&1 ||
     { cat "$build/make.log" >&2; exit 1; }
 
-libs="$build/lib/libbitfalcon_io.a $build/lib/libbitfalcon.a $(pkg-config --libs libturbojpeg) -lm -lpthread"
+# libzstd where the engine's CMake found it by the same pkg-config (compressed models)
+zstd_libs=""
+if pkg-config --exists libzstd; then zstd_libs="$(pkg-config --libs libzstd)"; fi
+libs="$build/lib/libbitfalcon_io.a $build/lib/libbitfalcon.a $(pkg-config --libs libturbojpeg) $zstd_libs -lm -lpthread"
 inc="-I$src/include -I$src/src/core -I$src/src/io -I$src/src/capture -I$src/kernels"
 cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -fsanitize=fuzzer $san $inc"
 for t in model image camera datayaml journal; do

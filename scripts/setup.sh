@@ -6,13 +6,13 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES="build-essential cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libstb-dev \
+PACKAGES="build-essential cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev libstb-dev libzstd-dev \
 libv4l-dev libsdl2-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg"
 # Test-only extras (scripts/test.sh): sanitizer runtime, valgrind, Xvfb, numpy
 # for the bit-exact check, GNU parallel, GStreamer's RTSP server and its Python
 # bindings (video.rtsp serves a clip over RTSP with them; it pulls in
 # gstreamer1.0-plugins-base/-good/-bad). The same on every architecture.
-TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil parallel \
+TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil python3-zstandard parallel \
 gir1.2-gst-rtsp-server-1.0 python3-gi"
 # On x86-64 only: what test.sh's Arm step needs to build the whole project
 # for aarch64 and run its tests under qemu. The cross compiler and qemu, and
@@ -24,7 +24,7 @@ CROSS_PACKAGES=""
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo unknown)"
 if [ "$ARCH" = "amd64" ]; then
     CROSS_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
-libturbojpeg0-dev:arm64 libjpeg62-turbo-dev:arm64 libv4l-dev:arm64 libsdl2-dev:arm64"
+libturbojpeg0-dev:arm64 libjpeg62-turbo-dev:arm64 libzstd-dev:arm64 libv4l-dev:arm64 libsdl2-dev:arm64"
 fi
 if [ "${BITFALCON_SKIP_APT:-0}" != "1" ]; then
     if [ -n "$CROSS_PACKAGES" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -34,6 +34,12 @@ bf_engine_test(engine.letterbox_vs_naive engine_test_letterbox)
 bf_engine_program(engine_test_loader ${BF_ENGINE_DIR}/test_loader.c)
 bf_engine_test(engine.loader_robustness engine_test_loader)
 
+if(BF_HAVE_ZSTD)
+  bf_engine_program(engine_test_model_zstd ${BF_ENGINE_DIR}/test_model_zstd.c)
+  target_link_libraries(engine_test_model_zstd PRIVATE PkgConfig::ZSTD)
+  bf_engine_test(engine.loader_zstd engine_test_model_zstd)
+endif()
+
 bf_engine_program(engine_test_postprocess ${BF_ENGINE_DIR}/test_postprocess.c)
 bf_engine_test(engine.postprocess_vs_naive engine_test_postprocess)
 

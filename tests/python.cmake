@@ -5,6 +5,7 @@
 if(BF_PYTHON)
   set(BF_TOOLS ${PROJECT_SOURCE_DIR}/tools)
   add_test(NAME tools.format_roundtrip COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_format.py)
+  add_test(NAME tools.format_zstd COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_format_zstd.py)
   add_test(NAME tools.letterbox_fixture COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_letterbox.py)
   add_test(NAME tools.postprocess_units COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_postprocess.py)
   # The function-size bar of issue 14: no function in src/ or apps/ over 119
@@ -53,7 +54,7 @@ if(BF_PYTHON)
     add_test(NAME tools.distill_custom COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_distill.py ${BF_RUN_BITFALCON})
     set_tests_properties(tools.distill_custom PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 900)
   endif()
-  set_tests_properties(tools.format_roundtrip tools.letterbox_fixture tools.postprocess_units
+  set_tests_properties(tools.format_roundtrip tools.format_zstd tools.letterbox_fixture tools.postprocess_units
                        tools.heads_fixture tools.teacher_reproduces_readme tools.train_smoke
                        tools.import_onnx_custom tools.import_onnx_coco
                        PROPERTIES SKIP_RETURN_CODE 77 LABELS python TIMEOUT 600)

@@ -38,6 +38,7 @@
 
 #include "crc32.h"
 #include "error.h"
+#include "model_zstd.h"
 #include "model_check.h"
 
 /* ---- little-endian field access (the host may be either) ------------------ */
@@ -661,16 +662,6 @@ static bf_status model_parse(const uint8_t *data, size_t size, const char *name,
     return BF_OK;
 }
 
-bf_status bf_model_from_memory(const void *data, size_t size, const char *name, bf_model **out_model,
-                               bf_error *err)
-{
-    if (out_model == NULL || (data == NULL && size != 0))
-        return bf_fail(err, BF_ERR_ARGUMENT, "bf_model_from_memory: NULL argument");
-    if (name == NULL)
-        name = "(memory)";
-    return model_parse(data, size, name, NULL, out_model, err);
-}
-
 /* Validates `copy` (size bytes of a model, in an aligned block of alloc bytes) and
  * hands it to the model, which frees it at close; frees it on failure. */
 static bf_status parse_owned_copy(uint8_t *copy, size_t size, size_t alloc, const char *name, bf_model **out_model,
@@ -681,6 +672,42 @@ static bf_status parse_owned_copy(uint8_t *copy, size_t size, size_t alloc, cons
     if (st != BF_OK)
         free(copy);
     return st;
+}
+
+/* The same for what was read from a file or buffer (`size` bytes in a block of
+ * `alloc`), which it takes over: a zstd-framed model is inflated first. */
+static bf_status parse_owned_input(uint8_t *copy, size_t size, size_t alloc, const char *name, bf_model **out_model,
+                                   bf_error *err)
+{
+    if (!bf_model_is_zstd(copy, size))
+        return parse_owned_copy(copy, size, alloc, name, out_model, err);
+    uint8_t *plain;
+    size_t plain_size, plain_alloc;
+    bf_status st = bf_model_zstd_inflate(copy, size, name, BF_MAX_MODEL_BYTES, BF_DATA_ALIGN, &plain, &plain_size,
+                                         &plain_alloc, err);
+    free(copy);
+    if (st != BF_OK)
+        return st;
+    return parse_owned_copy(plain, plain_size, plain_alloc, name, out_model, err);
+}
+
+bf_status bf_model_from_memory(const void *data, size_t size, const char *name, bf_model **out_model,
+                               bf_error *err)
+{
+    if (out_model == NULL || (data == NULL && size != 0))
+        return bf_fail(err, BF_ERR_ARGUMENT, "bf_model_from_memory: NULL argument");
+    if (name == NULL)
+        name = "(memory)";
+    if (bf_model_is_zstd(data, size)) {
+        uint8_t *plain;
+        size_t plain_size, plain_alloc;
+        bf_status st = bf_model_zstd_inflate(data, size, name, BF_MAX_MODEL_BYTES, BF_DATA_ALIGN, &plain,
+                                             &plain_size, &plain_alloc, err);
+        if (st != BF_OK)
+            return st;
+        return parse_owned_copy(plain, plain_size, plain_alloc, name, out_model, err);
+    }
+    return model_parse(data, size, name, NULL, out_model, err);
 }
 
 BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error *err)
@@ -747,7 +774,7 @@ BF_API bf_status bf_model_open(const char *path, bf_model **out_model, bf_error 
         return bf_fail(err, BF_ERR_IO, "%s: the file shrank while it was read (%zu of %zu bytes): "
                        "is it being rewritten?", path, got, size);
     }
-    return parse_owned_copy(copy, size, alloc, path, out_model, err);
+    return parse_owned_input(copy, size, alloc, path, out_model, err);
 }
 
 BF_API bf_status bf_model_open_memory(const void *data, size_t size, bf_model **out_model, bf_error *err)
@@ -766,7 +793,7 @@ BF_API bf_status bf_model_open_memory(const void *data, size_t size, bf_model **
     if (copy == NULL)
         return bf_fail(err, BF_ERR_NOMEM, "(memory): out of memory copying %zu bytes", size);
     memcpy(copy, data, size);
-    return parse_owned_copy(copy, size, alloc, "(memory)", out_model, err);
+    return parse_owned_input(copy, size, alloc, "(memory)", out_model, err);
 }
 
 BF_API void bf_model_close(bf_model *model)

@@ -161,7 +161,8 @@ const char *bf_op_name(uint32_t op);
 /* Validates an in-memory image of a model file (what bf_model_open maps).
  * `name` is used in messages only. On success *out_model owns a copy of the
  * tables but points into `data`, which must outlive it; it is released with
- * bf_model_close (which then does not unmap anything). */
+ * bf_model_close (which then does not unmap anything). A zstd-framed model
+ * (model_zstd.h) is inflated into a block the model owns instead. */
 bf_status bf_model_from_memory(const void *data, size_t size, const char *name, bf_model **out_model,
                                bf_error *err);
 

@@ -93,9 +93,9 @@ mkdir -p "$dir"
 # shellcheck disable=SC2046,SC2086
 {
     "$cc" $extra "$work/examples/detect_buffer.c" -o "$dir/detect_buffer" $(pkg-config --cflags bitfalcon) \
-        "$libdir/libbitfalcon.a" -lpthread -lm &&
+        "$libdir/libbitfalcon.a" -lzstd -lpthread -lm &&
     "$cc" $extra "$work/examples/detect_image.c" -o "$dir/detect_image" $(pkg-config --cflags bitfalcon libturbojpeg) \
-        "$libdir/libbitfalcon.a" $(pkg-config --libs libturbojpeg) -lpthread -lm
+        "$libdir/libbitfalcon.a" $(pkg-config --libs libturbojpeg) -lzstd -lpthread -lm
 } || { echo "FAIL: pkg-config static build"; exit 1; }
 needs_so "$dir/detect_buffer" no
 printf 'pkg-config, static: '

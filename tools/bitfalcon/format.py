@@ -7,6 +7,10 @@ field. numpy only (no torch), so the integer simulation runs anywhere numpy does
     m = read_model("models/bitfalcon-v8n.bfm")       # validates everything, CRC included
     w = m.tensor_array(layer.tensors[0])              # numpy view of a tensor's data
     write_model(m, "copy.bfm")
+    write_model(m, "small.bfm", compress=True)       # one zstd frame holding the same file
+
+A file may be stored as a single zstd frame whose content is the .bfm (docs/model-format.md,
+"Compressed models"); `parse` and `read_model` inflate it (python3-zstandard) before parsing.
 """
 from __future__ import annotations
 
@@ -27,6 +31,9 @@ LAYER_ENTRY = 144
 OUTPUT_ENTRY = 16
 ALIGN = 64
 NONE = 0xFFFFFFFF
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+ZSTD_LEVEL = 19
+MAX_MODEL_BYTES = 256 << 20          # the C loader's cap (src/core/model.h), inflated size included
 
 # dtypes
 I8, U8, I32, F32, T2 = 1, 2, 3, 4, 5
@@ -281,8 +288,54 @@ def serialize(m: Model) -> bytes:
     return bytes(out)
 
 
-def write_model(m: Model, path: str, check: bool = True) -> int:
+def _zstd():
+    try:
+        import zstandard
+    except ImportError as e:
+        raise FormatError("zstd-compressed models need python3-zstandard (apt-get install python3-zstandard)") from e
+    return zstandard
+
+
+def compress(data: bytes, level: int = ZSTD_LEVEL) -> bytes:
+    """One zstd frame holding `data`, with its content size and a checksum (what the C loader takes)."""
+    z = _zstd()
+    return z.ZstdCompressor(level=level, write_content_size=True, write_checksum=True).compress(data)
+
+
+def inflate(data: bytes) -> bytes:
+    """`data` itself, or, when it is a zstd frame, its content (checked as the C loader checks it)."""
+    if data[:4] != ZSTD_MAGIC:
+        return data
+    z = _zstd()
+    try:
+        params = z.get_frame_parameters(data)
+    except z.ZstdError as e:
+        raise FormatError(f"zstd-compressed model with a malformed frame header: {e}") from e
+    if params.content_size in (0, z.CONTENTSIZE_UNKNOWN, z.CONTENTSIZE_ERROR):
+        raise FormatError("zstd-compressed model without its size in the frame header")
+    if params.content_size > MAX_MODEL_BYTES:
+        raise FormatError(f"zstd-compressed model inflates to {params.content_size} bytes, "
+                          f"more than the {MAX_MODEL_BYTES >> 20} MB limit")
+    try:
+        dobj = z.ZstdDecompressor().decompressobj()
+        out = dobj.decompress(data)
+    except z.ZstdError as e:
+        raise FormatError(f"zstd-compressed model is corrupt: {e}") from e
+    if not dobj.eof:
+        raise FormatError("zstd-compressed model, truncated")
+    if dobj.unused_data:
+        raise FormatError(f"{len(dobj.unused_data)} bytes after the zstd frame: one frame holding one model "
+                          "is expected")
+    if len(out) != params.content_size:
+        raise FormatError(f"zstd-compressed model inflated to {len(out)} bytes, its header says "
+                          f"{params.content_size}")
+    return out
+
+
+def write_model(m: Model, path: str, check: bool = True, compressed: bool = False) -> int:
     """Validates (unless `check` is False) and writes the model; returns the file size.
+
+    With `compressed` the file is one zstd frame (level 19) holding the .bfm.
 
     The file is replaced atomically: written to a hidden temporary next to it,
     fsync'ed and renamed over it (through a symbolic link, onto its target).
@@ -292,6 +345,8 @@ def write_model(m: Model, path: str, check: bool = True) -> int:
     if check:
         validate(m)
     data = serialize(m)
+    if compressed:
+        data = compress(data)
     write_file_atomic(path, data)
     return len(data)
 
@@ -323,7 +378,9 @@ def write_file_atomic(path: str, data: bytes) -> None:
 # reading
 
 def parse(data: bytes, check: bool = True) -> Model:
-    """Parses the file's bytes; with `check`, validates the whole contract (like the C loader)."""
+    """Parses the file's bytes (a zstd frame is inflated first); with `check`, validates the whole
+    contract (like the C loader)."""
+    data = inflate(data)
     if len(data) < HEADER_SIZE + 4:
         raise FormatError("file too small")
     (magic, version, byte_order, header_size, file_size, nt, nv, nl, no, ncls, reg_max,
