@@ -36,7 +36,7 @@ bf_engine_test(engine.loader_robustness engine_test_loader)
 
 if(BF_HAVE_ZSTD)
   bf_engine_program(engine_test_model_zstd ${BF_ENGINE_DIR}/test_model_zstd.c)
-  target_link_libraries(engine_test_model_zstd PRIVATE PkgConfig::ZSTD)
+  target_link_libraries(engine_test_model_zstd PRIVATE ${BF_ZSTD_LIBRARY})
   bf_engine_test(engine.loader_zstd engine_test_model_zstd)
 endif()
 
