@@ -674,6 +674,18 @@ static bf_status parse_owned_copy(uint8_t *copy, size_t size, size_t alloc, cons
     return st;
 }
 
+/* Inflates the zstd-framed model `data` into an aligned block the model owns. */
+static bf_status parse_inflated(const void *data, size_t size, const char *name, bf_model **out_model, bf_error *err)
+{
+    uint8_t *plain;
+    size_t plain_size, plain_alloc;
+    bf_status st = bf_model_zstd_inflate(data, size, name, BF_MAX_MODEL_BYTES, BF_DATA_ALIGN, &plain, &plain_size,
+                                         &plain_alloc, err);
+    if (st != BF_OK)
+        return st;
+    return parse_owned_copy(plain, plain_size, plain_alloc, name, out_model, err);
+}
+
 /* The same for what was read from a file or buffer (`size` bytes in a block of
  * `alloc`), which it takes over: a zstd-framed model is inflated first. */
 static bf_status parse_owned_input(uint8_t *copy, size_t size, size_t alloc, const char *name, bf_model **out_model,
@@ -681,14 +693,9 @@ static bf_status parse_owned_input(uint8_t *copy, size_t size, size_t alloc, con
 {
     if (!bf_model_is_zstd(copy, size))
         return parse_owned_copy(copy, size, alloc, name, out_model, err);
-    uint8_t *plain;
-    size_t plain_size, plain_alloc;
-    bf_status st = bf_model_zstd_inflate(copy, size, name, BF_MAX_MODEL_BYTES, BF_DATA_ALIGN, &plain, &plain_size,
-                                         &plain_alloc, err);
+    bf_status st = parse_inflated(copy, size, name, out_model, err);
     free(copy);
-    if (st != BF_OK)
-        return st;
-    return parse_owned_copy(plain, plain_size, plain_alloc, name, out_model, err);
+    return st;
 }
 
 bf_status bf_model_from_memory(const void *data, size_t size, const char *name, bf_model **out_model,
@@ -698,15 +705,8 @@ bf_status bf_model_from_memory(const void *data, size_t size, const char *name, 
         return bf_fail(err, BF_ERR_ARGUMENT, "bf_model_from_memory: NULL argument");
     if (name == NULL)
         name = "(memory)";
-    if (bf_model_is_zstd(data, size)) {
-        uint8_t *plain;
-        size_t plain_size, plain_alloc;
-        bf_status st = bf_model_zstd_inflate(data, size, name, BF_MAX_MODEL_BYTES, BF_DATA_ALIGN, &plain,
-                                             &plain_size, &plain_alloc, err);
-        if (st != BF_OK)
-            return st;
-        return parse_owned_copy(plain, plain_size, plain_alloc, name, out_model, err);
-    }
+    if (bf_model_is_zstd(data, size))
+        return parse_inflated(data, size, name, out_model, err);
     return model_parse(data, size, name, NULL, out_model, err);
 }
 
