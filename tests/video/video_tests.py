@@ -188,7 +188,9 @@ def t_stride(a):
     check(txts == want, "txt files %r, wanted %r" % (txts, want))
     with open(os.path.join(outdir, "s", "000004.txt")) as f:
         lines = f.read().split("\n")
-    check(re.match(r"^15 0\.\d+ 0\.\d+ [01]\.\d+ [01]\.\d+ 0\.\d+$", lines[0]),
+    # %g, as Ultralytics writes them: a box clamped to the frame has width "1".
+    unit = r"(?:0\.\d+|1(?:\.0+)?)"
+    check(re.match(r"^15 %s %s %s %s 0\.\d+$" % (unit, unit, unit, unit), lines[0]),
           "000004.txt starts %r, wanted a cat line" % lines[0])
     print("--vid-stride 4: frames %r, txt %r" % (frames, txts))
 
@@ -546,9 +548,10 @@ def t_track_options(a):
               "%s: track-low above track-high: exit %d, %r" % (cmd, r.returncode, r.stderr))
     print("range checks: %d bad values refused (exit 2) by %s" % (len(bad) + 1, " and ".join(cmds)))
 
-    # Defaults, at --conf 0.02: the boxes under track_low 0.1 never get a track: "track": null.
+    # Defaults, at --conf 0.005: the boxes under track_low 0.1 never get a track: "track": null.
+    # (0.005, not 0.02: the all-k=3 model leaves no box between 0.02 and 0.1 on this clip.)
     out = os.path.join(a.work, "o.json")
-    detect(a, "--track", "--conf", "0.02", "--json", out, clip)
+    detect(a, "--track", "--conf", "0.005", "--json", out, clip)
     dets = load_json(out)
     check(all("track" in d for d in dets), "a detection without \"track\" in a --track run")
     nulls = [d for d in dets if d["track"] is None]
@@ -562,7 +565,7 @@ def t_track_options(a):
 
     # --new-track 0.95 (above every score; implies --track): no track is ever born.
     out2 = os.path.join(a.work, "o2.json")
-    detect(a, "--new-track", "0.95", "--conf", "0.02", "--json", out2, clip)
+    detect(a, "--new-track", "0.95", "--conf", "0.005", "--json", out2, clip)
     dets2 = load_json(out2)
     check(len(dets2) == len(dets) and all("track" in d and d["track"] is None for d in dets2),
           "--new-track 0.95: tracks %r" % sorted({str(d.get("track", "no key")) for d in dets2}))
