@@ -15,6 +15,7 @@ scale of their inputs. `--no-calibrate` keeps the checkpoint's scales.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -53,6 +54,11 @@ def main(argv=None) -> int:
                     help="recalibrate the activation scales even when the checkpoint trained them")
     ap.add_argument("--live", action="store_true",
                     help="for a full training checkpoint (last.pt) with an EMA: export the live weights, not the EMA")
+    ap.add_argument("--terms", metavar="CONFIG",
+                    help="a train config (JSON) whose \"terms\" set each conv's plane count k (missing = 1): "
+                         "the checkpoint's weights are projected onto that mix before export, without "
+                         "retraining (a layer whose k goes down gets a least-squares scale; one whose k goes "
+                         "up keeps its function exactly). For the plane-mix table of docs/training.md")
     ap.add_argument("--save-checkpoint", help="also save the calibrated student as a torch checkpoint")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     ap.add_argument("--compress", action="store_true",
@@ -100,6 +106,19 @@ def main(argv=None) -> int:
     else:
         print(f"ternarizing the teacher {args.teacher}")
         model.load_teacher(args.teacher)
+    if args.terms:
+        try:
+            with open(args.terms) as f:
+                terms = json.load(f).get("terms")
+        except (OSError, ValueError) as e:
+            ap.error(f"--terms {args.terms}: {e}")
+        if not isinstance(terms, dict) or not all(isinstance(v, int) and 1 <= v <= 5 for v in terms.values()):
+            ap.error(f"--terms {args.terms}: no \"terms\" object of layer -> k in 1..5")
+        unknown = sorted(set(terms) - {n for n, _ in model.named_modules()})
+        if unknown:
+            ap.error(f"--terms {args.terms}: no such layers in this model: {unknown[:5]}")
+        changed = model.retarget_terms(terms)
+        print(f"projected {len(changed)} layers onto the plane mix of {args.terms}")
     model.eval()
     if args.calibrate and args.no_calibrate:
         ap.error("--calibrate and --no-calibrate exclude each other")
