@@ -38,6 +38,9 @@ if(BF_PYTHON)
   # retarget_terms: raising a trained layer's k keeps its integer weights (3^dk q) and outputs.
   add_test(NAME tools.retarget_terms COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_retarget.py)
   set_tests_properties(tools.retarget_terms PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
+  # k = 1 convs on the LSQ grid path (k1_lsq): q, threshold alpha/2, clipped STE, checkpoint, export.
+  add_test(NAME tools.k1_lsq COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_k1_lsq.py)
+  set_tests_properties(tools.k1_lsq PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
   # tools/export.py --terms: a checkpoint projected onto another plane mix (raised 3q, lowered, refused).
   add_test(NAME tools.export_terms COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_export_terms.py)
   set_tests_properties(tools.export_terms PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 300)

@@ -55,6 +55,7 @@ DEFAULTS = {
     "lr_mult_scale": 1.0, "lr_mult_bias": 1.0, "grad_clip": 10.0,
     "learn_scale": True, "min_scale": 1e-6,
     "terms": None,                # {conv layer name: k}: multi-ternary layers (see tools/sensitivity.py)
+    "k1_lsq": False,              # k = 1 convs on the LSQ grid path (L = 1, clipped STE, threshold alpha/2)
     "blend": [0.0, 0.3],          # progress range over which weights go fp -> ternary
     "acts_at": 0.7,               # progress at which int8 activations are switched on (>1: never)
     "calib_images": 32, "calib_size": 320, "percentile": 99.99,
@@ -176,7 +177,7 @@ def small_checkpoint(model, meta, sd=None) -> dict:
         keep_fp32 = k.endswith("w_scale") or k.endswith(".bias") or v.dim() == 0
         out[k] = v.half() if v.is_floating_point() and not keep_fp32 else v
     for name, m in model.named_modules():
-        if isinstance(m, BitConv2d) and m.terms > 1 and m.learn_scale:
+        if isinstance(m, BitConv2d) and m.lsq and m.learn_scale:
             w = sd[name + ".weight"].detach().cpu().float()
             a = sd[name + ".w_scale"].detach().cpu().float().clamp_min(1e-8).view(-1, 1, 1, 1)
             L = m.levels
@@ -407,6 +408,8 @@ def main(argv=None) -> int:
     for p in teacher.parameters():
         p.requires_grad_(False)
     student = YOLOv8Bit(**{k: t_meta[k] for k in TEACHER_MODEL_KEYS if k in t_meta}, terms=cfg.get("terms") or None)
+    if cfg.get("k1_lsq"):     # before any loading: a lowered layer's new scale is its grid's
+        student.set_k1_lsq(True)
     ck_path = os.path.join(out, "last.pt")
     state = {"step": 0, "images": 0, "train_seconds": 0.0, "acts_on": False, "last_val": 0.0,
              "last_ckpt_export": 0.0}

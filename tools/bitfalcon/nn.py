@@ -149,6 +149,9 @@ class BitConv2d(nn.Module):
         self.quant_weights = False
         self.learn_scale = False
         self.terms = 1                                  # k of the multi-ternary decomposition
+        # k = 1 on the LSQ grid path (L = 1: clipped STE, threshold alpha / 2, MSE-grid initial
+        # scale) instead of the absmean threshold with an unclipped STE; YOLOv8Bit.set_k1_lsq
+        self.k1_lsq = False
         self.quant_bias = False
         if act == "silu":
             self.pre_q = ActQuant()
@@ -159,6 +162,11 @@ class BitConv2d(nn.Module):
                 f"act={self.act}, quant_weights={self.quant_weights}")
 
     @property
+    def lsq(self) -> bool:
+        """Quantized on the [-L, L] grid with the LSQ gradient (every k > 1; k = 1 with k1_lsq)."""
+        return self.terms > 1 or self.k1_lsq
+
+    @property
     def levels(self) -> int:
         """L: the integer weights are in [-L, L] (1 for plain ternary)."""
         return (3 ** self.terms - 1) // 2
@@ -166,8 +174,8 @@ class BitConv2d(nn.Module):
     @torch.no_grad()
     def init_scale(self) -> None:
         """Sets the learnable scale to the least-squares scale of the current weights
-        (k > 1: the per-channel scale with the least squared error on the [-L, L] grid)."""
-        if self.terms == 1:
+        (on the grid path: the per-channel scale with the least squared error on [-L, L])."""
+        if not self.lsq:
             t, _ = ternarize(self.weight)
             self.w_scale.copy_(ls_scale(self.weight, t))
         else:
@@ -175,8 +183,8 @@ class BitConv2d(nn.Module):
 
     def int_weights(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """(q int32 OIHW in [-L, L], alpha [out_c] float): what the exporter writes
-        (for k = 1 the same as `ternary()`)."""
-        if self.terms == 1:
+        (for k = 1 off the grid path the same as `ternary()`)."""
+        if not self.lsq:
             t, alpha = self.ternary()
             return t.to(torch.int32), alpha
         with torch.no_grad():
@@ -203,7 +211,7 @@ class BitConv2d(nn.Module):
     def _effective(self) -> Tuple[torch.Tensor, torch.Tensor]:
         if not self.quant_weights:
             return self.weight, self.bias
-        if self.terms == 1:
+        if not self.lsq:
             t, gamma = ternarize(self.weight)
             alpha = (self.w_scale if self.learn_scale else ls_scale(self.weight, t)).clamp_min(1e-8)
             wn = self.weight / gamma[:, None, None, None]
@@ -227,7 +235,7 @@ class BitConv2d(nn.Module):
             return self._effective()
         # inference: cache until the parameters or the switches change
         key = (self.weight._version, self.bias._version, self.w_scale._version, self.in_scale._version,
-               self.weight.data_ptr(), self.quant_weights, self.quant_bias, self.learn_scale, self.terms)
+               self.weight.data_ptr(), self.quant_weights, self.quant_bias, self.learn_scale, self.terms, self.k1_lsq)
         if getattr(self, "_cache_key", None) != key:
             self._cache = self._effective()
             self._cache_key = key

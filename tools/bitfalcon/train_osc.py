@@ -10,7 +10,7 @@ weight's oscillation frequency exceeds the threshold it is frozen: its latent va
 the centre of the grid point nearest its integer average, q * alpha, for the rest of the run
 (alpha keeps being learned), so the network adapts to a fixed value.
 
-Only layers on the LSQ grid (k >= 2 planes, `BitConv2d.terms > 1`) are tracked; plain ternary
+Only layers on the LSQ grid (`BitConv2d.lsq`: k >= 2 planes, or k = 1 with k1_lsq) are tracked; plain ternary
 layers round through a threshold tied to their own weights and are left alone.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ class OscillationFreezer:
             raise ValueError(f"oscillation momentum {momentum} is not in (0, 1)")
         self.threshold = threshold
         self.momentum = momentum
-        self.convs: Dict[str, BitConv2d] = {n: m for n, m in named_convs if m.terms > 1}
+        self.convs: Dict[str, BitConv2d] = {n: m for n, m in named_convs if m.lsq}
         self.q_prev: Dict[str, torch.Tensor] = {}
         self.last_dir: Dict[str, torch.Tensor] = {}
         self.freq: Dict[str, torch.Tensor] = {}
@@ -130,4 +130,4 @@ class OscillationFreezer:
 
 def multi_plane_convs(model: torch.nn.Module) -> List[Tuple[str, BitConv2d]]:
     """(name, conv) of every BitConv2d with k >= 2 planes, in module order."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, BitConv2d) and m.terms > 1]
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, BitConv2d) and m.lsq]

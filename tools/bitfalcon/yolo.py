@@ -291,6 +291,20 @@ class YOLOv8Bit(nn.Module):
             if isinstance(m, BitConv2d):
                 m.init_scale()
 
+    def set_k1_lsq(self, on: bool = True) -> None:
+        """Plain-ternary (k = 1) convs on the LSQ grid path (BitConv2d.k1_lsq), recorded in
+        `config` so that a checkpoint and its export use the same weights. Does not rescale:
+        call `init_scale()` (or retarget_terms) on k = 1 layers whose scale came from the
+        absmean path."""
+        for m in self.modules():
+            if isinstance(m, BitConv2d):
+                m.k1_lsq = bool(on)
+                m._cache_key = None
+        if on:
+            self.config["k1_lsq"] = True
+        else:
+            self.config.pop("k1_lsq", None)
+
     def retarget_terms(self, terms: Dict[str, int]) -> List[str]:
         """Sets every conv's k to `terms` (missing = 1) and re-initialises the scale of the layers
         whose k changed. Returns their names.
@@ -328,6 +342,8 @@ class YOLOv8Bit(nn.Module):
         sd = ck["model"] if isinstance(ck, dict) and "model" in ck else ck
         if isinstance(ck, dict) and isinstance(ck.get("config"), dict) and ck["config"].get("terms"):
             self.set_terms(ck["config"]["terms"])
+        if isinstance(ck, dict) and isinstance(ck.get("config"), dict) and ck["config"].get("k1_lsq"):
+            self.set_k1_lsq(True)
         self.load_state_dict(sd)
         if isinstance(ck, dict) and ck.get("learn_scale"):
             for m in self.modules():
