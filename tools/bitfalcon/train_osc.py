@@ -129,5 +129,5 @@ class OscillationFreezer:
 
 
 def multi_plane_convs(model: torch.nn.Module) -> List[Tuple[str, BitConv2d]]:
-    """(name, conv) of every BitConv2d with k >= 2 planes, in module order."""
+    """(name, conv) of every BitConv2d on the LSQ grid (k >= 2 planes, or k = 1 with k1_lsq), in module order."""
     return [(n, m) for n, m in model.named_modules() if isinstance(m, BitConv2d) and m.lsq]

@@ -316,6 +316,10 @@ class YOLOv8Bit(nn.Module):
         use. (Re-rounding the latent weights onto the finer grid instead moved the outputs:
         0.3362 -> 0.3284 mAP for four k = 2 -> 3 layers of v8n-mt32-h.) Any other change (k down,
         or no learned scale) re-initialises the scale from the weights (least squares)."""
+        convs = {n for n, m in self.named_modules() if isinstance(m, BitConv2d)}
+        unknown = sorted(set(terms) - convs)
+        if unknown:                      # a misspelt layer would silently stay at k = 1
+            raise KeyError(f"terms: not conv layers of this model: {unknown[:5]}")
         changed = []
         exact = {}
         for n, m in self.named_modules():
@@ -340,9 +344,10 @@ class YOLOv8Bit(nn.Module):
         """A checkpoint file, or its already loaded dict (so a caller that reads its meta loads it once)."""
         ck = torch.load(path, map_location="cpu") if isinstance(path, (str, os.PathLike)) else path
         sd = ck["model"] if isinstance(ck, dict) and "model" in ck else ck
-        if isinstance(ck, dict) and isinstance(ck.get("config"), dict) and ck["config"].get("terms"):
-            self.set_terms(ck["config"]["terms"])
-        if isinstance(ck, dict) and isinstance(ck.get("config"), dict) and ck["config"].get("k1_lsq"):
+        config = ck.get("config") if isinstance(ck, dict) else None
+        if isinstance(config, dict) and config.get("terms"):
+            self.set_terms(config["terms"])
+        if isinstance(config, dict) and config.get("k1_lsq"):
             self.set_k1_lsq(True)
         self.load_state_dict(sd)
         if isinstance(ck, dict) and ck.get("learn_scale"):
