@@ -51,6 +51,9 @@
  *  - BITFALCON_DIRECT_CONV: "0" runs the 3-channel stem by im2col + GEMM
  *    instead of its direct conv (benchmarks; same results), "1" the default;
  *    else BF_ERR_ARGUMENT.
+ *  - BITFALCON_IGEMM: "0" runs every conv by im2col + GEMM instead of the
+ *    indirect GEMM, which reads the input's kernel rows in place
+ *    (benchmarks; same results), "1" the default; else BF_ERR_ARGUMENT.
  */
 #ifndef BITFALCON_H
 #define BITFALCON_H

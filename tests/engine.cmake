@@ -77,6 +77,12 @@ bf_engine_test(engine.boxes_match_python engine_test_fixtures boxes ${BF_MODEL}
 # The plain C reference kernels too (slow: input size 320 only).
 bf_engine_test(engine.heads_exact_ref engine_test_fixtures heads ${BF_MODEL}
   ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes 320 --isa ref)
+# The top rung with the indirect GEMM off (BITFALCON_IGEMM=0): its im2col +
+# GEMM path, which a conv whose kernel rows are not whole 4-byte groups takes.
+bf_engine_test(engine.heads_exact_im2col engine_test_fixtures heads ${BF_MODEL}
+  ${BF_TEST_DATA}/heads_expected.txt ${BF_TEST_DATA} --sizes 320)
+set_tests_properties(engine.heads_exact_im2col PROPERTIES ENVIRONMENT "BITFALCON_IGEMM=0" TIMEOUT 1800
+  LABELS "engine;fixtures")
 # Every other rung of the ladder by name (the enumerator's paths, CMakeLists.txt
 # BF_T2I8_PATHS; the first is what auto runs above), input size 320; a path
 # this CPU lacks skips.

@@ -44,6 +44,12 @@
  * the M x K block. N: the last block stores with a lane mask, so C is written
  * only within M x N. No state outside the stack: safe to call concurrently on
  * disjoint row ranges.
+ *
+ * igemm: the same tiles with each row's A in `segs` runs of seg_k bytes (a
+ * multiple of 4) at a pointer each; a tile reloads its rows' pointers at the
+ * start of each run, the weights' groups run on in order, and there is no K
+ * tail. For a 3x3 conv the runs are the kernel rows of the input (3 * in_c
+ * bytes), read in place: no im2col copy.
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -88,12 +94,15 @@ static void vnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, 
     vnni_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
 }
 
-/* One MR x (16*NR) tile. MR, NR and TAIL are constants after inlining. `a`
- * holds `mr` valid rows; `ncols` (1..16*NR) valid channels; w points at block
- * 0 of the tile, blocks `bstride` bytes apart, each with its correction row
- * after kfull (+ TAIL) groups. TAIL: K % 4 != 0, the last group of 1..3 k is
- * read with a byte mask, first (integer sums commute), so that the main loop
- * stays the only loop over the accumulators.
+/* One MR x (16*NR) tile. MR, NR, TAIL and INDIRECT are constants after
+ * inlining. `a` holds `mr` valid rows; `ncols` (1..16*NR) valid channels; w
+ * points at block 0 of the tile, blocks `bstride` bytes apart, each with its
+ * correction row after kfull (+ TAIL) groups. TAIL: K % 4 != 0, the last
+ * group of 1..3 k is read with a byte mask, first (integer sums commute), so
+ * that the main loop stays the only loop over the accumulators.
+ * INDIRECT (the igemm): `a` and `lda` are unused; row i is `segs` runs of
+ * kfull groups, run s at ind[i * segs + s], and the weights' groups follow
+ * the runs in order (segs * kfull of them; no tail).
  *
  * The accumulators are named variables c<row>_<block>, the rows and blocks
  * unrolled by the macros below and pruned by `if (i < MR)` / `if (j < NR)` on
@@ -102,16 +111,16 @@ static void vnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, 
 #define BF_VNNI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 #define BF_VNNI_COLS(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3) X(i, 4)
 
-static inline __attribute__((always_inline)) void vnni_tile(const int MR, const int NR, const int TAIL, size_t mr,
-                                                            size_t kfull, size_t krem, const int8_t *a, size_t lda,
-                                                            const uint8_t *w, size_t bstride, int32_t *c, size_t ldc,
-                                                            size_t ncols)
+static inline __attribute__((always_inline)) void
+vnni_tile(const int MR, const int NR, const int TAIL, const int INDIRECT, size_t mr, size_t kfull, size_t krem,
+          const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs, const uint8_t *w, size_t bstride,
+          int32_t *c, size_t ldc, size_t ncols)
 {
     const __m512i sign = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
     __m512i w0 = zero, w1 = zero, w2 = zero, w3 = zero, w4 = zero;
 #define BF_DECL_C(i, j) __m512i c##i##_##j = zero;
 #define BF_DECL_ROW(i)                                                                                                \
-    const int8_t *a##i = a + ((size_t)(i) < mr ? (size_t)(i) : mr - 1) * lda;                                         \
+    const int8_t *a##i = INDIRECT ? NULL : a + ((size_t)(i) < mr ? (size_t)(i) : mr - 1) * lda;                       \
     BF_VNNI_COLS(BF_DECL_C, i)
     BF_VNNI_ROWS(BF_DECL_ROW)
 #undef BF_DECL_ROW
@@ -127,7 +136,7 @@ static inline __attribute__((always_inline)) void vnni_tile(const int MR, const 
 #define BF_DOT(i, j)                                                                                                  \
     if ((j) < NR)                                                                                                     \
         c##i##_##j = _mm512_dpbusd_epi32(c##i##_##j, av, w##j);
-    if (TAIL) {
+    if (TAIL && !INDIRECT) {
         const __mmask16 kmask = (__mmask16)((1u << krem) - 1);
         BF_LOAD_WS(w + kfull * 64);
 #define BF_TAIL_ROW(i)                                                                                                \
@@ -139,8 +148,18 @@ static inline __attribute__((always_inline)) void vnni_tile(const int MR, const 
         BF_VNNI_ROWS(BF_TAIL_ROW)
 #undef BF_TAIL_ROW
     }
-    for (size_t g = 0; g < kfull; g++) {
-        BF_LOAD_WS(w + g * 64);
+    const size_t runs = INDIRECT ? segs : 1;
+    for (size_t s = 0; s < runs; s++) {
+        const uint8_t *ws = w + s * kfull * 64;
+#define BF_RUN_ROW(i)                                                                                                 \
+    if ((i) < MR)                                                                                                     \
+        a##i = ind[((size_t)(i) < mr ? (size_t)(i) : mr - 1) * segs + s];
+        if (INDIRECT) {
+            BF_VNNI_ROWS(BF_RUN_ROW)
+        }
+#undef BF_RUN_ROW
+        for (size_t g = 0; g < kfull; g++) {
+            BF_LOAD_WS(ws + g * 64);
 #define BF_MAIN_ROW(i)                                                                                                \
     if ((i) < MR) {                                                                                                   \
         int32_t x;                                                                                                    \
@@ -148,13 +167,14 @@ static inline __attribute__((always_inline)) void vnni_tile(const int MR, const 
         const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(x), sign);                                              \
         BF_VNNI_COLS(BF_DOT, i)                                                                                       \
     }
-        BF_VNNI_ROWS(BF_MAIN_ROW)
+            BF_VNNI_ROWS(BF_MAIN_ROW)
 #undef BF_MAIN_ROW
+        }
     }
 #undef BF_DOT
     /* C = acc - 128 * wsum (the correction rows); only the last block can be
      * partial. The correction vectors reuse the weight registers. */
-    BF_LOAD_WS(w + (kfull + (TAIL ? 1 : 0)) * 64);
+    BF_LOAD_WS(w + (runs * kfull + (TAIL && !INDIRECT ? 1 : 0)) * 64);
 #undef BF_LOAD_WS
 #undef BF_LOAD_W
     const size_t last = ncols - (size_t)(NR - 1) * 16;
@@ -176,18 +196,27 @@ static inline __attribute__((always_inline)) void vnni_tile(const int MR, const 
 
 typedef void (*vnni_tile_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w,
                              size_t bstride, int32_t *c, size_t ldc, size_t ncols);
+typedef void (*vnni_itile_fn)(size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w,
+                              size_t bstride, int32_t *c, size_t ldc, size_t ncols);
 
 /* bf_t2i8_gemm_ukernel_<MR>x<16*NR>__avx512vnni: dispatches on the K tail
- * once per tile, outside the loops. */
+ * once per tile, outside the loops; bf_t2i8_igemm_ukernel_...: the same tile
+ * over runs of seg4 groups. */
 #define BF_VNNI_TILE(MR, NR, NC)                                                                                      \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_##MR##x##NC##__avx512vnni(                             \
         size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
         int32_t *c, size_t ldc, size_t ncols)                                                                         \
     {                                                                                                                 \
         if (krem != 0)                                                                                                \
-            vnni_tile(MR, NR, 1, mr, kfull, krem, a, lda, w, bstride, c, ldc, ncols);                                 \
+            vnni_tile(MR, NR, 1, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, c, ldc, ncols);                     \
         else                                                                                                          \
-            vnni_tile(MR, NR, 0, mr, kfull, krem, a, lda, w, bstride, c, ldc, ncols);                                 \
+            vnni_tile(MR, NR, 0, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, c, ldc, ncols);                     \
+    }                                                                                                                 \
+    static __attribute__((noinline)) void bf_t2i8_igemm_ukernel_##MR##x##NC##__avx512vnni(                            \
+        size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w, size_t bstride, int32_t *c,  \
+        size_t ldc, size_t ncols)                                                                                     \
+    {                                                                                                                 \
+        vnni_tile(MR, NR, 0, 1, mr, seg4, 0, NULL, 0, ind, segs, w, bstride, c, ldc, ncols);                          \
     }
 
 BF_VNNI_TILE(16, 1, 16)
@@ -199,6 +228,39 @@ BF_VNNI_TILE(6, 2, 32)
 BF_VNNI_TILE(6, 1, 16)
 BF_VNNI_TILE(5, 5, 80)
 
+/* The tiles for N = 16 * nb channels (see the header): the main tile of
+ * mr_max rows x nr blocks, and for nb > 5 the 6-row tile of the last nb % 4
+ * blocks (index 0 when there is none). */
+typedef struct vnni_plan {
+    size_t mr_max, nr;
+    int main, rem; /* indices into the tables below */
+} vnni_plan;
+
+static vnni_plan vnni_plan_for(size_t nb)
+{
+    switch (nb) {
+    case 1: return (vnni_plan){16, 1, 1, 0};
+    case 2: return (vnni_plan){12, 2, 2, 0};
+    case 3: return (vnni_plan){8, 3, 3, 0};
+    case 5: return (vnni_plan){5, 5, 8, 0};
+    default: return (vnni_plan){6, 4, 4, nb % 4 == 0 ? 0 : (int)(8 - nb % 4)};
+    }
+}
+
+#define BF_VNNI_TABLE(prefix)                                                                                         \
+    {NULL,                                                                                                            \
+     prefix##16x16__avx512vnni,                                                                                       \
+     prefix##12x32__avx512vnni,                                                                                       \
+     prefix##8x48__avx512vnni,                                                                                        \
+     prefix##6x64__avx512vnni,                                                                                        \
+     prefix##6x48__avx512vnni,                                                                                        \
+     prefix##6x32__avx512vnni,                                                                                        \
+     prefix##6x16__avx512vnni,                                                                                        \
+     prefix##5x80__avx512vnni}
+static const vnni_tile_fn vnni_tiles[9] = BF_VNNI_TABLE(bf_t2i8_gemm_ukernel_);
+static const vnni_itile_fn vnni_itiles[9] = BF_VNNI_TABLE(bf_t2i8_igemm_ukernel_);
+#undef BF_VNNI_TABLE
+
 static void vnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                       size_t ldc)
 {
@@ -206,31 +268,43 @@ static void vnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
     const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
     const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
     const uint8_t *w = packed;
-    size_t mr_max = 6, nr = 4;
-    vnni_tile_fn main_fn = bf_t2i8_gemm_ukernel_6x64__avx512vnni, rem_fn = NULL;
-    switch (nb) {
-    case 1: mr_max = 16, nr = 1, main_fn = bf_t2i8_gemm_ukernel_16x16__avx512vnni; break;
-    case 2: mr_max = 12, nr = 2, main_fn = bf_t2i8_gemm_ukernel_12x32__avx512vnni; break;
-    case 3: mr_max = 8, nr = 3, main_fn = bf_t2i8_gemm_ukernel_8x48__avx512vnni; break;
-    case 5: mr_max = 5, nr = 5, main_fn = bf_t2i8_gemm_ukernel_5x80__avx512vnni; break;
-    default:
-        switch (nb % 4) {
-        case 1: rem_fn = bf_t2i8_gemm_ukernel_6x16__avx512vnni; break;
-        case 2: rem_fn = bf_t2i8_gemm_ukernel_6x32__avx512vnni; break;
-        case 3: rem_fn = bf_t2i8_gemm_ukernel_6x48__avx512vnni; break;
-        }
-    }
-    const size_t nb_main = nb / nr * nr;
-    for (size_t m0 = 0; m0 < m; m0 += mr_max) {
-        const size_t mr = m - m0 < mr_max ? m - m0 : mr_max;
+    const vnni_plan pl = vnni_plan_for(nb);
+    const vnni_tile_fn main_fn = vnni_tiles[pl.main], rem_fn = vnni_tiles[pl.rem];
+    const size_t nb_main = nb / pl.nr * pl.nr;
+    for (size_t m0 = 0; m0 < m; m0 += pl.mr_max) {
+        const size_t mr = m - m0 < pl.mr_max ? m - m0 : pl.mr_max;
         const int8_t *am = a + m0 * lda;
         int32_t *cm = c + m0 * ldc;
-        for (size_t b = 0; b < nb_main; b += nr) {
-            const size_t cols = n - b * 16 < nr * 16 ? n - b * 16 : nr * 16;
+        for (size_t b = 0; b < nb_main; b += pl.nr) {
+            const size_t cols = n - b * 16 < pl.nr * 16 ? n - b * 16 : pl.nr * 16;
             main_fn(mr, kfull, krem, am, lda, w + b * bstride, bstride, cm + b * 16, ldc, cols);
         }
         if (nb_main < nb)
             rem_fn(mr, kfull, krem, am, lda, w + nb_main * bstride, bstride, cm + nb_main * 16, ldc, n - nb_main * 16);
+    }
+}
+
+static void vnni_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
+                       int32_t *c, size_t ldc)
+{
+    assert(n >= 1 && segs >= 1 && seg_k >= 4 && seg_k % 4 == 0 && ldc >= n && packed != NULL &&
+           (m == 0 || (a != NULL && c != NULL)));
+    const size_t seg4 = seg_k / 4, k4 = segs * seg4;
+    const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
+    const uint8_t *w = packed;
+    const vnni_plan pl = vnni_plan_for(nb);
+    const vnni_itile_fn main_fn = vnni_itiles[pl.main], rem_fn = vnni_itiles[pl.rem];
+    const size_t nb_main = nb / pl.nr * pl.nr;
+    for (size_t m0 = 0; m0 < m; m0 += pl.mr_max) {
+        const size_t mr = m - m0 < pl.mr_max ? m - m0 : pl.mr_max;
+        const int8_t *const *am = a + m0 * segs;
+        int32_t *cm = c + m0 * ldc;
+        for (size_t b = 0; b < nb_main; b += pl.nr) {
+            const size_t cols = n - b * 16 < pl.nr * 16 ? n - b * 16 : pl.nr * 16;
+            main_fn(mr, segs, seg4, am, w + b * bstride, bstride, cm + b * 16, ldc, cols);
+        }
+        if (nb_main < nb)
+            rem_fn(mr, segs, seg4, am, w + nb_main * bstride, bstride, cm + nb_main * 16, ldc, n - nb_main * 16);
     }
 }
 
@@ -247,4 +321,5 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_avx512vnni = {
     .mr = 48,
     .max_terms = BF_VNNI_MAX_TERMS,
     .pack_terms = vnni_pack_terms,
+    .igemm = vnni_igemm,
 };

@@ -43,6 +43,33 @@ static void ref_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, 
     }
 }
 
+/* The indirect form: row i's k-th byte is run k / seg_k of the row, at
+ * offset k % seg_k. */
+static void ref_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
+                      int32_t *c, size_t ldc)
+{
+    assert(n >= 1 && segs >= 1 && seg_k >= 4 && seg_k % 4 == 0 && ldc >= n && packed != NULL &&
+           (m == 0 || (a != NULL && c != NULL)));
+    const uint8_t *w = packed;
+    const size_t k = segs * seg_k, row = (k + 3) / 4;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            const uint8_t *wj = w + j * row;
+            int32_t acc = 0;
+            for (size_t s = 0; s < segs; s++) {
+                const int8_t *run = a[i * segs + s];
+                for (size_t kk = 0; kk < seg_k; kk++) {
+                    const int t = bf_t2_decode(wj, s * seg_k + kk);
+                    if (t > 0)
+                        acc += run[kk];
+                    else if (t < 0)
+                        acc -= run[kk];
+                }
+            }
+            c[i * ldc + j] = acc;
+        }
+}
+
 const bf_t2i8_gemm_config bf_t2i8_gemm_ref = {
     .isa = "ref",
     .packed_size = ref_packed_size,
@@ -51,4 +78,5 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_ref = {
     .mr = 1,
     .max_terms = 1,
     .pack_terms = NULL,
+    .igemm = ref_igemm,
 };

@@ -71,6 +71,15 @@ typedef struct bf_t2i8_gemm_config {
      * bytes, the same layout as `pack` with the integer weights q. */
     void (*pack_terms)(size_t n, size_t k, int nterms, const uint8_t *w, size_t w_row_bytes, size_t plane_stride,
                        void *packed);
+    /* The indirect GEMM (NULL where the path has none): the same C = A x W
+     * with the same packed weights, K = segs * seg_k, but row r of A is not
+     * one run of K bytes: it is `segs` runs of seg_k bytes, run s at
+     * a[r * segs + s] (any addresses; a convolution points them at the
+     * kernel rows of its input, so that no im2col copy is made). seg_k is a
+     * multiple of 4 (a run never splits one of the kernels' 4-k groups).
+     * Reads exactly those runs; otherwise the contract of `gemm`. */
+    void (*igemm)(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
+                  int32_t *c, size_t ldc);
 } bf_t2i8_gemm_config;
 
 /* The file format's largest n_terms (docs/model-format.md). */

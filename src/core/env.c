@@ -40,5 +40,9 @@ bf_status bf_env_check(bf_error *err)
     const char *direct = env_value("BITFALCON_DIRECT_CONV");
     if (direct != NULL && strcmp(direct, "0") != 0 && strcmp(direct, "1") != 0)
         return bf_fail(err, BF_ERR_ARGUMENT, "BITFALCON_DIRECT_CONV='%.40s': expected 0 or 1 (or unset)", direct);
+    /* the indirect GEMM for the convs (bf_conv_params.indirect): 0 = im2col + GEMM, for benchmarks */
+    const char *igemm = env_value("BITFALCON_IGEMM");
+    if (igemm != NULL && strcmp(igemm, "0") != 0 && strcmp(igemm, "1") != 0)
+        return bf_fail(err, BF_ERR_ARGUMENT, "BITFALCON_IGEMM='%.40s': expected 0 or 1 (or unset)", igemm);
     return BF_OK;
 }

@@ -10,6 +10,9 @@
  *                          for tests that walk the dispatch ladder
  *   BITFALCON_REQUANT      the requant epilogue path ("ref", "avx2", "avx512",
  *                          "avx512vbmi"), for benchmarks
+ *   BITFALCON_DIRECT_CONV  0: the 3-channel stem by im2col + GEMM (benchmarks)
+ *   BITFALCON_IGEMM        0: every conv by im2col + GEMM instead of the indirect GEMM
+ *                          (benchmarks; same results)
  *
  * Unset or empty means "not set". A value the library cannot honour is an error
  * (BF_ERR_ARGUMENT / BF_ERR_UNSUPPORTED) at bf_detector_create, never ignored: a

@@ -151,6 +151,7 @@ static void setup_conv(bf_executor *ex, uint32_t i, size_t at, size_t tile_m, co
                                 w->data, (size_t)w->dims[1], (size_t)out.c * (size_t)w->dims[1], dst);
         cp->direct3_packed = dst;
     }
+    cp->indirect = cp->direct3 == NULL && gemm->igemm != NULL && bf_conv_params_indirect_fits(cp) && ex->indirect;
 }
 
 bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, int reuse,
@@ -162,6 +163,10 @@ bf_status bf_executor_init(bf_executor *ex, const bf_model *m, int input_size, i
     ex->n_workers = threads < 1 ? 1 : threads;
     ex->fold = executor_fold(gemm);
     ex->requant = bf_i32_requant_select(gemm->isa);
+    /* BITFALCON_IGEMM=0: im2col + GEMM for every conv (before/after benchmarks;
+     * checked by bf_env_check) */
+    const char *igemm = getenv("BITFALCON_IGEMM");
+    ex->indirect = igemm == NULL || strcmp(igemm, "0") != 0;
     const size_t tile_m = bf_conv_tile_m(gemm->mr);
     bf_status st = bf_plan_build(m, input_size, reuse, tile_m, ex->fold, &ex->plan, err);
     if (st != BF_OK)

@@ -48,6 +48,7 @@ typedef struct bf_executor {
     bf_pool *pool;
     uint64_t *layer_ns;   /* NULL, or per-layer accumulated wall time */
     int fold;             /* planes one GEMM folds: bf_t2i8_gemm_fold, capped by BITFALCON_MAX_TERMS */
+    int indirect;         /* convs may take the GEMM path's igemm (BITFALCON_IGEMM unset or 1) */
     uint8_t *packed;      /* every conv's packed weights */
     size_t packed_bytes;
     bf_conv_params *convs; /* per layer (filled for conv layers) */

@@ -94,7 +94,13 @@ static bf_status plan_conv_scratch(const bf_model *m, const bf_layer *l, bf_shap
         rows = tile_m;
     size_t need;
     if (!bf_conv_is_direct(l)) {
-        if (!bf_mul_size(rows, bf_conv_k(l), &need))
+        /* an im2col tile of rows x K bytes, or (bf_conv_rows with the
+         * indirect GEMM) rows x kh row pointers, one zero-point kernel row
+         * and at most rows x K bytes of edge rows copied */
+        const size_t kh = (size_t)l->params[BF_CONV_KH], row_k = bf_conv_k(l) / kh;
+        size_t ptrs;
+        if (!bf_mul_size(rows, bf_conv_k(l), &need) || !bf_mul_size(rows * kh, sizeof(const int8_t *), &ptrs) ||
+            !bf_add_size(need, ptrs, &need) || !bf_add_size(need, row_k, &need))
             return bf_fail(err, BF_ERR_UNSUPPORTED, "%s: im2col tile too large", m->path);
         if (need > p->im2col_bytes)
             p->im2col_bytes = need;

@@ -66,6 +66,54 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
     }
 }
 
+/* The indirect GEMM's rows for output pixels [m0, m0 + count): kh pointers
+ * per pixel (at the start of `scratch`), each to its kernel row's kw * in_c
+ * bytes: in the input itself when all kw taps are inside the image, else a
+ * copy after the table with the zero point for the taps outside (exactly
+ * the bytes bf_im2col writes), or one shared zero-point row for a kernel
+ * row above or below the image. Returns the table. */
+static const int8_t *const *conv_indirection(const bf_conv_params *p, const int8_t *in, size_t m0, size_t count,
+                                             int8_t *scratch)
+{
+    const size_t in_c = (size_t)p->in_c, row_k = (size_t)p->kw * in_c, kh = (size_t)p->kh;
+    const int8_t **table = (const int8_t **)(void *)scratch;
+    int8_t *zero_row = scratch + count * kh * sizeof *table;
+    int8_t *spill = zero_row + row_k;
+    memset(zero_row, p->in_zero_point, row_k);
+    int oy = (int)(m0 / (size_t)p->out_w), ox = (int)(m0 % (size_t)p->out_w);
+    for (size_t r = 0; r < count; r++) {
+        const int ix0 = ox * p->stride - p->pad;
+        const int inside = ix0 >= 0 && ix0 + p->kw <= p->in_w;
+        for (int ky = 0; ky < p->kh; ky++) {
+            const int iy = oy * p->stride + ky - p->pad;
+            const int8_t **slot = table + r * kh + (size_t)ky;
+            if (iy < 0 || iy >= p->in_h) {
+                *slot = zero_row;
+                continue;
+            }
+            const int8_t *src_row = in + (size_t)iy * (size_t)p->in_w * in_c;
+            if (inside) {
+                *slot = src_row + (size_t)ix0 * in_c;
+                continue;
+            }
+            for (int kx = 0; kx < p->kw; kx++) {
+                const int ix = ix0 + kx;
+                if (ix < 0 || ix >= p->in_w)
+                    memset(spill + (size_t)kx * in_c, p->in_zero_point, in_c);
+                else
+                    memcpy(spill + (size_t)kx * in_c, src_row + (size_t)ix * in_c, in_c);
+            }
+            *slot = spill;
+            spill += row_k;
+        }
+        if (++ox == p->out_w) {
+            ox = 0;
+            oy++;
+        }
+    }
+    return table;
+}
+
 void bf_conv_pack(const bf_t2i8_gemm_config *gemm, size_t n, size_t k, int n_terms, int fold, const uint8_t *w,
                   size_t row_bytes, size_t part_stride, void *packed)
 {
@@ -89,19 +137,30 @@ void bf_conv_pack(const bf_t2i8_gemm_config *gemm, size_t n, size_t k, int n_ter
  * GEMM of A x q; with fold 1, one per plane. Each call is complete on its own
  * (whatever constant a kernel folds in, e.g. avx512vnni's -128 * sum(w), is
  * that part's own). Every partial sum is bounded by 128 * K * L, which the
- * loader keeps inside int32 (with the bias). `tmp` holds rows x n int32s
+ * loader keeps inside int32 (with the bias). A is `a` (rows lda bytes
+ * apart) or, when `ind` is not NULL, the indirect rows (conv_indirection).
+ * `tmp` holds rows x n int32s
  * (used only when there is more than one part). */
-static void conv_gemm(const bf_conv_params *p, size_t rows, size_t n, size_t k, const int8_t *a, size_t lda,
-                      int32_t *c, size_t ldc, int32_t *tmp)
+static void conv_part(const bf_conv_params *p, size_t rows, size_t n, size_t k, const int8_t *a, size_t lda,
+                      const int8_t *const *ind, const void *packed, int32_t *c, size_t ldc)
 {
-    p->gemm->gemm(rows, n, k, a, lda, p->packed, c, ldc);
+    if (ind != NULL)
+        p->gemm->igemm(rows, n, (size_t)p->kh, k / (size_t)p->kh, ind, packed, c, ldc);
+    else
+        p->gemm->gemm(rows, n, k, a, lda, packed, c, ldc);
+}
+
+static void conv_gemm(const bf_conv_params *p, size_t rows, size_t n, size_t k, const int8_t *a, size_t lda,
+                      const int8_t *const *ind, int32_t *c, size_t ldc, int32_t *tmp)
+{
+    conv_part(p, rows, n, k, a, lda, ind, p->packed, c, ldc);
     const int terms = p->n_terms < 1 ? 1 : p->n_terms;
     const int parts = bf_conv_parts(terms, p->fold);
     for (int j = 1; j < parts; j++) {
         int32_t weight = 1;
         for (int i = bf_conv_part_first(terms, parts, j); i > 0; i--)
             weight *= 3;
-        p->gemm->gemm(rows, n, k, a, lda, (const uint8_t *)p->packed + (size_t)j * p->part_stride, tmp, n);
+        conv_part(p, rows, n, k, a, lda, ind, (const uint8_t *)p->packed + (size_t)j * p->part_stride, tmp, n);
         for (size_t r = 0; r < rows; r++) {
             int32_t *restrict cr = c + r * ldc;
             const int32_t *restrict tr = tmp + r * n;
@@ -113,7 +172,8 @@ static void conv_gemm(const bf_conv_params *p, size_t rows, size_t n, size_t k, 
 
 /* C (rows x n, ldc) for output pixels m0 .. m0 + rows - 1, without bias:
  * the direct 3-channel conv when the layer has one, else the GEMM of the
- * input itself (1x1 stride 1) or of its im2col tile. */
+ * input itself (1x1 stride 1), through row pointers into it (indirect), or
+ * of its im2col tile. */
 static void conv_acc(const bf_conv_params *p, const int8_t *in, size_t m0, size_t rows, int8_t *im2col, int32_t *c,
                      size_t ldc, int32_t *tmp)
 {
@@ -125,10 +185,12 @@ static void conv_acc(const bf_conv_params *p, const int8_t *in, size_t m0, size_
         return;
     }
     if (bf_conv_params_direct(p)) {
-        conv_gemm(p, rows, n, k, in + m0 * (size_t)p->in_c, (size_t)p->in_c, c, ldc, tmp);
+        conv_gemm(p, rows, n, k, in + m0 * (size_t)p->in_c, (size_t)p->in_c, NULL, c, ldc, tmp);
+    } else if (p->indirect) {
+        conv_gemm(p, rows, n, k, NULL, 0, conv_indirection(p, in, m0, rows, im2col), c, ldc, tmp);
     } else {
         bf_im2col(p, in, m0, rows, im2col);
-        conv_gemm(p, rows, n, k, im2col, k, c, ldc, tmp);
+        conv_gemm(p, rows, n, k, im2col, k, NULL, c, ldc, tmp);
     }
 }
 

@@ -89,11 +89,23 @@ typedef struct bf_conv_params {
      * all n_terms planes at direct3_packed; NULL = im2col + GEMM. */
     const bf_i8c3_conv_config *direct3;
     const void *direct3_packed;
+    /* 1: the GEMM reads each output pixel's kh kernel rows (kw * in_c bytes
+     * each, a multiple of 4) in place through a table of pointers
+     * (gemm->igemm), instead of an im2col copy; only the rows that cross the
+     * image's left or right edge are copied, with the zero point outside. */
+    int indirect;
 } bf_conv_params;
 
 static inline size_t bf_conv_params_k(const bf_conv_params *p)
 {
     return (size_t)p->kh * (size_t)p->kw * (size_t)p->in_c;
+}
+
+/* Whether the conv can take the indirect GEMM: not 1x1 stride 1 (that reads
+ * its input directly anyway), whole 4-byte groups in every kernel row. */
+static inline int bf_conv_params_indirect_fits(const bf_conv_params *p)
+{
+    return !(p->kh == 1 && p->kw == 1 && p->stride == 1 && p->pad == 0) && ((size_t)p->kw * (size_t)p->in_c) % 4 == 0;
 }
 
 /* 1x1 stride-1 (so pad 0) convs multiply the NHWC input directly. */
@@ -150,7 +162,8 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
 
 /* Output pixels [m_begin, m_end) of a convolution. `out` is int8 (act 0/1) or
  * int32 (act 2) NHWC. Scratch: `im2col` holds tile_m * K bytes (unused for
- * direct convs), `acc` bf_conv_acc_elems(act, bf_conv_parts(n_terms, fold),
+ * direct convs; indirect ones take tile_m * kh pointers, aligned as the
+ * buffer's start must be, one kernel row and up to tile_m * K bytes), `acc` bf_conv_acc_elems(act, bf_conv_parts(n_terms, fold),
  * tile_m, out_c) int32s. */
 void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m_begin, size_t m_end,
                   int8_t *im2col, int32_t *acc);

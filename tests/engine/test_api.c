@@ -168,6 +168,7 @@ int main(void)
             {"BITFALCON_CPU_DISABLE", "avx512vnni,avx9000", BF_ERR_ARGUMENT},
             {"BITFALCON_REQUANT", "sse9", BF_ERR_UNSUPPORTED},
             {"BITFALCON_DIRECT_CONV", "off", BF_ERR_ARGUMENT},
+            {"BITFALCON_IGEMM", "yes", BF_ERR_ARGUMENT},
         };
         for (size_t i = 0; i < sizeof bad_env / sizeof bad_env[0]; i++) {
             const char *saved = getenv(bad_env[i].name);
@@ -190,14 +191,16 @@ int main(void)
         setenv("BITFALCON_MAX_TERMS", "", 1);
         setenv("BITFALCON_REQUANT", "ref", 1);
         setenv("BITFALCON_DIRECT_CONV", "0", 1);
+        setenv("BITFALCON_IGEMM", "0", 1);
         bf_detector *e = NULL;
         bf_error eerr = {BF_OK, ""};
-        CHECK(bf_detector_create(m, &o, &e, &eerr) == BF_OK, "empty MAX_TERMS, REQUANT=ref, DIRECT_CONV=0: %s",
-              eerr.message);
+        CHECK(bf_detector_create(m, &o, &e, &eerr) == BF_OK,
+              "empty MAX_TERMS, REQUANT=ref, DIRECT_CONV=0, IGEMM=0: %s", eerr.message);
         bf_detector_destroy(e);
         unsetenv("BITFALCON_MAX_TERMS");
         unsetenv("BITFALCON_REQUANT");
         unsetenv("BITFALCON_DIRECT_CONV");
+        unsetenv("BITFALCON_IGEMM");
     }
     b = o;
     b.isa = "no-such-isa";

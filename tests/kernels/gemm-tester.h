@@ -634,4 +634,149 @@ done:
 #undef BF_RUN_T
 }
 
+/* --- the indirect GEMM (igemm) --------------------------------------------
+ *
+ * Row i of A is `segs` runs of seg_k bytes, run s at ptrs[i * segs + s]. The
+ * runs are drawn anywhere in one pool (overlapping, repeated, misaligned),
+ * one of them ending at the pool's last byte, before an inaccessible page.
+ * The oracle runs its plain GEMM on the gathered rows; C must match element
+ * by element, nothing written outside M x N. nterms > 1: the weights are
+ * packed from that many planes by pack_terms (the igemm reads the same
+ * packing as gemm). */
+static inline bool bf_igemm_check(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle, size_t m,
+                                  size_t n, size_t segs, size_t seg_k, size_t ldc, int nterms, int fill, rng *rg)
+{
+    const size_t k = segs * seg_k, w_row_bytes = (k + 63) / 64 * 16;
+    const uint64_t case_state = rg->s;
+    snprintf(bf_gemm_current, sizeof bf_gemm_current,
+             "%s igemm: m=%zu n=%zu segs=%zu seg_k=%zu ldc=%zu nterms=%d fill=%d (BF_TEST_SEED=0x%" PRIx64
+             ", case rng state 0x%" PRIx64 ")\n",
+             cfg->isa, m, n, segs, seg_k, ldc, nterms, fill, bf_gemm_test_seed, case_state);
+    bf_gemm_catch_faults();
+    const size_t pool_size = seg_k + rng_size(rg, 0, m * k / 2 + 8);
+    bf_guarded gpool = {0}, gw = {0}, gp = {0}, gc = {0};
+    int8_t *pool = bf_guarded_alloc(&gpool, pool_size);
+    for (size_t i = 0; i < pool_size; i++) {
+        const uint64_t r = rng_u64(rg);
+        pool[i] = fill ? (fill == 2 && (i & 1) ? 127 : -128) : (r & 7) == 0 ? -128 : (r & 7) == 1 ? 127 : (int8_t)(r >> 8);
+    }
+    const int8_t **ptrs = malloc(m * segs * sizeof *ptrs);
+    int8_t *gathered = malloc(m * k);
+    int32_t *c_ref = malloc(((m - 1) * ldc + n) * sizeof(int32_t));
+    /* the oracle packs one plane (the reference folds none): the planes'
+     * integer weights q, summed with weights 3^i over per-plane GEMMs */
+    int32_t *c_plane = malloc(((m - 1) * ldc + n) * sizeof(int32_t));
+    if (ptrs == NULL || gathered == NULL || c_ref == NULL || c_plane == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    for (size_t r = 0; r < m * segs; r++) {
+        const size_t at = r == m * segs / 2 ? pool_size - seg_k : rng_size(rg, 0, pool_size - seg_k);
+        ptrs[r] = pool + at;
+        memcpy(gathered + (r / segs) * k + (r % segs) * seg_k, ptrs[r], seg_k);
+    }
+    const size_t plane_bytes = n * w_row_bytes;
+    uint8_t *w = bf_guarded_alloc(&gw, plane_bytes * (size_t)nterms);
+    for (int t = 0; t < nterms; t++) {
+        bf_gemm_case wc = bf_gemm_case_default(1, n, k);
+        wc.fill = fill;
+        int8_t dummy[1];
+        wc.m = 0; /* weights only */
+        bf_gemm_fill(&wc, rg, dummy, w + (size_t)t * plane_bytes);
+    }
+    void *packed = bf_guarded_alloc(&gp, cfg->packed_size(n, k));
+    if (nterms == 1)
+        cfg->pack(n, k, w, w_row_bytes, packed);
+    else
+        cfg->pack_terms(n, k, nterms, w, w_row_bytes, plane_bytes, packed);
+    const size_t c_elems = (m - 1) * ldc + n;
+    for (size_t i = 0; i < c_elems; i++)
+        c_ref[i] = 0;
+    int32_t weight = 1;
+    for (int t = 0; t < nterms; t++, weight *= 3) {
+        void *packed_ref = malloc(oracle->packed_size(n, k) + 1);
+        if (packed_ref == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(2);
+        }
+        oracle->pack(n, k, w + (size_t)t * plane_bytes, w_row_bytes, packed_ref);
+        oracle->gemm(m, n, k, gathered, k, packed_ref, c_plane, ldc);
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++)
+                c_ref[i * ldc + j] += weight * c_plane[i * ldc + j];
+        free(packed_ref);
+    }
+    int32_t *c = bf_guarded_alloc(&gc, c_elems * sizeof(int32_t));
+    for (size_t i = 0; i < c_elems; i++)
+        c[i] = BF_C_SENTINEL;
+    cfg->igemm(m, n, segs, seg_k, ptrs, packed, c, ldc);
+    bool ok = true;
+    for (size_t at = 0; at < c_elems && ok; at++) {
+        const size_t i = at / ldc, j = at % ldc;
+        const int32_t want = j < n ? c_ref[at] : BF_C_SENTINEL;
+        if (c[at] != want) {
+            fprintf(stderr, "FAIL %s igemm vs %s: C[%zu][%zu] = %" PRId32 ", expected %" PRId32 "%s in case %s",
+                    cfg->isa, oracle->isa, i, j, c[at], want, j < n ? "" : " (written outside M x N)",
+                    bf_gemm_current);
+            ok = false;
+        }
+    }
+    free(c_plane);
+    free(c_ref);
+    free(gathered);
+    free(ptrs);
+    bf_guarded_free(&gc);
+    bf_guarded_free(&gp);
+    bf_guarded_free(&gw);
+    bf_guarded_free(&gpool);
+    return ok;
+}
+
+/* The igemm sweep: M around every tile, N across the tile choices, the
+ * convolutions' runs (kw * in_c for 3x3 over 16..256 channels, 1-tap runs),
+ * extremes, random shapes; planes up to the path's fold. */
+static inline int bf_igemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_gemm_config *oracle, rng *rg,
+                                 bool quick)
+{
+    if (cfg->igemm == NULL)
+        return 0;
+    int failures = 0, cases = 0;
+    const int fold = bf_t2i8_gemm_fold(cfg);
+#define BF_RUN_I(m, n, segs, seg_k, ldc, nt, fill)                                                                    \
+    do {                                                                                                              \
+        cases++;                                                                                                      \
+        if (!bf_igemm_check(cfg, oracle, (m), (n), (segs), (seg_k), (ldc), (nt), (fill), rg) && ++failures >= 10)    \
+            goto done;                                                                                                \
+    } while (0)
+    static const size_t ns[] = {1, 5, 16, 17, 31, 32, 33, 48, 64, 65, 80, 96, 112, 128, 144, 255, 256};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        for (size_t m = 1; m <= (quick ? 18 : 35); m += quick ? 3 : 1)
+            BF_RUN_I(m, ns[i], 3, 12 + 4 * (m % 3), ns[i] + (m % 4 == 0 ? 7 : 0), 1, 0);
+    /* the network's 3x3 convs: 3 runs of 3 * in_c bytes; 9 runs of in_c; 1 run */
+    static const size_t conv[][2] = {{16, 16}, {32, 16}, {32, 32}, {64, 32}, {64, 64}, {128, 64}, {80, 64},
+                                     {80, 80}, {64, 128}, {128, 128}, {256, 128}, {80, 128}, {64, 256}, {80, 256}};
+    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++) {
+        const size_t m = quick ? 13 : 50;
+        BF_RUN_I(m, conv[i][0], 3, 3 * conv[i][1], conv[i][0], 1, 0);
+        BF_RUN_I(m, conv[i][0], 9, conv[i][1], conv[i][0], fold, 0);
+        BF_RUN_I(7, conv[i][0], 1, 9 * conv[i][1], conv[i][0], 1, 0);
+    }
+    for (int nt = 2; nt <= fold; nt++)
+        for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i += 3)
+            BF_RUN_I(rng_size(rg, 1, 40), ns[i], rng_size(rg, 1, 9), 4 * rng_size(rg, 1, 40), ns[i], nt, 0);
+    /* extremes: A = -128 with W = -1 (and +1, A = 127 on odd bytes) */
+    BF_RUN_I(17, 35, 9, 256, 35, 1, 1);
+    BF_RUN_I(17, 35, 9, 256, 35, 1, 2);
+    BF_RUN_I(5, 80, 3, 3 * 256, 80, 1, 1);
+    for (int r = 0; r < (quick ? 30 : 200); r++) {
+        const size_t n = rng_size(rg, 1, (r & 3) == 0 ? 300 : 90);
+        BF_RUN_I(rng_size(rg, 1, 60), n, rng_size(rg, 1, 12), 4 * rng_size(rg, 1, (r & 7) == 0 ? 200 : 40),
+                 n + rng_size(rg, 0, 9), (int)rng_size(rg, 1, (size_t)fold), 0);
+    }
+done:
+    fprintf(stderr, "%s igemm: %d cases, %d failed\n", cfg->isa, cases, failures);
+    return failures;
+#undef BF_RUN_I
+}
+
 #endif /* BF_GEMM_TESTER_H */

@@ -9,7 +9,9 @@
  * included) against the t2i8 reference. t2i8 paths then run the
  * multi-ternary sweep (gemm-tester.h bf_gemm_sweep_terms: n_terms 1..5, the
  * planes folded by pack_terms up to the path's max_terms, split into several
- * GEMMs above it) against the oracle run once per plane. Exits 77 (skip) when
+ * GEMMs above it) against the oracle run once per plane, and, where the path
+ * has an indirect GEMM, the igemm sweep (bf_igemm_sweep: rows gathered from
+ * runs anywhere in a pool) against the oracle on the gathered rows. Exits 77 (skip) when
  * this CPU cannot run the path, 1 on any difference. BF_TEST_SEED replays a
  * run.
  */
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
             failures++;
         }
         failures += bf_gemm_sweep_terms(e->config, oracle, &rg, quick);
+        failures += bf_igemm_sweep(e->config, oracle, &rg, quick);
     }
     return failures == 0 ? 0 : 1;
 }
