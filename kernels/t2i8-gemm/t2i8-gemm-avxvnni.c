@@ -39,6 +39,11 @@
  * each row are read one by one; N tail: vpmaskmovd stores. A is read only
  * within M x K, C written only within M x N; no state outside the stack, so
  * threads may run disjoint row ranges at once.
+ *
+ * igemm: the same tiles over rows given as runs of seg_k bytes at a pointer
+ * each (t2i8-gemm.h); the row sums add up the runs', a tile reloads its six
+ * row pointers at each run, and its group step addresses the six rows from
+ * their own bases with one shared offset.
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -75,17 +80,16 @@ static void avxvnni_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_byte
 #define BF_AVXVNNI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define BF_AVXVNNI_COLS(X, i) X(i, 0) X(i, 1)
 
-static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, const int TAIL, size_t mr, size_t kfull,
-                                                               size_t krem, const int8_t *a, size_t lda,
-                                                               const uint8_t *w, size_t bstride,
-                                                               const int32_t *rowsum, int32_t *c, size_t ldc,
-                                                               size_t ncols)
+static inline __attribute__((always_inline)) void
+avxvnni_tile(const int NR, const int TAIL, const int INDIRECT, size_t mr, size_t kfull, size_t krem, const int8_t *a,
+             size_t lda, const int8_t *const *ind, size_t segs, const uint8_t *w, size_t bstride,
+             const int32_t *rowsum, int32_t *c, size_t ldc, size_t ncols)
 {
     const __m256i zero = _mm256_setzero_si256();
     __m256i w0 = zero, w1 = zero;
 #define BF_DECL_C(i, j) __m256i c##i##_##j = zero;
 #define BF_DECL_ROW(i)                                                                                                \
-    const int8_t *a##i = a + ((size_t)(i) < mr ? (size_t)(i) : mr - 1) * lda;                                         \
+    const int8_t *a##i = INDIRECT ? NULL : a + ((size_t)(i) < mr ? (size_t)(i) : mr - 1) * lda;                       \
     BF_AVXVNNI_COLS(BF_DECL_C, i)
     BF_AVXVNNI_ROWS(BF_DECL_ROW)
 #undef BF_DECL_ROW
@@ -99,7 +103,7 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
 #define BF_DOT(i, j)                                                                                                  \
     if ((j) < NR)                                                                                                     \
         c##i##_##j = _mm256_dpbusd_avx_epi32(c##i##_##j, w##j, av);
-    if (TAIL) {
+    if (TAIL && !INDIRECT) {
         BF_LOAD_WS(w + kfull * 32);
 #define BF_TAIL_ROW(i)                                                                                                \
     {                                                                                                                 \
@@ -109,37 +113,73 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
         BF_AVXVNNI_ROWS(BF_TAIL_ROW)
 #undef BF_TAIL_ROW
     }
-    size_t g = 0;
-    if (NR == 2 && mr == 6) {
-        /* The group step in assembly: with the intrinsics below GCC copies
-         * accumulators between registers and stores one to the stack in
-         * every iteration of this, the common, loop (GCC 12; -15% here).
-         * ymm12-13: weights, ymm14: broadcast. Rows 0-2 at p0 + {0,1,2}*lda,
-         * rows 3-5 at p3 + {0,1,2}*lda (full blocks only: rows equally
-         * spaced). AT&T operand order: signed (A), unsigned (u), accumulator;
-         * {vex} (escaped as %{vex%}) asks for the VEX encoding, not EVEX. */
-        const uint8_t *wg = w;
-        const int8_t *p0 = a0, *p3 = a3;
-        for (; g < kfull; g++, wg += 32, p0 += 4, p3 += 4) {
-            __asm__("vmovdqu (%[w]), %%ymm12\n\t"
-                    "vmovdqu (%[w],%[bs]), %%ymm13\n\t"
+    const size_t runs = INDIRECT ? segs : 1;
+    for (size_t s = 0; s < runs; s++) {
+        const uint8_t *ws = w + s * kfull * 32;
+#define BF_RUN_ROW(i) a##i = ind[((size_t)(i) < mr ? (size_t)(i) : mr - 1) * segs + s];
+        if (INDIRECT) {
+            BF_AVXVNNI_ROWS(BF_RUN_ROW)
+        }
+#undef BF_RUN_ROW
+        size_t g = 0;
+        if (NR == 2 && mr == 6 && !INDIRECT) {
+            /* The group step in assembly: with the intrinsics below GCC copies
+             * accumulators between registers and stores one to the stack in
+             * every iteration of this, the common, loop (GCC 12; -15% here).
+             * ymm12-13: weights, ymm14: broadcast. Rows 0-2 at p0 + {0,1,2}*lda,
+             * rows 3-5 at p3 + {0,1,2}*lda (full blocks only: rows equally
+             * spaced). AT&T operand order: signed (A), unsigned (u), accumulator;
+             * {vex} (escaped as %{vex%}) asks for the VEX encoding, not EVEX. */
+            const uint8_t *wg = ws;
+            const int8_t *p0 = a0, *p3 = a3;
+            for (; g < kfull; g++, wg += 32, p0 += 4, p3 += 4) {
+                __asm__("vmovdqu (%[w]), %%ymm12\n\t"
+                        "vmovdqu (%[w],%[bs]), %%ymm13\n\t"
 #define BF_AVXVNNI_ROW(R, ADDR)                                                                                     \
     "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                            \
     "%{vex%} vpdpbusd %%ymm14, %%ymm12, %[c" #R "0]\n\t"                                                              \
     "%{vex%} vpdpbusd %%ymm14, %%ymm13, %[c" #R "1]\n\t"
-                    BF_AVXVNNI_ROW(0, "(%[p0])") BF_AVXVNNI_ROW(1, "(%[p0],%[lda])")
-                    BF_AVXVNNI_ROW(2, "(%[p0],%[lda],2)") BF_AVXVNNI_ROW(3, "(%[p3])")
-                    BF_AVXVNNI_ROW(4, "(%[p3],%[lda])") BF_AVXVNNI_ROW(5, "(%[p3],%[lda],2)")
-#undef BF_AVXVNNI_ROW
-                    : [c00] "+x"(c0_0), [c01] "+x"(c0_1), [c10] "+x"(c1_0), [c11] "+x"(c1_1), [c20] "+x"(c2_0),
-                      [c21] "+x"(c2_1), [c30] "+x"(c3_0), [c31] "+x"(c3_1), [c40] "+x"(c4_0), [c41] "+x"(c4_1),
-                      [c50] "+x"(c5_0), [c51] "+x"(c5_1)
-                    : [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda)
-                    : "xmm12", "xmm13", "xmm14", "memory");
+                        BF_AVXVNNI_ROW(0, "(%[p0])") BF_AVXVNNI_ROW(1, "(%[p0],%[lda])")
+                        BF_AVXVNNI_ROW(2, "(%[p0],%[lda],2)") BF_AVXVNNI_ROW(3, "(%[p3])")
+                        BF_AVXVNNI_ROW(4, "(%[p3],%[lda])") BF_AVXVNNI_ROW(5, "(%[p3],%[lda],2)")
+                        : [c00] "+x"(c0_0), [c01] "+x"(c0_1), [c10] "+x"(c1_0), [c11] "+x"(c1_1), [c20] "+x"(c2_0),
+                          [c21] "+x"(c2_1), [c30] "+x"(c3_0), [c31] "+x"(c3_1), [c40] "+x"(c4_0), [c41] "+x"(c4_1),
+                          [c50] "+x"(c5_0), [c51] "+x"(c5_1)
+                        : [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda)
+                        : "xmm12", "xmm13", "xmm14", "memory");
+            }
         }
-    }
-    for (; g < kfull; g++) {
-        BF_LOAD_WS(w + g * 32);
+        if (NR == 2 && mr == 6 && INDIRECT) {
+            /* The same step for six rows anywhere: each row its own base and
+             * one byte offset `off` for all; in two statements of three rows
+             * (one would need more than asm's 30 operands), the weights in
+             * registers the compiler picks. */
+            const uint8_t *wg = ws;
+            for (size_t off = 0; g < kfull; g++, wg += 32, off += 4) {
+                const __m256i u0 = _mm256_loadu_si256((const void *)wg);
+                const __m256i u1 = _mm256_loadu_si256((const void *)(wg + bstride));
+#define BF_AVXVNNI_IROW(R, ADDR)                                                                                    \
+    "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                            \
+    "%{vex%} vpdpbusd %%ymm14, %[u0], %[c" #R "0]\n\t"                                                               \
+    "%{vex%} vpdpbusd %%ymm14, %[u1], %[c" #R "1]\n\t"
+                __asm__(BF_AVXVNNI_IROW(0, "(%[p0],%[off])") BF_AVXVNNI_IROW(1, "(%[p1],%[off])")
+                            BF_AVXVNNI_IROW(2, "(%[p2],%[off])")
+                        : [c00] "+x"(c0_0), [c01] "+x"(c0_1), [c10] "+x"(c1_0), [c11] "+x"(c1_1), [c20] "+x"(c2_0),
+                          [c21] "+x"(c2_1)
+                        : [u0] "x"(u0), [u1] "x"(u1), [off] "r"(off), [p0] "r"(a0), [p1] "r"(a1), [p2] "r"(a2)
+                        : "xmm14", "memory");
+                __asm__(BF_AVXVNNI_IROW(3, "(%[p3],%[off])") BF_AVXVNNI_IROW(4, "(%[p4],%[off])")
+                            BF_AVXVNNI_IROW(5, "(%[p5],%[off])")
+                        : [c30] "+x"(c3_0), [c31] "+x"(c3_1), [c40] "+x"(c4_0), [c41] "+x"(c4_1), [c50] "+x"(c5_0),
+                          [c51] "+x"(c5_1)
+                        : [u0] "x"(u0), [u1] "x"(u1), [off] "r"(off), [p3] "r"(a3), [p4] "r"(a4), [p5] "r"(a5)
+                        : "xmm14", "memory");
+#undef BF_AVXVNNI_IROW
+            }
+        }
+#undef BF_AVXVNNI_ROW
+        for (; g < kfull; g++) {
+            BF_LOAD_WS(ws + g * 32);
 #define BF_MAIN_ROW(i)                                                                                                \
     {                                                                                                                 \
         int32_t x;                                                                                                    \
@@ -147,8 +187,9 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
         const __m256i av = _mm256_set1_epi32(x);                                                                      \
         BF_AVXVNNI_COLS(BF_DOT, i)                                                                                    \
     }
-        BF_AVXVNNI_ROWS(BF_MAIN_ROW)
+            BF_AVXVNNI_ROWS(BF_MAIN_ROW)
 #undef BF_MAIN_ROW
+        }
     }
 #undef BF_DOT
 #undef BF_LOAD_WS
@@ -175,7 +216,8 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
 }
 
 /* bf_t2i8_gemm_ukernel_6x<8*NR>__avxvnni: dispatches on the K tail once per
- * tile, outside the loop. */
+ * tile, outside the loop; bf_t2i8_igemm_ukernel_...: the same tile over runs
+ * of seg4 groups (t2i8-gemm-ymm.h bf_t2i8_ymm_igemm). */
 #define BF_AVXVNNI_TILE(NR, NC)                                                                                       \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_6x##NC##__avxvnni(                                     \
         size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
@@ -183,9 +225,16 @@ static inline __attribute__((always_inline)) void avxvnni_tile(const int NR, con
     {                                                                                                                 \
         (void)gpf; /* int32 sums: nothing to widen */                                                                 \
         if (krem != 0)                                                                                                \
-            avxvnni_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                          \
+            avxvnni_tile(NR, 1, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, rowsum, c, ldc, ncols);              \
         else                                                                                                          \
-            avxvnni_tile(NR, 0, mr, kfull, krem, a, lda, w, bstride, rowsum, c, ldc, ncols);                          \
+            avxvnni_tile(NR, 0, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, rowsum, c, ldc, ncols);              \
+    }                                                                                                                 \
+    static __attribute__((noinline)) void bf_t2i8_igemm_ukernel_6x##NC##__avxvnni(                                    \
+        size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w, size_t bstride,             \
+        const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)                                      \
+    {                                                                                                                 \
+        (void)gpf;                                                                                                    \
+        avxvnni_tile(NR, 0, 1, mr, seg4, 0, NULL, 0, ind, segs, w, bstride, rowsum, c, ldc, ncols);                   \
     }
 BF_AVXVNNI_TILE(2, 16)
 BF_AVXVNNI_TILE(1, 8)
@@ -197,6 +246,13 @@ static void avxvnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t l
                      bf_t2i8_gemm_ukernel_6x16__avxvnni, bf_t2i8_gemm_ukernel_6x8__avxvnni);
 }
 
+static void avxvnni_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
+                          int32_t *c, size_t ldc)
+{
+    bf_t2i8_ymm_igemm(m, n, segs, seg_k, a, packed, c, ldc, BF_AVXVNNI_MR, BF_AVXVNNI_MAX_TERMS, 0,
+                      bf_t2i8_igemm_ukernel_6x16__avxvnni, bf_t2i8_igemm_ukernel_6x8__avxvnni);
+}
+
 const bf_t2i8_gemm_config bf_t2i8_gemm_avxvnni = {
     .isa = "avxvnni",
     .packed_size = bf_t2i8_ymm_packed_size,
@@ -205,4 +261,5 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_avxvnni = {
     .mr = BF_AVXVNNI_MR,
     .max_terms = BF_AVXVNNI_MAX_TERMS,
     .pack_terms = avxvnni_pack_terms,
+    .igemm = avxvnni_igemm,
 };

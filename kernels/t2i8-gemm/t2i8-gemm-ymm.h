@@ -131,4 +131,49 @@ bf_t2i8_ymm_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, cons
     }
 }
 
+/* An indirect micro-kernel (the igemm): row i's K bytes are `segs` runs of
+ * seg4 groups, run s at ind[i * segs + s]; otherwise as bf_t2i8_ymm_tile_fn. */
+typedef void (*bf_t2i8_ymm_itile_fn)(size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w,
+                                     size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc,
+                                     size_t ncols);
+
+/* bf_t2i8_ymm_gemm's loops for the igemm: a row's L * rowsum is the sum over
+ * its runs. */
+static inline __attribute__((always_inline)) void
+bf_t2i8_ymm_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
+                  int32_t *c, size_t ldc, size_t tile_mr, int max_terms, size_t groups_per_flush,
+                  bf_t2i8_ymm_itile_fn tile16, bf_t2i8_ymm_itile_fn tile8)
+{
+    assert(n >= 1 && segs >= 1 && seg_k >= 4 && seg_k % 4 == 0 && ldc >= n && packed != NULL &&
+           (m == 0 || (a != NULL && c != NULL)));
+    assert(tile_mr >= 1 && tile_mr <= BF_T2I8_YMM_MAX_MR);
+    const size_t seg4 = seg_k / 4, k4 = segs * seg4;
+    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
+    const uint8_t *w = packed;
+    int32_t levels;
+    memcpy(&levels, w + nb * bstride, sizeof levels);
+    assert(levels >= 1 && levels <= bf_t2_levels(max_terms));
+    (void)max_terms;
+    const size_t gpf = groups_per_flush / (size_t)levels;
+    int32_t rowsum[BF_T2I8_YMM_MAX_MR];
+    for (size_t m0 = 0; m0 < m; m0 += tile_mr) {
+        const size_t mr = m - m0 < tile_mr ? m - m0 : tile_mr;
+        const int8_t *const *am = a + m0 * segs;
+        int32_t *cm = c + m0 * ldc;
+        for (size_t i = 0; i < mr; i++) {
+            uint32_t sum = 0; /* modulo 2^32 like the sums */
+            for (size_t s = 0; s < segs; s++)
+                sum += (uint32_t)bf_t2i8_ymm_rowsum(am[i * segs + s], seg_k);
+            rowsum[i] = (int32_t)((uint32_t)levels * sum);
+        }
+        size_t b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
+            tile16(mr, segs, seg4, am, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, cols);
+        }
+        if (b < nb)
+            tile8(mr, segs, seg4, am, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, n - b * 8);
+    }
+}
+
 #endif /* BF_T2I8_GEMM_YMM_H */
