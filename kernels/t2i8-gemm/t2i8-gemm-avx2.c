@@ -191,9 +191,10 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
 
 #define BF_AVX2_TILE(NR, NC)                                                                                          \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_6x##NC##__avx2(                                        \
-        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
-        const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)                                      \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,    \
+        const uint8_t *w, size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)    \
     {                                                                                                                 \
+        (void)ind, (void)segs;                                                                                        \
         if (krem != 0)                                                                                                \
             avx2_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, gpf, c, ldc, ncols);                        \
         else                                                                                                          \

@@ -194,29 +194,32 @@ vnni_tile(const int MR, const int NR, const int TAIL, const int INDIRECT, size_t
 #undef BF_STORE
 }
 
-typedef void (*vnni_tile_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w,
-                             size_t bstride, int32_t *c, size_t ldc, size_t ncols);
-typedef void (*vnni_itile_fn)(size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w,
-                              size_t bstride, int32_t *c, size_t ldc, size_t ncols);
+/* A tile's row block: `a` rows lda bytes apart, or (the igemm, a == NULL)
+ * `segs` runs per row at ind[i * segs + s], kfull groups each. */
+typedef void (*vnni_tile_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda,
+                             const int8_t *const *ind, size_t segs, const uint8_t *w, size_t bstride, int32_t *c,
+                             size_t ldc, size_t ncols);
 
 /* bf_t2i8_gemm_ukernel_<MR>x<16*NR>__avx512vnni: dispatches on the K tail
  * once per tile, outside the loops; bf_t2i8_igemm_ukernel_...: the same tile
- * over runs of seg4 groups. */
+ * over runs (no tail). */
 #define BF_VNNI_TILE(MR, NR, NC)                                                                                      \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_##MR##x##NC##__avx512vnni(                             \
-        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
-        int32_t *c, size_t ldc, size_t ncols)                                                                         \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,    \
+        const uint8_t *w, size_t bstride, int32_t *c, size_t ldc, size_t ncols)                                       \
     {                                                                                                                 \
+        (void)ind, (void)segs;                                                                                        \
         if (krem != 0)                                                                                                \
             vnni_tile(MR, NR, 1, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, c, ldc, ncols);                     \
         else                                                                                                          \
             vnni_tile(MR, NR, 0, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, c, ldc, ncols);                     \
     }                                                                                                                 \
     static __attribute__((noinline)) void bf_t2i8_igemm_ukernel_##MR##x##NC##__avx512vnni(                            \
-        size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w, size_t bstride, int32_t *c,  \
-        size_t ldc, size_t ncols)                                                                                     \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,    \
+        const uint8_t *w, size_t bstride, int32_t *c, size_t ldc, size_t ncols)                                       \
     {                                                                                                                 \
-        vnni_tile(MR, NR, 0, 1, mr, seg4, 0, NULL, 0, ind, segs, w, bstride, c, ldc, ncols);                          \
+        (void)krem, (void)a, (void)lda;                                                                               \
+        vnni_tile(MR, NR, 0, 1, mr, kfull, 0, NULL, 0, ind, segs, w, bstride, c, ldc, ncols);                         \
     }
 
 BF_VNNI_TILE(16, 1, 16)
@@ -258,30 +261,40 @@ static vnni_plan vnni_plan_for(size_t nb)
      prefix##6x16__avx512vnni,                                                                                        \
      prefix##5x80__avx512vnni}
 static const vnni_tile_fn vnni_tiles[9] = BF_VNNI_TABLE(bf_t2i8_gemm_ukernel_);
-static const vnni_itile_fn vnni_itiles[9] = BF_VNNI_TABLE(bf_t2i8_igemm_ukernel_);
+static const vnni_tile_fn vnni_itiles[9] = BF_VNNI_TABLE(bf_t2i8_igemm_ukernel_);
 #undef BF_VNNI_TABLE
+
+/* The outer loops of both forms: row blocks of the plan's height, channel
+ * blocks of its width. A is `a` (lda) or, when a == NULL, the runs at ind. */
+static void vnni_drive(const vnni_tile_fn *tiles, size_t m, size_t n, size_t k4, size_t kfull, size_t krem,
+                       const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs, const void *packed,
+                       int32_t *c, size_t ldc)
+{
+    const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
+    const uint8_t *w = packed;
+    const vnni_plan pl = vnni_plan_for(nb);
+    const vnni_tile_fn main_fn = tiles[pl.main], rem_fn = tiles[pl.rem];
+    const size_t nb_main = nb / pl.nr * pl.nr;
+    for (size_t m0 = 0; m0 < m; m0 += pl.mr_max) {
+        const size_t mr = m - m0 < pl.mr_max ? m - m0 : pl.mr_max;
+        const int8_t *am = a != NULL ? a + m0 * lda : NULL;
+        const int8_t *const *im = a != NULL ? NULL : ind + m0 * segs;
+        int32_t *cm = c + m0 * ldc;
+        for (size_t b = 0; b < nb_main; b += pl.nr) {
+            const size_t cols = n - b * 16 < pl.nr * 16 ? n - b * 16 : pl.nr * 16;
+            main_fn(mr, kfull, krem, am, lda, im, segs, w + b * bstride, bstride, cm + b * 16, ldc, cols);
+        }
+        if (nb_main < nb)
+            rem_fn(mr, kfull, krem, am, lda, im, segs, w + nb_main * bstride, bstride, cm + nb_main * 16, ldc,
+                   n - nb_main * 16);
+    }
+}
 
 static void vnni_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                       size_t ldc)
 {
     assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
-    const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
-    const uint8_t *w = packed;
-    const vnni_plan pl = vnni_plan_for(nb);
-    const vnni_tile_fn main_fn = vnni_tiles[pl.main], rem_fn = vnni_tiles[pl.rem];
-    const size_t nb_main = nb / pl.nr * pl.nr;
-    for (size_t m0 = 0; m0 < m; m0 += pl.mr_max) {
-        const size_t mr = m - m0 < pl.mr_max ? m - m0 : pl.mr_max;
-        const int8_t *am = a + m0 * lda;
-        int32_t *cm = c + m0 * ldc;
-        for (size_t b = 0; b < nb_main; b += pl.nr) {
-            const size_t cols = n - b * 16 < pl.nr * 16 ? n - b * 16 : pl.nr * 16;
-            main_fn(mr, kfull, krem, am, lda, w + b * bstride, bstride, cm + b * 16, ldc, cols);
-        }
-        if (nb_main < nb)
-            rem_fn(mr, kfull, krem, am, lda, w + nb_main * bstride, bstride, cm + nb_main * 16, ldc, n - nb_main * 16);
-    }
+    vnni_drive(vnni_tiles, m, n, (k + 3) / 4, k / 4, k % 4, a, lda, NULL, 1, packed, c, ldc);
 }
 
 static void vnni_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
@@ -289,23 +302,7 @@ static void vnni_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8
 {
     assert(n >= 1 && segs >= 1 && seg_k >= 4 && seg_k % 4 == 0 && ldc >= n && packed != NULL &&
            (m == 0 || (a != NULL && c != NULL)));
-    const size_t seg4 = seg_k / 4, k4 = segs * seg4;
-    const size_t nb = (n + 15) / 16, bstride = (k4 + 1) * 64;
-    const uint8_t *w = packed;
-    const vnni_plan pl = vnni_plan_for(nb);
-    const vnni_itile_fn main_fn = vnni_itiles[pl.main], rem_fn = vnni_itiles[pl.rem];
-    const size_t nb_main = nb / pl.nr * pl.nr;
-    for (size_t m0 = 0; m0 < m; m0 += pl.mr_max) {
-        const size_t mr = m - m0 < pl.mr_max ? m - m0 : pl.mr_max;
-        const int8_t *const *am = a + m0 * segs;
-        int32_t *cm = c + m0 * ldc;
-        for (size_t b = 0; b < nb_main; b += pl.nr) {
-            const size_t cols = n - b * 16 < pl.nr * 16 ? n - b * 16 : pl.nr * 16;
-            main_fn(mr, segs, seg4, am, w + b * bstride, bstride, cm + b * 16, ldc, cols);
-        }
-        if (nb_main < nb)
-            rem_fn(mr, segs, seg4, am, w + nb_main * bstride, bstride, cm + nb_main * 16, ldc, n - nb_main * 16);
-    }
+    vnni_drive(vnni_itiles, m, n, segs * (seg_k / 4), seg_k / 4, 0, NULL, 0, a, segs, packed, c, ldc);
 }
 
 const bf_t2i8_gemm_config bf_t2i8_gemm_avx512vnni = {

@@ -220,21 +220,21 @@ avxvnni_tile(const int NR, const int TAIL, const int INDIRECT, size_t mr, size_t
  * of seg4 groups (t2i8-gemm-ymm.h bf_t2i8_ymm_igemm). */
 #define BF_AVXVNNI_TILE(NR, NC)                                                                                       \
     static __attribute__((noinline)) void bf_t2i8_gemm_ukernel_6x##NC##__avxvnni(                                     \
-        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const uint8_t *w, size_t bstride,         \
-        const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)                                      \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,    \
+        const uint8_t *w, size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)    \
     {                                                                                                                 \
-        (void)gpf; /* int32 sums: nothing to widen */                                                                 \
+        (void)gpf, (void)ind, (void)segs; /* int32 sums: nothing to widen */                                          \
         if (krem != 0)                                                                                                \
             avxvnni_tile(NR, 1, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, rowsum, c, ldc, ncols);              \
         else                                                                                                          \
             avxvnni_tile(NR, 0, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, rowsum, c, ldc, ncols);              \
     }                                                                                                                 \
     static __attribute__((noinline)) void bf_t2i8_igemm_ukernel_6x##NC##__avxvnni(                                    \
-        size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w, size_t bstride,             \
-        const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)                                      \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,    \
+        const uint8_t *w, size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)    \
     {                                                                                                                 \
-        (void)gpf;                                                                                                    \
-        avxvnni_tile(NR, 0, 1, mr, seg4, 0, NULL, 0, ind, segs, w, bstride, rowsum, c, ldc, ncols);                   \
+        (void)gpf, (void)krem, (void)a, (void)lda;                                                                    \
+        avxvnni_tile(NR, 0, 1, mr, kfull, 0, NULL, 0, ind, segs, w, bstride, rowsum, c, ldc, ncols);                  \
     }
 BF_AVXVNNI_TILE(2, 16)
 BF_AVXVNNI_TILE(1, 8)

@@ -89,91 +89,80 @@ static inline int32_t bf_t2i8_ymm_tail4(const int8_t *p, size_t krem)
  * (ncols <= 8) or two (ncols <= 16) blocks of channels, blocks `bstride`
  * bytes apart; rowsum[i] is L * rowsum of row i (modulo 2^32); `gpf` the
  * groups between two widenings of int16 sums (unused by a kernel whose sums
- * are int32 from the start). */
+ * are int32 from the start). A is `a` (rows lda bytes apart, kfull groups
+ * and a tail of krem k) or, for an igemm tile, `segs` runs of kfull groups
+ * per row at ind[i * segs + s]; each tile uses one of the two. */
 typedef void (*bf_t2i8_ymm_tile_fn)(size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda,
-                                    const uint8_t *w, size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c,
-                                    size_t ldc, size_t ncols);
+                                    const int8_t *const *ind, size_t segs, const uint8_t *w, size_t bstride,
+                                    const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols);
 
 /* The outer loops: row blocks of `tile_mr`, L * rowsum per row, then pairs
  * of channel blocks through `tile16` and an odd last block through `tile8`.
  * `groups_per_flush` is the widening interval for L = 1 (divided by L here),
- * 0 for int32 kernels. A is read only within M x K, C written only within
- * M x N. */
+ * 0 for int32 kernels. A is `a` (K = k, rows lda apart) or, when a == NULL,
+ * the runs at ind (K = segs * seg_k; a row's sum is its runs'). A is read
+ * only within M x K, C written only within M x N. */
+static inline __attribute__((always_inline)) void
+bf_t2i8_ymm_drive(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,
+                  size_t seg_k, const void *packed, int32_t *c, size_t ldc, size_t tile_mr, int max_terms,
+                  size_t groups_per_flush, bf_t2i8_ymm_tile_fn tile16, bf_t2i8_ymm_tile_fn tile8)
+{
+    assert(tile_mr >= 1 && tile_mr <= BF_T2I8_YMM_MAX_MR);
+    const size_t k4 = (k + 3) / 4, kfull = a != NULL ? k / 4 : seg_k / 4, krem = a != NULL ? k % 4 : 0;
+    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
+    const uint8_t *w = packed;
+    int32_t levels;
+    memcpy(&levels, w + nb * bstride, sizeof levels);
+    assert(levels >= 1 && levels <= bf_t2_levels(max_terms));
+    (void)max_terms;
+    const size_t gpf = groups_per_flush / (size_t)levels;
+    int32_t rowsum[BF_T2I8_YMM_MAX_MR];
+    for (size_t m0 = 0; m0 < m; m0 += tile_mr) {
+        const size_t mr = m - m0 < tile_mr ? m - m0 : tile_mr;
+        const int8_t *am = a != NULL ? a + m0 * lda : NULL;
+        const int8_t *const *im = a != NULL ? NULL : ind + m0 * segs;
+        int32_t *cm = c + m0 * ldc;
+        for (size_t i = 0; i < mr; i++) {
+            uint32_t sum = 0; /* modulo 2^32 like the sums */
+            if (am != NULL)
+                sum = (uint32_t)bf_t2i8_ymm_rowsum(am + i * lda, k);
+            else
+                for (size_t s = 0; s < segs; s++)
+                    sum += (uint32_t)bf_t2i8_ymm_rowsum(im[i * segs + s], seg_k);
+            rowsum[i] = (int32_t)((uint32_t)levels * sum);
+        }
+        size_t b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
+            tile16(mr, kfull, krem, am, lda, im, segs, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, cols);
+        }
+        if (b < nb)
+            tile8(mr, kfull, krem, am, lda, im, segs, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc,
+                  n - b * 8);
+    }
+}
+
+/* The GEMM: A m x k at lda. */
 static inline __attribute__((always_inline)) void
 bf_t2i8_ymm_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, int32_t *c,
                  size_t ldc, size_t tile_mr, int max_terms, size_t groups_per_flush, bf_t2i8_ymm_tile_fn tile16,
                  bf_t2i8_ymm_tile_fn tile8)
 {
     assert(n >= 1 && k >= 1 && lda >= k && ldc >= n && packed != NULL && (m == 0 || (a != NULL && c != NULL)));
-    assert(tile_mr >= 1 && tile_mr <= BF_T2I8_YMM_MAX_MR);
-    const size_t k4 = (k + 3) / 4, kfull = k / 4, krem = k % 4;
-    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
-    const uint8_t *w = packed;
-    int32_t levels;
-    memcpy(&levels, w + nb * bstride, sizeof levels);
-    assert(levels >= 1 && levels <= bf_t2_levels(max_terms));
-    (void)max_terms;
-    const size_t gpf = groups_per_flush / (size_t)levels;
-    int32_t rowsum[BF_T2I8_YMM_MAX_MR];
-    for (size_t m0 = 0; m0 < m; m0 += tile_mr) {
-        const size_t mr = m - m0 < tile_mr ? m - m0 : tile_mr;
-        const int8_t *am = a + m0 * lda;
-        int32_t *cm = c + m0 * ldc;
-        for (size_t i = 0; i < mr; i++) /* L * rowsum, modulo 2^32 like the sums */
-            rowsum[i] = (int32_t)((uint32_t)levels * (uint32_t)bf_t2i8_ymm_rowsum(am + i * lda, k));
-        size_t b = 0;
-        for (; b + 2 <= nb; b += 2) {
-            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
-            tile16(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, cols);
-        }
-        if (b < nb)
-            tile8(mr, kfull, krem, am, lda, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, n - b * 8);
-    }
+    bf_t2i8_ymm_drive(m, n, k, a, lda, NULL, 1, 0, packed, c, ldc, tile_mr, max_terms, groups_per_flush, tile16,
+                      tile8);
 }
 
-/* An indirect micro-kernel (the igemm): row i's K bytes are `segs` runs of
- * seg4 groups, run s at ind[i * segs + s]; otherwise as bf_t2i8_ymm_tile_fn. */
-typedef void (*bf_t2i8_ymm_itile_fn)(size_t mr, size_t segs, size_t seg4, const int8_t *const *ind, const uint8_t *w,
-                                     size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc,
-                                     size_t ncols);
-
-/* bf_t2i8_ymm_gemm's loops for the igemm: a row's L * rowsum is the sum over
- * its runs. */
+/* The igemm: row r is `segs` runs of seg_k bytes at a[r * segs + s]. */
 static inline __attribute__((always_inline)) void
 bf_t2i8_ymm_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
                   int32_t *c, size_t ldc, size_t tile_mr, int max_terms, size_t groups_per_flush,
-                  bf_t2i8_ymm_itile_fn tile16, bf_t2i8_ymm_itile_fn tile8)
+                  bf_t2i8_ymm_tile_fn tile16, bf_t2i8_ymm_tile_fn tile8)
 {
     assert(n >= 1 && segs >= 1 && seg_k >= 4 && seg_k % 4 == 0 && ldc >= n && packed != NULL &&
            (m == 0 || (a != NULL && c != NULL)));
-    assert(tile_mr >= 1 && tile_mr <= BF_T2I8_YMM_MAX_MR);
-    const size_t seg4 = seg_k / 4, k4 = segs * seg4;
-    const size_t nb = (n + 7) / 8, bstride = k4 * 32;
-    const uint8_t *w = packed;
-    int32_t levels;
-    memcpy(&levels, w + nb * bstride, sizeof levels);
-    assert(levels >= 1 && levels <= bf_t2_levels(max_terms));
-    (void)max_terms;
-    const size_t gpf = groups_per_flush / (size_t)levels;
-    int32_t rowsum[BF_T2I8_YMM_MAX_MR];
-    for (size_t m0 = 0; m0 < m; m0 += tile_mr) {
-        const size_t mr = m - m0 < tile_mr ? m - m0 : tile_mr;
-        const int8_t *const *am = a + m0 * segs;
-        int32_t *cm = c + m0 * ldc;
-        for (size_t i = 0; i < mr; i++) {
-            uint32_t sum = 0; /* modulo 2^32 like the sums */
-            for (size_t s = 0; s < segs; s++)
-                sum += (uint32_t)bf_t2i8_ymm_rowsum(am[i * segs + s], seg_k);
-            rowsum[i] = (int32_t)((uint32_t)levels * sum);
-        }
-        size_t b = 0;
-        for (; b + 2 <= nb; b += 2) {
-            const size_t cols = n - b * 8 < 16 ? n - b * 8 : 16;
-            tile16(mr, segs, seg4, am, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, cols);
-        }
-        if (b < nb)
-            tile8(mr, segs, seg4, am, w + b * bstride, bstride, rowsum, gpf, cm + b * 8, ldc, n - b * 8);
-    }
+    bf_t2i8_ymm_drive(m, n, segs * seg_k, NULL, 0, a, segs, seg_k, packed, c, ldc, tile_mr, max_terms,
+                      groups_per_flush, tile16, tile8);
 }
 
 #endif /* BF_T2I8_GEMM_YMM_H */
