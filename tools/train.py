@@ -76,6 +76,11 @@ DEFAULTS = {
     "osc_freeze": 0.0,            # > 0: freeze a multi-plane weight once its oscillation frequency (EMA of
                                   # direction changes of its integer) exceeds this (Nagel et al. 2022)
     "osc_momentum": 0.99,         # decay per step of the oscillation-frequency and integer EMAs
+    "learn_act_scale": False,     # int8 activation scales trained by LSQ (not the concat ones: they
+                                  # follow their inputs), each step about lr_act_scale of itself
+    "lr_act_scale": 1e-4,         # (a step on log s, on the lr schedule's shape)
+    "freeze_weights": False,      # the quantization-correction phase: the integer weights fixed, only
+                                  # the per-channel scales and biases (and act scales if learned) train
 }
 
 
@@ -91,13 +96,13 @@ def cpu_has_bf16() -> bool:
 
 class EMA:
     """Exponential moving average of a model's floating-point parameters (latent weights,
-    scales, biases); buffers (activation scales) are taken from the model as they are."""
+    scales, biases); activation scales (buffers, or learned) are taken from the model as they are."""
 
     def __init__(self, model, decay: float, state: dict = None, warmup: bool = True):
         self.decay = decay
         self.n = 0
         self.warmup = warmup
-        self.shadow = {k: v.detach().clone().float() for k, v in model.named_parameters()}
+        self.shadow = {k: v.detach().clone().float() for k, v in model.named_parameters() if self.tracks(k)}
         if state:
             self.n = int(state.get("n", 0))
             self.warmup = bool(state.get("warmup", True))
@@ -111,7 +116,14 @@ class EMA:
         d = min(self.decay, (1.0 + self.n) / (10.0 + self.n)) if self.warmup else self.decay
         with torch.no_grad():
             for k, p in model.named_parameters():
-                self.shadow[k].mul_(d).add_(p.detach().float(), alpha=1.0 - d)
+                if k in self.shadow:
+                    self.shadow[k].mul_(d).add_(p.detach().float(), alpha=1.0 - d)
+
+    @staticmethod
+    def tracks(name: str) -> bool:
+        """Learned activation scales (`..._q.scale`) are not averaged: the concat and input
+        scales derived from them must stay consistent with the ones exported."""
+        return not name.endswith("_q.scale")
 
     def state_dict_of(self, model) -> dict:
         """The model's state_dict with the EMA parameters in place of the live ones."""
@@ -464,9 +476,16 @@ def main(argv=None) -> int:
     student.set_quant(True, bool(state["acts_on"]))
     student.train()
 
-    groups = {"weight": [], "scale": [], "bias": []}
+    if cfg["learn_act_scale"]:
+        for q in student.learnable_act_quantizers():
+            q.make_learnable()
+    groups = {"weight": [], "scale": [], "bias": [], "act_scale": []}
     for n, p in student.named_parameters():
-        groups["scale" if n.endswith("w_scale") else "bias" if n.endswith("bias") else "weight"].append(p)
+        groups["act_scale" if n.endswith("_q.scale") else "scale" if n.endswith("w_scale")
+               else "bias" if n.endswith("bias") else "weight"].append(p)
+    if cfg["freeze_weights"]:
+        for p in groups["weight"]:
+            p.requires_grad_(False)
     # lr_grid: one Adam step moves a weight by about lr_grid grid units in every channel (the
     # grid steps alpha differ ~240x across layers), and a scale by lr_grid * lr_mult_scale of
     # itself (a step on log(alpha)): the optimizer's step is rescaled by alpha per channel.
@@ -476,12 +495,16 @@ def main(argv=None) -> int:
     if not cfg["learn_scale"]:
         for p in groups["scale"]:
             p.requires_grad_(False)
-    mult = {"weight": 1.0, "scale": cfg["lr_mult_scale"], "bias": cfg["lr_mult_bias"]}
+    mult = {"weight": 1.0, "scale": cfg["lr_mult_scale"], "bias": cfg["lr_mult_bias"],
+            "act_scale": cfg["lr_act_scale"] / cfg["lr"]}
+    act_scales = groups["act_scale"]
+    act_old = [p.detach().clone() for p in act_scales]
     if grid_convs:
         mult["weight"] = cfg["lr_grid"] / cfg["lr"]
         mult["scale"] = cfg["lr_grid"] * cfg["lr_mult_scale"] / cfg["lr"]
     opt = torch.optim.AdamW([{"params": groups[k], "lr_mult": mult[k],
-                              "weight_decay": cfg["weight_decay"] if k == "weight" else 0.0} for k in groups],
+                              "weight_decay": cfg["weight_decay"] if k == "weight" else 0.0}
+                             for k in groups if groups[k]],
                             lr=cfg["lr"], betas=(0.9, 0.999))
     if resume is not None and "optimizer" in resume:
         opt.load_state_dict(resume["optimizer"])
@@ -683,7 +706,16 @@ def main(argv=None) -> int:
                 for m, (w0, s0) in zip(grid_convs, grid_old):
                     w0.copy_(m.weight)
                     s0.copy_(m.w_scale)
+        with torch.no_grad():
+            for p0, prm in zip(act_old, act_scales):
+                p0.copy_(prm)
         opt.step()
+        if act_scales:
+            with torch.no_grad():           # a relative step (on log s), then what follows from it
+                for p0, prm in zip(act_old, act_scales):
+                    prm.copy_(torch.clamp(p0 + (prm - p0) * p0, min=1e-8) if float(p0) > 0 else p0)
+                student.set_concat_scales()
+                student.set_input_scales()
         if grid_convs:
             with torch.no_grad():
                 for m, (w0, s0) in zip(grid_convs, grid_old):

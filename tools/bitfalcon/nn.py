@@ -40,6 +40,17 @@ def fake_quant(x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return xc + (q - xc).detach()
 
 
+def lsq_quant(x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """The values of fake_quant(x, scale); gradients: x as fake_quant's (1 inside the range, 0
+    outside), scale as LSQ's (round(v) - v inside, the clip level outside, v = x / scale),
+    times LSQ's 1 / sqrt(elements per image x QMAX): a sum over a whole feature map would
+    otherwise dwarf every weight's gradient (and take the global gradient clip)."""
+    g = 1.0 / (float(x[0].numel()) * QMAX) ** 0.5
+    scale = scale * g + (scale - scale * g).detach()     # the value of scale, its gradient x g
+    v = torch.clamp(x / scale, QMIN, QMAX)
+    return (v + (round_half_up(v) - v).detach()) * scale
+
+
 class ActQuant(nn.Module):
     """Static per-tensor symmetric int8 fake quantizer (zero point 0).
 
@@ -76,11 +87,20 @@ class ActQuant(nn.Module):
         self.samples = []
         self.observing = False
 
+    def make_learnable(self) -> None:
+        """The scale becomes a parameter trained by LSQ (Esser et al. 2020): the forward is
+        the same grid, and the scale gets the gradient of round(v) * s at v = x / s (the
+        rounding error inside the range, the clip level outside). Same state_dict key."""
+        if not isinstance(self.scale, nn.Parameter):
+            self.scale = nn.Parameter(self.scale.detach().clone())
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.observing:
             self.observe(x)
         if self.enabled and float(self.scale) > 0:
             # fp32 whatever the autocast dtype: the grid must be the engine's exactly
+            if isinstance(self.scale, nn.Parameter) and self.scale.requires_grad and torch.is_grad_enabled():
+                return lsq_quant(x.float(), self.scale)
             return fake_quant(x.float(), self.scale)
         return x
 

@@ -218,6 +218,12 @@ class YOLOv8Bit(nn.Module):
                 q.percentile = percentile
                 q.samples = []
 
+    def learnable_act_quantizers(self) -> List[ActQuant]:
+        """The quantizers whose scales are free (pre-SiLU, output, residual): the concat
+        quantizers are left out, they follow their inputs (set_concat_scales)."""
+        cats = {id(c.q) for c, _ in self.concat_sources()}
+        return [q for q in act_quantizers(self) if id(q) not in cats]
+
     def finish_calibration(self) -> None:
         cats = {id(c.q) for c, _ in self.concat_sources()}
         for q in act_quantizers(self):

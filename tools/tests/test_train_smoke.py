@@ -140,6 +140,49 @@ def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
     assert osc["q_prev"]["model.0"].shape == start["model.0.weight"].shape
 
 
+def act_lsq_and_correction(base, init_ck: str, tmp: str) -> None:
+    """One step of the quantization-correction phase with LSQ activation scales
+    (freeze_weights, learn_act_scale): the latent weights do not move, the per-channel scales
+    and biases do, every free activation scale takes Adam's first step of lr_act_scale of
+    itself, and what is derived from them follows: each concat's scale is the largest of its
+    inputs', each conv's in_scale is its input quantizer's. The EMA leaves activation scales
+    out, so the small checkpoint carries the live ones, and the exporter folds it."""
+    import torch
+    out = os.path.join(tmp, "lsq")
+    r = subprocess.run(base[:base.index("--out")] + ["--out", out] + base[base.index("--out") + 2:] +
+                       ["--max-steps", "1", "--init", init_ck, "--export-dir", os.path.join(tmp, "ck4"),
+                        "--set", "learn_act_scale=true", "--set", "lr_act_scale=0.1", "--set", "freeze_weights=true",
+                        "--set", "lr_grid=0.001", "--set", "warmup_steps=1", "--set", "ema=0.999"],
+                       capture_output=True, text=True, timeout=900)
+    print(r.stderr[-2000:])
+    assert r.returncode == 0, r.returncode
+    w0 = torch.load(init_ck)["model"]
+    full = torch.load(os.path.join(out, "last.pt"))
+    w1 = full["model"]
+    weights = [k for k in w1 if k.endswith(".weight")]
+    assert weights and all(torch.equal(w1[k].float(), w0[k].float()) for k in weights)
+    assert any(not torch.equal(w1[k], w0[k]) for k in w1 if k.endswith("w_scale"))
+    free = [k for k in w1 if k.endswith("_q.scale")]
+    rel = torch.tensor([float(w1[k]) / float(w0[k]) - 1 for k in free if float(w0[k]) > 0])
+    assert len(free) > 100 and rel.numel() == len(free), (len(free), rel.numel())
+    moved = rel.abs()[rel.abs() > 0]
+    assert moved.numel() > 0.9 * rel.numel() and 0.09 < float(moved.median()) < 0.11, rel
+    assert not any(k.endswith("_q.scale") for k in full["ema"]["shadow"])
+    small = torch.load(os.path.join(tmp, "ck4", "smoke.pt"))["model"]
+    assert all(float(small[k]) == float(w1[k]) for k in free)
+    from bitfalcon.coco import COCO80
+    from bitfalcon.export import export_model
+    from bitfalcon.yolo import YOLOv8Bit
+    m = YOLOv8Bit()
+    m.load_checkpoint(os.path.join(tmp, "ck4", "smoke.pt"))
+    stored = {k: float(v) for k, v in m.state_dict().items() if k.endswith(("in_scale", "cat.q.scale"))}
+    m.set_concat_scales()
+    m.set_input_scales()
+    wired = {k: float(v) for k, v in m.state_dict().items() if k.endswith(("in_scale", "cat.q.scale"))}
+    assert len(stored) > 60 and stored == wired, [k for k in stored if stored[k] != wired[k]][:5]
+    export_model(m, COCO80, 64)
+
+
 def main() -> int:
     need("numpy", "torch", "PIL")
     if not os.path.exists(TEACHER):
@@ -181,6 +224,7 @@ def main() -> int:
         model, stats = export_model(m, COCO80, 64)
         assert len(model.outputs) == 6
         grid_step_and_ema(base, ck, tmp)
+        act_lsq_and_correction(base, ck, tmp)
     print("ok")
     return 0
 
