@@ -41,6 +41,9 @@ if(BF_PYTHON)
   # k = 1 convs on the LSQ grid path (k1_lsq): q, threshold alpha/2, clipped STE, checkpoint, export.
   add_test(NAME tools.k1_lsq COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_k1_lsq.py)
   set_tests_properties(tools.k1_lsq PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
+  # BatchNorm re-estimation (tools/bn_reestimate.py): integer weights kept, per-channel stats matched (torch).
+  add_test(NAME tools.bn_reestimate COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_bn_reestimate.py)
+  set_tests_properties(tools.bn_reestimate PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 120)
   # tools/export.py --terms: a checkpoint projected onto another plane mix (raised 3q, lowered, refused).
   add_test(NAME tools.export_terms COMMAND ${BF_PYTHON} ${BF_TOOLS}/tests/test_export_terms.py)
   set_tests_properties(tools.export_terms PROPERTIES SKIP_RETURN_CODE 77 LABELS "python;no-sanitizer" TIMEOUT 300)
