@@ -195,6 +195,11 @@ int bfio_image_info_ex(const uint8_t *data, size_t size, unsigned flags, bfio_fo
             return truncated(f, err);
         if (memcmp(data + 12, "IHDR", 4) != 0)
             return bfio_fail(err, "PNG file is corrupt (no IHDR chunk first)");
+        /* The PNG spec fixes IHDR at 13 bytes; png_check reads its bit depth
+         * and colour type (bytes 24, 25) once the chunk is known to fit. */
+        if (be32(data + 8) != 13)
+            return bfio_fail(err, "PNG file is corrupt (an IHDR chunk of %u bytes, not 13)",
+                             be32(data + 8));
         w = be32(data + 16);
         h = be32(data + 20);
         break;

@@ -131,6 +131,17 @@ int main(int argc, char **argv)
     CHECK(bfio_image_decode(tiny, sizeof tiny, &b, &err) == -1);
     /* 6000 rows of (1 filter byte + 16000 x 4) bytes, against 40 compressed bytes */
     CHECK(mentions(err.msg, "16000x6000", "384006000", "40"));
+    /* 3. an IHDR chunk that claims 5 bytes, in a 25-byte file: the bit depth and colour
+     * type (bytes 24 and 25) were read one byte past the end (found by fuzz_image;
+     * fuzz/regressions/image/png-ihdr-5-bytes.png). The spec fixes IHDR at 13 bytes. */
+    static const uint8_t short_ihdr[] = {0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 5, 'I',
+                                         'H', 'D', 'R', 0, 0, 4, 0, 0, 0, 0, 0x60, 0x82};
+    int sw = 0, sh = 0;
+    bfio_format sf;
+    CHECK(bfio_image_info(short_ihdr, sizeof short_ihdr, &sf, &sw, &sh, &err) == -1);
+    CHECK(mentions(err.msg, "IHDR", "5 bytes", "13"));
+    CHECK(bfio_image_decode(short_ihdr, sizeof short_ihdr, &b, &err) == -1);
+    CHECK(mentions(err.msg, "IHDR", "5 bytes", "13"));
     free(odd);
     free(png);
     return check_finish("test_regressions");
