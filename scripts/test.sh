@@ -11,7 +11,19 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBITFALCON_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# LeakSanitizer stops the program's threads through ptrace, which qemu-user
+# does not emulate: in an arm64 Debian root under qemu (the check of a Pi
+# user's two commands from x86, docs/raspberry-pi.md) it aborts every program
+# with "LeakSanitizer has encountered a fatal error". Probe it with the program
+# just built; where it cannot run, this stage runs with ASan and UBSan but
+# without leak checks (the x86 suite and a real Pi still run them), and says so.
+leaks=1
+if ASAN_OPTIONS=detect_leaks=1 build-asan/bitfalcon --help 2>&1 >/dev/null |
+   grep -q "LeakSanitizer has encountered a fatal error"; then
+    leaks=0
+    echo "test.sh: LeakSanitizer cannot run here (user-mode emulation?): sanitizer stage without leak checks" >&2
+fi
+ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE no-sanitizer
 
 # Raspberry Pi / aarch64, from x86-64: the whole project (apps, camera, the

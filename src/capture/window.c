@@ -62,6 +62,18 @@ int cam_window_open(const char *title, int w, int h, cam_window **out, char *why
         cam_say(why, len, "out of memory");
         return -1;
     }
+    /* With the offscreen driver (no display: frames only reach --screenshot)
+     * an accelerated renderer, and the texture SDL would put behind the
+     * window's surface, are Mesa's llvmpipe, which JIT-compiles shaders to
+     * draw the same pixels in software. SDL's own software renderer into the
+     * driver's plain framebuffer does it without the JIT's start-up (and
+     * without the JIT, which crashes under ASan in qemu-user). At default
+     * priority, so SDL_RENDER_DRIVER and SDL_FRAMEBUFFER_ACCELERATION win. */
+    const char *video_driver = SDL_GetCurrentVideoDriver();
+    if (video_driver && strcmp(video_driver, "offscreen") == 0) {
+        SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
+        SDL_SetHintWithPriority(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0", SDL_HINT_DEFAULT);
+    }
     cw->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h,
                                SDL_WINDOW_RESIZABLE);
     if (cw->win) {
