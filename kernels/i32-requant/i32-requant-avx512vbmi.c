@@ -34,10 +34,37 @@ static void requant_avx512vbmi(size_t rows, size_t n, const int32_t *acc, size_t
     const __m512i t0 = _mm512_loadu_si512(silu), t1 = _mm512_loadu_si512(silu + 64);
     const __m512i t2 = _mm512_loadu_si512(silu + 128), t3 = _mm512_loadu_si512(silu + 192);
     const __m128i flip = _mm_set1_epi8((char)0x80); /* p + 128 as an unsigned byte */
+    const __m512i flip4 = _mm512_set1_epi8((char)0x80);
     for (size_t j = 0; j < n; j += 16) {
         const bf_requant16_block blk = bf_requant16_block_load(bias + j, mult + j, shift + j, n - j < 16 ? n - j : 16);
         const __mmask16 k = blk.k;
-        for (size_t r = 0; r < rows; r++) {
+        size_t r = 0;
+        /* Four rows per lookup: their 4 x 16 bytes fill the zmm that one
+         * pair of vpermi2b indexes (a row alone uses a quarter of it), and
+         * when the four output rows are one run of 64 bytes (16 channels,
+         * ld_out 16: the thin early layers and the stem) one store writes
+         * them. Lane for lane the same operations as the row loop below. */
+        for (; r + 4 <= rows; r += 4) {
+            const __m128i q0 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + r * ld_acc + j));
+            const __m128i q1 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + (r + 1) * ld_acc + j));
+            const __m128i q2 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + (r + 2) * ld_acc + j));
+            const __m128i q3 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + (r + 3) * ld_acc + j));
+            __m512i q = _mm512_castsi128_si512(q0);
+            q = _mm512_inserti32x4(q, q1, 1);
+            q = _mm512_inserti32x4(q, q2, 2);
+            q = _mm512_inserti32x4(q, q3, 3);
+            const __m512i y = silu_vbmi(_mm512_xor_si512(q, flip4), t0, t1, t2, t3);
+            int8_t *o = out + r * ld_out + j;
+            if (n == 16 && ld_out == 16) {
+                _mm512_storeu_si512(o, y);
+            } else {
+                _mm_mask_storeu_epi8(o, k, _mm512_castsi512_si128(y));
+                _mm_mask_storeu_epi8(o + ld_out, k, _mm512_extracti32x4_epi32(y, 1));
+                _mm_mask_storeu_epi8(o + 2 * ld_out, k, _mm512_extracti32x4_epi32(y, 2));
+                _mm_mask_storeu_epi8(o + 3 * ld_out, k, _mm512_extracti32x4_epi32(y, 3));
+            }
+        }
+        for (; r < rows; r++) {
             const __m512i q = bf_requant16_row(&blk, acc + r * ld_acc + j);
             const __m128i idx = _mm_xor_si128(_mm512_cvtepi32_epi8(q), flip);
             const __m512i y = silu_vbmi(_mm512_castsi128_si512(idx), t0, t1, t2, t3);
