@@ -11,8 +11,9 @@ libv4l-dev libsdl2-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-d
 # Test-only extras (scripts/test.sh): sanitizer runtime, valgrind, Xvfb, numpy
 # for the bit-exact check, GNU parallel, GStreamer's RTSP server and its Python
 # bindings (video.rtsp serves a clip over RTSP with them; it pulls in
-# gstreamer1.0-plugins-base/-good/-bad). The same on every architecture.
-TEST_PACKAGES="clang libclang-rt-14-dev valgrind xvfb python3-numpy python3-pil python3-zstandard parallel \
+# gstreamer1.0-plugins-base/-good/-bad), gdb (a camera test past its deadline
+# prints the hung program's thread stacks). The same on every architecture.
+TEST_PACKAGES="clang libclang-rt-14-dev valgrind gdb xvfb python3-numpy python3-pil python3-zstandard parallel \
 gir1.2-gst-rtsp-server-1.0 python3-gi"
 # On x86-64 only: what test.sh's Arm step needs to build the whole project
 # for aarch64 and run its tests under qemu. The cross compiler and qemu, and

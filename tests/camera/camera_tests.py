@@ -101,19 +101,50 @@ def camera_env(a, **extra):
     return env
 
 
+def popen(cmd, env):
+    """The camera command in its own process group, so that a kill on a deadline
+    takes its children too (ASan's symbolizer, a helper) and no pipe stays open."""
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def give_up(p, why):
+    """A run past its deadline: prints every thread's stack (gdb, where installed:
+    a hang on a CI machine is then found from the log alone), kills the process
+    group, prints what the program wrote to stderr and fails. Bounded in time, so
+    that ctest's own TIMEOUT never fires first."""
+    gdb = shutil.which("gdb")
+    if gdb:
+        try:
+            st = subprocess.run([gdb, "-p", str(p.pid), "-batch", "-nx", "-ex", "set pagination off",
+                                 "-ex", "thread apply all bt 30"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=25)
+            sys.stdout.write("--- stacks of the hung program ---\n" +
+                             st.stdout.decode("utf-8", "replace") + "--------------\n")
+        except subprocess.TimeoutExpired:
+            print("(gdb did not finish within 25 s)")
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        _, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        err = b"(its stderr stayed open after the kill)\n"
+    sys.stdout.write("--- stderr ---\n" + (err or b"").decode("utf-8", "replace") + "--------------\n")
+    raise Fail(why + " (killed; its stderr is above)")
+
+
 def run(a, args, env, timeout=DEADLINE):
     """Runs the camera command to its end; a run past the deadline is killed and
     reported with what it printed."""
     cmd = camera_cmd(a, *args)
     print("$", " ".join(cmd), flush=True)
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = popen(cmd, env)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        sys.stdout.write("--- stderr ---\n" + err.decode("utf-8", "replace") + "--------------\n")
-        raise Fail("still running after %d s (killed; its stderr is above)" % timeout)
+        give_up(p, "still running after %d s" % timeout)
     out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
     return p.returncode, out, err
@@ -129,16 +160,13 @@ def run_vanishing(a, args, env, lines, trigger):
     env = dict(env, BF_FAKE_V4L2_VANISH_FILE=trigger)
     cmd = camera_cmd(a, *args)
     print("$", " ".join(cmd), flush=True)
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = popen(cmd, env)
     first = read_lines(p, lines, DEADLINE / 2)
     open(trigger, "w").close()
     try:
         rest, err = p.communicate(timeout=DEADLINE / 2)
     except subprocess.TimeoutExpired:
-        p.kill()
-        rest, err = p.communicate()
-        sys.stdout.write("--- stderr ---\n" + err.decode("utf-8", "replace") + "--------------\n")
-        raise Fail("still running %d s after the unplug (killed; its stderr is above)" % (DEADLINE / 2))
+        give_up(p, "still running %d s after the unplug" % (DEADLINE / 2))
     err = err.decode("utf-8", "replace")
     sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
     check(first.count(b"\n") >= lines, "fewer than %d lines before the unplug" % lines)
@@ -255,20 +283,16 @@ def t_signal(a, name):
     env = camera_env(a, BF_FAKE_V4L2_FPS=30)
     cmd = camera_cmd(a, "--headless")
     print("$", " ".join(cmd), flush=True)
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = popen(cmd, env)
     first = read_lines(p, 5, DEADLINE / 2)
     if first.count(b"\n") < 5:
-        p.kill()
-        p.communicate()
-        raise Fail("fewer than 5 lines before the signal")
+        give_up(p, "fewer than 5 lines before the signal")
     t0 = time.monotonic()
     p.send_signal(sig)
     try:
         rest, err = p.communicate(timeout=DEADLINE / 2)
     except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        raise Fail("did not stop within %d s of %s" % (DEADLINE / 2, name))
+        give_up(p, "did not stop within %d s of %s" % (DEADLINE / 2, name))
     dt = time.monotonic() - t0
     err = err.decode("utf-8", "replace")
     sys.stdout.write("--- stderr ---\n" + err + "--------------\n")
@@ -549,7 +573,10 @@ def main():
     finally:
         if xserver is not None:
             xserver.terminate()
-            xserver.wait(timeout=30)
+            try:
+                xserver.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                xserver.kill()
     return r or 0
 
 
