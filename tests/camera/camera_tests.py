@@ -114,7 +114,7 @@ def give_up(p, why):
     group, prints what the program wrote to stderr and fails. Bounded in time, so
     that ctest's own TIMEOUT never fires first."""
     gdb = shutil.which("gdb")
-    if gdb:
+    if gdb and p.poll() is None:  # a program that already exited has no stacks to show
         try:
             st = subprocess.run([gdb, "-p", str(p.pid), "-batch", "-nx", "-ex", "set pagination off",
                                  "-ex", "thread apply all bt 30"], stdin=subprocess.DEVNULL,
