@@ -106,7 +106,58 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
         }
     }
     size_t g = 0;
-    for (;;) {
+    if (NR == 2 && MR == 6 && mr == 6 && gpf == 1) {
+        /* L = 40 (k = 4): the int16 sums would have to be widened after every
+         * group, 12 loads, vpmaddwd, adds and stores on the stack per 12
+         * products (2.3x a k = 3 group's work). Instead each product is
+         * widened at once, vpmaddwd against ones (a memory operand: all 16 ymm
+         * registers are taken) into int32 accumulators: 3 vector ops per
+         * product, about a k = 3 group's cost. Exact: a pair sum from
+         * vpmaddubsw is within +-512L = 20480, vpmaddwd adds two of them into
+         * an int32, the int32 sums wrap modulo 2^32 as below. */
+        static const int16_t ones16[16] __attribute__((aligned(32))) = {1, 1, 1, 1, 1, 1, 1, 1,
+                                                                         1, 1, 1, 1, 1, 1, 1, 1};
+        const __m256i ones = _mm256_load_si256((const void *)ones16);
+        BF_UNROLL
+        for (int i = 0; i < MR; i++) {
+            BF_UNROLL
+            for (int j = 0; j < NR; j++) { /* the K % 4 tail's int16 sums (zero without a tail) */
+                acc[i][j] = _mm256_madd_epi16(acc[i][j], ones);
+            }
+        }
+        const uint8_t *wg = w;
+        const int8_t *p0 = ap[0], *p3 = ap[3];
+        for (; g < kfull; g++, wg += 32, p0 += 4, p3 += 4) {
+            __asm__("vmovdqu (%[w]), %%ymm12\n\t"
+                    "vmovdqu (%[w],%[bs]), %%ymm13\n\t"
+#define BF_AVX2_ROW32(R, ADDR)                                                                                        \
+    "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                              \
+    "vpmaddubsw %%ymm14, %%ymm12, %%ymm15\n\t"                                                                        \
+    "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"                                                                          \
+    "vpaddd %%ymm15, %[c" #R "0], %[c" #R "0]\n\t"                                                                    \
+    "vpmaddubsw %%ymm14, %%ymm13, %%ymm15\n\t"                                                                        \
+    "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"                                                                          \
+    "vpaddd %%ymm15, %[c" #R "1], %[c" #R "1]\n\t"
+                    BF_AVX2_ROW32(0, "(%[p0])") BF_AVX2_ROW32(1, "(%[p0],%[lda])")
+                    BF_AVX2_ROW32(2, "(%[p0],%[lda],2)") BF_AVX2_ROW32(3, "(%[p3])")
+                    BF_AVX2_ROW32(4, "(%[p3],%[lda])") BF_AVX2_ROW32(5, "(%[p3],%[lda],2)")
+#undef BF_AVX2_ROW32
+                    : [c00] "+x"(acc[0][0]), [c01] "+x"(acc[0][1]), [c10] "+x"(acc[1][0]),
+                      [c11] "+x"(acc[1][1]), [c20] "+x"(acc[2][0]), [c21] "+x"(acc[2][1]),
+                      [c30] "+x"(acc[3][0]), [c31] "+x"(acc[3][1]), [c40] "+x"(acc[4][0]),
+                      [c41] "+x"(acc[4][1]), [c50] "+x"(acc[5][0]), [c51] "+x"(acc[5][1])
+                    : [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda),
+                      [ones] "m"(*(const __m256i *)ones16)
+                    : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+        }
+        BF_UNROLL
+        for (int i = 0; i < MR; i++) {
+            BF_UNROLL
+            for (int j = 0; j < NR; j++)
+                _mm256_store_si256((void *)sum32[i][j], acc[i][j]);
+        }
+    }
+    else for (;;) {
         const size_t g_end = kfull - g < budget ? kfull : g + budget;
         if (NR == 2 && MR == 6 && mr == 6) {
             /* The group step in assembly: GCC's allocator spills some of the
