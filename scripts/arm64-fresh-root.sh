@@ -10,7 +10,8 @@
 # repository is cloned into the root from this checkout's HEAD (commit first);
 # ../shared is not copied, so its tests skip as on a user's machine. The log,
 # with a line per step and its seconds, is ROOT_DIR.log; the root is kept for a
-# look afterwards (remove it with: sudo ./scripts/arm64-fresh-root.sh --clean ROOT_DIR).
+# look afterwards (remove it with: sudo ./scripts/arm64-fresh-root.sh --clean ROOT_DIR;
+# run again in it, skipping debootstrap, with --reuse ROOT_DIR).
 set -eu
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -28,17 +29,36 @@ for tool in debootstrap qemu-aarch64-static update-binfmts; do
     command -v "$tool" >/dev/null || {
         echo "arm64-fresh-root: $tool missing: apt-get install debootstrap qemu-user-static binfmt-support" >&2; exit 2; }
 done
-[ ! -e "$root" ] || { echo "arm64-fresh-root: $root exists; --clean it first" >&2; exit 2; }
+reuse=0
+if [ "${1:-}" = "--reuse" ]; then  # a root an earlier run prepared: skip debootstrap, clone again
+    reuse=1; root="${2:-/var/tmp/bf-arm64-root}"; log="$root.log"
+    [ -x "$root/usr/bin/sudo" ] || { echo "arm64-fresh-root: no prepared root at $root" >&2; exit 2; }
+elif [ -e "$root" ]; then
+    echo "arm64-fresh-root: $root exists; --clean it first, or --reuse it" >&2; exit 2
+fi
 
 # A container may not have binfmt_misc mounted; the chroot needs it to run
 # arm64 programs (the F flag makes the kernel keep qemu open, so nothing is
 # copied into the root).
 [ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
-grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 || {
+entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+grep -q enabled "$entry" 2>/dev/null || {
     echo "arm64-fresh-root: qemu-aarch64 is not registered in binfmt_misc" >&2; exit 2; }
+# Debian registers qemu without the C flag, so a setuid arm64 program runs
+# with the caller's credentials and the user's `sudo` in setup.sh fails
+# ("effective uid is not 0"). Register it again with C (credentials from the
+# program, which implies O), keeping its magic, mask and interpreter.
+if ! grep -q '^flags: .*C' "$entry"; then
+    interp=$(sed -n 's/^interpreter //p' "$entry")
+    magic=$(sed -n 's/^magic //p' "$entry" | sed 's/../\\x&/g')
+    mask=$(sed -n 's/^mask //p' "$entry" | sed 's/../\\x&/g')
+    echo -1 > "$entry"
+    printf ':qemu-aarch64:M::%s:%s:%s:PFC\n' "$magic" "$mask" "$interp" > /proc/sys/fs/binfmt_misc/register
+    grep -q '^flags: .*C' "$entry" || { echo "arm64-fresh-root: could not add the C flag to qemu-aarch64" >&2; exit 2; }
+fi
 
-: > "$log"
+[ "$reuse" -eq 1 ] || : > "$log"
 say() { echo "$*" | tee -a "$log"; }
 step() {  # step NAME COMMAND...: runs it, logs its seconds and status, stops at a failure
     name="$1"; shift
@@ -53,9 +73,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-say "arm64 fresh root at $root, clone of $(git -C "$repo" rev-parse --short HEAD), host $(uname -m), $(nproc) CPUs"
+say "arm64 fresh root at $root (reused: $reuse), clone of $(git -C "$repo" rev-parse --short HEAD), host $(uname -m), $(nproc) CPUs"
+if [ "$reuse" -eq 0 ]; then
 step "debootstrap first stage" debootstrap --arch=arm64 --foreign bookworm "$root" http://deb.debian.org/debian
 step "debootstrap second stage" chroot "$root" /debootstrap/debootstrap --second-stage
+fi
 # The host's apt settings (its mirror, its validity settings) and resolver.
 cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
 cp /etc/apt/apt.conf.d/99* "$root/etc/apt/apt.conf.d/" 2>/dev/null || true
@@ -67,11 +89,14 @@ mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+if [ "$reuse" -eq 0 ]; then
 step "prerequisites (git ca-certificates sudo, a user)" in_root sh -c '
     apt-get update -qq &&
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git ca-certificates sudo &&
     useradd -m -s /bin/bash pi &&
     echo "pi ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/pi'
+fi
+rm -rf "$root/home/pi/bitfalcon"
 git clone -q --no-local "$repo" "$root/home/pi/bitfalcon"
 in_root chown -R pi:pi /home/pi/bitfalcon
 as_user() { in_root su - pi -c "cd ~/bitfalcon && $*"; }
