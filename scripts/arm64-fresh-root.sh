@@ -16,22 +16,22 @@ set -eu
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
-if [ "${1:-}" = "--clean" ]; then
-    root="${2:-/var/tmp/bf-arm64-root}"
+unmount_root() {
     for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
-    rm -rf "$root"
-    exit 0
-fi
-root="${1:-/var/tmp/bf-arm64-root}"
+}
+reuse=0
+case "${1:-}" in
+    --clean) root="${2:-/var/tmp/bf-arm64-root}"; unmount_root; rm -rf "$root"; exit 0 ;;
+    --reuse) reuse=1; root="${2:-/var/tmp/bf-arm64-root}" ;;  # skip debootstrap, clone again
+    *) root="${1:-/var/tmp/bf-arm64-root}" ;;
+esac
 log="$root.log"
 [ "$(id -u)" -eq 0 ] || { echo "arm64-fresh-root: run as root (debootstrap, chroot, mounts)" >&2; exit 2; }
 for tool in debootstrap qemu-aarch64-static update-binfmts; do
     command -v "$tool" >/dev/null || {
         echo "arm64-fresh-root: $tool missing: apt-get install debootstrap qemu-user-static binfmt-support" >&2; exit 2; }
 done
-reuse=0
-if [ "${1:-}" = "--reuse" ]; then  # a root an earlier run prepared: skip debootstrap, clone again
-    reuse=1; root="${2:-/var/tmp/bf-arm64-root}"; log="$root.log"
+if [ "$reuse" -eq 1 ]; then
     [ -x "$root/usr/bin/sudo" ] || { echo "arm64-fresh-root: no prepared root at $root" >&2; exit 2; }
 elif [ -e "$root" ]; then
     echo "arm64-fresh-root: $root exists; --clean it first, or --reuse it" >&2; exit 2
@@ -68,10 +68,10 @@ step() {  # step NAME COMMAND...: runs it, logs its seconds and status, stops at
     say "== $name: rc $rc in $(( $(date +%s) - t0 )) s"
     [ "$rc" -eq 0 ] || exit "$rc"
 }
-cleanup() {
-    for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
-}
-trap cleanup EXIT INT TERM
+# Unmount on every way out; a signal also ends the run (a trap that returned
+# would let the script go on to the next step).
+trap unmount_root EXIT
+trap 'exit 130' INT TERM
 
 say "arm64 fresh root at $root (reused: $reuse), clone of $(git -C "$repo" rev-parse --short HEAD), host $(uname -m), $(nproc) CPUs"
 if [ "$reuse" -eq 0 ]; then

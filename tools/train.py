@@ -467,7 +467,7 @@ def main(argv=None) -> int:
     channels_last = bool(cfg["channels_last"])
     if channels_last and device.type == "cpu" and not use_bf16:
         # channels_last pays only with bf16: in fp32 it measured 3.3 img/s against NCHW's 6.1
-        # (issue 15's speed table, Zen 5), and 0.55 img/s on a Zen 3 without AVX-512.
+        # (issue 15's speed table, Zen 5).
         log("channels_last without bf16 is slower on CPU: NCHW")
         channels_last = False
     if channels_last:
