@@ -12,7 +12,13 @@
  * model's) skip the 64-bit shift and clamp: floor(x / 2^s) =
  * floor(floor(x / 2^32) / 2^(s-32)), and floor(x / 2^32) is x's high dword
  * (|x| < 2^63, so it fits), so one vpsravd and an int32 clamp do it. ADD
- * (add8) the same way, 8 elements per step; lut8 stays scalar.
+ * (add8) the same way, 8 elements per step. lut8 (CONCAT's rescale), 32
+ * bytes a step: AVX2 has no byte permute wider than vpshufb's 16 entries, so
+ * the table is 16 rows of 16 bytes; each row is looked up by the low nibble
+ * of u = x + 128 and kept where u's high nibble names that row (vpcmpeqb,
+ * vpblendvb): 16 x 3 vector ops for 32 bytes, where the scalar loop spends
+ * two loads and a store on each byte. The avx512 path (no VBMI: Skylake-X,
+ * Cascade Lake) uses it too.
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -156,10 +162,44 @@ static void add8_avx2(size_t n, const int8_t *a, const int8_t *b, int32_t mult_a
         bf_i32_add8_scalar(n - n8, a + n8, b + n8, mult_a, mult_b, shift, out + n8);
 }
 
+static inline __m256i lookup256_ymm(const __m256i *rows16, __m256i u)
+{
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i lo = _mm256_and_si256(u, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(u, 4), nibble);
+    __m256i y = _mm256_shuffle_epi8(rows16[0], lo);
+    for (int h = 1; h < 16; h++)
+        y = _mm256_blendv_epi8(y, _mm256_shuffle_epi8(rows16[h], lo), _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)h)));
+    return y;
+}
+
+void bf_i32_lut8_avx2(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
+                      size_t ld_out)
+{
+    __m256i rows16[16]; /* table[16h .. 16h + 15] in both 128-bit lanes */
+    for (int h = 0; h < 16; h++)
+        rows16[h] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(table + 16 * h)));
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    const size_t n32 = n & ~(size_t)31, n16 = n & ~(size_t)15;
+    for (size_t r = 0; r < rows; r++) {
+        const int8_t *s = in + r * ld_in;
+        int8_t *d = out + r * ld_out;
+        for (size_t j = 0; j < n32; j += 32) {
+            const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(s + j)), flip);
+            _mm256_storeu_si256((__m256i *)(d + j), lookup256_ymm(rows16, u));
+        }
+        if (n16 > n32) { /* 16 more: the 16-channel concat inputs, and tails */
+            const __m256i u = _mm256_xor_si256(_mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(s + n32))), flip);
+            _mm_storeu_si128((__m128i *)(d + n32), _mm256_castsi256_si128(lookup256_ymm(rows16, u)));
+        }
+        for (size_t j = n16; j < n; j++)
+            d[j] = table[s[j] + 128];
+    }
+}
+
 const bf_i32_requant_config bf_i32_requant_avx2 = {
     .isa = "avx2",
     .requant = requant_avx2,
     .bias_add = bias_add_avx2,
-    .lut8 = bf_i32_lut8_scalar,
+    .lut8 = bf_i32_lut8_avx2,
     .add8 = add8_avx2,
 };

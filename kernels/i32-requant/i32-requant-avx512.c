@@ -83,6 +83,6 @@ const bf_i32_requant_config bf_i32_requant_avx512 = {
     .isa = "avx512",
     .requant = requant_avx512,
     .bias_add = bf_i32_bias_add_avx512,
-    .lut8 = bf_i32_lut8_scalar,
+    .lut8 = bf_i32_lut8_avx2, /* a byte permute over 256 entries needs VBMI; AVX2's vpshufb rows serve */
     .add8 = bf_i32_add8_avx512,
 };

@@ -56,6 +56,9 @@ void bf_i32_add8_scalar(size_t n, const int8_t *a, const int8_t *b, int32_t mult
 extern const bf_i32_requant_config bf_i32_requant_avx2;
 extern const bf_i32_requant_config bf_i32_requant_avx512;
 extern const bf_i32_requant_config bf_i32_requant_avx512vbmi; /* + AVX512_VBMI (vpermi2b SiLU lookup) */
+/* The AVX2 lut8 (vpshufb over 16-byte rows of the table), shared with the avx512 path. */
+void bf_i32_lut8_avx2(size_t rows, size_t n, const int8_t *in, size_t ld_in, const int8_t *table, int8_t *out,
+                      size_t ld_out);
 #endif
 #if defined(__aarch64__)
 extern const bf_i32_requant_config bf_i32_requant_neon; /* baseline Armv8 Advanced SIMD */
