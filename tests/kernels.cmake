@@ -106,3 +106,10 @@ if(NOT CMAKE_CROSSCOMPILING)
     PASS_REGULAR_EXPRESSION "# check: [1-9][0-9]* paths equal [a-z0-9-]+ on the first rows of all 3 GEMMs"
     FAIL_REGULAR_EXPRESSION "MISMATCH")
 endif()
+# The requant epilogue paths (bench/bf_epilogue_bench.c): requant + SiLU, CONCAT's lut8, ADD.
+bf_kernel_program(bf_epilogue_bench ${PROJECT_SOURCE_DIR}/bench/bf_epilogue_bench.c)
+target_include_directories(bf_epilogue_bench PRIVATE ${PROJECT_SOURCE_DIR}/bench)
+bf_kernel_test(kernels.epilogue_bench_smoke bf_epilogue_bench --smoke)
+set_tests_properties(kernels.epilogue_bench_smoke PROPERTIES
+  PASS_REGULAR_EXPRESSION "# check: [1-9][0-9]* paths equal ref on all 3 workloads"
+  FAIL_REGULAR_EXPRESSION "MISMATCH")

@@ -220,12 +220,25 @@ void bf_i32_lut8_avx2(size_t rows, size_t n, const int8_t *in, size_t ld_in, con
             const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(s + j)), flip);
             _mm256_storeu_si256((__m256i *)(d + j), lookup256_ymm(rows16, u));
         }
-        if (n16 > n32) { /* 16 more: the 16-channel concat inputs, and tails */
-            const __m256i u = _mm256_xor_si256(_mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(s + n32))), flip);
-            _mm_storeu_si128((__m128i *)(d + n32), _mm256_castsi256_si128(lookup256_ymm(rows16, u)));
-        }
         for (size_t j = n16; j < n; j++)
             d[j] = table[s[j] + 128];
+    }
+    if (n16 == n32)
+        return;
+    /* 16 more bytes a row (the 16-channel concat inputs, and tails): two rows'
+     * 16 bytes in one lookup, so that it is not half empty */
+    size_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+        const __m128i a = _mm_loadu_si128((const __m128i *)(in + r * ld_in + n32));
+        const __m128i b = _mm_loadu_si128((const __m128i *)(in + (r + 1) * ld_in + n32));
+        const __m256i y = lookup256_ymm(rows16, _mm256_xor_si256(_mm256_set_m128i(b, a), flip));
+        _mm_storeu_si128((__m128i *)(out + r * ld_out + n32), _mm256_castsi256_si128(y));
+        _mm_storeu_si128((__m128i *)(out + (r + 1) * ld_out + n32), _mm256_extracti128_si256(y, 1));
+    }
+    if (r < rows) {
+        const __m128i a = _mm_loadu_si128((const __m128i *)(in + r * ld_in + n32));
+        const __m256i y = lookup256_ymm(rows16, _mm256_xor_si256(_mm256_zextsi128_si256(a), flip));
+        _mm_storeu_si128((__m128i *)(out + r * ld_out + n32), _mm256_castsi256_si128(y));
     }
 }
 
