@@ -38,6 +38,12 @@
  * tail: the last 1..3 bytes of each row are read one by one; N tail:
  * vpmaskmovd stores. A is read only within M x K, C written only within
  * M x N; no state outside the stack.
+ *
+ * igemm (indirect GEMM, t2i8-gemm.h): the same tiles over rows given as runs
+ * of seg_k bytes at a pointer each, so a 3x3 conv reads its input in place
+ * instead of an im2col copy. A tile reloads its six row pointers at each run
+ * and addresses them from their own bases with one shared offset; the int16
+ * sums are widened on the same count of groups, across run boundaries.
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -69,11 +75,31 @@ static void avx2_pack(size_t n, size_t k, const uint8_t *w, size_t w_row_bytes, 
     avx2_pack_terms(n, k, 1, w, w_row_bytes, 0, packed);
 }
 
-static inline __attribute__((always_inline)) void avx2_tile(const int NR, const int TAIL, size_t mr, size_t kfull,
-                                                            size_t krem, const int8_t *a, size_t lda,
-                                                            const uint8_t *w, size_t bstride,
-                                                            const int32_t *rowsum, size_t gpf, int32_t *c,
-                                                            size_t ldc, size_t ncols)
+/* int16 pair sums -> added into the int32 sums per channel, then cleared */
+static inline __attribute__((always_inline)) void avx2_widen(const int NR, __m256i acc[BF_AVX2_MR][2],
+                                                             int32_t sum32[BF_AVX2_MR][2][8])
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    BF_UNROLL
+    for (int i = 0; i < BF_AVX2_MR; i++) {
+        BF_UNROLL
+        for (int j = 0; j < NR; j++) {
+            __m256i s = _mm256_load_si256((const void *)sum32[i][j]);
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(acc[i][j], ones));
+            _mm256_store_si256((void *)sum32[i][j], s);
+            acc[i][j] = _mm256_setzero_si256();
+        }
+    }
+}
+
+/* One 6 x (8*NR) tile. A is `a` (rows lda apart, kfull groups and a tail
+ * of krem k: TAIL) or, INDIRECT, `segs` runs of kfull groups per row at
+ * ind[i * segs + s] (no tail). The int16 sums are widened every `gpf`
+ * groups counted across runs, so a run boundary changes nothing. */
+static inline __attribute__((always_inline)) void
+avx2_tile(const int NR, const int TAIL, const int INDIRECT, size_t mr, size_t kfull, size_t krem, const int8_t *a,
+          size_t lda, const int8_t *const *ind, size_t segs, const uint8_t *w, size_t bstride, const int32_t *rowsum,
+          size_t gpf, int32_t *c, size_t ldc, size_t ncols)
 {
     enum { MR = BF_AVX2_MR };
     const int8_t *ap[MR];
@@ -81,7 +107,7 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
     int32_t sum32[MR][2][8] __attribute__((aligned(32)));
     BF_UNROLL
     for (int i = 0; i < MR; i++)
-        ap[i] = a + ((size_t)i < mr ? (size_t)i : mr - 1) * lda;
+        ap[i] = INDIRECT ? NULL : a + ((size_t)i < mr ? (size_t)i : mr - 1) * lda;
     memset(sum32, 0, sizeof sum32);
     size_t budget = gpf; /* groups until the int16 sums must be widened */
     if (TAIL) {
@@ -105,119 +131,182 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
                 acc[i][j] = _mm256_setzero_si256();
         }
     }
-    size_t g = 0;
-    if (NR == 2 && MR == 6 && mr == 6 && gpf == 1) {
-        /* L = 40 (k = 4): the int16 sums would have to be widened after every
-         * group, 12 loads, vpmaddwd, adds and stores on the stack per 12
-         * products (2.3x a k = 3 group's work). Instead each product is
-         * widened at once, vpmaddwd against ones (a memory operand: all 16 ymm
-         * registers are taken) into int32 accumulators: 3 vector ops per
-         * product, about a k = 3 group's cost. Exact: a pair sum from
-         * vpmaddubsw is within +-512L = 20480, vpmaddwd adds two of them into
-         * an int32, the int32 sums wrap modulo 2^32 as below. */
-        static const int16_t ones16[16] __attribute__((aligned(32))) = {1, 1, 1, 1, 1, 1, 1, 1,
-                                                                         1, 1, 1, 1, 1, 1, 1, 1};
+    const size_t runs = INDIRECT ? segs : 1;
+    /* L = 40 (k = 4): the int16 sums would have to be widened after every
+     * group, 12 loads, vpmaddwd, adds and stores on the stack per 12
+     * products (2.3x a k = 3 group's work). Instead each product is widened
+     * at once, vpmaddwd against ones (a memory operand: all 16 ymm registers
+     * are taken) into int32 accumulators: 3 vector ops per product, about a
+     * k = 3 group's cost. Exact: a pair sum from vpmaddubsw is within +-512L
+     * = 20480, vpmaddwd adds two of them into an int32, the int32 sums wrap
+     * modulo 2^32 as below. */
+    const int wide = NR == 2 && MR == 6 && mr == 6 && gpf == 1;
+    static const int16_t ones16[16] __attribute__((aligned(32))) = {1, 1, 1, 1, 1, 1, 1, 1,
+                                                                     1, 1, 1, 1, 1, 1, 1, 1};
+    if (wide) {
         const __m256i ones = _mm256_load_si256((const void *)ones16);
         BF_UNROLL
         for (int i = 0; i < MR; i++) {
             BF_UNROLL
-            for (int j = 0; j < NR; j++) { /* the K % 4 tail's int16 sums (zero without a tail) */
+            for (int j = 0; j < NR; j++) /* the K % 4 tail's int16 sums (zero without a tail) */
                 acc[i][j] = _mm256_madd_epi16(acc[i][j], ones);
-            }
         }
-        const uint8_t *wg = w;
-        const int8_t *p0 = ap[0], *p3 = ap[3];
-        for (; g < kfull; g++, wg += 32, p0 += 4, p3 += 4) {
-            __asm__("vmovdqu (%[w]), %%ymm12\n\t"
-                    "vmovdqu (%[w],%[bs]), %%ymm13\n\t"
-#define BF_AVX2_ROW32(R, ADDR)                                                                                        \
+    }
+#define BF_AVX2_ACCS                                                                                                  \
+    [c00] "+x"(acc[0][0]), [c01] "+x"(acc[0][1]), [c10] "+x"(acc[1][0]), [c11] "+x"(acc[1][1]),                      \
+        [c20] "+x"(acc[2][0]), [c21] "+x"(acc[2][1]), [c30] "+x"(acc[3][0]), [c31] "+x"(acc[3][1]),                  \
+        [c40] "+x"(acc[4][0]), [c41] "+x"(acc[4][1]), [c50] "+x"(acc[5][0]), [c51] "+x"(acc[5][1])
+    /* one group of 4 k for the six rows: int32 products (ROW32) or int16 sums (ROW) */
+#define BF_AVX2_ROW32_W(R, ADDR, W0, W1)                                                                              \
     "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                              \
-    "vpmaddubsw %%ymm14, %%ymm12, %%ymm15\n\t"                                                                        \
+    "vpmaddubsw %%ymm14, " W0 ", %%ymm15\n\t"                                                                         \
     "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"                                                                          \
     "vpaddd %%ymm15, %[c" #R "0], %[c" #R "0]\n\t"                                                                    \
-    "vpmaddubsw %%ymm14, %%ymm13, %%ymm15\n\t"                                                                        \
+    "vpmaddubsw %%ymm14, " W1 ", %%ymm15\n\t"                                                                         \
     "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"                                                                          \
     "vpaddd %%ymm15, %[c" #R "1], %[c" #R "1]\n\t"
-                    BF_AVX2_ROW32(0, "(%[p0])") BF_AVX2_ROW32(1, "(%[p0],%[lda])")
-                    BF_AVX2_ROW32(2, "(%[p0],%[lda],2)") BF_AVX2_ROW32(3, "(%[p3])")
-                    BF_AVX2_ROW32(4, "(%[p3],%[lda])") BF_AVX2_ROW32(5, "(%[p3],%[lda],2)")
-#undef BF_AVX2_ROW32
-                    : [c00] "+x"(acc[0][0]), [c01] "+x"(acc[0][1]), [c10] "+x"(acc[1][0]),
-                      [c11] "+x"(acc[1][1]), [c20] "+x"(acc[2][0]), [c21] "+x"(acc[2][1]),
-                      [c30] "+x"(acc[3][0]), [c31] "+x"(acc[3][1]), [c40] "+x"(acc[4][0]),
-                      [c41] "+x"(acc[4][1]), [c50] "+x"(acc[5][0]), [c51] "+x"(acc[5][1])
-                    : [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda),
-                      [ones] "m"(*(const __m256i *)ones16)
-                    : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+#define BF_AVX2_ROW_W(R, ADDR, W0, W1)                                                                                \
+    "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                              \
+    "vpmaddubsw %%ymm14, " W0 ", %%ymm15\n\t"                                                                         \
+    "vpaddw %%ymm15, %[c" #R "0], %[c" #R "0]\n\t"                                                                    \
+    "vpmaddubsw %%ymm14, " W1 ", %%ymm15\n\t"                                                                         \
+    "vpaddw %%ymm15, %[c" #R "1], %[c" #R "1]\n\t"
+#define BF_AVX2_ROW32(R, ADDR) BF_AVX2_ROW32_W(R, ADDR, "%%ymm12", "%%ymm13")
+#define BF_AVX2_ROW(R, ADDR) BF_AVX2_ROW_W(R, ADDR, "%%ymm12", "%%ymm13")
+#define BF_AVX2_IROW32(R, ADDR) BF_AVX2_ROW32_W(R, ADDR, "%[u0]", "%[u1]")
+#define BF_AVX2_IROW(R, ADDR) BF_AVX2_ROW_W(R, ADDR, "%[u0]", "%[u1]")
+#define BF_AVX2_WEIGHTS "vmovdqu (%[w]), %%ymm12\n\tvmovdqu (%[w],%[bs]), %%ymm13\n\t"
+/* rows 0-2 at p0 + {0,1,2}*lda, rows 3-5 at p3 + {0,1,2}*lda (rows equally spaced) */
+#define BF_AVX2_DIRECT(STEP)                                                                                          \
+    STEP(0, "(%[p0])") STEP(1, "(%[p0],%[lda])") STEP(2, "(%[p0],%[lda],2)") STEP(3, "(%[p3])")                       \
+        STEP(4, "(%[p3],%[lda])") STEP(5, "(%[p3],%[lda],2)")
+/* six rows anywhere: each its own base, one byte offset for all; the
+ * weights u0, u1 in registers (ymm12, ymm13 in the direct step) */
+#define BF_AVX2_INDIRECT_LO(STEP) STEP(0, "(%[p0],%[off])") STEP(1, "(%[p1],%[off])") STEP(2, "(%[p2],%[off])")
+#define BF_AVX2_INDIRECT_HI(STEP) STEP(3, "(%[p3],%[off])") STEP(4, "(%[p4],%[off])") STEP(5, "(%[p5],%[off])")
+#define BF_AVX2_ACCS_LO                                                                                               \
+    [c00] "+x"(acc[0][0]), [c01] "+x"(acc[0][1]), [c10] "+x"(acc[1][0]), [c11] "+x"(acc[1][1]),                      \
+        [c20] "+x"(acc[2][0]), [c21] "+x"(acc[2][1])
+#define BF_AVX2_ACCS_HI                                                                                               \
+    [c30] "+x"(acc[3][0]), [c31] "+x"(acc[3][1]), [c40] "+x"(acc[4][0]), [c41] "+x"(acc[4][1]),                      \
+        [c50] "+x"(acc[5][0]), [c51] "+x"(acc[5][1])
+#define BF_AVX2_IN_DIRECT [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda)
+#define BF_AVX2_IN_INDIRECT_LO [u0] "x"(u0), [u1] "x"(u1), [off] "r"(off), [p0] "r"(ap[0]), [p1] "r"(ap[1]), [p2] "r"(ap[2])
+#define BF_AVX2_IN_INDIRECT_HI [u0] "x"(u0), [u1] "x"(u1), [off] "r"(off), [p3] "r"(ap[3]), [p4] "r"(ap[4]), [p5] "r"(ap[5])
+    for (size_t s = 0; s < runs; s++) {
+        const uint8_t *ws = w + s * kfull * 32;
+        if (INDIRECT) {
+            BF_UNROLL
+            for (int i = 0; i < MR; i++)
+                ap[i] = ind[((size_t)i < mr ? (size_t)i : mr - 1) * segs + s];
         }
+        if (wide) {
+            const uint8_t *wg = ws;
+            if (INDIRECT) {
+                for (size_t g = 0, off = 0; g < kfull; g++, wg += 32, off += 4) {
+                    const __m256i u0 = _mm256_loadu_si256((const void *)wg);
+                    const __m256i u1 = _mm256_loadu_si256((const void *)(wg + bstride));
+                    __asm__(BF_AVX2_INDIRECT_LO(BF_AVX2_IROW32)
+                            : BF_AVX2_ACCS_LO
+                            : BF_AVX2_IN_INDIRECT_LO, [ones] "m"(*(const __m256i *)ones16)
+                            : "xmm14", "xmm15", "memory");
+                    __asm__(BF_AVX2_INDIRECT_HI(BF_AVX2_IROW32)
+                            : BF_AVX2_ACCS_HI
+                            : BF_AVX2_IN_INDIRECT_HI, [ones] "m"(*(const __m256i *)ones16)
+                            : "xmm14", "xmm15", "memory");
+                }
+            } else {
+                const int8_t *p0 = ap[0], *p3 = ap[3];
+                for (size_t g = 0; g < kfull; g++, wg += 32, p0 += 4, p3 += 4)
+                    __asm__(BF_AVX2_WEIGHTS BF_AVX2_DIRECT(BF_AVX2_ROW32)
+                            : BF_AVX2_ACCS
+                            : BF_AVX2_IN_DIRECT, [ones] "m"(*(const __m256i *)ones16)
+                            : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+            }
+            continue;
+        }
+        size_t g = 0;
+        while (g < kfull) {
+            const size_t g0 = g, g_end = kfull - g < budget ? kfull : g + budget;
+            if (NR == 2 && MR == 6 && mr == 6) {
+                /* The group step in assembly: GCC's allocator spills some of
+                 * the 12 accumulators of the intrinsics version (vpmaddubsw has
+                 * no accumulating form), halving the speed. ymm12-15: weights,
+                 * broadcast, product. */
+                const uint8_t *wg = ws + g * 32;
+                if (INDIRECT) {
+                    /* two statements of three rows (one would need more than
+                     * asm's 30 operands), the weights in registers the
+                     * compiler picks */
+                    for (size_t off = g * 4; g < g_end; g++, wg += 32, off += 4) {
+                        const __m256i u0 = _mm256_loadu_si256((const void *)wg);
+                        const __m256i u1 = _mm256_loadu_si256((const void *)(wg + bstride));
+                        __asm__(BF_AVX2_INDIRECT_LO(BF_AVX2_IROW)
+                                : BF_AVX2_ACCS_LO
+                                : BF_AVX2_IN_INDIRECT_LO
+                                : "xmm14", "xmm15", "memory");
+                        __asm__(BF_AVX2_INDIRECT_HI(BF_AVX2_IROW)
+                                : BF_AVX2_ACCS_HI
+                                : BF_AVX2_IN_INDIRECT_HI
+                                : "xmm14", "xmm15", "memory");
+                    }
+                } else {
+                    const int8_t *p0 = ap[0] + g * 4, *p3 = ap[3] + g * 4;
+                    for (; g < g_end; g++, wg += 32, p0 += 4, p3 += 4)
+                        __asm__(BF_AVX2_WEIGHTS BF_AVX2_DIRECT(BF_AVX2_ROW)
+                                : BF_AVX2_ACCS
+                                : BF_AVX2_IN_DIRECT
+                                : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
+                }
+            } else {
+                for (; g < g_end; g++) {
+                    __m256i wv[2];
+                    BF_UNROLL
+                    for (int j = 0; j < NR; j++)
+                        wv[j] = _mm256_loadu_si256((const void *)(ws + g * 32 + (size_t)j * bstride));
+                    BF_UNROLL
+                    for (int i = 0; i < MR; i++) {
+                        int32_t x;
+                        memcpy(&x, ap[i] + g * 4, 4);
+                        const __m256i av = _mm256_set1_epi32(x);
+                        BF_UNROLL
+                        for (int j = 0; j < NR; j++)
+                            acc[i][j] = _mm256_add_epi16(acc[i][j], _mm256_maddubs_epi16(wv[j], av));
+                    }
+                }
+            }
+            budget -= g_end - g0;
+            if (budget == 0) {
+                avx2_widen(NR, acc, sum32);
+                budget = gpf;
+            }
+        }
+    }
+#undef BF_AVX2_IN_INDIRECT_LO
+#undef BF_AVX2_IN_INDIRECT_HI
+#undef BF_AVX2_IN_DIRECT
+#undef BF_AVX2_INDIRECT_LO
+#undef BF_AVX2_INDIRECT_HI
+#undef BF_AVX2_ACCS_LO
+#undef BF_AVX2_ACCS_HI
+#undef BF_AVX2_IROW
+#undef BF_AVX2_IROW32
+#undef BF_AVX2_ROW_W
+#undef BF_AVX2_ROW32_W
+#undef BF_AVX2_DIRECT
+#undef BF_AVX2_WEIGHTS
+#undef BF_AVX2_ROW
+#undef BF_AVX2_ROW32
+#undef BF_AVX2_ACCS
+    if (wide) {
         BF_UNROLL
         for (int i = 0; i < MR; i++) {
             BF_UNROLL
             for (int j = 0; j < NR; j++)
                 _mm256_store_si256((void *)sum32[i][j], acc[i][j]);
         }
-    }
-    else for (;;) {
-        const size_t g_end = kfull - g < budget ? kfull : g + budget;
-        if (NR == 2 && MR == 6 && mr == 6) {
-            /* The group step in assembly: GCC's allocator spills some of the
-             * 12 accumulators of the intrinsics version (vpmaddubsw has no
-             * accumulating form), halving the speed. ymm12-15: weights,
-             * broadcast, product. Rows 0-2 at p0 + {0,1,2}*lda, rows 3-5 at
-             * p3 + {0,1,2}*lda (full blocks only: rows equally spaced). */
-            const uint8_t *wg = w + g * 32;
-            const int8_t *p0 = ap[0] + g * 4, *p3 = ap[3] + g * 4;
-            for (; g < g_end; g++, wg += 32, p0 += 4, p3 += 4) {
-                __asm__("vmovdqu (%[w]), %%ymm12\n\t"
-                        "vmovdqu (%[w],%[bs]), %%ymm13\n\t"
-#define BF_AVX2_ROW(R, ADDR)                                                                                          \
-    "vpbroadcastd " ADDR ", %%ymm14\n\t"                                                                              \
-    "vpmaddubsw %%ymm14, %%ymm12, %%ymm15\n\t"                                                                        \
-    "vpaddw %%ymm15, %[c" #R "0], %[c" #R "0]\n\t"                                                                      \
-    "vpmaddubsw %%ymm14, %%ymm13, %%ymm15\n\t"                                                                        \
-    "vpaddw %%ymm15, %[c" #R "1], %[c" #R "1]\n\t"
-                        BF_AVX2_ROW(0, "(%[p0])") BF_AVX2_ROW(1, "(%[p0],%[lda])") BF_AVX2_ROW(2, "(%[p0],%[lda],2)")
-                        BF_AVX2_ROW(3, "(%[p3])") BF_AVX2_ROW(4, "(%[p3],%[lda])") BF_AVX2_ROW(5, "(%[p3],%[lda],2)")
-#undef BF_AVX2_ROW
-                        : [c00] "+x"(acc[0][0]), [c01] "+x"(acc[0][1]), [c10] "+x"(acc[1][0]),
-                          [c11] "+x"(acc[1][1]), [c20] "+x"(acc[2][0]), [c21] "+x"(acc[2][1]),
-                          [c30] "+x"(acc[3][0]), [c31] "+x"(acc[3][1]), [c40] "+x"(acc[4][0]),
-                          [c41] "+x"(acc[4][1]), [c50] "+x"(acc[5][0]), [c51] "+x"(acc[5][1])
-                        : [w] "r"(wg), [bs] "r"(bstride), [p0] "r"(p0), [p3] "r"(p3), [lda] "r"(lda)
-                        : "xmm12", "xmm13", "xmm14", "xmm15", "memory");
-            }
-        } else {
-            for (; g < g_end; g++) {
-                __m256i wv[2];
-                BF_UNROLL
-                for (int j = 0; j < NR; j++)
-                    wv[j] = _mm256_loadu_si256((const void *)(w + g * 32 + (size_t)j * bstride));
-                BF_UNROLL
-                for (int i = 0; i < MR; i++) {
-                    int32_t x;
-                    memcpy(&x, ap[i] + g * 4, 4);
-                    const __m256i av = _mm256_set1_epi32(x);
-                    BF_UNROLL
-                    for (int j = 0; j < NR; j++)
-                        acc[i][j] = _mm256_add_epi16(acc[i][j], _mm256_maddubs_epi16(wv[j], av));
-                }
-            }
-        }
-        /* widen: int16 pair sums -> int32 per channel */
-        const __m256i ones = _mm256_set1_epi16(1);
-        BF_UNROLL
-        for (int i = 0; i < MR; i++) {
-            BF_UNROLL
-            for (int j = 0; j < NR; j++) {
-                __m256i s = _mm256_load_si256((const void *)sum32[i][j]);
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(acc[i][j], ones));
-                _mm256_store_si256((void *)sum32[i][j], s);
-                acc[i][j] = _mm256_setzero_si256();
-            }
-        }
-        if (g >= kfull)
-            break;
-        budget = gpf;
+    } else {
+        avx2_widen(NR, acc, sum32); /* what is left since the last widening */
     }
     const size_t last = ncols - (size_t)(NR - 1) * 8;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -247,9 +336,16 @@ static inline __attribute__((always_inline)) void avx2_tile(const int NR, const 
     {                                                                                                                 \
         (void)ind, (void)segs;                                                                                        \
         if (krem != 0)                                                                                                \
-            avx2_tile(NR, 1, mr, kfull, krem, a, lda, w, bstride, rowsum, gpf, c, ldc, ncols);                        \
+            avx2_tile(NR, 1, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, rowsum, gpf, c, ldc, ncols);            \
         else                                                                                                          \
-            avx2_tile(NR, 0, mr, kfull, krem, a, lda, w, bstride, rowsum, gpf, c, ldc, ncols);                        \
+            avx2_tile(NR, 0, 0, mr, kfull, krem, a, lda, NULL, 1, w, bstride, rowsum, gpf, c, ldc, ncols);            \
+    }                                                                                                                 \
+    static __attribute__((noinline)) void bf_t2i8_igemm_ukernel_6x##NC##__avx2(                                       \
+        size_t mr, size_t kfull, size_t krem, const int8_t *a, size_t lda, const int8_t *const *ind, size_t segs,    \
+        const uint8_t *w, size_t bstride, const int32_t *rowsum, size_t gpf, int32_t *c, size_t ldc, size_t ncols)    \
+    {                                                                                                                 \
+        (void)krem, (void)a, (void)lda;                                                                               \
+        avx2_tile(NR, 0, 1, mr, kfull, 0, NULL, 0, ind, segs, w, bstride, rowsum, gpf, c, ldc, ncols);                \
     }
 BF_AVX2_TILE(2, 16)
 BF_AVX2_TILE(1, 8)
@@ -261,6 +357,13 @@ static void avx2_gemm(size_t m, size_t n, size_t k, const int8_t *a, size_t lda,
                      bf_t2i8_gemm_ukernel_6x16__avx2, bf_t2i8_gemm_ukernel_6x8__avx2);
 }
 
+static void avx2_igemm(size_t m, size_t n, size_t segs, size_t seg_k, const int8_t *const *a, const void *packed,
+                       int32_t *c, size_t ldc)
+{
+    bf_t2i8_ymm_igemm(m, n, segs, seg_k, a, packed, c, ldc, BF_AVX2_MR, BF_AVX2_MAX_TERMS, BF_AVX2_GROUPS_PER_FLUSH,
+                      bf_t2i8_igemm_ukernel_6x16__avx2, bf_t2i8_igemm_ukernel_6x8__avx2);
+}
+
 const bf_t2i8_gemm_config bf_t2i8_gemm_avx2 = {
     .isa = "avx2",
     .packed_size = bf_t2i8_ymm_packed_size,
@@ -269,4 +372,5 @@ const bf_t2i8_gemm_config bf_t2i8_gemm_avx2 = {
     .mr = BF_AVX2_MR,
     .max_terms = BF_AVX2_MAX_TERMS,
     .pack_terms = avx2_pack_terms,
+    .igemm = avx2_igemm,
 };
