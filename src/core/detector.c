@@ -68,6 +68,12 @@ static int valid_unit(float v)
     return v >= 0.0f && v <= 1.0f; /* false for NaN */
 }
 
+/* The letterbox's column tables, then one set of row buffers per worker. */
+static size_t lb_scratch_words(int size, int n_workers)
+{
+    return 3 * (size_t)size + (size_t)n_workers * bf_letterbox_row_words(size);
+}
+
 BF_API void bf_detector_destroy(bf_detector *d)
 {
     if (d == NULL)
@@ -160,7 +166,7 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
             d->cand_cap = cells;
     }
     d->results_cap = (size_t)opt.max_detections < cells ? (size_t)opt.max_detections : cells;
-    d->lb_scratch = malloc(sizeof *d->lb_scratch * bf_letterbox_scratch_words(size));
+    d->lb_scratch = malloc(sizeof *d->lb_scratch * lb_scratch_words(size, d->ex.n_workers));
     d->cand = malloc(sizeof *d->cand * (d->cand_cap + 1));
     d->results = malloc(sizeof *d->results * (d->results_cap + 1));
     if (d->lb_scratch == NULL || d->cand == NULL || d->results == NULL) {
@@ -183,16 +189,17 @@ typedef struct lb_job {
     size_t stride;
     int bgr, n;
     const int32_t *tables;
+    uint32_t *row_buffers; /* one set per worker, bf_letterbox_row_words apart */
     int8_t *out;
 } lb_job;
 
 static void lb_task(void *ctx, size_t t, int worker)
 {
-    (void)worker;
     const lb_job *j = ctx;
     const int S = j->lb->size;
-    bf_letterbox_rows(j->lb, j->pixels, j->stride, j->bgr, j->tables, j->out, (int)((size_t)S * t / (size_t)j->n),
-                      (int)((size_t)S * (t + 1) / (size_t)j->n));
+    bf_letterbox_rows(j->lb, j->pixels, j->stride, j->bgr, j->tables,
+                      j->row_buffers + (size_t)worker * bf_letterbox_row_words(S), j->out,
+                      (int)((size_t)S * t / (size_t)j->n), (int)((size_t)S * (t + 1) / (size_t)j->n));
 }
 
 BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
@@ -217,7 +224,14 @@ BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, i
     int pieces = d->ex.n_workers == 1 ? 1 : 16 * d->ex.n_workers;
     if (pieces > size)
         pieces = size;
-    lb_job j = {&d->lb, pixels, stride, format == BF_PIXEL_BGR, pieces, d->lb_scratch, bf_executor_value(&d->ex, 0)};
+    lb_job j = {&d->lb,
+                pixels,
+                stride,
+                format == BF_PIXEL_BGR,
+                pieces,
+                d->lb_scratch,
+                (uint32_t *)(d->lb_scratch + 3 * (size_t)size),
+                bf_executor_value(&d->ex, 0)};
     bf_pool_run(d->ex.pool, (size_t)pieces, lb_task, &j);
     return BF_OK;
 }
@@ -346,7 +360,7 @@ void bf_detector_get_info(const bf_detector *d, bf_detector_info *info)
     info->naive_bytes = d->ex.plan.naive_bytes;
     info->scratch_bytes = d->ex.plan.im2col_bytes + d->ex.plan.acc_bytes;
     info->packed_bytes = d->ex.packed_bytes;
-    info->other_bytes = sizeof *d->lb_scratch * bf_letterbox_scratch_words(d->ex.plan.input_size) +
+    info->other_bytes = sizeof *d->lb_scratch * lb_scratch_words(d->ex.plan.input_size, d->ex.n_workers) +
                         sizeof *d->cand * (d->cand_cap + 1) + sizeof *d->results * (d->results_cap + 1);
 }
 

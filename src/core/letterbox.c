@@ -83,39 +83,68 @@ static void row_vertical(const uint8_t *r0, const uint8_t *r1, uint32_t wy0, uin
         }
 }
 
-/* The general row: horizontal taps from the column tables, then the
- * vertical blend, rounded once (the format doc's formula, term for term).
- * ay == 0 (one source row): (top * 2048 + 2^21) >> 22 == (top + 2^10) >> 11. */
-static void row_bilinear(const uint8_t *r0, const uint8_t *r1, uint32_t wy0, uint32_t wy1, const int32_t *x0,
-                         const int32_t *x1, const int32_t *ax, int n, int bgr, int8_t *d)
+/* The horizontal pass of one source row: for each scaled column the two taps
+ * blended with the 11-bit weight, unrounded (at most 255 * 2048, 20 bits),
+ * in RGB order. Each source row is blended once per run of output rows that
+ * use it (an upscale reads a source row for 2-3 output rows, twice each). */
+static void row_horizontal(const uint8_t *src, const int32_t *x0, const int32_t *x1, const int32_t *ax, int n,
+                           int bgr, uint32_t *h)
 {
     const int c0 = bgr ? 2 : 0, c2 = bgr ? 0 : 2; /* source byte of R and B */
     for (int x = 0; x < n; x++) {
         const uint32_t wx1 = (uint32_t)ax[x], wx0 = 2048u - wx1;
-        const uint8_t *a = r0 + x0[x], *b = r0 + x1[x];
-        const uint32_t t0 = a[c0] * wx0 + b[c0] * wx1, t1 = a[1] * wx0 + b[1] * wx1, t2 = a[c2] * wx0 + b[c2] * wx1;
-        if (wy1 == 0) {
-            d[3 * x] = (int8_t)(int)(((t0 + 1024u) >> 11) - 128u);
-            d[3 * x + 1] = (int8_t)(int)(((t1 + 1024u) >> 11) - 128u);
-            d[3 * x + 2] = (int8_t)(int)(((t2 + 1024u) >> 11) - 128u);
-            continue;
-        }
-        const uint8_t *c = r1 + x0[x], *e = r1 + x1[x];
-        const uint32_t u0 = c[c0] * wx0 + e[c0] * wx1, u1 = c[1] * wx0 + e[1] * wx1, u2 = c[c2] * wx0 + e[c2] * wx1;
-        d[3 * x] = (int8_t)(int)(((t0 * wy0 + u0 * wy1 + (1u << 21)) >> 22) - 128u);
-        d[3 * x + 1] = (int8_t)(int)(((t1 * wy0 + u1 * wy1 + (1u << 21)) >> 22) - 128u);
-        d[3 * x + 2] = (int8_t)(int)(((t2 * wy0 + u2 * wy1 + (1u << 21)) >> 22) - 128u);
+        const uint8_t *a = src + x0[x], *b = src + x1[x];
+        h[3 * x] = a[c0] * wx0 + b[c0] * wx1;
+        h[3 * x + 1] = a[1] * wx0 + b[1] * wx1;
+        h[3 * x + 2] = a[c2] * wx0 + b[c2] * wx1;
     }
 }
 
-void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *scratch,
-                       int8_t *out, int y_begin, int y_end)
+/* The vertical blend of two horizontal rows, rounded once (the format doc's
+ * formula, term for term): at most 255 * 2048 * 2048 + 2^21 < 2^32. With
+ * wy1 == 0 (one source row) (t * 2048 + 2^21) >> 22 == (t + 2^10) >> 11.
+ * Contiguous words: the compiler vectorises both loops. */
+static void row_blend(const uint32_t *h0, const uint32_t *h1, uint32_t wy0, uint32_t wy1, int count, int8_t *d)
+{
+    if (wy1 == 0) {
+        for (int i = 0; i < count; i++)
+            d[i] = (int8_t)(int)(((h0[i] + 1024u) >> 11) - 128u);
+        return;
+    }
+    for (int i = 0; i < count; i++)
+        d[i] = (int8_t)(int)(((h0[i] * wy0 + h1[i] * wy1 + (1u << 21)) >> 22) - 128u);
+}
+
+/* The horizontal pass of source row `row` in one of the two row buffers,
+ * computed only when neither holds it. It replaces the buffer `keep` never
+ * (the other row this output row needs) and otherwise the lower source row:
+ * output rows walk down the image, so the higher one is the next y0. */
+static const uint32_t *horizontal_cached(const uint8_t *pixels, size_t stride, int row, int keep,
+                                         const int32_t *x0, const int32_t *x1, const int32_t *ax, int n, int bgr,
+                                         uint32_t *buf[2], int held[2], int *slot)
+{
+    for (int s = 0; s < 2; s++)
+        if (held[s] == row) {
+            *slot = s;
+            return buf[s];
+        }
+    const int s = keep >= 0 ? 1 - keep : held[0] <= held[1] ? 0 : 1;
+    row_horizontal(pixels + (size_t)row * stride, x0, x1, ax, n, bgr, buf[s]);
+    held[s] = row;
+    *slot = s;
+    return buf[s];
+}
+
+void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *tables,
+                       uint32_t *row_buffers, int8_t *out, int y_begin, int y_end)
 {
     const int S = lb->size;
     const size_t row_bytes = (size_t)S * 3;
-    const int32_t *x0 = scratch, *x1 = scratch + S, *ax = scratch + 2 * S;
+    const int32_t *x0 = tables, *x1 = tables + S, *ax = tables + 2 * S;
     const int8_t grey = 114 - 128;
     const int width_kept = lb->nw == lb->src_w; /* then x0[x] == 3x and ax[x] == 0 */
+    uint32_t *buf[2] = {row_buffers, row_buffers + row_bytes};
+    int held[2] = {-1, -1}; /* the source row in each buffer */
 
     for (int y = y_begin; y < y_end; y++) {
         int8_t *dst = out + (size_t)y * row_bytes;
@@ -131,12 +160,17 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
         const uint8_t *r0 = pixels + (size_t)y0 * stride, *r1 = pixels + (size_t)y1 * stride;
         const uint32_t wy1 = (uint32_t)ay, wy0 = 2048u - wy1;
         int8_t *d = dst + (size_t)lb->left * 3;
-        if (width_kept && wy1 == 0)
+        if (width_kept && wy1 == 0) {
             row_copy(r0, lb->nw, bgr, d);
-        else if (width_kept)
+        } else if (width_kept) {
             row_vertical(r0, r1, wy0, wy1, lb->nw, bgr, d);
-        else
-            row_bilinear(r0, r1, wy0, wy1, x0, x1, ax, lb->nw, bgr, d);
+        } else {
+            int s0, s1 = -1;
+            const uint32_t *h0 = horizontal_cached(pixels, stride, y0, -1, x0, x1, ax, lb->nw, bgr, buf, held, &s0);
+            const uint32_t *h1 =
+                wy1 == 0 ? h0 : horizontal_cached(pixels, stride, y1, s0, x0, x1, ax, lb->nw, bgr, buf, held, &s1);
+            row_blend(h0, h1, wy0, wy1, 3 * lb->nw, d);
+        }
     }
 }
 
@@ -144,5 +178,6 @@ void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stri
                       int8_t *out)
 {
     bf_letterbox_tables(lb, scratch);
-    bf_letterbox_rows(lb, pixels, stride, bgr, scratch, out, 0, lb->size);
+    bf_letterbox_rows(lb, pixels, stride, bgr, scratch, (uint32_t *)(scratch + 3 * (size_t)lb->size), out, 0,
+                      lb->size);
 }

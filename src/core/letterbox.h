@@ -28,10 +28,18 @@ typedef struct bf_letterbox {
 /* Geometry for a w x h image (1..BF_MAX_IMAGE_DIM) into S x S. */
 void bf_letterbox_geometry(int w, int h, int size, bf_letterbox *lb);
 
-/* Words of scratch bf_letterbox_run needs for S: per-column tables. */
+/* Words bf_letterbox_rows needs for its two horizontal-pass row buffers
+ * (each S x 3 unrounded blends), one set per thread. */
+static inline size_t bf_letterbox_row_words(int size)
+{
+    return 6 * (size_t)size;
+}
+
+/* Words of scratch bf_letterbox_run needs for S: the per-column tables
+ * (3 x S) and one set of row buffers. */
 static inline size_t bf_letterbox_scratch_words(int size)
 {
-    return 3 * (size_t)size;
+    return 3 * (size_t)size + bf_letterbox_row_words(size);
 }
 
 /* Writes S * S * 3 int8 values to `out`. `pixels` has lb->src_h rows of
@@ -40,11 +48,12 @@ static inline size_t bf_letterbox_scratch_words(int size)
 void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, int32_t *scratch,
                       int8_t *out);
 
-/* bf_letterbox_run in two steps, for threads: the per-column tables into
- * `scratch` once, then any split of the output rows [y_begin, y_end) (rows
- * are independent; each reads only `scratch` and the image). */
-void bf_letterbox_tables(const bf_letterbox *lb, int32_t *scratch);
-void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *scratch,
-                       int8_t *out, int y_begin, int y_end);
+/* bf_letterbox_run in two steps, for threads: the per-column tables
+ * (3 x S words) into `tables` once, then any split of the output rows
+ * [y_begin, y_end). Rows are independent: each call reads only `tables` and
+ * the image, and needs its own `row_buffers` (bf_letterbox_row_words). */
+void bf_letterbox_tables(const bf_letterbox *lb, int32_t *tables);
+void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *tables,
+                       uint32_t *row_buffers, int8_t *out, int y_begin, int y_end);
 
 #endif /* BF_LETTERBOX_H */

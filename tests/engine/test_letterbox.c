@@ -75,6 +75,24 @@ static void one(rng *r, int w, int h, int S, int bgr)
             break;
         }
     }
+    /* the same bytes when the rows are split into random runs, as the
+     * detector's threads do (each run starts with empty row buffers) */
+    int8_t *split = malloc((size_t)S * S * 3);
+    int32_t *tables = malloc(sizeof(int32_t) * 3 * (size_t)S);
+    uint32_t *rows = malloc(sizeof(uint32_t) * bf_letterbox_row_words(S));
+    memset(split, 0x55, (size_t)S * S * 3);
+    bf_letterbox_tables(&lb, tables);
+    for (int y = 0; y < S;) {
+        int end = y + rng_int(r, 1, 7);
+        end = end > S ? S : end;
+        bf_letterbox_rows(&lb, img, stride, bgr, tables, rows, split, y, end);
+        y = end;
+    }
+    CHECK(memcmp(split, got, (size_t)S * S * 3) == 0, "%dx%d -> %d (bgr %d): rows run in pieces differ", w, h, S,
+          bgr);
+    free(split);
+    free(tables);
+    free(rows);
     free(img);
     free(want);
     free(got);
