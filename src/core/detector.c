@@ -71,7 +71,7 @@ static int valid_unit(float v)
 /* The letterbox's column tables, then one set of row buffers per worker. */
 static size_t lb_scratch_words(int size, int n_workers)
 {
-    return 3 * (size_t)size + (size_t)n_workers * bf_letterbox_row_words(size);
+    return bf_letterbox_table_words(size) + (size_t)n_workers * bf_letterbox_row_words(size);
 }
 
 BF_API void bf_detector_destroy(bf_detector *d)
@@ -230,7 +230,7 @@ BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, i
                 format == BF_PIXEL_BGR,
                 pieces,
                 d->lb_scratch,
-                (uint32_t *)(d->lb_scratch + 3 * (size_t)size),
+                (uint32_t *)(d->lb_scratch + bf_letterbox_table_words(size)),
                 bf_executor_value(&d->ex, 0)};
     bf_pool_run(d->ex.pool, (size_t)pieces, lb_task, &j);
     return BF_OK;

@@ -36,10 +36,10 @@ static void sample(int64_t x, int64_t src, int64_t n, int32_t *i0, int32_t *i1, 
     *a = (int32_t)(f & 2047);
 }
 
-void bf_letterbox_tables(const bf_letterbox *lb, int32_t *scratch)
+void bf_letterbox_tables(const bf_letterbox *lb, int32_t *tables)
 {
     const int S = lb->size;
-    int32_t *x0 = scratch, *x1 = scratch + S, *ax = scratch + 2 * S;
+    int32_t *x0 = tables, *x1 = tables + S, *ax = tables + 2 * S;
     for (int x = 0; x < lb->nw; x++) {
         sample(x, lb->src_w, lb->nw, &x0[x], &x1[x], &ax[x]);
         x0[x] *= 3; /* byte offsets within a row */
@@ -115,24 +115,20 @@ static void row_blend(const uint32_t *h0, const uint32_t *h1, uint32_t wy0, uint
         d[i] = (int8_t)(int)(((h0[i] * wy0 + h1[i] * wy1 + (1u << 21)) >> 22) - 128u);
 }
 
-/* The horizontal pass of source row `row` in one of the two row buffers,
- * computed only when neither holds it. It replaces the buffer `keep` never
- * (the other row this output row needs) and otherwise the lower source row:
+/* The buffer holding the horizontal pass of source row `row`, computed only
+ * when neither holds it. It never replaces the buffer `keep` (the other row
+ * this output row needs; -1 for none) and otherwise the lower source row:
  * output rows walk down the image, so the higher one is the next y0. */
-static const uint32_t *horizontal_cached(const uint8_t *pixels, size_t stride, int row, int keep,
-                                         const int32_t *x0, const int32_t *x1, const int32_t *ax, int n, int bgr,
-                                         uint32_t *buf[2], int held[2], int *slot)
+static int horizontal_cached(const uint8_t *pixels, size_t stride, int row, int keep, const int32_t *x0,
+                             const int32_t *x1, const int32_t *ax, int n, int bgr, uint32_t *const buf[2], int held[2])
 {
     for (int s = 0; s < 2; s++)
-        if (held[s] == row) {
-            *slot = s;
-            return buf[s];
-        }
+        if (held[s] == row)
+            return s;
     const int s = keep >= 0 ? 1 - keep : held[0] <= held[1] ? 0 : 1;
     row_horizontal(pixels + (size_t)row * stride, x0, x1, ax, n, bgr, buf[s]);
     held[s] = row;
-    *slot = s;
-    return buf[s];
+    return s;
 }
 
 void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *tables,
@@ -143,7 +139,7 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
     const int32_t *x0 = tables, *x1 = tables + S, *ax = tables + 2 * S;
     const int8_t grey = 114 - 128;
     const int width_kept = lb->nw == lb->src_w; /* then x0[x] == 3x and ax[x] == 0 */
-    uint32_t *buf[2] = {row_buffers, row_buffers + row_bytes};
+    uint32_t *const buf[2] = {row_buffers, row_buffers + row_bytes};
     int held[2] = {-1, -1}; /* the source row in each buffer */
 
     for (int y = y_begin; y < y_end; y++) {
@@ -165,11 +161,9 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
         } else if (width_kept) {
             row_vertical(r0, r1, wy0, wy1, lb->nw, bgr, d);
         } else {
-            int s0, s1 = -1;
-            const uint32_t *h0 = horizontal_cached(pixels, stride, y0, -1, x0, x1, ax, lb->nw, bgr, buf, held, &s0);
-            const uint32_t *h1 =
-                wy1 == 0 ? h0 : horizontal_cached(pixels, stride, y1, s0, x0, x1, ax, lb->nw, bgr, buf, held, &s1);
-            row_blend(h0, h1, wy0, wy1, 3 * lb->nw, d);
+            const int s0 = horizontal_cached(pixels, stride, y0, -1, x0, x1, ax, lb->nw, bgr, buf, held);
+            const int s1 = wy1 == 0 ? s0 : horizontal_cached(pixels, stride, y1, s0, x0, x1, ax, lb->nw, bgr, buf, held);
+            row_blend(buf[s0], buf[s1], wy0, wy1, 3 * lb->nw, d);
         }
     }
 }
@@ -178,6 +172,6 @@ void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stri
                       int8_t *out)
 {
     bf_letterbox_tables(lb, scratch);
-    bf_letterbox_rows(lb, pixels, stride, bgr, scratch, (uint32_t *)(scratch + 3 * (size_t)lb->size), out, 0,
+    bf_letterbox_rows(lb, pixels, stride, bgr, scratch, (uint32_t *)(scratch + bf_letterbox_table_words(lb->size)), out, 0,
                       lb->size);
 }

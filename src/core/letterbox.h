@@ -28,6 +28,12 @@ typedef struct bf_letterbox {
 /* Geometry for a w x h image (1..BF_MAX_IMAGE_DIM) into S x S. */
 void bf_letterbox_geometry(int w, int h, int size, bf_letterbox *lb);
 
+/* Words of the per-column tables (bf_letterbox_tables) for S. */
+static inline size_t bf_letterbox_table_words(int size)
+{
+    return 3 * (size_t)size;
+}
+
 /* Words bf_letterbox_rows needs for its two horizontal-pass row buffers
  * (each S x 3 unrounded blends), one set per thread. */
 static inline size_t bf_letterbox_row_words(int size)
@@ -39,7 +45,7 @@ static inline size_t bf_letterbox_row_words(int size)
  * (3 x S) and one set of row buffers. */
 static inline size_t bf_letterbox_scratch_words(int size)
 {
-    return 3 * (size_t)size + bf_letterbox_row_words(size);
+    return bf_letterbox_table_words(size) + bf_letterbox_row_words(size);
 }
 
 /* Writes S * S * 3 int8 values to `out`. `pixels` has lb->src_h rows of
@@ -49,7 +55,7 @@ void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stri
                       int8_t *out);
 
 /* bf_letterbox_run in two steps, for threads: the per-column tables
- * (3 x S words) into `tables` once, then any split of the output rows
+ * (bf_letterbox_table_words) into `tables` once, then any split of the output rows
  * [y_begin, y_end). Rows are independent: each call reads only `tables` and
  * the image, and needs its own `row_buffers` (bf_letterbox_row_words). */
 void bf_letterbox_tables(const bf_letterbox *lb, int32_t *tables);

@@ -78,7 +78,7 @@ static void one(rng *r, int w, int h, int S, int bgr)
     /* the same bytes when the rows are split into random runs, as the
      * detector's threads do (each run starts with empty row buffers) */
     int8_t *split = malloc((size_t)S * S * 3);
-    int32_t *tables = malloc(sizeof(int32_t) * 3 * (size_t)S);
+    int32_t *tables = malloc(sizeof(int32_t) * bf_letterbox_table_words(S));
     uint32_t *rows = malloc(sizeof(uint32_t) * bf_letterbox_row_words(S));
     memset(split, 0x55, (size_t)S * S * 3);
     bf_letterbox_tables(&lb, tables);
