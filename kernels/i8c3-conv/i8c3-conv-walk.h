@@ -46,6 +46,35 @@ static inline void bf_i8c3_walk_init(bf_i8c3_walk *w, const bf_i8c3_geom *g)
     w->oy_hi = g->in_h - g->kh + g->pad >= 0 ? (g->in_h - g->kh + g->pad) / g->stride : -1;
 }
 
+/* Runs, the common case: output pixels along one output row whose windows
+ * all lie inside the image and whose taps' 4-byte words all end within the
+ * input. Pixel i of a run from (oy, ox) has its window at
+ * src + bf_i8c3_walk_offset(w, g, oy, ox) + i * stride * 3 and its taps at
+ * tap_in, so a path may read a run with constant offsets from its row
+ * pointers instead of a table per pixel. */
+static inline size_t bf_i8c3_walk_offset(const bf_i8c3_walk *w, const bf_i8c3_geom *g, int oy, int ox)
+{
+    return ((size_t)(oy * g->stride - g->pad) * w->in_w + (size_t)(ox * g->stride - g->pad)) * 3;
+}
+
+/* How many pixels, at most max, the run from (oy, ox) has (0: none). */
+static inline size_t bf_i8c3_walk_run_length(const bf_i8c3_walk *w, const bf_i8c3_geom *g, int oy, int ox,
+                                             size_t max)
+{
+    if (oy < w->oy_lo || oy > w->oy_hi || ox < w->ox_lo || ox > w->ox_hi || ox >= g->out_w)
+        return 0;
+    const int row_end = w->ox_hi < g->out_w - 1 ? w->ox_hi : g->out_w - 1;
+    size_t len = (size_t)(row_end - ox + 1);
+    len = len < max ? len : max;
+    /* all inside; only the last words can still reach past the input */
+    const size_t end0 = bf_i8c3_walk_offset(w, g, oy, ox) + w->tap_in[w->taps - 1] + 4,
+                 step = (size_t)g->stride * 3;
+    if (end0 > w->in_bytes)
+        return 0;
+    const size_t fit = (w->in_bytes - end0) / step + 1;
+    return len < fit ? len : fit;
+}
+
 /* Points base[0 .. mr) at the windows of output pixels first .. first + cnt - 1
  * (1 <= cnt <= mr; base[cnt ..] alias the last, computed and never stored)
  * and returns the tap offsets that go with them. px holds mr gathered copies
@@ -55,23 +84,16 @@ static inline const size_t *bf_i8c3_walk_group(const bf_i8c3_walk *w, const bf_i
                                                size_t first, size_t cnt, size_t mr,
                                                uint8_t (*px)[BF_I8C3_MAX_TAPS * 4], const uint8_t **base)
 {
-    const size_t last_tap = w->tap_in[w->taps - 1];
-    /* one division per group; then the pixels' (oy, ox) by increments */
+    /* one division per group */
     const int oy_first = (int)(first / (size_t)g->out_w), ox_first = (int)(first % (size_t)g->out_w);
-    const int ox_last = ox_first + (int)cnt - 1;
-    if (ox_last < g->out_w && oy_first >= w->oy_lo && oy_first <= w->oy_hi && ox_first >= w->ox_lo &&
-        ox_last <= w->ox_hi) {
-        /* the common case: one output row, all inside; only the last word
-         * of the last pixel can still reach past the input */
-        const size_t off = ((size_t)(oy_first * g->stride - g->pad) * w->in_w +
-                            (size_t)(ox_first * g->stride - g->pad)) * 3,
-                     step = (size_t)g->stride * 3;
-        if (off + (cnt - 1) * step + last_tap + 4 <= w->in_bytes) {
-            for (size_t i = 0; i < mr; i++)
-                base[i] = src + off + (i < cnt ? i : cnt - 1) * step;
-            return w->tap_in;
-        }
+    if (bf_i8c3_walk_run_length(w, g, oy_first, ox_first, cnt) == cnt) {
+        const uint8_t *run = src + bf_i8c3_walk_offset(w, g, oy_first, ox_first);
+        const size_t step = (size_t)g->stride * 3;
+        for (size_t i = 0; i < mr; i++)
+            base[i] = run + (i < cnt ? i : cnt - 1) * step;
+        return w->tap_in;
     }
+    const size_t last_tap = w->tap_in[w->taps - 1];
     /* pixel by pixel: a group across rows, or the border */
     int in_place = 1;
     for (int i = 0, oy = oy_first, ox = ox_first; i < (int)cnt; i++, ox++) {
