@@ -26,7 +26,9 @@
  *
  * Paths: i8c3-conv.inc, one line per t2i8 GEMM path that has a direct
  * conv: avx512vnni -> i8c3-conv-avx512vnni.c (vpdpbusd zmm, 5 planes),
- * avxvnni and avx2 -> i8c3-conv-avx2.c (vpmaddubsw, up to 4 planes). The
+ * avxvnni -> i8c3-conv-avxvnni.c (vpdpbusd ymm, 5 planes), avx2 ->
+ * i8c3-conv-avx2.c (vpmaddubsw, up to 4 planes); the two ymm paths share
+ * i8c3-conv-ymm.h. The
  * reference is not listed; always available.
  * Thread-safe: `conv` keeps no state and writes only acc.
  */
@@ -50,7 +52,7 @@ typedef struct bf_i8c3_geom {
 #define BF_I8C3_MAX_K 7
 
 typedef struct bf_i8c3_conv_config {
-    const char *isa; /* "ref", "avx512vnni", "avx2" */
+    const char *isa; /* "ref" or an i8c3-conv.inc name */
     size_t (*packed_size)(size_t n, size_t taps);
     void (*pack_terms)(size_t n, size_t taps, int nterms, const uint8_t *w, size_t w_row_bytes, size_t plane_stride,
                        void *packed);
@@ -66,6 +68,7 @@ extern const bf_i8c3_conv_config bf_i8c3_conv_ref;
 
 #if defined(__x86_64__) || defined(_M_X64)
 extern const bf_i8c3_conv_config bf_i8c3_conv_avx512vnni;
+extern const bf_i8c3_conv_config bf_i8c3_conv_avxvnni;
 extern const bf_i8c3_conv_config bf_i8c3_conv_avx2;
 #endif
 
