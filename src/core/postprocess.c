@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "model.h" /* BF_MAX_CLASSES */
+
 /* Logits are computed in double: q (|q| < 2^31) times any finite float
  * dequant factor stays finite there, so no inf - inf can reach a box. */
 static double sigmoid(double x)
@@ -41,6 +43,69 @@ static double logit_floor_of(float conf)
             return log((double)c / (1.0 - (double)c));
     }
     return -INFINITY;
+}
+
+/* An exact integer pre-filter on a head's class logits, so that the cells
+ * no class of which reaches the floor (nearly all of them) cost 2 integer
+ * compares a class instead of a double product each: (double)q * dq[c] >=
+ * floor holds exactly when q > above[c] or q < below[c]. The double product
+ * is monotonic in q (rounding is), so the set is q >= t for dq > 0 and
+ * q <= t for dq < 0; t comes from floor / dq and is then moved by the very
+ * product the decoders compute until it is the exact edge. `open` is set when
+ * the filter cannot skip anything (no finite floor, a dq that is not finite,
+ * a class that passes for every q): then every cell goes the exact way. */
+typedef struct class_gates {
+    int open;
+    int32_t above[BF_MAX_CLASSES], below[BF_MAX_CLASSES];
+} class_gates;
+
+static void gates_init(class_gates *g, const float *dq, int num_classes, double logit_floor)
+{
+    g->open = !isfinite(logit_floor) || num_classes < 0 || (unsigned)num_classes > BF_MAX_CLASSES;
+    for (int c = 0; c < num_classes && !g->open; c++) {
+        const double d = dq[c];
+        g->above[c] = INT32_MAX, g->below[c] = INT32_MIN; /* never */
+        if (!isfinite(d)) {
+            g->open = 1;
+        } else if (d == 0.0) {
+            g->open = 0.0 >= logit_floor;
+        } else {
+            double t = d > 0.0 ? ceil(logit_floor / d) : floor(logit_floor / d);
+            t = t < (double)INT32_MIN ? (double)INT32_MIN : t > (double)INT32_MAX ? (double)INT32_MAX : t;
+            int64_t e = (int64_t)t;
+            if (d > 0.0) { /* smallest q with q * d >= floor */
+                while (e > INT32_MIN && (double)(e - 1) * d >= logit_floor)
+                    e--;
+                while (e <= INT32_MAX && (double)e * d < logit_floor)
+                    e++;
+                if (e == INT32_MIN)
+                    g->open = 1;
+                else if (e <= INT32_MAX)
+                    g->above[c] = (int32_t)(e - 1);
+            } else { /* largest q with q * d >= floor */
+                while (e < INT32_MAX && (double)(e + 1) * d >= logit_floor)
+                    e++;
+                while (e >= INT32_MIN && (double)e * d < logit_floor)
+                    e--;
+                if (e == INT32_MAX)
+                    g->open = 1;
+                else if (e >= INT32_MIN)
+                    g->below[c] = (int32_t)(e + 1);
+            }
+        }
+    }
+}
+
+/* Whether some class of the cell may reach the floor (exactly: no class can
+ * when this is 0). Branch-free, so it vectorises. */
+static int gates_pass(const class_gates *g, const int32_t *q, int num_classes)
+{
+    if (g->open)
+        return 1;
+    int any = 0;
+    for (int c = 0; c < num_classes; c++)
+        any |= (q[c] > g->above[c]) | (q[c] < g->below[c]);
+    return any;
 }
 
 /* The walk both decoders share: every cell of every head in decode order
@@ -91,9 +156,15 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
 {
     const double logit_floor = logit_floor_of(conf);
     size_t n = 0;
+    class_gates gates;
+    int gates_head = -1;
     for (cell_walk it = {0}; cell_next(&it, heads, n_heads);) {
         const bf_head *hd = &heads[it.head];
         const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
+        if (it.head != gates_head)
+            gates_init(&gates, hd->cls_dq, num_classes, logit_floor), gates_head = it.head;
+        if (!gates_pass(&gates, cq, num_classes))
+            continue;
         int best = 0;
         double best_logit = (double)cq[0] * hd->cls_dq[0];
         for (int c = 1; c < num_classes; c++) {
@@ -161,9 +232,15 @@ size_t bf_decode_heads_multi(const bf_head *heads, int n_heads, int num_classes,
     if (cap == 0)
         return 0;
     size_t n = 0;
+    class_gates gates;
+    int gates_head = -1;
     for (cell_walk it = {0}; cell_next(&it, heads, n_heads);) {
         const bf_head *hd = &heads[it.head];
         const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
+        if (it.head != gates_head)
+            gates_init(&gates, hd->cls_dq, num_classes, logit_floor), gates_head = it.head;
+        if (!gates_pass(&gates, cq, num_classes))
+            continue;
         bf_candidate box; /* decoded once, for the first class that needs it */
         int decoded = 0;
         for (int c = 0; c < num_classes; c++) {

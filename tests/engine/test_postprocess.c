@@ -1,7 +1,8 @@
 /*
  * test_postprocess.c - decode / NMS / un-letterbox: hand-made cases with known
  * answers, and the detector's results on synthetic models against a naive
- * double-precision transcription of the doc's post-processing.
+ * double-precision transcription of the doc's post-processing, and both
+ * decoders' integer pre-filter at the exact edge of the threshold.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -260,11 +261,90 @@ static void model_cases(int variant, int S, uint64_t seed, rng *r)
     mb_free(mb);
 }
 
+static int cmp_cell(const void *x, const void *y)
+{
+    const bf_candidate *a = x, *b = y;
+    return a->cell < b->cell ? -1 : a->cell > b->cell;
+}
+
+/* The decoders skip, by integer bounds per class, the cells no class of
+ * which can reach conf (postprocess.c, class_gates). Against a plain
+ * transcription without any pre-filter: random dequant factors of both signs,
+ * zero and tiny and large ones, class logits set at the exact edge of the
+ * threshold (round(logit(conf) / dq) + -2..2) or anywhere in int32, several
+ * confidences; both decoders, every candidate's class, score and cell. */
+static void gate_cases(rng *r)
+{
+    enum { H = 3, W = 5, REG = 2, MAXC = 90 };
+    static int32_t cls[H * W * MAXC], box[H * W * 4 * REG];
+    static float cls_dq[MAXC], box_dq[4 * REG];
+    static bf_candidate got[H * W * MAXC], want[H * W * MAXC], want_multi[H * W * MAXC];
+    const float confs[] = {0.001f, 0.05f, 0.25f, 0.5f, 0.9f, 0.999f};
+    for (int i = 0; i < 4 * REG; i++)
+        box_dq[i] = 1.0f;
+    for (int trial = 0; trial < 300; trial++) {
+        const int nc = rng_int(r, 1, MAXC);
+        const float conf = confs[rng_int(r, 0, (int)(sizeof confs / sizeof confs[0]) - 1)];
+        const double edge = log((double)conf / (1.0 - (double)conf));
+        for (int c = 0; c < nc; c++) {
+            const int kind = rng_int(r, 0, 9);
+            const double mag = exp(rng_unit(r) * 30.0 - 25.0); /* ~1e-11 .. 1e2 */
+            cls_dq[c] = kind == 0 ? 0.0f : (float)(kind <= 3 ? -mag : mag);
+        }
+        for (int i = 0; i < H * W; i++)
+            for (int c = 0; c < nc; c++) {
+                int64_t q;
+                if (rng_int(r, 0, 2) > 0 && cls_dq[c] != 0.0f) {
+                    const double t = nearbyint(edge / (double)cls_dq[c]);
+                    q = (t < -3e9 ? -(int64_t)3e9 : t > 3e9 ? (int64_t)3e9 : (int64_t)t) + rng_int(r, -2, 2);
+                } else {
+                    q = (int64_t)(int32_t)rng_u64(r);
+                }
+                cls[i * nc + c] = (int32_t)(q < INT32_MIN ? INT32_MIN : q > INT32_MAX ? INT32_MAX : q);
+            }
+        size_t nw = 0, nwm = 0;
+
+        for (int i = 0; i < H * W; i++) {
+            int best = 0;
+            double bl = (double)cls[i * nc] * cls_dq[0];
+            for (int c = 0; c < nc; c++) {
+                const double l = (double)cls[i * nc + c] * cls_dq[c];
+                const float s = (float)(1.0 / (1.0 + exp(-l)));
+                if (l > bl)
+                    bl = l, best = c;
+                if (s >= conf)
+                    want_multi[nwm++] = (bf_candidate){0, 0, 0, 0, s, c, (uint32_t)(i * nc + c)};
+            }
+            const float s = (float)(1.0 / (1.0 + exp(-bl)));
+            if (s >= conf)
+                want[nw++] = (bf_candidate){0, 0, 0, 0, s, best, (uint32_t)i};
+        }
+        const bf_head h = {box, cls, box_dq, cls_dq, H, W, 8};
+        const size_t n = bf_decode_heads(&h, 1, nc, REG, conf, got, H * W * MAXC);
+        CHECK(n == nw, "trial %d (%d classes, conf %g): %zu cells kept, want %zu", trial, nc, (double)conf, n, nw);
+        for (size_t i = 0; i < n && i < nw; i++)
+            CHECK(got[i].cell == want[i].cell && got[i].class_id == want[i].class_id && got[i].score == want[i].score,
+                  "trial %d candidate %zu: cell %u class %d score %.9g, want cell %u class %d score %.9g", trial, i,
+                  got[i].cell, got[i].class_id, (double)got[i].score, want[i].cell, want[i].class_id,
+                  (double)want[i].score);
+        const size_t nm = bf_decode_heads_multi(&h, 1, nc, REG, conf, got, H * W * MAXC);
+        CHECK(nm == nwm, "trial %d multi: %zu candidates, want %zu", trial, nm, nwm);
+        qsort(got, nm, sizeof got[0], cmp_cell);
+        for (size_t i = 0; i < nm && i < nwm; i++)
+            CHECK(got[i].cell == want_multi[i].cell && got[i].score == want_multi[i].score,
+                  "trial %d multi candidate %zu: cell %u score %.9g, want cell %u score %.9g", trial, i, got[i].cell,
+                  (double)got[i].score, want_multi[i].cell, (double)want_multi[i].score);
+        if (check_failures)
+            return;
+    }
+}
+
 int main(void)
 {
     rng r;
     rng_init(&r, test_seed(31337));
     unit_cases();
+    gate_cases(&r);
     model_cases(0, 64, 1, &r);
     model_cases(0, 96, 2, &r);
     model_cases(1, 64, 3, &r);
