@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "model.h" /* BF_MAX_KERNEL */
+
 /* memcpy for the short runs of im2col (a kernel row of a thin input: 9 bytes
  * for the first layer's 3x3x3, 48 for 3x3x16): overlapping 4/8/16-byte
  * loads and stores inline instead of a library call. Reads and writes
@@ -75,41 +77,56 @@ void bf_im2col(const bf_conv_params *p, const int8_t *in, size_t m0, size_t coun
 static const int8_t *const *conv_indirection(const bf_conv_params *p, const int8_t *in, size_t m0, size_t count,
                                              int8_t *scratch)
 {
-    const size_t in_c = (size_t)p->in_c, row_k = (size_t)p->kw * in_c, kh = (size_t)p->kh;
+    /* the geometry in locals: the border copies below are calls GCC cannot
+     * see through, so it would reload every field of *p each pixel */
+    const int kh = p->kh, kw = p->kw, stride = p->stride, pad = p->pad;
+    const int in_h = p->in_h, in_w = p->in_w, out_w = p->out_w;
+    const int8_t zp = p->in_zero_point;
+    const size_t in_c = (size_t)p->in_c, row_k = (size_t)kw * in_c, in_row = (size_t)in_w * in_c;
     const int8_t **table = (const int8_t **)(void *)scratch;
-    int8_t *zero_row = scratch + count * kh * sizeof *table;
+    int8_t *zero_row = scratch + count * (size_t)kh * sizeof *table;
     int8_t *spill = zero_row + row_k;
-    memset(zero_row, p->in_zero_point, row_k);
-    int oy = (int)(m0 / (size_t)p->out_w), ox = (int)(m0 % (size_t)p->out_w);
-    for (size_t r = 0; r < count; r++) {
-        const int ix0 = ox * p->stride - p->pad;
-        const int inside = ix0 >= 0 && ix0 + p->kw <= p->in_w;
-        for (int ky = 0; ky < p->kh; ky++) {
-            const int iy = oy * p->stride + ky - p->pad;
-            const int8_t **slot = table + r * kh + (size_t)ky;
-            if (iy < 0 || iy >= p->in_h) {
-                *slot = zero_row;
+    memset(zero_row, zp, row_k);
+    /* the output columns whose kw taps all lie inside the input row */
+    const int ox_lo = (pad + stride - 1) / stride, ox_hi = in_w - kw + pad >= 0 ? (in_w - kw + pad) / stride : -1;
+    int oy = (int)(m0 / (size_t)out_w), ox = (int)(m0 % (size_t)out_w);
+    for (size_t r = 0; r < count;) {
+        /* each kernel row's start in the input for this output row, or NULL
+         * above or below the image */
+        const int8_t *row_at[BF_MAX_KERNEL];
+        for (int ky = 0; ky < kh && ky < BF_MAX_KERNEL; ky++) {
+            const int iy = oy * stride + ky - pad;
+            row_at[ky] = iy < 0 || iy >= in_h ? NULL : in + (size_t)iy * in_row;
+        }
+        for (; r < count && ox < out_w; r++, ox++) {
+            const int8_t **slot = table + r * (size_t)kh;
+            const int ix0 = ox * stride - pad;
+            if (ox >= ox_lo && ox <= ox_hi && kh <= BF_MAX_KERNEL) {
+                /* all kw taps inside: the kernel rows in place */
+                const size_t at = (size_t)ix0 * in_c;
+                for (int ky = 0; ky < kh; ky++)
+                    slot[ky] = row_at[ky] != NULL ? row_at[ky] + at : zero_row;
                 continue;
             }
-            const int8_t *src_row = in + (size_t)iy * (size_t)p->in_w * in_c;
-            if (inside) {
-                *slot = src_row + (size_t)ix0 * in_c;
-                continue;
+            for (int ky = 0; ky < kh; ky++) {
+                const int iy = oy * stride + ky - pad;
+                if (iy < 0 || iy >= in_h) {
+                    slot[ky] = zero_row;
+                    continue;
+                }
+                const int8_t *src_row = in + (size_t)iy * in_row;
+                for (int kx = 0; kx < kw; kx++) {
+                    const int ix = ix0 + kx;
+                    if (ix < 0 || ix >= in_w)
+                        memset(spill + (size_t)kx * in_c, zp, in_c);
+                    else
+                        memcpy(spill + (size_t)kx * in_c, src_row + (size_t)ix * in_c, in_c);
+                }
+                slot[ky] = spill;
+                spill += row_k;
             }
-            for (int kx = 0; kx < p->kw; kx++) {
-                const int ix = ix0 + kx;
-                if (ix < 0 || ix >= p->in_w)
-                    memset(spill + (size_t)kx * in_c, p->in_zero_point, in_c);
-                else
-                    memcpy(spill + (size_t)kx * in_c, src_row + (size_t)ix * in_c, in_c);
-            }
-            *slot = spill;
-            spill += row_k;
         }
-        if (++ox == p->out_w) {
-            ox = 0;
-            oy++;
-        }
+        ox = 0, oy++;
     }
     return table;
 }
