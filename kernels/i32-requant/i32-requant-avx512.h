@@ -63,6 +63,24 @@ static inline bf_requant16_block bf_requant16_block_load(const int32_t *bias, co
     return b;
 }
 
+/* The block's 16 lanes of one accumulator row as int8 in a __m128i: the
+ * same values as _mm512_cvtepi32_epi8(bf_requant16_row(b, acc)). On the
+ * hi_shifts path the clamp is the saturating narrow itself (vpmovsdb clamps
+ * int32 to [-128, 127]): two instructions fewer a row. */
+static inline __m128i bf_requant16_row8(const bf_requant16_block *b, const int32_t *acc)
+{
+    const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(b->k, acc), b->bias);
+    if (b->hi_shifts) {
+        const __m512i xe = _mm512_add_epi64(_mm512_mul_epi32(v, b->m), b->r_even);
+        const __m512i xo = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), b->m_odd), b->r_odd);
+        const __m512i q =
+            _mm512_srav_epi32(_mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(xe, 32), xo), b->s32);
+        return _mm512_cvtsepi32_epi8(q);
+    }
+    return _mm512_cvtepi32_epi8(bf_requant16_avx512(v, b->m, b->m_odd, b->s_even, b->s_odd, b->r_even, b->r_odd,
+                                                    _mm512_set1_epi64(-128), _mm512_set1_epi64(127)));
+}
+
 /* The block's 16 requantized lanes of one accumulator row (int32 in
  * [-128, 127]); `acc` points at the row's channel j. */
 static inline __m512i bf_requant16_row(const bf_requant16_block *b, const int32_t *acc)

@@ -45,10 +45,10 @@ static void requant_avx512vbmi(size_t rows, size_t n, const int32_t *acc, size_t
          * ld_out 16: the thin early layers and the stem) one store writes
          * them. Lane for lane the same operations as the row loop below. */
         for (; r + 4 <= rows; r += 4) {
-            const __m128i q0 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + r * ld_acc + j));
-            const __m128i q1 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + (r + 1) * ld_acc + j));
-            const __m128i q2 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + (r + 2) * ld_acc + j));
-            const __m128i q3 = _mm512_cvtepi32_epi8(bf_requant16_row(&blk, acc + (r + 3) * ld_acc + j));
+            const __m128i q0 = bf_requant16_row8(&blk, acc + r * ld_acc + j);
+            const __m128i q1 = bf_requant16_row8(&blk, acc + (r + 1) * ld_acc + j);
+            const __m128i q2 = bf_requant16_row8(&blk, acc + (r + 2) * ld_acc + j);
+            const __m128i q3 = bf_requant16_row8(&blk, acc + (r + 3) * ld_acc + j);
             __m512i q = _mm512_castsi128_si512(q0);
             q = _mm512_inserti32x4(q, q1, 1);
             q = _mm512_inserti32x4(q, q2, 2);
@@ -57,6 +57,11 @@ static void requant_avx512vbmi(size_t rows, size_t n, const int32_t *acc, size_t
             int8_t *o = out + r * ld_out + j;
             if (n == 16 && ld_out == 16) {
                 _mm512_storeu_si512(o, y);
+            } else if (k == (__mmask16)0xFFFF) {
+                _mm_storeu_si128((__m128i *)o, _mm512_castsi512_si128(y));
+                _mm_storeu_si128((__m128i *)(o + ld_out), _mm512_extracti32x4_epi32(y, 1));
+                _mm_storeu_si128((__m128i *)(o + 2 * ld_out), _mm512_extracti32x4_epi32(y, 2));
+                _mm_storeu_si128((__m128i *)(o + 3 * ld_out), _mm512_extracti32x4_epi32(y, 3));
             } else {
                 _mm_mask_storeu_epi8(o, k, _mm512_castsi512_si128(y));
                 _mm_mask_storeu_epi8(o + ld_out, k, _mm512_extracti32x4_epi32(y, 1));
@@ -65,8 +70,7 @@ static void requant_avx512vbmi(size_t rows, size_t n, const int32_t *acc, size_t
             }
         }
         for (; r < rows; r++) {
-            const __m512i q = bf_requant16_row(&blk, acc + r * ld_acc + j);
-            const __m128i idx = _mm_xor_si128(_mm512_cvtepi32_epi8(q), flip);
+            const __m128i idx = _mm_xor_si128(bf_requant16_row8(&blk, acc + r * ld_acc + j), flip);
             const __m512i y = silu_vbmi(_mm512_castsi128_si512(idx), t0, t1, t2, t3);
             _mm_mask_storeu_epi8(out + r * ld_out + j, k, _mm512_castsi512_si128(y));
         }
