@@ -23,23 +23,55 @@
 #include "i32-requant/i32-requant-avx512.h"
 #include "i32-requant/i32-requant.h"
 
+/* The 256-entry int8 table lookup with AVX-512BW alone (no VBMI byte
+ * permute): 32 indices u in 0..255, one a 16-bit lane. The table as 128
+ * words in t0..t3 (32 each); vpermt2w picks word u / 2 from t0:t1 or t2:t3
+ * (its bit 6 chooses), and a shift by 8 * (u & 1) brings the wanted byte to
+ * the lane's low half. 8 instructions per 32 lookups, where a gather took
+ * one load per lookup. */
+static inline __m512i lookup256_w(__m512i u, __m512i t0, __m512i t1, __m512i t2, __m512i t3)
+{
+    const __m512i wi = _mm512_srli_epi16(u, 1);
+    const __m512i lo = _mm512_permutex2var_epi16(t0, wi, t1);
+    const __m512i hi = _mm512_permutex2var_epi16(t2, wi, t3);
+    const __m512i w = _mm512_mask_blend_epi16(_mm512_test_epi16_mask(wi, _mm512_set1_epi16(64)), lo, hi);
+    return _mm512_srlv_epi16(w, _mm512_slli_epi16(_mm512_and_si512(u, _mm512_set1_epi16(1)), 3));
+}
+
 static void requant_avx512(size_t rows, size_t n, const int32_t *acc, size_t ld_acc, const int32_t *bias,
                            const int32_t *mult, const int32_t *shift, const int8_t *silu, int8_t *out,
                            size_t ld_out)
 {
     assert(ld_acc >= n && ld_out >= n);
-    int32_t table[256] __attribute__((aligned(64)));
-    if (silu != NULL)
-        for (int i = 0; i < 256; i++)
-            table[i] = silu[i];
+    __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
+    if (silu != NULL) {
+        t0 = _mm512_loadu_si512(silu), t1 = _mm512_loadu_si512(silu + 64);
+        t2 = _mm512_loadu_si512(silu + 128), t3 = _mm512_loadu_si512(silu + 192);
+    }
     const __m512i c128 = _mm512_set1_epi32(128);
     for (size_t j = 0; j < n; j += 16) {
         const bf_requant16_block blk = bf_requant16_block_load(bias + j, mult + j, shift + j, n - j < 16 ? n - j : 16);
         const __mmask16 k = blk.k;
-        for (size_t r = 0; r < rows; r++) {
+        size_t r = 0;
+        if (silu != NULL) /* two rows a lookup: their 2 x 16 indices as words fill a zmm */
+            for (; r + 2 <= rows; r += 2) {
+                const __m256i u0 =
+                    _mm512_cvtepi32_epi16(_mm512_add_epi32(bf_requant16_row(&blk, acc + r * ld_acc + j), c128));
+                const __m256i u1 =
+                    _mm512_cvtepi32_epi16(_mm512_add_epi32(bf_requant16_row(&blk, acc + (r + 1) * ld_acc + j), c128));
+                const __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(u0), u1, 1);
+                const __m256i y = _mm512_cvtepi16_epi8(lookup256_w(u, t0, t1, t2, t3));
+                _mm_mask_storeu_epi8(out + r * ld_out + j, k, _mm256_castsi256_si128(y));
+                _mm_mask_storeu_epi8(out + (r + 1) * ld_out + j, k, _mm256_extracti128_si256(y, 1));
+            }
+        for (; r < rows; r++) {
             __m512i q = bf_requant16_row(&blk, acc + r * ld_acc + j);
-            if (silu != NULL)
-                q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, _mm512_add_epi32(q, c128), table, 4);
+            if (silu != NULL) {
+                const __m512i u = _mm512_castsi256_si512(_mm512_cvtepi32_epi16(_mm512_add_epi32(q, c128)));
+                const __m256i y = _mm512_cvtepi16_epi8(lookup256_w(u, t0, t1, t2, t3));
+                _mm_mask_storeu_epi8(out + r * ld_out + j, k, _mm256_castsi256_si128(y));
+                continue;
+            }
             _mm_mask_storeu_epi8(out + r * ld_out + j, k, _mm512_cvtepi32_epi8(q));
         }
     }
