@@ -99,10 +99,10 @@ static void requant_avx2(size_t rows, size_t n, const int32_t *acc, size_t ld_ac
                         const __m256i xe = _mm256_add_epi64(_mm256_mul_epi32(v, m), r_even);
                         const __m256i xo =
                             _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), m_odd), r_odd);
-                        q[i] = _mm256_blend_epi32(_mm256_srli_epi64(xe, 32), xo, 0xAA);
-                        q[i] = _mm256_min_epi32(_mm256_max_epi32(_mm256_srav_epi32(q[i], s32), lo32), hi32);
+                        q[i] = _mm256_srav_epi32(_mm256_blend_epi32(_mm256_srli_epi64(xe, 32), xo, 0xAA), s32);
                     }
-                    /* dword lane d of 128-bit lane L holds row d's channels 4L..4L+3 */
+                    /* dword lane d of 128-bit lane L holds row d's channels 4L..4L+3;
+                     * the two signed-saturating packs are the clamp to [-128, 127] */
                     const __m256i p8 = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
                     const __m256i y = lookup256_ymm(rows16, _mm256_xor_si256(p8, flip));
                     const __m128i lo4 = _mm256_castsi256_si128(y), hi4 = _mm256_extracti128_si256(y, 1);
