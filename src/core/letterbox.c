@@ -100,21 +100,6 @@ static void row_horizontal(const uint8_t *src, const int32_t *x0, const int32_t 
     }
 }
 
-/* The vertical blend of two horizontal rows, rounded once (the format doc's
- * formula, term for term): at most 255 * 2048 * 2048 + 2^21 < 2^32. With
- * wy1 == 0 (one source row) (t * 2048 + 2^21) >> 22 == (t + 2^10) >> 11.
- * Contiguous words: the compiler vectorises both loops. */
-static void row_blend(const uint32_t *h0, const uint32_t *h1, uint32_t wy0, uint32_t wy1, int count, int8_t *d)
-{
-    if (wy1 == 0) {
-        for (int i = 0; i < count; i++)
-            d[i] = (int8_t)(int)(((h0[i] + 1024u) >> 11) - 128u);
-        return;
-    }
-    for (int i = 0; i < count; i++)
-        d[i] = (int8_t)(int)(((h0[i] * wy0 + h1[i] * wy1 + (1u << 21)) >> 22) - 128u);
-}
-
 /* The buffer holding the horizontal pass of source row `row`, computed only
  * when neither holds it. It never replaces the buffer `keep` (the other row
  * this output row needs; -1 for none) and otherwise the lower source row:
@@ -133,6 +118,14 @@ static int horizontal_cached(const uint8_t *pixels, size_t stride, int row, int 
 
 void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *tables,
                        uint32_t *row_buffers, int8_t *out, int y_begin, int y_end)
+{
+    bf_letterbox_rows_with(lb, pixels, stride, bgr, tables, row_buffers, out, y_begin, y_end,
+                           bf_u32_blend_select(NULL));
+}
+
+void bf_letterbox_rows_with(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr,
+                            const int32_t *tables, uint32_t *row_buffers, int8_t *out, int y_begin, int y_end,
+                            const bf_u32_blend_config *blend)
 {
     const int S = lb->size;
     const size_t row_bytes = (size_t)S * 3;
@@ -163,7 +156,7 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
         } else {
             const int s0 = horizontal_cached(pixels, stride, y0, -1, x0, x1, ax, lb->nw, bgr, buf, held);
             const int s1 = wy1 == 0 ? s0 : horizontal_cached(pixels, stride, y1, s0, x0, x1, ax, lb->nw, bgr, buf, held);
-            row_blend(buf[s0], buf[s1], wy0, wy1, 3 * lb->nw, d);
+            blend->blend(buf[s0], buf[s1], wy0, wy1, 3 * (size_t)lb->nw, d);
         }
     }
 }
