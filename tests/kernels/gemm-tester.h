@@ -30,8 +30,27 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "rng.h" /* tests/common: the tests' one seeded generator */
 #include "t2i8-gemm/t2i8-gemm.h"
+
+/* The kernel test programs' common start: 77 (skip, saying why) when the
+ * path `isa` of `family` is not built for this architecture (can_run NULL:
+ * not in the program's table) or this CPU cannot run it; else 0. */
+static inline int bf_kernel_test_skip(const char *family, const char *isa, bool (*can_run)(const bf_cpu_flags *))
+{
+    if (can_run == NULL) {
+        fprintf(stderr, "SKIP: %s path '%s' is not built for this architecture\n", family, isa);
+        return 77;
+    }
+    char cpu[256];
+    const bf_cpu_flags *flags = bf_cpu_detect();
+    if (!can_run(flags)) {
+        fprintf(stderr, "SKIP: this CPU cannot run %s (has: %s)\n", isa, bf_cpu_describe(flags, cpu, sizeof cpu));
+        return 77;
+    }
+    return 0;
+}
 
 /* The run's seed (main sets it from test_seed(), which honours BF_TEST_SEED),
  * for the failure messages. */

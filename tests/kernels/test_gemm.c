@@ -102,17 +102,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         if (strcmp(table[i].name, argv[2]) == 0)
             e = &table[i];
-    if (e == NULL) {
-        fprintf(stderr, "SKIP: %s path '%s' is not built for this architecture\n", argv[1], argv[2]);
-        return 77;
-    }
-    char cpu[256];
-    const bf_cpu_flags *flags = bf_cpu_detect();
-    if (!e->can_run(flags)) {
-        fprintf(stderr, "SKIP: this CPU cannot run %s (has: %s)\n", e->config->isa,
-                bf_cpu_describe(flags, cpu, sizeof cpu));
-        return 77;
-    }
+    const int skip = bf_kernel_test_skip(argv[1], argv[2], e != NULL ? e->can_run : NULL);
+    if (skip != 0)
+        return skip;
     const bf_t2i8_gemm_config *oracle = (!b1 && e->config == &bf_t2i8_gemm_ref) ? &naive : &bf_t2i8_gemm_ref;
     bf_gemm_test_seed = test_seed(0x5EEDB17FA1C0ull);
     rng rg;

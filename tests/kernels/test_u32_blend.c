@@ -46,16 +46,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (strcmp(paths[i].name, argv[1]) == 0)
             e = &paths[i];
-    if (e == NULL) {
-        fprintf(stderr, "SKIP: u32-blend path '%s' is not built for this architecture\n", argv[1]);
-        return 77;
-    }
-    char cpu[256];
-    if (!e->can_run(bf_cpu_detect())) {
-        fprintf(stderr, "SKIP: this CPU cannot run %s (has: %s)\n", argv[1],
-                bf_cpu_describe(bf_cpu_detect(), cpu, sizeof cpu));
-        return 77;
-    }
+    const int skip = bf_kernel_test_skip("u32-blend", argv[1], e != NULL ? e->can_run : NULL);
+    if (skip != 0)
+        return skip;
     const uint64_t seed = test_seed(0xB1E4D5EEDull);
     rng rg;
     rng_init(&rg, seed);
