@@ -52,12 +52,12 @@ bf_kernel_program(kernels_test_i8c3 ${BF_KERNEL_TEST_DIR}/test_i8c3.c)
 foreach(isa ref ${BF_I8C3_PATHS})
   bf_kernel_test(kernels.i8c3_conv_${isa} kernels_test_i8c3 ${isa})
 endforeach()
-# The letterbox's vertical blend (kernels/u32-blend/): each path bit for bit
+# The letterbox's vertical blend (kernels/u8-letterbox/): each path bit for bit
 # against the reference (one test per .inc line, though the lines share one
 # config today).
-bf_kernel_program(kernels_test_u32_blend ${BF_KERNEL_TEST_DIR}/test_u32_blend.c)
-foreach(isa ref ${BF_U32_BLEND_PATHS})
-  bf_kernel_test(kernels.u32_blend_${isa} kernels_test_u32_blend ${isa})
+bf_kernel_program(kernels_test_u8_letterbox ${BF_KERNEL_TEST_DIR}/test_u8_letterbox.c)
+foreach(isa ref ${BF_U8_LETTERBOX_PATHS})
+  bf_kernel_test(kernels.u8_letterbox_${isa} kernels_test_u8_letterbox ${isa})
 endforeach()
 # The ladder, walked down with the test hook that forces CPU features off:
 # with the features of every wider rung off, auto must pick each rung in turn

@@ -32,7 +32,7 @@ struct bf_detector {
     bf_options opt; /* a copy; opt.isa is not kept (the caller's string) */
     bf_executor ex;
     int32_t *lb_scratch;
-    const bf_u32_blend_config *lb_blend; /* the letterbox's vertical blend, with the GEMM path (ref with ref) */
+    const bf_u8_letterbox_config *lb_rows; /* the letterbox row passes, with the GEMM path (ref with ref) */
     bf_letterbox lb;
     bf_head heads[BF_MAX_HEADS];
     int n_heads;
@@ -167,7 +167,7 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
             d->cand_cap = cells;
     }
     d->results_cap = (size_t)opt.max_detections < cells ? (size_t)opt.max_detections : cells;
-    d->lb_blend = bf_u32_blend_select(d->ex.gemm->isa);
+    d->lb_rows = bf_u8_letterbox_select(d->ex.gemm->isa);
     d->lb_scratch = malloc(sizeof *d->lb_scratch * lb_scratch_words(size, d->ex.n_workers));
     d->cand = malloc(sizeof *d->cand * (d->cand_cap + 1));
     d->results = malloc(sizeof *d->results * (d->results_cap + 1));
@@ -193,7 +193,7 @@ typedef struct lb_job {
     const int32_t *tables;
     uint32_t *row_buffers; /* one set per worker, bf_letterbox_row_words apart */
     int8_t *out;
-    const bf_u32_blend_config *blend;
+    const bf_u8_letterbox_config *rows;
 } lb_job;
 
 static void lb_task(void *ctx, size_t t, int worker)
@@ -202,7 +202,7 @@ static void lb_task(void *ctx, size_t t, int worker)
     const int S = j->lb->size;
     bf_letterbox_rows_with(j->lb, j->pixels, j->stride, j->bgr, j->tables,
                            j->row_buffers + (size_t)worker * bf_letterbox_row_words(S), j->out,
-                           (int)((size_t)S * t / (size_t)j->n), (int)((size_t)S * (t + 1) / (size_t)j->n), j->blend);
+                           (int)((size_t)S * t / (size_t)j->n), (int)((size_t)S * (t + 1) / (size_t)j->n), j->rows);
 }
 
 BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
@@ -235,7 +235,7 @@ BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, i
                 d->lb_scratch,
                 (uint32_t *)(d->lb_scratch + bf_letterbox_table_words(size)),
                 bf_executor_value(&d->ex, 0),
-                d->lb_blend};
+                d->lb_rows};
     bf_pool_run(d->ex.pool, (size_t)pieces, lb_task, &j);
     return BF_OK;
 }

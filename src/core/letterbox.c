@@ -83,35 +83,19 @@ static void row_vertical(const uint8_t *r0, const uint8_t *r1, uint32_t wy0, uin
         }
 }
 
-/* The horizontal pass of one source row: for each scaled column the two taps
- * blended with the 11-bit weight, unrounded (at most 255 * 2048, 20 bits),
- * in RGB order. Each source row is blended once per run of output rows that
- * use it (an upscale reads a source row for 2-3 output rows, twice each). */
-static void row_horizontal(const uint8_t *src, const int32_t *x0, const int32_t *x1, const int32_t *ax, int n,
-                           int bgr, uint32_t *h)
-{
-    const int c0 = bgr ? 2 : 0, c2 = bgr ? 0 : 2; /* source byte of R and B */
-    for (int x = 0; x < n; x++) {
-        const uint32_t wx1 = (uint32_t)ax[x], wx0 = 2048u - wx1;
-        const uint8_t *a = src + x0[x], *b = src + x1[x];
-        h[3 * x] = a[c0] * wx0 + b[c0] * wx1;
-        h[3 * x + 1] = a[1] * wx0 + b[1] * wx1;
-        h[3 * x + 2] = a[c2] * wx0 + b[c2] * wx1;
-    }
-}
-
 /* The buffer holding the horizontal pass of source row `row`, computed only
  * when neither holds it. It never replaces the buffer `keep` (the other row
  * this output row needs; -1 for none) and otherwise the lower source row:
  * output rows walk down the image, so the higher one is the next y0. */
-static int horizontal_cached(const uint8_t *pixels, size_t stride, int row, int keep, const int32_t *x0,
-                             const int32_t *x1, const int32_t *ax, int n, int bgr, uint32_t *const buf[2], int held[2])
+static int horizontal_cached(const bf_u8_letterbox_config *k, const bf_letterbox *lb, const uint8_t *pixels,
+                             size_t stride, int row, int keep, const int32_t *x0, const int32_t *x1, const int32_t *ax,
+                             int bgr, uint32_t *const buf[2], int held[2])
 {
     for (int s = 0; s < 2; s++)
         if (held[s] == row)
             return s;
     const int s = keep >= 0 ? 1 - keep : held[0] <= held[1] ? 0 : 1;
-    row_horizontal(pixels + (size_t)row * stride, x0, x1, ax, n, bgr, buf[s]);
+    k->horizontal(pixels + (size_t)row * stride, (size_t)lb->src_w * 3, x0, x1, ax, (size_t)lb->nw, bgr, buf[s]);
     held[s] = row;
     return s;
 }
@@ -120,12 +104,12 @@ void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t str
                        uint32_t *row_buffers, int8_t *out, int y_begin, int y_end)
 {
     bf_letterbox_rows_with(lb, pixels, stride, bgr, tables, row_buffers, out, y_begin, y_end,
-                           bf_u32_blend_select(NULL));
+                           bf_u8_letterbox_select(NULL));
 }
 
 void bf_letterbox_rows_with(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr,
                             const int32_t *tables, uint32_t *row_buffers, int8_t *out, int y_begin, int y_end,
-                            const bf_u32_blend_config *blend)
+                            const bf_u8_letterbox_config *k)
 {
     const int S = lb->size;
     const size_t row_bytes = (size_t)S * 3;
@@ -154,9 +138,9 @@ void bf_letterbox_rows_with(const bf_letterbox *lb, const uint8_t *pixels, size_
         } else if (width_kept) {
             row_vertical(r0, r1, wy0, wy1, lb->nw, bgr, d);
         } else {
-            const int s0 = horizontal_cached(pixels, stride, y0, -1, x0, x1, ax, lb->nw, bgr, buf, held);
-            const int s1 = wy1 == 0 ? s0 : horizontal_cached(pixels, stride, y1, s0, x0, x1, ax, lb->nw, bgr, buf, held);
-            blend->blend(buf[s0], buf[s1], wy0, wy1, 3 * (size_t)lb->nw, d);
+            const int s0 = horizontal_cached(k, lb, pixels, stride, y0, -1, x0, x1, ax, bgr, buf, held);
+            const int s1 = wy1 == 0 ? s0 : horizontal_cached(k, lb, pixels, stride, y1, s0, x0, x1, ax, bgr, buf, held);
+            k->blend(buf[s0], buf[s1], wy0, wy1, 3 * (size_t)lb->nw, d);
         }
     }
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "u32-blend/u32-blend.h"
+#include "u8-letterbox/u8-letterbox.h"
 
 /* BF_MAX_IMAGE_DIM, the largest accepted image side: it keeps every
  * coordinate product of the sampling arithmetic far inside 64 bits. */
@@ -63,11 +63,12 @@ void bf_letterbox_run(const bf_letterbox *lb, const uint8_t *pixels, size_t stri
 void bf_letterbox_tables(const bf_letterbox *lb, int32_t *tables);
 void bf_letterbox_rows(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr, const int32_t *tables,
                        uint32_t *row_buffers, int8_t *out, int y_begin, int y_end);
-/* The same with the vertical blend of `blend` (kernels/u32-blend/; the same
- * bytes from every path). bf_letterbox_rows and bf_letterbox_run use
- * bf_u32_blend_select(NULL), the best this CPU runs. */
+/* The same with the row passes of `k` (kernels/u8-letterbox/: the
+ * horizontal pass and the vertical blend; the same bytes from every path).
+ * bf_letterbox_rows and bf_letterbox_run use bf_u8_letterbox_select(NULL),
+ * the best this CPU runs. */
 void bf_letterbox_rows_with(const bf_letterbox *lb, const uint8_t *pixels, size_t stride, int bgr,
                             const int32_t *tables, uint32_t *row_buffers, int8_t *out, int y_begin, int y_end,
-                            const bf_u32_blend_config *blend);
+                            const bf_u8_letterbox_config *k);
 
 #endif /* BF_LETTERBOX_H */
