@@ -235,23 +235,13 @@ void bf_conv_rows(const bf_conv_params *p, const int8_t *in, void *out, size_t m
 }
 
 /* rows of c bytes, src_stride and dst_stride apart: CONCAT's exact copies
- * and SLICE, a few dozen bytes a pixel. With c a constant the copies inline
- * as vector moves; a library call per pixel cost about 8 cycles. */
+ * and SLICE, a few dozen bytes a pixel, by im2col's inline copy_run (a
+ * library call per pixel cost about 8 cycles). */
 static void copy_rows(int8_t *restrict dst, size_t dst_stride, const int8_t *restrict src, size_t src_stride,
                       size_t c, size_t rows)
 {
-#define BF_COPY_ROWS(C)                                                                                               \
-    for (size_t r = 0; r < rows; r++)                                                                                 \
-        memcpy(dst + r * dst_stride, src + r * src_stride, C);                                                        \
-    return
-    switch (c) {
-    case 16: BF_COPY_ROWS(16);
-    case 32: BF_COPY_ROWS(32);
-    case 64: BF_COPY_ROWS(64);
-    case 128: BF_COPY_ROWS(128);
-    default: BF_COPY_ROWS(c);
-    }
-#undef BF_COPY_ROWS
+    for (size_t r = 0; r < rows; r++)
+        copy_run(dst + r * dst_stride, src + r * src_stride, c);
 }
 
 void bf_add(const int8_t *a, const int8_t *b, int8_t *out, size_t n, int32_t mult_a, int32_t mult_b,
