@@ -1,6 +1,7 @@
 /* ops.c - reference ops (docs/model-format.md, "Ops"). */
 #include "ops.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "model.h" /* BF_MAX_KERNEL */
@@ -83,6 +84,7 @@ static const int8_t *const *conv_indirection(const bf_conv_params *p, const int8
     const int in_h = p->in_h, in_w = p->in_w, out_w = p->out_w;
     const int8_t zp = p->in_zero_point;
     const size_t in_c = (size_t)p->in_c, row_k = (size_t)kw * in_c, in_row = (size_t)in_w * in_c;
+    assert(kh >= 1 && kh <= BF_MAX_KERNEL); /* the loader's bound */
     const int8_t **table = (const int8_t **)(void *)scratch;
     int8_t *zero_row = scratch + count * (size_t)kh * sizeof *table;
     int8_t *spill = zero_row + row_k;
@@ -94,14 +96,14 @@ static const int8_t *const *conv_indirection(const bf_conv_params *p, const int8
         /* each kernel row's start in the input for this output row, or NULL
          * above or below the image */
         const int8_t *row_at[BF_MAX_KERNEL];
-        for (int ky = 0; ky < kh && ky < BF_MAX_KERNEL; ky++) {
+        for (int ky = 0; ky < kh; ky++) {
             const int iy = oy * stride + ky - pad;
             row_at[ky] = iy < 0 || iy >= in_h ? NULL : in + (size_t)iy * in_row;
         }
         for (; r < count && ox < out_w; r++, ox++) {
             const int8_t **slot = table + r * (size_t)kh;
             const int ix0 = ox * stride - pad;
-            if (ox >= ox_lo && ox <= ox_hi && kh <= BF_MAX_KERNEL) {
+            if (ox >= ox_lo && ox <= ox_hi) {
                 /* all kw taps inside: the kernel rows in place */
                 const size_t at = (size_t)ix0 * in_c;
                 for (int ky = 0; ky < kh; ky++)
