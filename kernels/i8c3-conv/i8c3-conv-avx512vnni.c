@@ -145,26 +145,22 @@ static void c3v_conv(const bf_i8c3_geom *g, size_t n, const int8_t *in, size_t m
     const size_t last = n - (nb - 1) * 16;
     const __mmask16 nmask = last >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << last) - 1);
     const int stem = g->kh == 3 && g->kw == 3 && g->stride == 2;
-    /* (oy, ox): output pixel m0 + r0, by increments (no division per group) */
-    int oy = (int)(m0 / (size_t)g->out_w), ox = (int)(m0 % (size_t)g->out_w);
+    bf_i8c3_pos at = bf_i8c3_pos_at(g, m0); /* output pixel m0 + r0 */
     for (size_t r0 = 0; r0 < rows;) {
         if (stem) {
             /* the whole groups of a run at once */
-            const size_t len = bf_i8c3_walk_run_length(&walk, g, oy, ox, rows - r0) / BF_C3V_MR * BF_C3V_MR;
+            const size_t len = bf_i8c3_walk_run_length(&walk, g, at.oy, at.ox, rows - r0) / BF_C3V_MR * BF_C3V_MR;
             if (len > 0) {
-                const uint8_t *p = (const uint8_t *)in + bf_i8c3_walk_offset(&walk, g, oy, ox);
+                const uint8_t *p = (const uint8_t *)in + bf_i8c3_walk_offset(&walk, g, at.oy, at.ox);
                 for (size_t b = 0; b < nb; b++)
                     c3v_run_s2k3(p, walk.in_w * 3, len / BF_C3V_MR, (const uint8_t *)packed + b * bstride,
                                  acc + r0 * ldc + b * 16, ldc, b + 1 == nb ? nmask : (__mmask16)0xFFFF);
-                r0 += len, ox += (int)len;
-                if (ox == g->out_w) /* a run ends at the row's end at the latest */
-                    ox = 0, oy++;
+                r0 += len, at = bf_i8c3_pos_advance(g, at, len);
                 continue;
             }
         }
         const size_t cnt = rows - r0 < BF_C3V_MR ? rows - r0 : BF_C3V_MR;
-        for (ox += (int)cnt; ox >= g->out_w; ox -= g->out_w)
-            oy++;
+        at = bf_i8c3_pos_advance(g, at, cnt);
         const uint8_t *base[BF_C3V_MR];
         const size_t *tap = bf_i8c3_walk_group(&walk, g, (const uint8_t *)in, m0 + r0, cnt, BF_C3V_MR, px, base);
         for (size_t b = 0; b < nb; b++) {

@@ -46,6 +46,24 @@ static inline void bf_i8c3_walk_init(bf_i8c3_walk *w, const bf_i8c3_geom *g)
     w->oy_hi = g->in_h - g->kh + g->pad >= 0 ? (g->in_h - g->kh + g->pad) / g->stride : -1;
 }
 
+/* An output pixel as (row, column), moved on by increments: the drivers'
+ * walk over their pixels without a division per group. */
+typedef struct bf_i8c3_pos {
+    int oy, ox;
+} bf_i8c3_pos;
+
+static inline bf_i8c3_pos bf_i8c3_pos_at(const bf_i8c3_geom *g, size_t m)
+{
+    return (bf_i8c3_pos){(int)(m / (size_t)g->out_w), (int)(m % (size_t)g->out_w)};
+}
+
+static inline bf_i8c3_pos bf_i8c3_pos_advance(const bf_i8c3_geom *g, bf_i8c3_pos at, size_t n)
+{
+    for (at.ox += (int)n; at.ox >= g->out_w; at.ox -= g->out_w)
+        at.oy++;
+    return at;
+}
+
 /* Runs, the common case: output pixels along one output row whose windows
  * all lie inside the image and whose taps' 4-byte words all end within the
  * input. Pixel i of a run from (oy, ox) has its window at

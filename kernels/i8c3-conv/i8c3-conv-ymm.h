@@ -142,28 +142,24 @@ static inline void bf_i8c3_ymm_conv(const bf_i8c3_geom *g, size_t n, const int8_
     const size_t taps = walk.taps, nb = (n + 7) / 8, bstride = (taps + 1) * 32;
     uint8_t px[BF_I8C3_YMM_MR][BF_I8C3_MAX_TAPS * 4];
     const int stem = g->kh == 3 && g->kw == 3 && g->stride == 2;
-    /* (oy, ox): output pixel m0 + r0, by increments (no division per group) */
-    int oy = (int)(m0 / (size_t)g->out_w), ox = (int)(m0 % (size_t)g->out_w);
+    bf_i8c3_pos at = bf_i8c3_pos_at(g, m0); /* output pixel m0 + r0 */
     for (size_t r0 = 0; r0 < rows;) {
         if (stem) {
             /* the whole groups of a run at once */
             const size_t len =
-                bf_i8c3_walk_run_length(&walk, g, oy, ox, rows - r0) / BF_I8C3_YMM_MR * BF_I8C3_YMM_MR;
+                bf_i8c3_walk_run_length(&walk, g, at.oy, at.ox, rows - r0) / BF_I8C3_YMM_MR * BF_I8C3_YMM_MR;
             if (len > 0) {
-                const uint8_t *p = (const uint8_t *)in + bf_i8c3_walk_offset(&walk, g, oy, ox);
+                const uint8_t *p = (const uint8_t *)in + bf_i8c3_walk_offset(&walk, g, at.oy, at.ox);
                 for (size_t b = 0; b < nb; b++)
                     bf_i8c3_ymm_run_s2k3(p, walk.in_w * 3, len / BF_I8C3_YMM_MR,
                                          (const uint8_t *)packed + b * bstride, acc + r0 * ldc + b * 8, ldc,
                                          b + 1 == nb ? n - b * 8 : 8);
-                r0 += len, ox += (int)len;
-                if (ox == g->out_w) /* a run ends at the row's end at the latest */
-                    ox = 0, oy++;
+                r0 += len, at = bf_i8c3_pos_advance(g, at, len);
                 continue;
             }
         }
         const size_t cnt = rows - r0 < BF_I8C3_YMM_MR ? rows - r0 : BF_I8C3_YMM_MR;
-        for (ox += (int)cnt; ox >= g->out_w; ox -= g->out_w)
-            oy++;
+        at = bf_i8c3_pos_advance(g, at, cnt);
         const uint8_t *base[BF_I8C3_YMM_MR];
         const size_t *tap =
             bf_i8c3_walk_group(&walk, g, (const uint8_t *)in, m0 + r0, cnt, BF_I8C3_YMM_MR, px, base);
