@@ -34,6 +34,13 @@
 #include "rng.h" /* tests/common: the tests' one seeded generator */
 #include "t2i8-gemm/t2i8-gemm.h"
 
+/* The reference's predicate in the programs' path tables: every CPU runs it. */
+static inline bool bf_kernel_test_always(const bf_cpu_flags *f)
+{
+    (void)f;
+    return true;
+}
+
 /* The kernel test programs' common start: 77 (skip, saying why) when the
  * path `isa` of `family` is not built for this architecture (can_run NULL:
  * not in the program's table) or this CPU cannot run it; else 0. */

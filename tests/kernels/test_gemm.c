@@ -65,22 +65,16 @@ typedef struct entry {
     int max_terms; /* what the enumerator says the path folds; 0 = not checked (b1) */
 } entry;
 
-static bool always(const bf_cpu_flags *f)
-{
-    (void)f;
-    return true;
-}
-
 #define BF_T2I8_GEMM(arch, name, config, check, feature, max_terms) BF_ON_##arch({#name, &config, check, max_terms}, )
 static const entry t2i8_paths[] = {
 #include "t2i8-gemm/t2i8-gemm.inc"
-    {"ref", &bf_t2i8_gemm_ref, always, 1},
+    {"ref", &bf_t2i8_gemm_ref, bf_kernel_test_always, 1},
 };
 #undef BF_T2I8_GEMM
 #define BF_B1_GEMM(arch, name, config, check, feature) BF_ON_##arch({#name, &config, check, 0}, )
 static const entry b1_paths[] = {
 #include "b1-gemm/b1-gemm.inc"
-    {"ref", &bf_b1_gemm_ref, always, 0},
+    {"ref", &bf_b1_gemm_ref, bf_kernel_test_always, 0},
 };
 #undef BF_B1_GEMM
 

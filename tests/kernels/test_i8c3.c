@@ -29,16 +29,10 @@ typedef struct entry {
     bool (*can_run)(const bf_cpu_flags *);
 } entry;
 
-static bool always(const bf_cpu_flags *f)
-{
-    (void)f;
-    return true;
-}
-
 #define BF_I8C3_CONV(arch, name, config, check, feature) BF_ON_##arch({#name, &config, check}, )
 static const entry paths[] = {
 #include "i8c3-conv/i8c3-conv.inc"
-    {"ref", &bf_i8c3_conv_ref, always},
+    {"ref", &bf_i8c3_conv_ref, bf_kernel_test_always},
 };
 #undef BF_I8C3_CONV
 

@@ -26,16 +26,10 @@ typedef struct entry {
     bool (*can_run)(const bf_cpu_flags *);
 } entry;
 
-static bool always(const bf_cpu_flags *f)
-{
-    (void)f;
-    return true;
-}
-
 #define BF_U8_LETTERBOX(arch, name, config, check, feature) BF_ON_##arch({#name, &config, check}, )
 static const entry paths[] = {
 #include "u8-letterbox/u8-letterbox.inc"
-    {"ref", &bf_u8_letterbox_ref, always},
+    {"ref", &bf_u8_letterbox_ref, bf_kernel_test_always},
 };
 #undef BF_U8_LETTERBOX
 
