@@ -97,7 +97,9 @@ static void gates_init(class_gates *g, const float *dq, int num_classes, double 
 }
 
 /* Whether some class of the cell may reach the floor (exactly: no class can
- * when this is 0). Branch-free, so it vectorises. */
+ * when this is 0). A plain loop: GCC -O2 leaves it scalar, and an 8-wide
+ * mask form that it does vectorise measured slower (0.31 vs 0.17 ms for
+ * decode/NMS at 640), the class logits being read once either way. */
 static int gates_pass(const class_gates *g, const int32_t *q, int num_classes)
 {
     if (g->open)
