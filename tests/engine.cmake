@@ -137,6 +137,12 @@ add_executable(engine_test_shared ${BF_ENGINE_DIR}/test_shared.c)
 target_link_libraries(engine_test_shared PRIVATE bitfalcon_shared)
 bf_engine_test(engine.shared_library_api engine_test_shared ${BF_MODEL})
 
+# The thread pool itself: every task and unit run exactly once, shares
+# claimed front to back by their owner and back to front by others, a
+# held-up worker's share finished by the rest, jobs of both kinds back to back.
+bf_engine_program(engine_test_threadpool ${BF_ENGINE_DIR}/test_threadpool.c)
+bf_engine_test(engine.threadpool engine_test_threadpool)
+
 # The thread pool: head outputs and detections identical for threads 1, 2, 3, 5
 # on every kernel path this CPU runs, and equal to the Python integer
 # simulation's fixture digests (tests/data/heads_expected.txt).

@@ -189,20 +189,21 @@ typedef struct lb_job {
     const bf_letterbox *lb;
     const uint8_t *pixels;
     size_t stride;
-    int bgr, n;
+    int bgr;
     const int32_t *tables;
     uint32_t *row_buffers; /* one set per worker, bf_letterbox_row_words apart */
     int8_t *out;
     const bf_u8_letterbox_config *rows;
 } lb_job;
 
-static void lb_task(void *ctx, size_t t, int worker)
+/* output rows [y0, y1) */
+static void lb_rows(void *ctx, size_t y0, size_t y1, int worker)
 {
     const lb_job *j = ctx;
     const int S = j->lb->size;
     bf_letterbox_rows_with(j->lb, j->pixels, j->stride, j->bgr, j->tables,
-                           j->row_buffers + (size_t)worker * bf_letterbox_row_words(S), j->out,
-                           (int)((size_t)S * t / (size_t)j->n), (int)((size_t)S * (t + 1) / (size_t)j->n), j->rows);
+                           j->row_buffers + (size_t)worker * bf_letterbox_row_words(S), j->out, (int)y0, (int)y1,
+                           j->rows);
 }
 
 BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, int width, int height, size_t stride,
@@ -220,8 +221,9 @@ BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, i
     if (format != BF_PIXEL_RGB && format != BF_PIXEL_BGR)
         return bf_fail(err, BF_ERR_ARGUMENT, "unknown pixel format %d", (int)format);
     bf_letterbox_geometry(width, height, d->ex.plan.input_size, &d->lb);
-    /* rows split over the pool: 16 pieces per worker (rows cost unevenly:
-     * padding rows are a memset) */
+    /* rows split over the pool in pieces of 1/16 of a worker's share (rows
+     * cost unevenly: padding rows are a memset); each worker's share is the
+     * rows the network's first layers then read on that worker */
     bf_letterbox_tables(&d->lb, d->lb_scratch);
     const int size = d->ex.plan.input_size;
     int pieces = d->ex.n_workers == 1 ? 1 : 16 * d->ex.n_workers;
@@ -231,12 +233,11 @@ BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, i
                 pixels,
                 stride,
                 format == BF_PIXEL_BGR,
-                pieces,
                 d->lb_scratch,
                 (uint32_t *)(d->lb_scratch + bf_letterbox_table_words(size)),
                 bf_executor_value(&d->ex, 0),
                 d->lb_rows};
-    bf_pool_run(d->ex.pool, (size_t)pieces, lb_task, &j);
+    bf_pool_run_ranges(d->ex.pool, (size_t)size, ((size_t)size + (size_t)pieces - 1) / (size_t)pieces, lb_rows, &j);
     return BF_OK;
 }
 

@@ -199,13 +199,11 @@ typedef struct conv_job {
     const bf_conv_params *p;
     const int8_t *in;
     void *out;
-    size_t m, chunk;
 } conv_job;
 
-static void conv_task(void *ctx, size_t t, int worker)
+static void conv_range(void *ctx, size_t m0, size_t m1, int worker)
 {
     const conv_job *j = ctx;
-    const size_t m0 = t * j->chunk, m1 = m0 + j->chunk < j->m ? m0 + j->chunk : j->m;
     bf_conv_rows(j->p, j->in, j->out, m0, m1, j->ex->im2col + (size_t)worker * j->ex->im2col_stride,
                  (int32_t *)((uint8_t *)j->ex->acc + (size_t)worker * j->ex->acc_stride));
 }
@@ -216,9 +214,14 @@ static void run_conv(bf_executor *ex, const bf_conv_params *p, const int8_t *in,
         bf_conv_rows(p, in, out, 0, m, ex->im2col, ex->acc);
         return;
     }
-    /* Whole tiles; when M is small, pieces of about M / (2 x workers) rows
-     * (multiples of the register tile) so every worker gets some, and a
-     * delayed worker leaves its share to the others. */
+    /* One contiguous share of the output pixels per worker
+     * (bf_pool_run_ranges), claimed in whole tiles, or when M is small in
+     * pieces of about M / (2 x workers) rows (multiples of the register
+     * tile) so a delayed worker leaves its share to the others. Keeping each
+     * worker on the same rows of every layer keeps its input in its own
+     * cache: cutting every layer into interleaved tiles instead (any tile to
+     * any worker) left the 2-thread network at 10.2 ms against 8.7 ms here
+     * (docs/benchmarks.md). */
     const size_t mr = p->gemm->mr < 1 ? 1 : p->gemm->mr;
     const size_t tile = p->tile_m > 0 ? p->tile_m : BF_CONV_TILE_M;
     const size_t parts = 2 * (size_t)ex->n_workers;
@@ -226,8 +229,8 @@ static void run_conv(bf_executor *ex, const bf_conv_params *p, const int8_t *in,
     chunk = (chunk + mr - 1) / mr * mr;
     if (chunk > tile)
         chunk = tile;
-    conv_job j = {ex, p, in, out, m, chunk};
-    bf_pool_run(ex->pool, (m + chunk - 1) / chunk, conv_task, &j);
+    conv_job j = {ex, p, in, out};
+    bf_pool_run_ranges(ex->pool, m, chunk, conv_range, &j);
 }
 
 /* A piece count for `bytes` of output over `units` rows/pixels (>= 1). */
@@ -241,32 +244,24 @@ static size_t pieces(const bf_executor *ex, size_t bytes, size_t units)
     return n < units ? n : units;
 }
 
-/* [begin, end) of piece t of n over `units`: even, deterministic cuts. */
-static void piece_range(size_t units, size_t n, size_t t, size_t *begin, size_t *end)
-{
-    *begin = units * t / n;
-    *end = units * (t + 1) / n;
-}
-
 typedef struct ew_job {
     const bf_layer *l;
     const bf_executor *ex;
     const int8_t *x, *x2;
     int8_t *y;
-    size_t units, n;
+    size_t units;
     bf_shape in, out;
     const int8_t *ins[BF_MAX_LAYER_INPUTS];
     int chans[BF_MAX_LAYER_INPUTS];
     int32_t mult[BF_MAX_LAYER_INPUTS], shift[BF_MAX_LAYER_INPUTS];
 } ew_job;
 
-static void ew_task(void *ctx, size_t t, int worker)
+/* Units [a, b) of the layer (which units: per op below). */
+static void ew_range(void *ctx, size_t a, size_t b, int worker)
 {
     (void)worker;
     const ew_job *j = ctx;
     const int32_t *p = j->l->params;
-    size_t a, b;
-    piece_range(j->units, j->n, t, &a, &b);
     switch (j->l->op) {
     case BF_OP_ADD: /* units: elements */
         j->ex->requant->add8(b - a, j->x + a, j->x2 + a, p[0], p[1], p[2], j->y + a);
@@ -347,8 +342,9 @@ void bf_executor_run_layers(bf_executor *ex, uint32_t first, uint32_t last)
                 break;
             }
             if (j.units > 0) {
-                j.n = pieces(ex, out_bytes, j.units);
-                bf_pool_run(ex->pool, j.n, ew_task, &j);
+                /* like the convs, one contiguous share per worker */
+                const size_t n = pieces(ex, out_bytes, j.units);
+                bf_pool_run_ranges(ex->pool, j.units, (j.units + n - 1) / n, ew_range, &j);
             }
         }
         if (ex->layer_ns != NULL)

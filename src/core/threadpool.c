@@ -8,7 +8,15 @@
  * waits only for the tasks to be done (`done` == count), never for a worker
  * to show up. The job's function and context sit in one of two slots by
  * generation parity; a slot is rewritten only two jobs later, which cannot
- * start while a worker still runs a task it claimed from it. */
+ * start while a worker still runs a task it claimed from it.
+ *
+ * A ranged job (bf_pool_run_ranges) has a ticket of task count 0, which
+ * `work` sees as empty; its pieces are claimed from per-worker share words
+ * instead: generation (20 bits) | front (22 bits) | back (22 bits), in
+ * pieces, one word per worker on its own cache line. The owner takes the
+ * front piece and others the back one, each by a compare-and-swap of the
+ * whole word, so a worker left over from an older job (whose generation no
+ * longer matches) can claim nothing, and a share's pieces are claimed once. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -45,9 +53,29 @@ typedef struct bf_pool_arg {
 } bf_pool_arg;
 
 typedef struct bf_pool_job {
-    bf_pool_task fn;
+    bf_pool_task fn;          /* a task job */
+    bf_pool_range_task range; /* a ranged job: pieces of `step` units of [0, units) */
+    size_t units, step;
     void *ctx;
 } bf_pool_job;
+
+/* One worker's share of a ranged job (see the file comment); a cache line
+ * each, so that owners claiming their fronts do not contend. */
+typedef struct bf_pool_share {
+    _Alignas(64) _Atomic uint64_t word;
+} bf_pool_share;
+
+#define SHARE_BITS 22
+#define SHARE_MASK ((UINT64_C(1) << SHARE_BITS) - 1)
+#define MAX_PIECES ((size_t)SHARE_MASK)
+
+static inline uint64_t share_make(uint64_t gen, uint64_t front, uint64_t back)
+{
+    return (gen & GEN_MASK) << (2 * SHARE_BITS) | (front & SHARE_MASK) << SHARE_BITS | (back & SHARE_MASK);
+}
+static inline uint64_t share_gen(uint64_t s) { return s >> (2 * SHARE_BITS); }
+static inline uint64_t share_front(uint64_t s) { return (s >> SHARE_BITS) & SHARE_MASK; }
+static inline uint64_t share_back(uint64_t s) { return s & SHARE_MASK; }
 
 struct bf_pool {
     int n;                /* workers, the caller included */
@@ -62,6 +90,7 @@ struct bf_pool {
     atomic_int stop;
     uint64_t gen;         /* the caller's generation counter */
     bf_pool_job jobs[2];  /* by generation parity */
+    bf_pool_share *shares; /* n, for ranged jobs */
 };
 
 static inline void cpu_relax(void)
@@ -71,6 +100,61 @@ static inline void cpu_relax(void)
 #elif defined(__aarch64__)
     __asm__ volatile("yield");
 #endif
+}
+
+/* Counts one finished piece or task of a job of `total`; the one that
+ * completes it wakes the caller. */
+static void finish(bf_pool *p, size_t total)
+{
+    if (atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel) + 1 == total) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->done_cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* Claims one piece of share `v` of generation `gen`: the front when `own`,
+ * else the back. Returns the piece's index, or -1 when the share is empty;
+ * *stale is set when the share belongs to a newer job (this one is over). */
+static long claim_piece(bf_pool *p, int v, uint64_t gen, int own, int *stale)
+{
+    _Atomic uint64_t *w = &p->shares[v].word;
+    uint64_t s = atomic_load_explicit(w, memory_order_acquire);
+    for (;;) {
+        if (share_gen(s) != gen) {
+            *stale = 1;
+            return -1;
+        }
+        const uint64_t front = share_front(s), back = share_back(s);
+        if (front >= back)
+            return -1;
+        const uint64_t next = own ? share_make(gen, front + 1, back) : share_make(gen, front, back - 1);
+        if (atomic_compare_exchange_weak_explicit(w, &s, next, memory_order_acq_rel, memory_order_acquire))
+            return (long)(own ? front : back - 1);
+    }
+}
+
+/* A worker's part of the ranged job of generation `gen`: its own share
+ * front to back, then the others' from their backs. */
+static void work_ranges(bf_pool *p, int worker, uint64_t gen)
+{
+    for (int i = 0; i < p->n; i++) {
+        const int v = (worker + i) % p->n;
+        int stale = 0;
+        long piece;
+        while ((piece = claim_piece(p, v, gen, v == worker, &stale)) >= 0) {
+            /* the claim succeeded on this generation's word, so its job slot
+             * is current until the job is done, which needs this piece */
+            const bf_pool_job *j = &p->jobs[gen & 1];
+            const size_t begin = (size_t)piece * j->step;
+            const size_t end = begin + j->step < j->units ? begin + j->step : j->units;
+            const size_t total = (j->units + j->step - 1) / j->step;
+            j->range(j->ctx, begin, end, worker);
+            finish(p, total);
+        }
+        if (stale)
+            return;
+    }
 }
 
 /* Claims and runs tasks of the job `t` belongs to until none is left. */
@@ -88,11 +172,7 @@ static void work(bf_pool *p, int worker, uint64_t t)
         }
         const bf_pool_job *j = &p->jobs[gen & 1];
         j->fn(j->ctx, (size_t)idx, worker);
-        if (atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel) + 1 == count) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done_cv);
-            pthread_mutex_unlock(&p->mu);
-        }
+        finish(p, count);
         t = atomic_load_explicit(&p->ticket, memory_order_acquire);
         if (ticket_gen(t) != gen)
             return;
@@ -120,7 +200,10 @@ static void *worker_main(void *arg)
         if (atomic_load_explicit(&p->stop, memory_order_acquire))
             return NULL;
         seen = ticket_gen(t);
-        work(p, worker, t);
+        if (ticket_count(t) == 0)
+            work_ranges(p, worker, seen);
+        else
+            work(p, worker, t);
     }
 }
 
@@ -147,6 +230,7 @@ void bf_pool_destroy(bf_pool *p)
     pthread_mutex_destroy(&p->mu);
     free(p->threads);
     free(p->args);
+    free(p->shares);
     free(p);
 }
 
@@ -170,7 +254,8 @@ bf_status bf_pool_create(int n_workers, bf_pool **out_pool, bf_error *err)
     if (n_workers > 1) {
         p->threads = calloc((size_t)n_workers - 1, sizeof *p->threads);
         p->args = calloc((size_t)n_workers - 1, sizeof *p->args);
-        if (p->threads == NULL || p->args == NULL) {
+        p->shares = aligned_alloc(_Alignof(bf_pool_share), (size_t)n_workers * sizeof *p->shares);
+        if (p->threads == NULL || p->args == NULL || p->shares == NULL) {
             bf_pool_destroy(p);
             return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the thread pool");
         }
@@ -194,6 +279,65 @@ int bf_pool_size(const bf_pool *p)
     return p == NULL ? 1 : p->n;
 }
 
+/* Publishes the job in slot (gen & 1), set by the caller, with ticket t. */
+static void publish(bf_pool *p, uint64_t t)
+{
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    pthread_mutex_lock(&p->mu);
+    atomic_store_explicit(&p->ticket, t, memory_order_release);
+    pthread_cond_broadcast(&p->start_cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* The caller's wait for `total` finished pieces or tasks. */
+static void wait_done(bf_pool *p, size_t total)
+{
+    for (int i = 0; i < p->spin && atomic_load_explicit(&p->done, memory_order_acquire) < total; i++)
+        cpu_relax();
+    if (atomic_load_explicit(&p->done, memory_order_acquire) < total) {
+        pthread_mutex_lock(&p->mu);
+        while (atomic_load_explicit(&p->done, memory_order_acquire) < total)
+            pthread_cond_wait(&p->done_cv, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static void next_gen(bf_pool *p)
+{
+    /* generation 0 marks "no job yet": skip it when the counter wraps */
+    p->gen = (p->gen + 1) & GEN_MASK;
+    if (p->gen == 0)
+        p->gen = 1;
+}
+
+void bf_pool_run_ranges(bf_pool *p, size_t n_units, size_t step, bf_pool_range_task fn, void *ctx)
+{
+    if (n_units == 0)
+        return;
+    if (step < 1)
+        step = 1;
+    size_t pieces = (n_units + step - 1) / step;
+    if (pieces > MAX_PIECES) {
+        step *= (pieces + MAX_PIECES - 1) / MAX_PIECES;
+        pieces = (n_units + step - 1) / step;
+    }
+    if (p == NULL || p->n == 1 || pieces == 1) {
+        for (size_t b = 0; b < n_units; b += step)
+            fn(ctx, b, b + step < n_units ? b + step : n_units, 0);
+        return;
+    }
+    next_gen(p);
+    p->jobs[p->gen & 1] = (bf_pool_job){.range = fn, .units = n_units, .step = step, .ctx = ctx};
+    for (int w = 0; w < p->n; w++)
+        atomic_store_explicit(&p->shares[w].word,
+                              share_make(p->gen, pieces * (size_t)w / (size_t)p->n,
+                                         pieces * (size_t)(w + 1) / (size_t)p->n),
+                              memory_order_relaxed);
+    publish(p, ticket_make(p->gen, 0, 0)); /* the release store covers the shares */
+    work_ranges(p, 0, p->gen);
+    wait_done(p, pieces);
+}
+
 void bf_pool_run(bf_pool *p, size_t n_tasks, bf_pool_task fn, void *ctx)
 {
     if (n_tasks == 0)
@@ -203,26 +347,10 @@ void bf_pool_run(bf_pool *p, size_t n_tasks, bf_pool_task fn, void *ctx)
             fn(ctx, t, 0);
         return;
     }
-    /* generation 0 marks "no job yet": skip it when the counter wraps */
-    p->gen = (p->gen + 1) & GEN_MASK;
-    if (p->gen == 0)
-        p->gen = 1;
-    p->jobs[p->gen & 1] = (bf_pool_job){fn, ctx};
-    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    next_gen(p);
+    p->jobs[p->gen & 1] = (bf_pool_job){.fn = fn, .ctx = ctx};
     const uint64_t t = ticket_make(p->gen, n_tasks, 0);
-    pthread_mutex_lock(&p->mu);
-    atomic_store_explicit(&p->ticket, t, memory_order_release);
-    pthread_cond_broadcast(&p->start_cv);
-    pthread_mutex_unlock(&p->mu);
-
+    publish(p, t);
     work(p, 0, t);
-
-    for (int i = 0; i < p->spin && atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks; i++)
-        cpu_relax();
-    if (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks) {
-        pthread_mutex_lock(&p->mu);
-        while (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks)
-            pthread_cond_wait(&p->done_cv, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
+    wait_done(p, n_tasks);
 }

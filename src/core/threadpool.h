@@ -41,6 +41,20 @@ int bf_pool_size(const bf_pool *pool);
 /* Runs fn(ctx, task, worker) for every task; returns when all are done. */
 void bf_pool_run(bf_pool *pool, size_t n_tasks, bf_pool_task fn, void *ctx);
 
+/* fn(ctx, begin, end, worker) runs [begin, end) of some units; it must
+ * compute what it computes whichever worker runs it. */
+typedef void (*bf_pool_range_task)(void *ctx, size_t begin, size_t end, int worker);
+
+/* Runs fn over [0, n_units) in pieces of at most `step` units (step >= 1;
+ * the pool may take whole multiples of it when there are very many) and
+ * returns when all are done. Unlike bf_pool_run, the work is cut into one
+ * contiguous share per worker: worker w runs share w from its front, and a
+ * worker that has finished its own takes pieces from the back of the
+ * others'. Called layer after layer over the same feature maps, each worker
+ * then keeps working on the same part of the image, in its own cache, and a
+ * worker that the scheduler delays still leaves its rest to the others. */
+void bf_pool_run_ranges(bf_pool *pool, size_t n_units, size_t step, bf_pool_range_task fn, void *ctx);
+
 /* The number of online processors (at least 1): what threads = 0 means. */
 int bf_online_cpus(void);
 
