@@ -215,18 +215,23 @@ static void run_conv(bf_executor *ex, const bf_conv_params *p, const int8_t *in,
         return;
     }
     /* One contiguous share of the output pixels per worker
-     * (bf_pool_run_ranges), claimed in whole tiles, or when M is small in
-     * pieces of about M / (2 x workers) rows (multiples of the register
-     * tile) so a delayed worker leaves its share to the others. Keeping each
-     * worker on the same rows of every layer keeps its input in its own
-     * cache: cutting every layer into interleaved tiles instead (any tile to
-     * any worker) left the 2-thread network at 10.2 ms against 8.7 ms here
-     * (docs/benchmarks.md). */
-    const size_t mr = p->gemm->mr < 1 ? 1 : p->gemm->mr;
+     * (bf_pool_run_ranges). Keeping each worker on the same rows of every
+     * layer keeps its input in its own cache: cutting every layer into
+     * interleaved tiles instead (any tile to any worker) left the 2-thread
+     * network at 10.2 ms against 8.7 ms here (docs/benchmarks.md). The
+     * shares are cut into a whole number of pieces each, at least two (so a
+     * delayed worker's rest goes to the others) and at most a tile: equal
+     * pieces, so the shares are equal too (whole 144-row tiles left the
+     * 20x20 and 40x40 layers one piece apart). A piece is a multiple of 8
+     * rows, which wastes at most a few rows of the kernels' 5..16-row
+     * register tiles at its end. */
     const size_t tile = p->tile_m > 0 ? p->tile_m : BF_CONV_TILE_M;
-    const size_t parts = 2 * (size_t)ex->n_workers;
-    size_t chunk = (m + parts - 1) / parts;
-    chunk = (chunk + mr - 1) / mr * mr;
+    const size_t n = (size_t)ex->n_workers;
+    size_t per_share = (m + n * tile - 1) / (n * tile);
+    if (per_share < 2)
+        per_share = 2;
+    size_t chunk = (m + n * per_share - 1) / (n * per_share);
+    chunk = (chunk + 7) / 8 * 8;
     if (chunk > tile)
         chunk = tile;
     conv_job j = {ex, p, in, out};
