@@ -142,6 +142,30 @@ bf_engine_test(engine.shared_library_api engine_test_shared ${BF_MODEL})
 # held-up worker's share finished by the rest, jobs of both kinds back to back.
 bf_engine_program(engine_test_threadpool ${BF_ENGINE_DIR}/test_threadpool.c)
 bf_engine_test(engine.threadpool engine_test_threadpool)
+# The same under ThreadSanitizer (the pool's claims are lock-free): the pool
+# and the test alone, natively (TSan runs neither beside ASan nor under qemu).
+if(NOT BITFALCON_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
+  include(CheckCSourceCompiles)
+  set(CMAKE_REQUIRED_FLAGS -fsanitize=thread)
+  set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=thread)
+  check_c_source_compiles("int main(void) { return 0; }" BF_HAVE_TSAN)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(BF_HAVE_TSAN)
+    add_executable(engine_test_threadpool_tsan ${BF_ENGINE_DIR}/test_threadpool.c
+      ${PROJECT_SOURCE_DIR}/src/core/threadpool.c ${PROJECT_SOURCE_DIR}/src/core/error.c
+      ${PROJECT_SOURCE_DIR}/tests/common/check.c)
+    target_include_directories(engine_test_threadpool_tsan PRIVATE ${BF_ENGINE_DIR}
+      ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/tests/common)
+    target_compile_options(engine_test_threadpool_tsan PRIVATE -fsanitize=thread -g -O1)
+    target_link_options(engine_test_threadpool_tsan PRIVATE -fsanitize=thread)
+    find_package(Threads REQUIRED)
+    target_link_libraries(engine_test_threadpool_tsan PRIVATE Threads::Threads)
+    add_test(NAME engine.threadpool_tsan COMMAND engine_test_threadpool_tsan --quick)
+    set_tests_properties(engine.threadpool_tsan PROPERTIES LABELS "engine;no-sanitizer"
+      ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1")
+  endif()
+endif()
 
 # The thread pool: head outputs and detections identical for threads 1, 2, 3, 5
 # on every kernel path this CPU runs, and equal to the Python integer
