@@ -26,6 +26,8 @@
 #define BF_MAX_DETECTIONS_CAP (1 << 20)
 #define BF_MAX_THREADS 1024
 #define BF_MAX_HEADS (BF_MAX_OUTPUTS / 2)
+/* A head's cells are decoded in this many pieces per worker (threads > 1). */
+#define BF_DECODE_PIECES 4
 
 struct bf_detector {
     const bf_model *model;
@@ -38,6 +40,7 @@ struct bf_detector {
     int n_heads;
     bf_candidate *cand;
     size_t cand_cap;
+    size_t *piece_counts; /* the parallel decode's candidates per piece: BF_DECODE_PIECES per worker */
     bf_detection *results;
     size_t results_cap;
     size_t n_results;
@@ -82,6 +85,7 @@ BF_API void bf_detector_destroy(bf_detector *d)
     bf_executor_free(&d->ex);
     free(d->lb_scratch);
     free(d->cand);
+    free(d->piece_counts);
     free(d->class_mask);
     free(d->results);
     free(d);
@@ -171,7 +175,8 @@ bf_status bf_detector_create_ex(const bf_model *model, const bf_options *options
     d->lb_scratch = malloc(sizeof *d->lb_scratch * lb_scratch_words(size, d->ex.n_workers));
     d->cand = malloc(sizeof *d->cand * (d->cand_cap + 1));
     d->results = malloc(sizeof *d->results * (d->results_cap + 1));
-    if (d->lb_scratch == NULL || d->cand == NULL || d->results == NULL) {
+    d->piece_counts = malloc(sizeof *d->piece_counts * BF_DECODE_PIECES * (size_t)d->ex.n_workers);
+    if (d->lb_scratch == NULL || d->cand == NULL || d->results == NULL || d->piece_counts == NULL) {
         bf_detector_destroy(d);
         return bf_fail(err, BF_ERR_NOMEM, "out of memory creating the detector");
     }
@@ -246,11 +251,57 @@ BF_API void bf_detector_run_network(bf_detector *d)
     bf_executor_run_layers(&d->ex, 0, d->model->n_layers);
 }
 
+typedef struct decode_job {
+    const bf_detector *d;
+    const bf_head *head;
+    uint32_t first_id;
+    size_t step;
+    bf_candidate *out; /* the head's first cell's slot */
+    size_t *counts;    /* per piece */
+} decode_job;
+
+/* cells [c0, c1) of the job's head, their candidates from slot c0 on */
+static void decode_range(void *ctx, size_t c0, size_t c1, int worker)
+{
+    (void)worker;
+    const decode_job *j = ctx;
+    j->counts[c0 / j->step] = bf_decode_cells(j->head, j->first_id, (int)j->d->model->num_classes,
+                                              (int)j->d->model->reg_max, j->d->conf, c0, c1, j->out + c0);
+}
+
+/* bf_decode_heads over the pool: each head's cells in pieces, a worker
+ * taking the rows its convs produced (bf_pool_run_ranges), each piece's
+ * candidates at its cells' own slots, then moved together in cell order:
+ * the same candidates in the same order as one thread. */
+static size_t decode_parallel(bf_detector *d)
+{
+    size_t n = 0, base = 0;
+    const size_t pieces = BF_DECODE_PIECES * (size_t)d->ex.n_workers;
+    for (int h = 0; h < d->n_heads; h++) {
+        const bf_head *hd = &d->heads[h];
+        const size_t cells = hd->w > 0 && hd->h > 0 ? (size_t)hd->w * (size_t)hd->h : 0;
+        if (cells == 0)
+            continue;
+        const size_t step = (cells + pieces - 1) / pieces;
+        decode_job j = {d, hd, (uint32_t)base, step, d->cand + base, d->piece_counts};
+        bf_pool_run_ranges(d->ex.pool, cells, step, decode_range, &j);
+        for (size_t p = 0; p * step < cells; p++) {
+            /* n <= base + p * step: the moves only go down */
+            memmove(d->cand + n, d->cand + base + p * step, sizeof *d->cand * d->piece_counts[p]);
+            n += d->piece_counts[p];
+        }
+        base += cells;
+    }
+    return n;
+}
+
 BF_API void bf_detector_postprocess(bf_detector *d)
 {
     size_t n = d->opt.multi_label
                    ? bf_decode_heads_multi(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
                                            d->conf, d->cand, d->cand_cap)
+               : d->ex.n_workers > 1
+                   ? decode_parallel(d)
                    : bf_decode_heads(d->heads, d->n_heads, (int)d->model->num_classes, (int)d->model->reg_max,
                                      d->conf, d->cand, d->cand_cap);
     if (d->class_mask) { /* after the class choice, before NMS (as ultralytics' classes=) */

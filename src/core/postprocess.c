@@ -1,6 +1,7 @@
 /* postprocess.c - decode, NMS, un-letterbox (see postprocess.h). */
 #include "postprocess.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -153,39 +154,55 @@ static void cell_box(const bf_head *hd, const cell_walk *it, int reg_max, bf_can
     o->y1 = (ay + d[3]) * s;
 }
 
+size_t bf_decode_cells(const bf_head *hd, uint32_t first_id, int num_classes, int reg_max, float conf, size_t c0,
+                       size_t c1, bf_candidate *out)
+{
+    if (hd->w <= 0 || hd->h <= 0 || c0 >= c1)
+        return 0;
+    const double logit_floor = logit_floor_of(conf);
+    class_gates gates;
+    gates_init(&gates, hd->cls_dq, num_classes, logit_floor);
+    size_t n = 0;
+    cell_walk it = {.gx = (int)(c0 % (size_t)hd->w), .gy = (int)(c0 / (size_t)hd->w), .cell = c0,
+                    .id = first_id + (uint32_t)c0};
+    for (; it.cell < c1; it.cell++, it.id++) {
+        const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
+        if (gates_pass(&gates, cq, num_classes)) {
+            int best = 0;
+            double best_logit = (double)cq[0] * hd->cls_dq[0];
+            for (int c = 1; c < num_classes; c++) {
+                double l = (double)cq[c] * hd->cls_dq[c];
+                if (l > best_logit) {
+                    best_logit = l;
+                    best = c;
+                }
+            }
+            const float score = best_logit >= logit_floor ? (float)sigmoid(best_logit) : 0.0f;
+            if (best_logit >= logit_floor && score >= conf) {
+                bf_candidate *o = &out[n++];
+                cell_box(hd, &it, reg_max, o);
+                o->score = score;
+                o->class_id = best;
+                o->cell = it.id;
+            }
+        }
+        if (++it.gx == hd->w)
+            it.gx = 0, it.gy++;
+    }
+    return n;
+}
+
 size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
                        bf_candidate *out, size_t cap)
 {
-    const double logit_floor = logit_floor_of(conf);
     size_t n = 0;
-    class_gates gates;
-    int gates_head = -1;
-    for (cell_walk it = {0}; cell_next(&it, heads, n_heads);) {
-        const bf_head *hd = &heads[it.head];
-        const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
-        if (it.head != gates_head)
-            gates_init(&gates, hd->cls_dq, num_classes, logit_floor), gates_head = it.head;
-        if (!gates_pass(&gates, cq, num_classes))
-            continue;
-        int best = 0;
-        double best_logit = (double)cq[0] * hd->cls_dq[0];
-        for (int c = 1; c < num_classes; c++) {
-            double l = (double)cq[c] * hd->cls_dq[c];
-            if (l > best_logit) {
-                best_logit = l;
-                best = c;
-            }
-        }
-        if (best_logit < logit_floor)
-            continue;
-        float score = (float)sigmoid(best_logit);
-        if (!(score >= conf) || n >= cap)
-            continue;
-        bf_candidate *o = &out[n++];
-        cell_box(hd, &it, reg_max, o);
-        o->score = score;
-        o->class_id = best;
-        o->cell = it.id;
+    uint32_t id = 0;
+    for (int h = 0; h < n_heads; h++) {
+        const size_t cells = heads[h].w > 0 && heads[h].h > 0 ? (size_t)heads[h].w * (size_t)heads[h].h : 0;
+        assert(cap - n >= cells); /* the contract: cap covers every cell */
+        (void)cap;
+        n += bf_decode_cells(&heads[h], id, num_classes, reg_max, conf, 0, cells, out + n);
+        id += (uint32_t)cells;
     }
     return n;
 }

@@ -42,9 +42,17 @@ typedef struct bf_candidate {
 } bf_candidate;
 
 /* Appends the cells of `heads` scoring >= conf to `out` (capacity `cap`,
- * which must cover every cell); returns how many. */
+ * which must cover every cell), in cell order; returns how many. */
 size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int reg_max, float conf,
                        bf_candidate *out, size_t cap);
+
+/* The same for cells [c0, c1) of one head (cell = y * w + x) whose cell
+ * ids (the tie-break) start at first_id: writes at most c1 - c0 candidates
+ * to `out`, in cell order; returns how many. bf_decode_heads is this over
+ * every head, so disjoint ranges decoded apart (threads) give the same
+ * candidates. */
+size_t bf_decode_cells(const bf_head *head, uint32_t first_id, int num_classes, int reg_max, float conf, size_t c0,
+                       size_t c1, bf_candidate *out);
 
 /* Multi-label decode (yolo val): every (cell, class) scoring >= conf is a
  * candidate; when there are more than `cap`, the `cap` best (by score, ties:

@@ -327,6 +327,22 @@ static void gate_cases(rng *r)
                   "trial %d candidate %zu: cell %u class %d score %.9g, want cell %u class %d score %.9g", trial, i,
                   got[i].cell, got[i].class_id, (double)got[i].score, want[i].cell, want[i].class_id,
                   (double)want[i].score);
+        /* the same cells decoded in random disjoint ranges, as threads do,
+         * each range's candidates written at its first cell */
+        size_t n_split = 0;
+        for (size_t c0 = 0; c0 < (size_t)(H * W);) {
+            const size_t len = (size_t)rng_int(r, 1, 6);
+            const size_t c1 = c0 + len < (size_t)(H * W) ? c0 + len : (size_t)(H * W);
+            const size_t k = bf_decode_cells(&h, 0, nc, REG, conf, c0, c1, got + c0);
+            CHECK(k <= c1 - c0);
+            for (size_t i = 0; i < k && n_split + i < nw; i++)
+                CHECK(got[c0 + i].cell == want[n_split + i].cell && got[c0 + i].class_id == want[n_split + i].class_id &&
+                          got[c0 + i].score == want[n_split + i].score,
+                      "trial %d, cells [%zu, %zu) decoded apart: candidate %zu differs", trial, c0, c1, i);
+            n_split += k;
+            c0 = c1;
+        }
+        CHECK(n_split == nw, "trial %d: %zu cells kept by ranges, want %zu", trial, n_split, nw);
         const size_t nm = bf_decode_heads_multi(&h, 1, nc, REG, conf, got, H * W * MAXC);
         CHECK(nm == nwm, "trial %d multi: %zu candidates, want %zu", trial, nm, nwm);
         qsort(got, nm, sizeof got[0], cmp_cell);
