@@ -137,9 +137,9 @@ add_executable(engine_test_shared ${BF_ENGINE_DIR}/test_shared.c)
 target_link_libraries(engine_test_shared PRIVATE bitfalcon_shared)
 bf_engine_test(engine.shared_library_api engine_test_shared ${BF_MODEL})
 
-# The thread pool itself: every task and unit run exactly once, shares
+# The thread pool itself: every unit run exactly once, shares
 # claimed front to back by their owner and back to front by others, a
-# held-up worker's share finished by the rest, jobs of both kinds back to back.
+# held-up worker's share finished by the rest, many small jobs back to back.
 bf_engine_program(engine_test_threadpool ${BF_ENGINE_DIR}/test_threadpool.c)
 bf_engine_test(engine.threadpool engine_test_threadpool)
 # The same under ThreadSanitizer (the pool's claims are lock-free): the pool

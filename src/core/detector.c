@@ -242,7 +242,7 @@ BF_API bf_status bf_detector_preprocess(bf_detector *d, const uint8_t *pixels, i
                 (uint32_t *)(d->lb_scratch + bf_letterbox_table_words(size)),
                 bf_executor_value(&d->ex, 0),
                 d->lb_rows};
-    bf_pool_run_ranges(d->ex.pool, (size_t)size, ((size_t)size + (size_t)pieces - 1) / (size_t)pieces, lb_rows, &j);
+    bf_pool_run(d->ex.pool, (size_t)size, ((size_t)size + (size_t)pieces - 1) / (size_t)pieces, lb_rows, &j);
     return BF_OK;
 }
 
@@ -270,7 +270,7 @@ static void decode_range(void *ctx, size_t c0, size_t c1, int worker)
 }
 
 /* bf_decode_heads over the pool: each head's cells in pieces, a worker
- * taking the rows its convs produced (bf_pool_run_ranges), each piece's
+ * taking the rows its convs produced (bf_pool_run), each piece's
  * candidates at its cells' own slots, then moved together in cell order:
  * the same candidates in the same order as one thread. */
 static size_t decode_parallel(bf_detector *d)
@@ -284,7 +284,7 @@ static size_t decode_parallel(bf_detector *d)
             continue;
         const size_t step = (cells + pieces - 1) / pieces;
         decode_job j = {d, hd, (uint32_t)base, step, d->cand + base, d->piece_counts};
-        bf_pool_run_ranges(d->ex.pool, cells, step, decode_range, &j);
+        bf_pool_run(d->ex.pool, cells, step, decode_range, &j);
         for (size_t p = 0; p * step < cells; p++) {
             /* n <= base + p * step: the moves only go down */
             memmove(d->cand + n, d->cand + base + p * step, sizeof *d->cand * d->piece_counts[p]);

@@ -219,7 +219,7 @@ static void run_conv(bf_executor *ex, const bf_conv_params *p, const int8_t *in,
         return;
     }
     /* One contiguous share of the output pixels per worker
-     * (bf_pool_run_ranges). Keeping each worker on the same rows of every
+     * (bf_pool_run). Keeping each worker on the same rows of every
      * layer keeps its input in its own cache: cutting every layer into
      * interleaved tiles instead (any tile to any worker) left the 2-thread
      * network at 10.2 ms against 8.7 ms here (docs/benchmarks.md). The
@@ -239,7 +239,7 @@ static void run_conv(bf_executor *ex, const bf_conv_params *p, const int8_t *in,
     if (chunk > tile)
         chunk = tile;
     conv_job j = {ex, p, in, out};
-    bf_pool_run_ranges(ex->pool, m, chunk, conv_range, &j);
+    bf_pool_run(ex->pool, m, chunk, conv_range, &j);
 }
 
 /* A piece count for `bytes` of output over `units` rows/pixels (>= 1). */
@@ -353,7 +353,7 @@ void bf_executor_run_layers(bf_executor *ex, uint32_t first, uint32_t last)
             if (j.units > 0) {
                 /* like the convs, one contiguous share per worker */
                 const size_t n = pieces(ex, out_bytes, j.units);
-                bf_pool_run_ranges(ex->pool, j.units, (j.units + n - 1) / n, ew_range, &j);
+                bf_pool_run(ex->pool, j.units, (j.units + n - 1) / n, ew_range, &j);
             }
         }
         if (ex->layer_ns != NULL)

@@ -1,22 +1,17 @@
 /* threadpool.c - fork-join pool.
  *
- * A job is published as one 64-bit ticket: generation (20 bits) | task
- * count (22 bits) | next task index (22 bits). Workers claim a task with a
- * compare-and-swap on the ticket, so a worker that wakes late (the machine is
- * busy and the scheduler ran it after the others had finished) either claims
- * a real task of the current job or sees that there is none: the caller
- * waits only for the tasks to be done (`done` == count), never for a worker
- * to show up. The job's function and context sit in one of two slots by
- * generation parity; a slot is rewritten only two jobs later, which cannot
- * start while a worker still runs a task it claimed from it.
- *
- * A ranged job (bf_pool_run_ranges) has a ticket of task count 0, which
- * `work` sees as empty; its pieces are claimed from per-worker share words
- * instead: generation (20 bits) | front (22 bits) | back (22 bits), in
- * pieces, one word per worker on its own cache line. The owner takes the
- * front piece and others the back one, each by a compare-and-swap of the
- * whole word, so a worker left over from an older job (whose generation no
- * longer matches) can claim nothing, and a share's pieces are claimed once. */
+ * A job is published by a new generation number in `published`. Its pieces
+ * are claimed from per-worker share words: generation (20 bits) | front
+ * (22 bits) | back (22 bits), in pieces, one word per worker on its own
+ * cache line. The owner takes the front piece and others the back one, each
+ * by a compare-and-swap of the whole word, so a share's pieces are claimed
+ * once, and a worker that wakes late (the machine is busy and the scheduler
+ * ran it after the others had finished) finds its generation gone from the
+ * words and claims nothing: the caller waits only for the pieces to be done
+ * (`done` == their number), never for a worker to show up. The job's
+ * function and context sit in one of two slots by generation parity; a slot
+ * is rewritten only two jobs later, which cannot start while a worker still
+ * runs a piece it claimed from it. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -31,21 +26,8 @@
  * the gap between two layers' jobs, far shorter than a scheduler tick. */
 #define BF_POOL_SPIN 4000
 
-#define IDX_BITS 22
-#define CNT_BITS 22
 #define GEN_BITS 20
-#define IDX_MASK ((UINT64_C(1) << IDX_BITS) - 1)
-#define CNT_MASK ((UINT64_C(1) << CNT_BITS) - 1)
 #define GEN_MASK ((UINT64_C(1) << GEN_BITS) - 1)
-#define MAX_TASKS ((size_t)IDX_MASK) /* more run on the caller alone */
-
-static inline uint64_t ticket_make(uint64_t gen, uint64_t count, uint64_t idx)
-{
-    return (gen & GEN_MASK) << (IDX_BITS + CNT_BITS) | (count & CNT_MASK) << IDX_BITS | (idx & IDX_MASK);
-}
-static inline uint64_t ticket_gen(uint64_t t) { return t >> (IDX_BITS + CNT_BITS); }
-static inline uint64_t ticket_count(uint64_t t) { return (t >> IDX_BITS) & CNT_MASK; }
-static inline uint64_t ticket_idx(uint64_t t) { return t & IDX_MASK; }
 
 typedef struct bf_pool_arg {
     struct bf_pool *pool;
@@ -53,14 +35,13 @@ typedef struct bf_pool_arg {
 } bf_pool_arg;
 
 typedef struct bf_pool_job {
-    bf_pool_task fn;          /* a task job */
-    bf_pool_range_task range; /* a ranged job: pieces of `step` units of [0, units) */
+    bf_pool_task fn; /* over pieces of `step` units of [0, units) */
     size_t units, step;
     void *ctx;
 } bf_pool_job;
 
-/* One worker's share of a ranged job (see the file comment); a cache line
- * each, so that owners claiming their fronts do not contend. */
+/* One worker's share of a job (see the file comment); a cache line each, so
+ * that owners claiming their fronts do not contend. */
 typedef struct bf_pool_share {
     _Alignas(64) _Atomic uint64_t word;
 } bf_pool_share;
@@ -85,12 +66,12 @@ struct bf_pool {
     bf_pool_arg *args;    /* n - 1; only the creating thread allocates or frees */
     pthread_mutex_t mu;
     pthread_cond_t start_cv, done_cv;
-    _Atomic uint64_t ticket;
-    atomic_size_t done;   /* tasks of the current job finished */
+    _Atomic uint64_t published; /* the generation of the latest job (0: none yet) */
+    atomic_size_t done;   /* pieces of the current job finished */
     atomic_int stop;
     uint64_t gen;         /* the caller's generation counter */
     bf_pool_job jobs[2];  /* by generation parity */
-    bf_pool_share *shares; /* n, for ranged jobs */
+    bf_pool_share *shares; /* n */
 };
 
 static inline void cpu_relax(void)
@@ -102,8 +83,8 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Counts one finished piece or task of a job of `total`; the one that
- * completes it wakes the caller. */
+/* Counts one finished piece of a job of `total`; the one that completes it
+ * wakes the caller. */
 static void finish(bf_pool *p, size_t total)
 {
     if (atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel) + 1 == total) {
@@ -134,9 +115,9 @@ static long claim_piece(bf_pool *p, int v, uint64_t gen, int own, int *stale)
     }
 }
 
-/* A worker's part of the ranged job of generation `gen`: its own share
- * front to back, then the others' from their backs. */
-static void work_ranges(bf_pool *p, int worker, uint64_t gen)
+/* A worker's part of the job of generation `gen`: its own share front to
+ * back, then the others' from their backs. */
+static void work(bf_pool *p, int worker, uint64_t gen)
 {
     for (int i = 0; i < p->n; i++) {
         const int v = (worker + i) % p->n;
@@ -149,32 +130,10 @@ static void work_ranges(bf_pool *p, int worker, uint64_t gen)
             const size_t begin = (size_t)piece * j->step;
             const size_t end = begin + j->step < j->units ? begin + j->step : j->units;
             const size_t total = (j->units + j->step - 1) / j->step;
-            j->range(j->ctx, begin, end, worker);
+            j->fn(j->ctx, begin, end, worker);
             finish(p, total);
         }
         if (stale)
-            return;
-    }
-}
-
-/* Claims and runs tasks of the job `t` belongs to until none is left. */
-static void work(bf_pool *p, int worker, uint64_t t)
-{
-    for (;;) {
-        const uint64_t gen = ticket_gen(t), count = ticket_count(t), idx = ticket_idx(t);
-        if (idx >= count)
-            return;
-        if (!atomic_compare_exchange_weak_explicit(&p->ticket, &t, ticket_make(gen, count, idx + 1),
-                                                   memory_order_acquire, memory_order_acquire)) {
-            if (ticket_gen(t) != gen)
-                return; /* a newer job: the caller of that one will be woken for it */
-            continue;
-        }
-        const bf_pool_job *j = &p->jobs[gen & 1];
-        j->fn(j->ctx, (size_t)idx, worker);
-        finish(p, count);
-        t = atomic_load_explicit(&p->ticket, memory_order_acquire);
-        if (ticket_gen(t) != gen)
             return;
     }
 }
@@ -183,27 +142,24 @@ static void *worker_main(void *arg)
 {
     bf_pool *p = ((bf_pool_arg *)arg)->pool;
     const int worker = ((bf_pool_arg *)arg)->worker;
-    uint64_t seen = 0; /* generation 0 is the idle ticket set at creation */
+    uint64_t seen = 0; /* generation 0: no job yet */
     for (;;) {
-        uint64_t t = atomic_load_explicit(&p->ticket, memory_order_acquire);
-        for (int i = 0; i < p->spin && ticket_gen(t) == seen; i++) {
+        uint64_t g = atomic_load_explicit(&p->published, memory_order_acquire);
+        for (int i = 0; i < p->spin && g == seen; i++) {
             cpu_relax();
-            t = atomic_load_explicit(&p->ticket, memory_order_acquire);
+            g = atomic_load_explicit(&p->published, memory_order_acquire);
         }
-        if (ticket_gen(t) == seen) {
+        if (g == seen) {
             pthread_mutex_lock(&p->mu);
-            while (ticket_gen(t = atomic_load_explicit(&p->ticket, memory_order_acquire)) == seen &&
+            while ((g = atomic_load_explicit(&p->published, memory_order_acquire)) == seen &&
                    !atomic_load_explicit(&p->stop, memory_order_relaxed))
                 pthread_cond_wait(&p->start_cv, &p->mu);
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load_explicit(&p->stop, memory_order_acquire))
             return NULL;
-        seen = ticket_gen(t);
-        if (ticket_count(t) == 0)
-            work_ranges(p, worker, seen);
-        else
-            work(p, worker, t);
+        seen = g;
+        work(p, worker, seen);
     }
 }
 
@@ -245,7 +201,7 @@ bf_status bf_pool_create(int n_workers, bf_pool **out_pool, bf_error *err)
     /* More workers than cores: a spinning worker would take the core from
      * one with work, so sleep at once. */
     p->spin = n_workers <= bf_online_cpus() ? BF_POOL_SPIN : 0;
-    atomic_init(&p->ticket, ticket_make(0, 0, 0));
+    atomic_init(&p->published, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->stop, 0);
     pthread_mutex_init(&p->mu, NULL);
@@ -279,17 +235,17 @@ int bf_pool_size(const bf_pool *p)
     return p == NULL ? 1 : p->n;
 }
 
-/* Publishes the job in slot (gen & 1), set by the caller, with ticket t. */
-static void publish(bf_pool *p, uint64_t t)
+/* Publishes the job of generation p->gen (its slot and shares set). */
+static void publish(bf_pool *p)
 {
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     pthread_mutex_lock(&p->mu);
-    atomic_store_explicit(&p->ticket, t, memory_order_release);
+    atomic_store_explicit(&p->published, p->gen, memory_order_release); /* covers the slot and the shares */
     pthread_cond_broadcast(&p->start_cv);
     pthread_mutex_unlock(&p->mu);
 }
 
-/* The caller's wait for `total` finished pieces or tasks. */
+/* The caller's wait for `total` finished pieces. */
 static void wait_done(bf_pool *p, size_t total)
 {
     for (int i = 0; i < p->spin && atomic_load_explicit(&p->done, memory_order_acquire) < total; i++)
@@ -310,7 +266,7 @@ static void next_gen(bf_pool *p)
         p->gen = 1;
 }
 
-void bf_pool_run_ranges(bf_pool *p, size_t n_units, size_t step, bf_pool_range_task fn, void *ctx)
+void bf_pool_run(bf_pool *p, size_t n_units, size_t step, bf_pool_task fn, void *ctx)
 {
     if (n_units == 0)
         return;
@@ -327,30 +283,13 @@ void bf_pool_run_ranges(bf_pool *p, size_t n_units, size_t step, bf_pool_range_t
         return;
     }
     next_gen(p);
-    p->jobs[p->gen & 1] = (bf_pool_job){.range = fn, .units = n_units, .step = step, .ctx = ctx};
+    p->jobs[p->gen & 1] = (bf_pool_job){.fn = fn, .units = n_units, .step = step, .ctx = ctx};
     for (int w = 0; w < p->n; w++)
         atomic_store_explicit(&p->shares[w].word,
                               share_make(p->gen, pieces * (size_t)w / (size_t)p->n,
                                          pieces * (size_t)(w + 1) / (size_t)p->n),
                               memory_order_relaxed);
-    publish(p, ticket_make(p->gen, 0, 0)); /* the release store covers the shares */
-    work_ranges(p, 0, p->gen);
+    publish(p);
+    work(p, 0, p->gen);
     wait_done(p, pieces);
-}
-
-void bf_pool_run(bf_pool *p, size_t n_tasks, bf_pool_task fn, void *ctx)
-{
-    if (n_tasks == 0)
-        return;
-    if (p == NULL || p->n == 1 || n_tasks == 1 || n_tasks > MAX_TASKS) {
-        for (size_t t = 0; t < n_tasks; t++)
-            fn(ctx, t, 0);
-        return;
-    }
-    next_gen(p);
-    p->jobs[p->gen & 1] = (bf_pool_job){.fn = fn, .ctx = ctx};
-    const uint64_t t = ticket_make(p->gen, n_tasks, 0);
-    publish(p, t);
-    work(p, 0, t);
-    wait_done(p, n_tasks);
 }

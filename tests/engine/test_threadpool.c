@@ -1,17 +1,16 @@
 /*
- * test_threadpool.c - the pool's two kinds of job (threadpool.h).
+ * test_threadpool.c - the pool's jobs (threadpool.h).
  *
- * bf_pool_run: every task runs exactly once. bf_pool_run_ranges: every unit
- * of [0, n_units) is covered exactly once, by pieces of at most `step` units
- * (whole multiples of it only when there would be more than 2^22 pieces);
- * a worker takes the pieces of its own share in order from the front and
- * those of another share in order from the back; and when one worker is held
- * up, the others finish its share. Jobs of both kinds alternate many times
- * on one pool (the job slots go by generation parity), for 1, 2, 3 and 5
- * workers.
+ * bf_pool_run: every unit of [0, n_units) is covered exactly once, by pieces
+ * of at most `step` units (whole multiples of it only when there would be
+ * more than 2^22 pieces); a worker takes the pieces of its own share in
+ * order from the front and those of another share in order from the back;
+ * and when one worker is held up, the others finish its share. Many small
+ * jobs run back to back on one pool (the job slots go by generation
+ * parity), for 1, 2, 3 and 5 workers.
  *
  *   test_threadpool [--quick]   --quick: units up to 25,600 only and 300
- *                               back-to-back job pairs per pool instead of
+ *                               back-to-back small jobs per pool instead of
  *                               2,000 (the ThreadSanitizer build)
  */
 #include <stdatomic.h>
@@ -83,7 +82,7 @@ static void check_ranges(bf_pool *pool, int n, size_t units, size_t step, int sl
     }
     log->longest = eff;
     log->slow_worker = slow_worker;
-    bf_pool_run_ranges(pool, units, step, on_range, log);
+    bf_pool_run(pool, units, step, on_range, log);
 
     size_t bad = 0;
     for (size_t u = 0; u < units; u++)
@@ -133,28 +132,6 @@ static void check_ranges(bf_pool *pool, int n, size_t units, size_t step, int sl
     free(log);
 }
 
-typedef struct task_log {
-    atomic_int *hits;
-} task_log;
-
-static void on_task(void *ctx, size_t t, int worker)
-{
-    (void)worker;
-    atomic_fetch_add(&((task_log *)ctx)->hits[t], 1);
-}
-
-static void check_tasks(bf_pool *pool, int n, size_t tasks)
-{
-    task_log log = {calloc(tasks, sizeof(atomic_int))};
-    CHECK(log.hits != NULL);
-    bf_pool_run(pool, tasks, on_task, &log);
-    size_t bad = 0;
-    for (size_t t = 0; t < tasks; t++)
-        bad += atomic_load(&log.hits[t]) != 1;
-    CHECK(bad == 0, "workers %d, %zu tasks: %zu not run exactly once", n, tasks, bad);
-    free(log.hits);
-}
-
 int main(int argc, char **argv)
 {
     const int quick = argc == 2 && strcmp(argv[1], "--quick") == 0;
@@ -178,7 +155,6 @@ int main(int argc, char **argv)
         for (size_t ui = 0; ui < sizeof units / sizeof *units && units[ui] <= max_units; ui++)
             for (size_t si = 0; si < sizeof steps / sizeof *steps; si++) {
                 check_ranges(pool, n, units[ui], steps[si], -1);
-                check_tasks(pool, n, units[ui] < 5000 ? units[ui] : 5000);
                 CHECK_LIMIT();
             }
         /* more than 2^22 pieces: the pool takes whole multiples of the step */
@@ -187,12 +163,10 @@ int main(int argc, char **argv)
         /* a held-up worker (the caller, then the last thread) */
         check_ranges(pool, n, 6400, 48, 0);
         check_ranges(pool, n, 6400, 48, n - 1);
-        /* many small jobs of both kinds back to back: stale workers of an
-         * older generation must claim nothing of a newer job */
+        /* many small jobs back to back: stale workers of an older
+         * generation must claim nothing of a newer job */
         for (int rep = 0; rep < reps; rep++) {
             check_ranges(pool, n, (size_t)(rep % 37) + 1, (size_t)(rep % 5) + 1, -1);
-            if (rep % 3 == 0)
-                check_tasks(pool, n, (size_t)(rep % 11) + 2);
             CHECK_LIMIT();
         }
         bf_pool_destroy(pool);
