@@ -200,7 +200,8 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
     for (int h = 0; h < n_heads; h++) {
         const size_t cells = heads[h].w > 0 && heads[h].h > 0 ? (size_t)heads[h].w * (size_t)heads[h].h : 0;
         assert(cap - n >= cells); /* the contract: cap covers every cell */
-        (void)cap;
+        if (cap - n < cells)
+            break; /* never write past `out`, even for a caller that breaks it */
         n += bf_decode_cells(&heads[h], id, num_classes, reg_max, conf, 0, cells, out + n);
         id += (uint32_t)cells;
     }
