@@ -35,8 +35,8 @@ typedef struct bf_pool_arg {
 } bf_pool_arg;
 
 typedef struct bf_pool_job {
-    bf_pool_task fn; /* over pieces of `step` units of [0, units) */
-    size_t units, step;
+    bf_pool_task fn; /* over `pieces` pieces of `step` units of [0, units) */
+    size_t units, step, pieces;
     void *ctx;
 } bf_pool_job;
 
@@ -129,9 +129,8 @@ static void work(bf_pool *p, int worker, uint64_t gen)
             const bf_pool_job *j = &p->jobs[gen & 1];
             const size_t begin = (size_t)piece * j->step;
             const size_t end = begin + j->step < j->units ? begin + j->step : j->units;
-            const size_t total = (j->units + j->step - 1) / j->step;
             j->fn(j->ctx, begin, end, worker);
-            finish(p, total);
+            finish(p, j->pieces);
         }
         if (stale)
             return;
@@ -283,7 +282,7 @@ void bf_pool_run(bf_pool *p, size_t n_units, size_t step, bf_pool_task fn, void 
         return;
     }
     next_gen(p);
-    p->jobs[p->gen & 1] = (bf_pool_job){.fn = fn, .units = n_units, .step = step, .ctx = ctx};
+    p->jobs[p->gen & 1] = (bf_pool_job){.fn = fn, .units = n_units, .step = step, .pieces = pieces, .ctx = ctx};
     for (int w = 0; w < p->n; w++)
         atomic_store_explicit(&p->shares[w].word,
                               share_make(p->gen, pieces * (size_t)w / (size_t)p->n,
