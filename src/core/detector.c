@@ -279,7 +279,7 @@ static size_t decode_parallel(bf_detector *d)
     const size_t pieces = BF_DECODE_PIECES * (size_t)d->ex.n_workers;
     for (int h = 0; h < d->n_heads; h++) {
         const bf_head *hd = &d->heads[h];
-        const size_t cells = hd->w > 0 && hd->h > 0 ? (size_t)hd->w * (size_t)hd->h : 0;
+        const size_t cells = bf_head_cells(hd);
         if (cells == 0)
             continue;
         const size_t step = (cells + pieces - 1) / pieces;

@@ -157,37 +157,37 @@ static void cell_box(const bf_head *hd, const cell_walk *it, int reg_max, bf_can
 size_t bf_decode_cells(const bf_head *hd, uint32_t first_id, int num_classes, int reg_max, float conf, size_t c0,
                        size_t c1, bf_candidate *out)
 {
-    if (hd->w <= 0 || hd->h <= 0 || c0 >= c1)
+    if (bf_head_cells(hd) == 0)
         return 0;
     const double logit_floor = logit_floor_of(conf);
     class_gates gates;
     gates_init(&gates, hd->cls_dq, num_classes, logit_floor);
     size_t n = 0;
-    cell_walk it = {.gx = (int)(c0 % (size_t)hd->w), .gy = (int)(c0 / (size_t)hd->w), .cell = c0,
-                    .id = first_id + (uint32_t)c0};
-    for (; it.cell < c1; it.cell++, it.id++) {
-        const int32_t *cq = hd->cls + it.cell * (size_t)num_classes;
-        if (gates_pass(&gates, cq, num_classes)) {
-            int best = 0;
-            double best_logit = (double)cq[0] * hd->cls_dq[0];
-            for (int c = 1; c < num_classes; c++) {
-                double l = (double)cq[c] * hd->cls_dq[c];
-                if (l > best_logit) {
-                    best_logit = l;
-                    best = c;
-                }
-            }
-            const float score = best_logit >= logit_floor ? (float)sigmoid(best_logit) : 0.0f;
-            if (best_logit >= logit_floor && score >= conf) {
-                bf_candidate *o = &out[n++];
-                cell_box(hd, &it, reg_max, o);
-                o->score = score;
-                o->class_id = best;
-                o->cell = it.id;
+    for (size_t cell = c0; cell < c1; cell++) {
+        const int32_t *cq = hd->cls + cell * (size_t)num_classes;
+        if (!gates_pass(&gates, cq, num_classes))
+            continue;
+        int best = 0;
+        double best_logit = (double)cq[0] * hd->cls_dq[0];
+        for (int c = 1; c < num_classes; c++) {
+            double l = (double)cq[c] * hd->cls_dq[c];
+            if (l > best_logit) {
+                best_logit = l;
+                best = c;
             }
         }
-        if (++it.gx == hd->w)
-            it.gx = 0, it.gy++;
+        if (best_logit < logit_floor)
+            continue;
+        float score = (float)sigmoid(best_logit);
+        if (!(score >= conf))
+            continue;
+        /* the cell's position only for the few that pass */
+        const cell_walk at = {.gx = (int)(cell % (size_t)hd->w), .gy = (int)(cell / (size_t)hd->w), .cell = cell};
+        bf_candidate *o = &out[n++];
+        cell_box(hd, &at, reg_max, o);
+        o->score = score;
+        o->class_id = best;
+        o->cell = first_id + (uint32_t)cell;
     }
     return n;
 }
@@ -198,7 +198,7 @@ size_t bf_decode_heads(const bf_head *heads, int n_heads, int num_classes, int r
     size_t n = 0;
     uint32_t id = 0;
     for (int h = 0; h < n_heads; h++) {
-        const size_t cells = heads[h].w > 0 && heads[h].h > 0 ? (size_t)heads[h].w * (size_t)heads[h].h : 0;
+        const size_t cells = bf_head_cells(&heads[h]);
         assert(cap - n >= cells); /* the contract: cap covers every cell */
         if (cap - n < cells)
             break; /* never write past `out`, even for a caller that breaks it */

@@ -34,6 +34,12 @@ typedef struct bf_head {
     int h, w, stride;
 } bf_head;
 
+/* The head's cells, h * w (0 for an empty head). */
+static inline size_t bf_head_cells(const bf_head *hd)
+{
+    return hd->w > 0 && hd->h > 0 ? (size_t)hd->w * (size_t)hd->h : 0;
+}
+
 typedef struct bf_candidate {
     float x0, y0, x1, y1; /* network-input pixels */
     float score;
