@@ -790,6 +790,13 @@ static inline int bf_igemm_sweep(const bf_t2i8_gemm_config *cfg, const bf_t2i8_g
     for (int nt = 2; nt <= fold; nt++)
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i += 3)
             BF_RUN_I(rng_size(rg, 1, 40), ns[i], rng_size(rg, 1, 9), 4 * rng_size(rg, 1, 40), ns[i], nt, 0);
+    /* N <= 16 with K % 16 == 0 but runs that are not whole 16-k quads
+     * (avx512vnni's quad tile takes those groups one at a time) */
+    for (size_t n = 1; n <= 16; n += 5)
+        for (size_t seg_k = 4; seg_k <= 28; seg_k += 8) {
+            BF_RUN_I(quick ? 9 : 23, n, 16 / 4, seg_k, n, 1, 0);
+            BF_RUN_I(quick ? 9 : 23, n, 8, seg_k + 4, n + 3, fold, 0);
+        }
     /* extremes: A = -128 with W = -1 (and +1, A = 127 on odd bytes) */
     BF_RUN_I(17, 35, 9, 256, 35, 1, 1);
     BF_RUN_I(17, 35, 9, 256, 35, 1, 2);
