@@ -62,6 +62,8 @@ DEFAULTS = {
     "w_local": [[0.0, 1.0], [0.5, 1.0], [0.6, 0.0]],   # piecewise-linear weights over progress
     "w_e2e": [[0.0, 0.0], [0.4, 0.0], [0.5, 1.0]],
     "w_local_head": 1.0, "w_cls": 1.0, "w_dfl": 1.0, "w_feat": 1.0, "w_feat_all": 0.0, "w_gt": 0.0,
+    "w_pseudo": 0.0,              # > 0: the detection loss on unlabeled images against the teacher's boxes
+    "pseudo_conf": 0.25, "pseudo_iou": 0.7,   # (its detections at this score, class-aware NMS at this IoU)
     "log_every": 10, "ckpt_minutes": 5, "export_minutes": 15,
     "val_minutes": 20, "val_images": 64, "val_size": 320, "val_calib_images": 16,
     "amp": "off",                 # "bf16": forwards under bf16 autocast where the CPU/GPU has it
@@ -328,7 +330,7 @@ def plot_map(csv_path: str, png: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 CSV_FIELDS = ["step", "images", "train_min", "wall", "size", "batch", "lr", "blend", "acts", "loss", "local",
-              "local_head", "feat", "feat_all", "cls", "dfl", "gt", "gt_box", "gt_cls", "gt_dfl", "img_s",
+              "local_head", "feat", "feat_all", "cls", "dfl", "gt", "gt_box", "gt_cls", "gt_dfl", "pseudo", "img_s",
               "map", "map50", "val_images", "val_size", "osc_permille", "frozen_pct"]
 
 
@@ -368,7 +370,7 @@ def main(argv=None) -> int:
     from bitfalcon.images import list_images
     from bitfalcon.letterbox import letterboxed
     from bitfalcon import train_data as TD
-    from bitfalcon.train_loss import DetectionLoss, cls_distill, dfl_distill, feat_distill
+    from bitfalcon.train_loss import DetectionLoss, cls_distill, dfl_distill, feat_distill, teacher_pseudo_boxes
     from bitfalcon.train_quant import (NECK_OUTS, TRAINABLE_LAYERS, calibrate_acts, enable_blend, forward_features,
                                        set_blend, set_learn_scale)
 
@@ -697,6 +699,13 @@ def main(argv=None) -> int:
                 l_gt, comp = det_loss([(b[sel], c[sel]) for b, c in s_heads], gt[sel], gmask[sel])
                 le = le + cfg["w_gt"] * l_gt * (len(sel) / x.shape[0])
                 parts.update(gt=float(l_gt), **comp)
+            if cfg["w_pseudo"] > 0 and not bool(has.all()):
+                sel = (~has).nonzero().flatten()
+                p_gt, p_mask = teacher_pseudo_boxes([(b[sel], c[sel]) for b, c in t_heads],
+                                                    cfg["pseudo_conf"], cfg["pseudo_iou"], student.reg_max)
+                l_ps, _ = det_loss([(b[sel], c[sel]) for b, c in s_heads], p_gt, p_mask)
+                le = le + cfg["w_pseudo"] * l_ps * (len(sel) / x.shape[0])
+                parts["pseudo"] = float(l_ps)
             loss = loss + we * le
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -189,3 +189,34 @@ class DetectionLoss:
         gb, gc, gd = self.gains
         loss = gb * l_box + gc * l_cls + gd * l_dfl
         return loss, {"gt_box": float(l_box), "gt_cls": float(l_cls), "gt_dfl": float(l_dfl)}
+
+
+@torch.no_grad()
+def teacher_pseudo_boxes(t_heads: Heads, conf: float = 0.25, iou: float = 0.7,
+                         reg_max: int = 16) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's detections (decoded, class-aware NMS, as the engine's postprocess) as
+    hard boxes for `DetectionLoss` on unlabeled images: gt [B, M, 5] (class, x0, y0, x1, y1 in
+    input pixels), mask [B, M]. An image where the teacher finds nothing gets no boxes (all
+    its anchors are background for the class loss).
+
+    Why beside the soft distillation: the soft losses match the teacher everywhere at once,
+    and near their optimum most of their gradient goes to the thousands of anchors that do
+    not matter; the task-aligned assignment spends it on the few anchors that become boxes."""
+    from .postprocess import Level, postprocess
+    strides = (8, 16, 32)
+    B = t_heads[0][0].shape[0]
+    per_image = []
+    for i in range(B):
+        levels = [Level(s, b[i].float().permute(1, 2, 0).cpu().numpy(), c[i].float().permute(1, 2, 0).cpu().numpy())
+                  for (b, c), s in zip(t_heads, strides)]
+        per_image.append(postprocess(levels, None, conf=conf, iou=iou, reg_max=reg_max))
+    M = max([len(d) for d in per_image] + [1])
+    dev = t_heads[0][0].device
+    gt = torch.zeros(B, M, 5, device=dev)
+    mask = torch.zeros(B, M, dtype=torch.bool, device=dev)
+    for i, dets in enumerate(per_image):
+        if dets:
+            gt[i, :len(dets)] = torch.tensor([[d.class_id, d.x0, d.y0, d.x1, d.y1] for d in dets],
+                                             dtype=torch.float32, device=dev)
+            mask[i, :len(dets)] = True
+    return gt, mask

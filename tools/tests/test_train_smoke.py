@@ -69,6 +69,20 @@ def unit_checks() -> None:
         opt.step()
     assert float(loss) < 0.5 * first, (float(loss), first)
     assert comp["gt_box"] < 0.2, comp
+    # pseudo-labels: one confident anchor of the teacher decodes to its box (class 7 at level 0,
+    # cell x 3 y 2, every side 2 grid units: (1.5, 0.5, 5.5, 4.5) * 8 px); an image where every
+    # score is low gets no box
+    from bitfalcon.train_loss import teacher_pseudo_boxes
+    t = []
+    for s in (8, 4, 2):
+        box = torch.zeros(2, 64, s, s)
+        cls = torch.full((2, 80, s, s), -10.0)
+        t.append((box, cls))
+    t[0][1][0, 7, 2, 3] = 5.0
+    t[0][0][0, [2, 18, 34, 50], 2, 3] = 30.0
+    p_gt, p_mask = teacher_pseudo_boxes(t, conf=0.25)
+    assert p_mask.tolist() == [[True], [False]], p_mask
+    assert torch.allclose(p_gt[0, 0], torch.tensor([7.0, 12.0, 4.0, 44.0, 36.0]), atol=1e-3), p_gt
 
 
 def grid_step_and_ema(base, init_ck: str, tmp: str) -> None:
@@ -196,7 +210,8 @@ def main() -> int:
         base = [sys.executable, os.path.join(TOOLS, "train.py"), "--config", cfg, "--out", out, "--photos", photos,
                 "--coco", coco, "--export-dir", os.path.join(tmp, "ck"), "--workers", "0",
                 "--eval-bin", os.path.join(tmp, "no-such-binary")]
-        r = subprocess.run(base + ["--max-steps", "2"], capture_output=True, text=True, timeout=900)
+        r = subprocess.run(base + ["--max-steps", "2", "--set", "w_pseudo=0.1"], capture_output=True, text=True,
+                           timeout=900)
         print(r.stderr[-3000:])
         assert r.returncode == 0, r.returncode
         assert os.path.exists(os.path.join(out, "last.pt"))
@@ -210,6 +225,8 @@ def main() -> int:
         steps = [int(r["step"]) for r in rows if r["loss"]]
         assert steps == [1, 2, 3], steps
         assert any(r["gt"] and float(r["gt"]) > 0 for r in rows), rows
+        assert any(r["pseudo"] and float(r["pseudo"]) > 0 for r in rows[:2]), rows   # w_pseudo in the first run
+        assert not rows[2]["pseudo"], rows
         # val detections were written (no binary: no mAP)
         assert os.listdir(os.path.join(out, "val"))
         # the fp16 checkpoint is an export checkpoint
