@@ -18,6 +18,8 @@ moment, the SiLU as the engine's table) switched on after the weights settle. Lo
             feat_all, on every layer output)
   gt        the YOLOv8 detection loss (task-aligned assigner, BCE, CIoU, DFL) on the labeled
             (coco/train) images of the batch
+  pseudo    the same loss on the unlabeled photos of the batch, against the teacher's
+            detections there (score >= pseudo_conf, NMS at pseudo_iou)
 
 Output directory (default tools/.cache/train/<config name>): last.pt (full state, atomic,
 every ckpt_minutes), log.csv, val_map.png, val/ (detections JSON). A small fp16 checkpoint
@@ -370,7 +372,8 @@ def main(argv=None) -> int:
     from bitfalcon.images import list_images
     from bitfalcon.letterbox import letterboxed
     from bitfalcon import train_data as TD
-    from bitfalcon.train_loss import DetectionLoss, cls_distill, dfl_distill, feat_distill, teacher_pseudo_boxes
+    from bitfalcon.train_loss import (DetectionLoss, cls_distill, dfl_distill, feat_distill, heads_of,
+                                       teacher_pseudo_boxes)
     from bitfalcon.train_quant import (NECK_OUTS, TRAINABLE_LAYERS, calibrate_acts, enable_blend, forward_features,
                                        set_blend, set_learn_scale)
 
@@ -696,14 +699,14 @@ def main(argv=None) -> int:
                 parts["feat_all"] = float(l_fa)
             if cfg["w_gt"] > 0 and bool(has.any()):
                 sel = has.nonzero().flatten()
-                l_gt, comp = det_loss([(b[sel], c[sel]) for b, c in s_heads], gt[sel], gmask[sel])
+                l_gt, comp = det_loss(heads_of(s_heads, sel), gt[sel], gmask[sel])
                 le = le + cfg["w_gt"] * l_gt * (len(sel) / x.shape[0])
                 parts.update(gt=float(l_gt), **comp)
             if cfg["w_pseudo"] > 0 and not bool(has.all()):
                 sel = (~has).nonzero().flatten()
-                p_gt, p_mask = teacher_pseudo_boxes([(b[sel], c[sel]) for b, c in t_heads],
-                                                    cfg["pseudo_conf"], cfg["pseudo_iou"], student.reg_max)
-                l_ps, _ = det_loss([(b[sel], c[sel]) for b, c in s_heads], p_gt, p_mask)
+                p_gt, p_mask = teacher_pseudo_boxes(heads_of(t_heads, sel), cfg["pseudo_conf"], cfg["pseudo_iou"],
+                                                    student.reg_max)
+                l_ps, _ = det_loss(heads_of(s_heads, sel), p_gt, p_mask)
                 le = le + cfg["w_pseudo"] * l_ps * (len(sel) / x.shape[0])
                 parts["pseudo"] = float(l_ps)
             loss = loss + we * le

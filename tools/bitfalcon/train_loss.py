@@ -11,6 +11,7 @@ cls [B,nc,H,W])] for strides 8, 16, 32.
 * `feat_distill` squared error normalised by the teacher's mean square (per tensor).
 * `DetectionLoss` the Ultralytics YOLOv8 loss: task-aligned assigner (topk 10, alpha 0.5,
                  beta 6), BCE class loss, CIoU box loss, DFL; gains box 7.5, cls 0.5, dfl 1.5.
+* `teacher_pseudo_boxes` the teacher's detections as boxes for `DetectionLoss` on unlabeled images.
 """
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ import torch
 import torch.nn.functional as F
 
 Heads = List[Tuple[torch.Tensor, torch.Tensor]]
+STRIDES = (8, 16, 32)
+
+
+def heads_of(outs: Heads, images: torch.Tensor) -> Heads:
+    """The head outputs of some images of the batch (indices `images`)."""
+    return [(b[images], c[images]) for b, c in outs]
 
 
 def flatten_heads(outs: Heads, reg_max: int = 16) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -64,7 +71,7 @@ def feat_distill(s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 # YOLOv8 detection loss (task-aligned assigner)
 
-def make_anchors(outs: Heads, strides: Sequence[int] = (8, 16, 32)) -> Tuple[torch.Tensor, torch.Tensor]:
+def make_anchors(outs: Heads, strides: Sequence[int] = STRIDES) -> Tuple[torch.Tensor, torch.Tensor]:
     pts, st = [], []
     for (b, _), s in zip(outs, strides):
         h, w = b.shape[2:]
@@ -203,12 +210,11 @@ def teacher_pseudo_boxes(t_heads: Heads, conf: float = 0.25, iou: float = 0.7,
     and near their optimum most of their gradient goes to the thousands of anchors that do
     not matter; the task-aligned assignment spends it on the few anchors that become boxes."""
     from .postprocess import Level, postprocess
-    strides = (8, 16, 32)
     B = t_heads[0][0].shape[0]
     per_image = []
     for i in range(B):
         levels = [Level(s, b[i].float().permute(1, 2, 0).cpu().numpy(), c[i].float().permute(1, 2, 0).cpu().numpy())
-                  for (b, c), s in zip(t_heads, strides)]
+                  for (b, c), s in zip(t_heads, STRIDES)]
         per_image.append(postprocess(levels, None, conf=conf, iou=iou, reg_max=reg_max))
     M = max([len(d) for d in per_image] + [1])
     dev = t_heads[0][0].device
